@@ -1,0 +1,95 @@
+import { createContextKey, type HandlerContext, type Interceptor } from '@connectrpc/connect';
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWK } from 'jose';
+import { rpcError } from '../rpc/errors.js';
+
+export const ACCESS_TOKEN_ISSUER = 'parley-auth';
+export const ACCESS_TOKEN_AUDIENCE = 'parley';
+export const ACCESS_TOKEN_ALG = 'EdDSA';
+
+/** Who is calling, as proven by a verified access token. */
+export interface Caller {
+  userId: string;
+  sessionId: string;
+}
+
+export interface TokenVerifier {
+  verify(token: string): Promise<Caller>;
+}
+
+export type JwksSource = () => Promise<JWK[]>;
+
+/**
+ * Verifies access tokens against a key set that is cached and refetched when a token names an
+ * unknown key (at most once per `minRefetchMs`), so key rotation needs no restart.
+ */
+export function createTokenVerifier(source: JwksSource, opts: { maxAgeMs?: number; minRefetchMs?: number } = {}): TokenVerifier {
+  const maxAgeMs = opts.maxAgeMs ?? 5 * 60_000;
+  const minRefetchMs = opts.minRefetchMs ?? 10_000;
+  let keys: { set: ReturnType<typeof createLocalJWKSet>; kids: Set<string>; at: number } | undefined;
+  let inflight: Promise<void> | undefined;
+
+  const refresh = () =>
+    (inflight ??= source()
+      .then((jwks) => {
+        keys = { set: createLocalJWKSet({ keys: jwks }), kids: new Set(jwks.map((k) => k.kid ?? '')), at: Date.now() };
+      })
+      .finally(() => (inflight = undefined)));
+
+  return {
+    async verify(token) {
+      const kid = headerKid(token);
+      const age = keys ? Date.now() - keys.at : Infinity;
+      if (age > maxAgeMs || (!keys?.kids.has(kid) && age > minRefetchMs)) {
+        try {
+          await refresh();
+        } catch (err) {
+          if (!keys) throw err;
+        }
+      }
+      try {
+        const { payload } = await jwtVerify(token, keys!.set, {
+          algorithms: [ACCESS_TOKEN_ALG],
+          issuer: ACCESS_TOKEN_ISSUER,
+          audience: ACCESS_TOKEN_AUDIENCE,
+        });
+        if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string') throw new Error('claims');
+        return { userId: payload.sub, sessionId: payload.sid };
+      } catch (err) {
+        if (err instanceof joseErrors.JWTExpired) {
+          throw rpcError.unauthenticated('access token expired: get a new one with AuthService/Refresh');
+        }
+        throw rpcError.unauthenticated('invalid access token: log in again');
+      }
+    },
+  };
+}
+
+function headerKid(token: string): string {
+  try {
+    const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as { kid?: unknown };
+    return typeof header.kid === 'string' ? header.kid : '';
+  } catch {
+    return '';
+  }
+}
+
+const callerKey = createContextKey<Caller | undefined>(undefined, { description: 'verified caller' });
+
+/** Verifies a bearer token when one is sent; handlers that need a caller use requireCaller. */
+export function authInterceptor(verifier: TokenVerifier): Interceptor {
+  return (next) => async (req) => {
+    const header = req.header.get('authorization');
+    if (header !== null) {
+      const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(header.trim());
+      if (!match?.[1]) throw rpcError.unauthenticated('malformed Authorization header: expected "Bearer <access token>"');
+      req.contextValues.set(callerKey, await verifier.verify(match[1]));
+    }
+    return next(req);
+  };
+}
+
+export function requireCaller(ctx: HandlerContext): Caller {
+  const caller = ctx.values.get(callerKey);
+  if (!caller) throw rpcError.unauthenticated('missing access token: send "Authorization: Bearer <access token>"');
+  return caller;
+}

@@ -1,0 +1,27 @@
+import { env } from './config.js';
+
+/** The variables every service reads; a service adds its own to these. */
+export const platformConfigSchema = {
+  LOG_LEVEL: env.oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { default: 'info' }),
+  RPC_PORT: env.port({ default: 50051 }),
+  METRICS_PORT: env.port({ default: 9090 }),
+  SHUTDOWN_GRACE_SECONDS: env.int({ min: 0, max: 300, default: 10 }),
+};
+
+export const databaseConfigSchema = {
+  DATABASE_URL: env.url({ protocols: ['postgres', 'postgresql'] }),
+  DATABASE_CREATE_IF_MISSING: env.bool({ default: false }),
+  DATABASE_POOL_MAX: env.int({ min: 1, max: 200, default: 10 }),
+};
+
+export const busConfigSchema = {
+  NATS_URL: env.url({ protocols: ['nats', 'tls'], default: 'nats://127.0.0.1:4222' }),
+  EVENT_PREFIX: env.string({ default: 'parley', describe: 'a NATS subject token of letters, digits, - and _' }),
+  EVENT_STREAM_REPLICAS: env.int({ min: 1, max: 5, default: 1 }),
+  CONSUMER_MAX_ATTEMPTS: env.int({ min: 1, max: 100, default: 5 }),
+};
+
+/** Services that verify access tokens fetch the signing keys from auth. */
+export const authClientConfigSchema = {
+  AUTH_URL: env.url({ protocols: ['http', 'https'], default: 'http://127.0.0.1:50051' }),
+};

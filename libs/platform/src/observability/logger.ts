@@ -1,0 +1,17 @@
+import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { currentRequest } from './request-context.js';
+
+export type { Logger };
+
+export function createLogger(service: string, level: LevelWithSilent = 'info'): Logger {
+  return pino({
+    level,
+    base: { service },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    mixin() {
+      const requestId = currentRequest()?.requestId;
+      return requestId ? { requestId } : {};
+    },
+  });
+}

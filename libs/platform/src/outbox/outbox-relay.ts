@@ -1,0 +1,138 @@
+import type { EventSubscriber } from '@mikro-orm/core';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import { OutboxEventSchema } from '../db/platform-entities.js';
+import type { Metrics } from '../observability/metrics.js';
+
+export interface OutboxRelayOptions {
+  batchSize?: number;
+  idlePollMs?: number;
+  maxBackoffMs?: number;
+}
+
+interface Row {
+  id: string;
+  subject: string;
+  payload: Buffer;
+}
+
+/**
+ * Publishes committed outbox rows to JetStream in creation order, with the event id as msg-id so
+ * a re-publish after a crash is dropped by the stream. Rows are locked with SKIP LOCKED, so any
+ * number of replicas can relay at once. It wakes after each commit and polls as a fallback.
+ */
+export class OutboxRelay {
+  private readonly js: JetStreamClient;
+  private readonly batchSize: number;
+  private readonly idlePollMs: number;
+  private readonly maxBackoffMs: number;
+  private wakeUp?: () => void;
+  private pending = false;
+  private backingOff = false;
+  private running = false;
+  private loop?: Promise<void>;
+
+  constructor(
+    private readonly orm: MikroORM,
+    nc: NatsConnection,
+    private readonly log: Logger,
+    private readonly metrics: Metrics,
+    opts: OutboxRelayOptions = {},
+  ) {
+    this.js = jetstream(nc, { timeout: 2000 });
+    this.batchSize = opts.batchSize ?? 100;
+    this.idlePollMs = opts.idlePollMs ?? 1000;
+    this.maxBackoffMs = opts.maxBackoffMs ?? 5000;
+  }
+
+  /** Register with the ORM: a commit that wrote outbox rows wakes the relay at once. */
+  static commitSubscriber(relay: () => OutboxRelay | undefined): EventSubscriber {
+    const wroteOutbox = new WeakSet<object>();
+    return {
+      afterCreate: (args) => {
+        if (args.meta?.className === OutboxEventSchema.meta.className) wroteOutbox.add(args.em);
+      },
+      afterTransactionCommit: (args) => {
+        if (wroteOutbox.delete(args.em)) relay()?.wake();
+      },
+    };
+  }
+
+  start(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wakeUp?.();
+    await this.loop;
+  }
+
+  /** New rows were committed. While NATS is failing the relay keeps its backoff instead. */
+  wake(): void {
+    this.pending = true;
+    if (!this.backingOff) this.wakeUp?.();
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      this.pending = false;
+      let published = 0;
+      try {
+        published = await this.publishBatch();
+        failures = 0;
+      } catch (err) {
+        failures++;
+        this.metrics.outboxFailures.inc();
+        if (failures === 1 || failures % 20 === 0) {
+          this.log.warn({ err: (err as Error).message, failures }, 'outbox publish failed; will retry');
+        }
+      }
+      this.backingOff = failures > 0;
+      if (!this.running) break;
+      if (this.backingOff) await this.sleep(Math.min(this.maxBackoffMs, 100 * 2 ** Math.min(failures, 10)));
+      else if (published < this.batchSize && !this.pending) await this.sleep(this.idlePollMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = done;
+    }).finally(() => (this.wakeUp = undefined));
+  }
+
+  /** Publishes one batch in one transaction; rows published before a failure are still removed. */
+  private async publishBatch(): Promise<number> {
+    let failure: unknown;
+    const published = await this.orm.em.fork().transactional(async (tx) => {
+      const rows: Row[] = await tx.execute(
+        'select id, subject, payload from outbox_event order by created_at, id limit ? for update skip locked',
+        [this.batchSize],
+      );
+      const done: string[] = [];
+      for (const row of rows) {
+        try {
+          await this.js.publish(row.subject, row.payload, { msgID: row.id });
+        } catch (err) {
+          failure = err;
+          break;
+        }
+        done.push(row.id);
+      }
+      if (done.length) await tx.execute('delete from outbox_event where id in (?)', [done]);
+      return done.length;
+    });
+    this.metrics.outboxPublished.inc(published);
+    if (failure) throw failure;
+    return published;
+  }
+}

@@ -1,0 +1,26 @@
+import type { DescMessage, MessageInitShape } from '@bufbuild/protobuf';
+import type { EntityManager } from '@mikro-orm/core';
+import type { Subjects } from '../bus/subjects.js';
+import type { EventType } from '../events/catalog.js';
+import { encodeEnvelope, packEvent } from '../events/envelope.js';
+import { OutboxEventSchema } from '../db/platform-entities.js';
+
+/** Records events inside the caller's transaction; the relay publishes them after commit. */
+export class Outbox {
+  constructor(
+    private readonly producer: string,
+    private readonly subjects: Subjects,
+  ) {}
+
+  /** `em` must be the transaction's entity manager, so the event commits (or not) with the change. */
+  add<D extends DescMessage>(em: EntityManager, type: EventType<D>, payload: MessageInitShape<D>): string {
+    const envelope = packEvent(this.producer, type, payload);
+    em.create(OutboxEventSchema, {
+      id: envelope.id,
+      subject: this.subjects.of(type),
+      payload: Buffer.from(encodeEnvelope(envelope)),
+      createdAt: new Date(),
+    });
+    return envelope.id;
+  }
+}

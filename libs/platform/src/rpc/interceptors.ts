@@ -1,0 +1,83 @@
+import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
+import type { Logger } from 'pino';
+import type { Metrics } from '../observability/metrics.js';
+import { REQUEST_ID_HEADER, requestIdFrom, runInRequest } from '../observability/request-context.js';
+
+/**
+ * The fixed server chain, outermost first: request context and access log, metrics, then error
+ * mapping, so the log and the metrics see the code the caller gets.
+ */
+export function serverInterceptors(log: Logger, metrics: Metrics): Interceptor[] {
+  return [requestContext(log), measure(metrics), mapErrors(log)];
+}
+
+function requestContext(log: Logger): Interceptor {
+  return (next) => (req) => {
+    const requestId = requestIdFrom(req.header.get(REQUEST_ID_HEADER));
+    const authorization = req.header.get('authorization') ?? undefined;
+    return runInRequest({ requestId, authorization }, async () => {
+      const started = performance.now();
+      try {
+        const res = await next(req);
+        res.header.set(REQUEST_ID_HEADER, requestId);
+        log.debug({ rpc: req.url, ms: elapsed(started) }, 'rpc ok');
+        return res;
+      } catch (err) {
+        const e = ConnectError.from(err);
+        e.metadata.set(REQUEST_ID_HEADER, requestId);
+        const level = e.code === Code.Internal || e.code === Code.Unknown ? 'error' : 'info';
+        log[level]({ rpc: req.url, code: Code[e.code], msg: e.rawMessage, ms: elapsed(started) }, 'rpc failed');
+        throw e;
+      }
+    });
+  };
+}
+
+function measure(metrics: Metrics): Interceptor {
+  return (next) => async (req) => {
+    const method = `${req.service.typeName}/${req.method.name}`;
+    const end = metrics.rpcSeconds.startTimer({ method });
+    try {
+      const res = await next(req);
+      metrics.rpcHandled.inc({ method, code: 'ok' });
+      return res;
+    } catch (err) {
+      metrics.rpcHandled.inc({ method, code: Code[ConnectError.from(err).code] });
+      throw err;
+    } finally {
+      end();
+    }
+  };
+}
+
+/** Anything that is not a ConnectError is a bug: log it whole, tell the caller nothing of it. */
+function mapErrors(log: Logger): Interceptor {
+  const hide = (err: unknown): ConnectError => {
+    if (err instanceof ConnectError) return err;
+    log.error({ err }, 'internal error');
+    return new ConnectError('internal error; quote the x-request-id header when reporting it', Code.Internal);
+  };
+  return (next) => async (req) => {
+    try {
+      const res = await next(req);
+      if (!res.stream) return res;
+      const source = res.message;
+      return {
+        ...res,
+        message: (async function* () {
+          try {
+            yield* source;
+          } catch (err) {
+            throw hide(err);
+          }
+        })(),
+      };
+    } catch (err) {
+      throw hide(err);
+    }
+  };
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 10) / 10;
+}

@@ -1,0 +1,207 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Interceptor } from '@connectrpc/connect';
+import type { Logger } from 'pino';
+import { AuthInternalService } from '@parley/proto';
+import { authClientConfigSchema, busConfigSchema, databaseConfigSchema, platformConfigSchema } from '../config/platform-config.js';
+import { ConfigError, loadConfig, type ConfigOf, type ConfigSchema } from '../config/config.js';
+import { describeDatabase, openDatabase, type DatabaseSpec } from '../db/database.js';
+import { connectNats, describeNats, type NatsConnection } from '../bus/nats.js';
+import { ensureEventStream } from '../bus/stream.js';
+import { Subjects } from '../bus/subjects.js';
+import { Outbox } from '../outbox/outbox.js';
+import { OutboxRelay } from '../outbox/outbox-relay.js';
+import { IdempotentConsumer, type ConsumerSpec } from '../consumer/idempotent-consumer.js';
+import { createLogger } from '../observability/logger.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { startOpsServer } from '../observability/ops-server.js';
+import { HealthState, ServingStatus, healthRoutes } from '../rpc/health.js';
+import { serverInterceptors } from '../rpc/interceptors.js';
+import { startRpcServer, type Routes, type RunningServer } from '../rpc/server.js';
+import { internalClient } from '../rpc/client.js';
+import { authInterceptor, createTokenVerifier, type TokenVerifier } from '../auth/access-token.js';
+
+type PlatformConfig = ConfigOf<typeof platformConfigSchema>;
+
+/** What the platform hands a service's wiring. Parts the service did not ask for throw when used. */
+export interface ServiceContext<C> {
+  readonly name: string;
+  readonly config: C & PlatformConfig;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly health: HealthState;
+  readonly orm: MikroORM;
+  readonly outbox: Outbox;
+  readonly nats: NatsConnection;
+  readonly subjects: Subjects;
+  /** The server chain, ending in token verification; any further server of this process uses it too. */
+  readonly interceptors: Interceptor[];
+}
+
+export interface ServiceDefinition<S extends ConfigSchema, D = undefined> {
+  name: string;
+  /** This service's own variables, on top of the platform's. */
+  config: S;
+  /** The service owns a database: DATABASE_URL is required and migrations run at start-up. */
+  database?: DatabaseSpec;
+  /** The service publishes or consumes events: NATS_URL and EVENT_PREFIX apply. */
+  bus?: { consumers: ConsumerSpec[] };
+  /** Builds what routes and tokens need once config and connections are up; a throw stops start-up. */
+  init?: (ctx: ServiceContext<ConfigOf<S>>) => Promise<D>;
+  /** How access tokens are checked: against auth's JWKS (fetched over RPC), or a verifier the service makes. */
+  tokens: 'remote' | ((ctx: ServiceContext<ConfigOf<S>>, deps: D) => TokenVerifier);
+  /** The proto services it serves over internal gRPC. */
+  services: string[];
+  routes: (ctx: ServiceContext<ConfigOf<S>>, deps: D) => Routes[];
+  /** Anything else to run (e.g. the edge's public server), stopped first at shutdown. */
+  start?: (ctx: ServiceContext<ConfigOf<S>>, deps: D) => Promise<{ close(graceMs: number): Promise<void> }>;
+}
+
+/** The whole life of a service process: config, connections, servers, and a clean shutdown. */
+export async function runService<S extends ConfigSchema, D = undefined>(def: ServiceDefinition<S, D>): Promise<void> {
+  const schema = {
+    ...platformConfigSchema,
+    ...(def.database ? databaseConfigSchema : {}),
+    ...(def.bus ? busConfigSchema : {}),
+    ...(def.tokens === 'remote' ? authClientConfigSchema : {}),
+    ...def.config,
+  };
+  let config: Record<string, unknown>;
+  try {
+    config = loadConfig(schema);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${def.name}: ${err.message}\n`);
+    process.exit(1);
+  }
+  const cfg = config as ConfigOf<S> & PlatformConfig & Partial<ConfigOf<typeof databaseConfigSchema & typeof busConfigSchema>>;
+  const log = createLogger(def.name, cfg.LOG_LEVEL);
+  const fatal = (line: string): never => {
+    log.fatal(line);
+    process.exit(1);
+  };
+  const metrics = createMetrics(def.name);
+  const health = new HealthState(def.services);
+
+  let relay: OutboxRelay | undefined;
+  let orm: MikroORM | undefined;
+  if (def.database) {
+    const url = cfg.DATABASE_URL!;
+    orm = await openDatabase(def.database, {
+      url,
+      createIfMissing: cfg.DATABASE_CREATE_IF_MISSING!,
+      poolMax: cfg.DATABASE_POOL_MAX!,
+      subscribers: [OutboxRelay.commitSubscriber(() => relay)],
+    }).catch((err: Error) => fatal(`cannot use ${describeDatabase(url)}: ${err.message}`));
+  }
+  let nats: NatsConnection | undefined;
+  let subjects: Subjects | undefined;
+  if (def.bus) {
+    subjects = new Subjects(cfg.EVENT_PREFIX!);
+    const url = cfg.NATS_URL!;
+    nats = await connectNats(url, def.name, log).catch((err: Error) => fatal(`cannot reach ${describeNats(url)}: ${err.message}`));
+    await ensureEventStream(nats, subjects, cfg.EVENT_STREAM_REPLICAS!).catch((err: Error) =>
+      fatal(`cannot set up the JetStream stream on ${describeNats(url)} (is JetStream enabled?): ${err.message}`),
+    );
+  }
+
+  const missing = (what: string) => () => {
+    throw new Error(`${def.name} did not declare ${what}`);
+  };
+  const outbox = subjects ? new Outbox(def.name, subjects) : undefined;
+  const interceptors = serverInterceptors(log, metrics);
+  const ctx = {
+    name: def.name,
+    config: cfg,
+    log,
+    metrics,
+    health,
+    interceptors,
+    get orm() {
+      return orm ?? missing('a database')();
+    },
+    get outbox() {
+      return outbox ?? missing('a bus')();
+    },
+    get nats() {
+      return nats ?? missing('a bus')();
+    },
+    get subjects() {
+      return subjects ?? missing('a bus')();
+    },
+  } as ServiceContext<ConfigOf<S>>;
+
+  const deps = def.init ? await def.init(ctx).catch((err: Error) => fatal(`${def.name} cannot start: ${err.message}`)) : (undefined as D);
+  const verifier =
+    def.tokens === 'remote'
+      ? remoteVerifier((cfg as unknown as ConfigOf<typeof authClientConfigSchema>).AUTH_URL)
+      : def.tokens(ctx, deps);
+  interceptors.push(authInterceptor(verifier));
+
+  if (orm && nats) {
+    relay = new OutboxRelay(orm, nats, log, metrics);
+    relay.start();
+  }
+  const consumers = (def.bus?.consumers ?? []).map(
+    (spec) =>
+      new IdempotentConsumer(spec, {
+        service: def.name,
+        orm: orm ?? missing('a database')(),
+        nc: nats!,
+        subjects: subjects!,
+        streamReplicas: cfg.EVENT_STREAM_REPLICAS!,
+        maxAttempts: cfg.CONSUMER_MAX_ATTEMPTS!,
+        log,
+        metrics,
+      }),
+  );
+  for (const c of consumers) await c.start();
+
+  let rpc: RunningServer;
+  try {
+    rpc = await startRpcServer({
+      port: cfg.RPC_PORT,
+      routes: [healthRoutes(health), ...def.routes(ctx, deps)],
+      interceptors,
+    });
+  } catch (err) {
+    return fatal(`cannot listen for RPC on port ${cfg.RPC_PORT}: ${(err as Error).message}`);
+  }
+  const ops = await startOpsServer(cfg.METRICS_PORT, metrics.registry, health).catch((err: Error) =>
+    fatal(`cannot listen for metrics on port ${cfg.METRICS_PORT}: ${err.message}`),
+  );
+  const extra = def.start ? await def.start(ctx, deps) : undefined;
+
+  const checkDependencies = async () => {
+    const dbOk = orm ? await orm.isConnected() : true;
+    health.set(dbOk ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
+  };
+  await checkDependencies();
+  const checker = setInterval(() => void checkDependencies(), 5000);
+  log.info({ rpcPort: rpc.port, metricsPort: ops.port }, `${def.name} ready`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, `${def.name} shutting down`);
+    clearInterval(checker);
+    health.shutdown();
+    const graceMs = cfg.SHUTDOWN_GRACE_SECONDS * 1000;
+    await extra?.close(graceMs);
+    await rpc.close(graceMs);
+    for (const c of consumers) await c.stop();
+    await relay?.stop();
+    await nats?.drain().catch(() => undefined);
+    await orm?.close();
+    await ops.close();
+    log.info(`${def.name} stopped`);
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+function remoteVerifier(authUrl: string): TokenVerifier {
+  const auth = internalClient(AuthInternalService, authUrl, { onBehalfOfCaller: false });
+  return createTokenVerifier(async () => (await auth.getJwks({})).keys.map(({ kid, kty, crv, x }) => ({ kid, kty, crv, x })));
+}

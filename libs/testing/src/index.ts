@@ -1,0 +1,3 @@
+export * from './run-id.js';
+export * from './isolation.js';
+export * from './test-stack.js';

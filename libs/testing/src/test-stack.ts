@@ -1,0 +1,104 @@
+import type { DescService } from '@bufbuild/protobuf';
+import { createClient, type Client, type Interceptor } from '@connectrpc/connect';
+import { createConnectTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
+import { newSigningKey } from '@parley/platform';
+import { startStack, type RunningStack, type ServiceName, type StackOptions } from '@parley/stack';
+import { TestIsolation } from './isolation.js';
+import { TEST_NATS_URL } from './run-id.js';
+
+export interface TestStack extends RunningStack {
+  readonly isolation: TestIsolation;
+  readonly natsUrl: string;
+  /** Runs SQL in a service's own database. Tests may look; services never do. */
+  query<T = Record<string, unknown>>(service: ServiceName, sql: string, params?: unknown[]): Promise<T[]>;
+  /** The service's Prometheus exposition. */
+  metrics(service: ServiceName): Promise<string>;
+  /** Stops the services, drops the run's databases and deletes its stream. */
+  cleanup(): Promise<void>;
+}
+
+export interface TestStackOptions {
+  services?: readonly ServiceName[];
+  natsUrl?: string;
+  env?: StackOptions['env'];
+  /** Print service output (set PARLEY_TEST_LOGS=1 to see it for every stack). */
+  verbose?: boolean;
+}
+
+/** Boots real service processes against the real PostgreSQL and NATS, isolated to this run. */
+export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
+  const isolation = new TestIsolation();
+  const natsUrl = opts.natsUrl ?? TEST_NATS_URL;
+  const verbose = opts.verbose ?? process.env.PARLEY_TEST_LOGS === '1';
+  const stack = await startStack({
+    pgUrl: isolation.pgUrl,
+    natsUrl,
+    dbPrefix: `parley_${isolation.runId}`,
+    eventPrefix: isolation.eventPrefix,
+    signingKey: newSigningKey(),
+    httpPort: 0,
+    services: opts.services,
+    env: { ...opts.env, all: { LOG_LEVEL: verbose ? 'debug' : 'warn', SHUTDOWN_GRACE_SECONDS: '5', ...opts.env?.all } },
+    onLine: verbose ? (name, line) => process.stdout.write(`${name} | ${line}\n`) : undefined,
+  }).catch(async (err) => {
+    await isolation.cleanup([natsUrl]).catch(() => undefined);
+    throw err;
+  });
+  for (const name of opts.services ?? Object.keys(stack.services)) isolation.database(name);
+  return {
+    ...stack,
+    isolation,
+    natsUrl,
+    query: (service, sql, params) => isolation.query(stack.databaseName(service), sql, params),
+    async metrics(service) {
+      const res = await fetch(`http://127.0.0.1:${stack.services[service].metricsPort}/metrics`);
+      return res.text();
+    },
+    async cleanup() {
+      await stack.stop();
+      await isolation.cleanup([natsUrl]);
+    },
+  };
+}
+
+export interface EdgeClientOptions {
+  accessToken?: string;
+  /** Connect (JSON by default, or binary), or gRPC-Web. */
+  protocol?: 'connect-json' | 'connect-binary' | 'grpc-web';
+}
+
+/** A real Connect client of the edge, as an app would use it. */
+export function edgeClient<S extends DescService>(service: S, edgeUrl: string, opts: EdgeClientOptions = {}): Client<S> {
+  const auth: Interceptor = (next) => (req) => {
+    if (opts.accessToken) req.header.set('authorization', `Bearer ${opts.accessToken}`);
+    return next(req);
+  };
+  const common = { baseUrl: edgeUrl, httpVersion: '1.1' as const, interceptors: [auth] };
+  const transport =
+    opts.protocol === 'grpc-web'
+      ? createGrpcWebTransport({ ...common, useBinaryFormat: true })
+      : createConnectTransport({ ...common, useBinaryFormat: opts.protocol === 'connect-binary' });
+  return createClient(service, transport);
+}
+
+/** Reads one sample from a Prometheus exposition, e.g. metricValue(text, 'x_total', {a: 'b'}). */
+export function metricValue(exposition: string, name: string, labels: Record<string, string> = {}): number {
+  let total = 0;
+  for (const line of exposition.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) total += Number(line.split(' ').pop());
+  }
+  return total;
+}
+
+/** Polls `probe` until it returns a value that satisfies `done`, or fails with the last value seen. */
+export async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    last = await probe();
+    if (done(last)) return last;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

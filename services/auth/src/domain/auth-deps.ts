@@ -1,0 +1,11 @@
+import type { MikroORM, Outbox } from '@parley/platform';
+import type { TokenIssuer } from './token-issuer.js';
+
+/** What the auth use cases need from the wiring. */
+export interface AuthDeps {
+  orm: MikroORM;
+  outbox: Outbox;
+  issuer: TokenIssuer;
+  bcryptCost: number;
+  refreshTtlSeconds: number;
+}

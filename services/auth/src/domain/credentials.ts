@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto';
+import bcrypt from 'bcrypt';
+import { rpcError } from '@parley/platform';
+
+export const USERNAME_MIN = 3;
+export const USERNAME_MAX = 32;
+export const PASSWORD_MIN = 10;
+export const PASSWORD_MAX = 256;
+
+/** Usernames are case-insensitive: they are stored and compared in lowercase. */
+export function parseUsername(raw: string): string {
+  const username = raw.normalize('NFKC').trim().toLowerCase();
+  if (!username) throw rpcError.invalidArgument('username is required');
+  if (username.length > USERNAME_MAX) throw rpcError.invalidArgument(`username must be at most ${USERNAME_MAX} characters`);
+  if (username.length < USERNAME_MIN) throw rpcError.invalidArgument(`username must be at least ${USERNAME_MIN} characters`);
+  if (!/^[a-z0-9_.]+$/.test(username)) {
+    throw rpcError.invalidArgument("username may contain only letters a-z, digits, '_' and '.'");
+  }
+  return username;
+}
+
+/** The policy for new passwords. Login accepts whatever was set, so it only normalises. */
+export function parseNewPassword(raw: string, username: string): string {
+  const password = raw.normalize('NFKC');
+  const length = [...password].length;
+  if (length < PASSWORD_MIN) throw rpcError.invalidArgument(`password must be at least ${PASSWORD_MIN} characters`);
+  if (length > PASSWORD_MAX) throw rpcError.invalidArgument(`password must be at most ${PASSWORD_MAX} characters`);
+  if (new Set(password).size < 4) throw rpcError.invalidArgument('password is too repetitive: use at least 4 different characters');
+  if (password.toLowerCase().includes(username)) throw rpcError.invalidArgument('password must not contain the username');
+  return password;
+}
+
+/**
+ * bcrypt reads at most 72 bytes, so it hashes the password's SHA-256 instead: every character
+ * counts, and no input can smuggle a NUL. The async API runs on libuv's pool, off the event loop.
+ */
+function prehash(password: string): string {
+  return createHash('sha256').update(password.normalize('NFKC'), 'utf8').digest('base64');
+}
+
+export function hashPassword(password: string, cost: number): Promise<string> {
+  return bcrypt.hash(prehash(password), cost);
+}
+
+export function verifyPassword(password: string, hash: string): Promise<boolean> {
+  return bcrypt.compare(prehash(password), hash);
+}

@@ -1,0 +1,54 @@
+import type { DescMethod, DescService } from '@bufbuild/protobuf';
+import { Code, ConnectError, createClient, type CallOptions, type ConnectRouter, type HandlerContext } from '@connectrpc/connect';
+import { REQUEST_ID_HEADER, currentRequest, internalTransport } from '@parley/platform';
+
+type AnyFn = (req: unknown, opts: CallOptions) => unknown;
+
+/** What the edge passes on: the caller's credentials and the request id; nothing else. */
+function callOptions(ctx: HandlerContext): CallOptions {
+  const headers: Record<string, string> = {};
+  const authorization = ctx.requestHeader.get('authorization');
+  if (authorization) headers.authorization = authorization;
+  const requestId = currentRequest()?.requestId;
+  if (requestId) headers[REQUEST_ID_HEADER] = requestId;
+  return { headers, signal: ctx.signal, timeoutMs: ctx.timeoutMs() };
+}
+
+/** A backend that can't be reached is the caller's problem only as "try again". */
+function hideTransportErrors(err: unknown): never {
+  const e = ConnectError.from(err);
+  if (e.code === Code.Unavailable) throw new ConnectError('service temporarily unavailable; retry shortly', Code.Unavailable);
+  throw e;
+}
+
+/** Serves `service` on the edge by calling the same method on its backend over internal gRPC. */
+export function forwardRoutes(service: DescService, backendUrl: string) {
+  const client = createClient(service, internalTransport(backendUrl, { onBehalfOfCaller: false })) as unknown as Record<string, AnyFn>;
+  const impl: Record<string, (req: unknown, ctx: HandlerContext) => unknown> = {};
+  for (const method of service.methods) impl[method.localName] = forwarder(method, client);
+  return (router: ConnectRouter) => router.service(service, impl as never);
+}
+
+function forwarder(method: DescMethod, client: Record<string, AnyFn>) {
+  const call = client[method.localName]!;
+  switch (method.methodKind) {
+    case 'unary':
+      return async (req: unknown, ctx: HandlerContext) => {
+        try {
+          return await call(req, callOptions(ctx));
+        } catch (err) {
+          hideTransportErrors(err);
+        }
+      };
+    case 'server_streaming':
+      return async function* (req: unknown, ctx: HandlerContext) {
+        try {
+          yield* call(req, callOptions(ctx)) as AsyncIterable<unknown>;
+        } catch (err) {
+          hideTransportErrors(err);
+        }
+      };
+    default:
+      throw new Error(`${method.parent.typeName}/${method.name}: browsers can't stream requests, so public RPCs are unary or server-streaming`);
+  }
+}

@@ -1,0 +1,59 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { cors } from '@connectrpc/connect';
+
+const allowHeaders = [...cors.allowedHeaders, 'Authorization', 'X-Request-Id'].join(', ');
+const exposeHeaders = [...cors.exposedHeaders, 'X-Request-Id'].join(', ');
+
+/**
+ * CORS for the listed origins. Answers preflights itself (true); other requests continue to the
+ * RPC router with the CORS headers set.
+ */
+export function corsPolicy(allowedOrigins: string[]) {
+  const any = allowedOrigins.includes('*');
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
+    const origin = req.headers.origin;
+    const allowed = origin !== undefined && (any || allowedOrigins.includes(origin));
+    if (allowed) {
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Vary', 'Origin');
+      res.setHeader('Access-Control-Expose-Headers', exposeHeaders);
+    }
+    if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
+      if (allowed) {
+        res.setHeader('Access-Control-Allow-Methods', cors.allowedMethods.join(', '));
+        res.setHeader('Access-Control-Allow-Headers', allowHeaders);
+        res.setHeader('Access-Control-Max-Age', '7200');
+      }
+      res.writeHead(allowed ? 204 : 403).end();
+      return true;
+    }
+    return false;
+  };
+}
+
+/** Unknown paths get a Connect error in JSON that names what is served, not a bare 404. */
+export function unknownRpc(served: string[]) {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(404, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        code: 'unimplemented',
+        message: `no RPC at ${req.method} ${req.url?.split('?')[0]}: the edge serves POST /<service>/<method> for ${served.join(', ')}`,
+      }),
+    );
+  };
+}
+
+const SUPPORTED_CONTENT_TYPES = /^application\/(json|proto|connect\+(json|proto)|grpc-web(-text)?(\+(json|proto))?)(;|$)/i;
+
+/** A POST in a format the edge doesn't speak gets 415 with a Connect error saying which formats it does. */
+export function contentTypePolicy(req: IncomingMessage, res: ServerResponse): boolean {
+  const type = req.headers['content-type'] ?? '';
+  if (req.method !== 'POST' || SUPPORTED_CONTENT_TYPES.test(type)) return false;
+  res.writeHead(415, { 'content-type': 'application/json', 'accept-post': 'application/json, application/proto' }).end(
+    JSON.stringify({
+      code: 'invalid_argument',
+      message: `unsupported content-type '${type.slice(0, 100)}': send application/json or application/proto (Connect), or gRPC-Web`,
+    }),
+  );
+  return true;
+}
