@@ -14,11 +14,17 @@ function callOptions(ctx: HandlerContext): CallOptions {
   return { headers, signal: ctx.signal, timeoutMs: ctx.timeoutMs() };
 }
 
-/** A backend that can't be reached is the caller's problem only as "try again". */
-function hideTransportErrors(err: unknown): never {
+/**
+ * Passes a backend's error on with its code, message and details, but not its metadata: those
+ * are the backend's gRPC headers and would clobber the edge's own. A backend that can't be
+ * reached is the caller's problem only as "try again".
+ */
+function relayError(err: unknown): never {
   const e = ConnectError.from(err);
   if (e.code === Code.Unavailable) throw new ConnectError('service temporarily unavailable; retry shortly', Code.Unavailable);
-  throw e;
+  const relayed = new ConnectError(e.rawMessage, e.code);
+  relayed.details = e.details;
+  throw relayed;
 }
 
 /** Serves `service` on the edge by calling the same method on its backend over internal gRPC. */
@@ -37,7 +43,7 @@ function forwarder(method: DescMethod, client: Record<string, AnyFn>) {
         try {
           return await call(req, callOptions(ctx));
         } catch (err) {
-          hideTransportErrors(err);
+          relayError(err);
         }
       };
     case 'server_streaming':
@@ -45,7 +51,7 @@ function forwarder(method: DescMethod, client: Record<string, AnyFn>) {
         try {
           yield* call(req, callOptions(ctx)) as AsyncIterable<unknown>;
         } catch (err) {
-          hideTransportErrors(err);
+          relayError(err);
         }
       };
     default:

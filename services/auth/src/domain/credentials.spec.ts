@@ -1,0 +1,61 @@
+import { Code, ConnectError } from '@connectrpc/connect';
+import { hashPassword, parseNewPassword, parseUsername, verifyPassword } from './credentials.js';
+
+function rejection(fn: () => unknown): ConnectError {
+  try {
+    fn();
+  } catch (err) {
+    return err as ConnectError;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('parseUsername', () => {
+  it('normalises case, width and surrounding space', () => {
+    expect(parseUsername('  Alice.Smith_1 ')).toBe('alice.smith_1');
+    expect(parseUsername('ＡＬＩＣＥ')).toBe('alice');
+  });
+
+  it.each([
+    ['', 'username is required'],
+    ['ab', 'username must be at least 3 characters'],
+    ['a'.repeat(33), 'username must be at most 32 characters'],
+    ['a'.repeat(100_000), 'username must be at most 32 characters'],
+    ['al ice', "username may contain only letters a-z, digits, '_' and '.'"],
+    ['ali<ce>', "username may contain only letters a-z, digits, '_' and '.'"],
+  ])('rejects %j with INVALID_ARGUMENT', (input, message) => {
+    const err = rejection(() => parseUsername(input));
+    expect(err.code).toBe(Code.InvalidArgument);
+    expect(err.rawMessage).toBe(message);
+  });
+});
+
+describe('parseNewPassword', () => {
+  it('accepts a long passphrase', () => {
+    expect(parseNewPassword('correct horse battery', 'alice')).toBe('correct horse battery');
+  });
+
+  it.each([
+    ['short', 'password must be at least 10 characters'],
+    ['x'.repeat(257), 'password must be at most 256 characters'],
+    ['abababababab', 'password is too repetitive: use at least 4 different characters'],
+    ['my-alice-password', 'password must not contain the username'],
+  ])('rejects %j', (input, message) => {
+    const err = rejection(() => parseNewPassword(input, 'alice'));
+    expect(err.code).toBe(Code.InvalidArgument);
+    expect(err.rawMessage).toBe(message);
+  });
+});
+
+describe('password hashing', () => {
+  it('verifies the password it hashed and nothing else, including past bcrypt’s 72-byte limit', async () => {
+    const long = 'p'.repeat(80);
+    const hash = await hashPassword(`${long}A`, 4);
+    await expect(verifyPassword(`${long}A`, hash)).resolves.toBe(true);
+    await expect(verifyPassword(`${long}B`, hash)).resolves.toBe(false);
+  });
+
+  it('uses the requested cost', async () => {
+    expect(await hashPassword('whatever-password', 12)).toMatch(/^\$2b\$12\$/);
+  });
+});

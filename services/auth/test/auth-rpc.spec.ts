@@ -1,0 +1,178 @@
+import { createHash } from 'node:crypto';
+import { Code, ConnectError, createClient, type Client } from '@connectrpc/connect';
+import { createGrpcTransport } from '@connectrpc/connect-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { events, newSigningKey } from '@parley/platform';
+import { AuthInternalService, AuthService } from '@parley/proto';
+import { eventually, startTestStack, type TestStack } from '@parley/testing';
+import { importJWK, SignJWT } from 'jose';
+
+jest.setTimeout(60_000);
+
+let stack: TestStack;
+let auth: Client<typeof AuthService>;
+let internal: Client<typeof AuthInternalService>;
+let n = 0;
+const username = () => `user_${process.pid}_${++n}`;
+const password = 'correct horse battery';
+
+function withToken(token: string) {
+  return { headers: { authorization: `Bearer ${token}` } };
+}
+
+async function failure(p: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await p;
+  } catch (err) {
+    return ConnectError.from(err);
+  }
+  throw new Error('expected the call to fail');
+}
+
+beforeAll(async () => {
+  stack = await startTestStack({ services: ['auth'] });
+  const transport = createGrpcTransport({ baseUrl: `http://127.0.0.1:${stack.services.auth.rpcPort}` });
+  auth = createClient(AuthService, transport);
+  internal = createClient(AuthInternalService, transport);
+});
+
+afterAll(() => stack?.cleanup());
+
+describe('Register', () => {
+  it('creates the account, signs it in, and stores only a bcrypt hash and a hashed refresh token', async () => {
+    const name = username();
+    const res = await auth.register({ username: name.toUpperCase(), password });
+    expect(res.user?.username).toBe(name);
+    const [row] = await stack.query<{ password_hash: string }>('auth', 'select password_hash from app_user where id = $1', [res.user!.id]);
+    expect(row!.password_hash).toMatch(/^\$2b\$12\$/);
+    const tokens = await stack.query<{ token_hash: string }>('auth', 'select token_hash from refresh_token');
+    const stored = tokens.map((t) => t.token_hash);
+    expect(stored).not.toContain(res.tokens!.refreshToken);
+    expect(stored).toContain(createHash('sha256').update(res.tokens!.refreshToken).digest('hex'));
+  });
+
+  it('refuses a taken username whatever its case, with ALREADY_EXISTS', async () => {
+    const name = username();
+    await auth.register({ username: name, password });
+    const err = await failure(auth.register({ username: name.toUpperCase(), password }));
+    expect(err.code).toBe(Code.AlreadyExists);
+    expect(err.rawMessage).toBe(`username '${name}' is taken`);
+  });
+
+  it('lets exactly one of several concurrent registrations of a name succeed', async () => {
+    const name = username();
+    const results = await Promise.allSettled(Array.from({ length: 4 }, () => auth.register({ username: name, password })));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results) if (r.status === 'rejected') expect(ConnectError.from(r.reason).code).toBe(Code.AlreadyExists);
+  });
+
+  it('publishes user.registered through the outbox to the run’s stream', async () => {
+    const res = await auth.register({ username: username(), password });
+    const nc = await connect({ servers: stack.natsUrl });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const subject = stack.isolation.subjects.of(events.userRegistered);
+      const msg = await eventually(
+        () => jsm.streams.getMessage(stack.isolation.subjects.stream, { last_by_subj: subject }).catch(() => undefined),
+        (m) => m !== undefined && Buffer.from(m.data).includes(Buffer.from(res.user!.id)),
+      );
+      expect(msg!.subject).toBe(subject);
+      await eventually(
+        () => stack.query('auth', 'select id from outbox_event'),
+        (rows) => rows.length === 0,
+      );
+    } finally {
+      await nc.close();
+    }
+  });
+});
+
+describe('Login', () => {
+  it('opens a new session with the right password', async () => {
+    const name = username();
+    const reg = await auth.register({ username: name, password });
+    const res = await auth.login({ username: name, password });
+    expect(res.user?.id).toBe(reg.user?.id);
+    expect(res.tokens?.refreshToken).not.toBe(reg.tokens?.refreshToken);
+  });
+
+  it('answers a wrong password and an unknown user with the same error', async () => {
+    const name = username();
+    await auth.register({ username: name, password });
+    const wrong = await failure(auth.login({ username: name, password: 'not the password' }));
+    const unknown = await failure(auth.login({ username: `${name}_nobody`, password }));
+    expect([wrong.code, wrong.rawMessage]).toEqual([Code.Unauthenticated, 'wrong username or password']);
+    expect([unknown.code, unknown.rawMessage]).toEqual([wrong.code, wrong.rawMessage]);
+  });
+});
+
+describe('Refresh', () => {
+  it('rotates: the new pair works and the old refresh token is refused', async () => {
+    const reg = await auth.register({ username: username(), password });
+    const next = await auth.refresh({ refreshToken: reg.tokens!.refreshToken });
+    expect(next.tokens!.refreshToken).not.toBe(reg.tokens!.refreshToken);
+    await expect(auth.getMe({}, withToken(next.tokens!.accessToken))).resolves.toMatchObject({ user: { id: reg.user!.id } });
+    const reuse = await failure(auth.refresh({ refreshToken: reg.tokens!.refreshToken }));
+    expect(reuse.code).toBe(Code.Unauthenticated);
+    expect(reuse.rawMessage).toMatch(/already used/);
+  });
+
+  it('revokes the session when a used token comes back, so the newer tokens die too', async () => {
+    const reg = await auth.register({ username: username(), password });
+    const next = await auth.refresh({ refreshToken: reg.tokens!.refreshToken });
+    await failure(auth.refresh({ refreshToken: reg.tokens!.refreshToken }));
+    expect((await failure(auth.refresh({ refreshToken: next.tokens!.refreshToken }))).code).toBe(Code.Unauthenticated);
+    expect((await failure(auth.getMe({}, withToken(next.tokens!.accessToken)))).code).toBe(Code.Unauthenticated);
+  });
+
+  it('lets only one of two concurrent uses of a token succeed', async () => {
+    const reg = await auth.register({ username: username(), password });
+    const results = await Promise.allSettled([1, 2].map(() => auth.refresh({ refreshToken: reg.tokens!.refreshToken })));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+  });
+
+  it('refuses an unknown or missing token', async () => {
+    expect((await failure(auth.refresh({ refreshToken: 'nope' }))).code).toBe(Code.Unauthenticated);
+    expect((await failure(auth.refresh({ refreshToken: '' }))).code).toBe(Code.InvalidArgument);
+  });
+});
+
+describe('Logout and GetMe', () => {
+  it('GetMe needs a valid token from this auth service', async () => {
+    expect((await failure(auth.getMe({}))).rawMessage).toMatch(/missing access token/);
+    expect((await failure(auth.getMe({}, withToken('not.a.jwt')))).code).toBe(Code.Unauthenticated);
+    const reg = await auth.register({ username: username(), password });
+    const foreignKey = JSON.parse(newSigningKey());
+    const forged = await new SignJWT({ sid: 'x' })
+      .setProtectedHeader({ alg: 'EdDSA', kid: foreignKey.kid })
+      .setIssuer('parley-auth')
+      .setAudience('parley')
+      .setSubject(reg.user!.id)
+      .setExpirationTime('5m')
+      .sign(await importJWK(foreignKey, 'EdDSA'));
+    const err = await failure(auth.getMe({}, withToken(forged)));
+    expect([err.code, err.rawMessage]).toEqual([Code.Unauthenticated, 'invalid access token: log in again']);
+  });
+
+  it('Logout ends the session: refresh and GetMe stop working, other sessions go on', async () => {
+    const name = username();
+    const first = await auth.register({ username: name, password });
+    const second = await auth.login({ username: name, password });
+    await auth.logout({}, withToken(first.tokens!.accessToken));
+    expect((await failure(auth.getMe({}, withToken(first.tokens!.accessToken)))).code).toBe(Code.Unauthenticated);
+    expect((await failure(auth.refresh({ refreshToken: first.tokens!.refreshToken }))).code).toBe(Code.Unauthenticated);
+    await expect(auth.getMe({}, withToken(second.tokens!.accessToken))).resolves.toMatchObject({ user: { username: name } });
+  });
+});
+
+describe('GetJwks', () => {
+  it('publishes the public key that signs access tokens, and no private part', async () => {
+    const reg = await auth.register({ username: username(), password });
+    const header = JSON.parse(Buffer.from(reg.tokens!.accessToken.split('.')[0]!, 'base64url').toString());
+    const { keys } = await internal.getJwks({});
+    expect(keys.map((k) => k.kid)).toContain(header.kid);
+    expect(keys[0]).toMatchObject({ kty: 'OKP', crv: 'Ed25519' });
+    expect(JSON.stringify(keys)).not.toMatch(/"d"/);
+  });
+});
