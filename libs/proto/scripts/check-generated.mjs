@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+// buf and protoc-gen-es come from this workspace's node_modules, however the script is started.
+process.env.PATH = `${join(root, 'node_modules/.bin')}:${process.env.PATH}`;
 const protoDir = join(root, 'proto');
 const committed = join(root, 'libs/proto/src/gen');
 const fresh = mkdtempSync(join(tmpdir(), 'parley-gen-'));

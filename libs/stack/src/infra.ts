@@ -66,7 +66,9 @@ export async function startNatsServer(opts: { storeDir: string; port?: number; h
   const port = opts.port || (await freePort());
   mkdirSync(opts.storeDir, { recursive: true });
   let child: ChildProcess | undefined;
+  const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
   const start = async () => {
+    if (running()) return;
     child = spawn('nats-server', ['-js', '-a', host, '-p', String(port), '-sd', opts.storeDir], { stdio: 'ignore' });
     const deadline = Date.now() + 10_000;
     while (!(await tcpReachable(host, port, 200))) {
@@ -77,7 +79,7 @@ export async function startNatsServer(opts: { storeDir: string; port?: number; h
   };
   const stop = async () => {
     const c = child;
-    if (!c || c.exitCode !== null) return;
+    if (!c || !running()) return;
     await new Promise<void>((resolve) => {
       c.once('exit', () => resolve());
       c.kill('SIGTERM');

@@ -140,11 +140,13 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     };
     processes[name] = serviceProcess(name, rpc, metrics, env, opts);
   }
+  // If this process goes away without stopping the stack, take the services with it.
+  const killOnExit = () => Object.values(processes).forEach((p) => p.kill9());
+  process.once('exit', killOnExit);
   const stopAll = async () => {
     await Promise.all(Object.values(processes).map((p) => p.stop()));
+    process.removeListener('exit', killOnExit);
   };
-  // If this process goes away without stopping the stack, take the services with it.
-  process.once('exit', () => Object.values(processes).forEach((p) => p.pid && process.kill(p.pid, 'SIGKILL')));
   try {
     await Promise.all(Object.values(processes).map((p) => p.start()));
   } catch (err) {

