@@ -480,11 +480,13 @@ describe.each(overlays)('overlay %s', (overlay) => {
       expect(env.METRICS_PORT ?? String(METRICS_PORT)).toBe(String(METRICS_PORT));
     });
 
-    test('has gRPC startup, readiness and liveness probes on the RPC port', () => {
+    test('has gRPC health startup and readiness probes, and a TCP liveness probe, on the RPC port', () => {
       const c = mainContainer(deployment(name));
-      for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
+      for (const probe of ['startupProbe', 'readinessProbe']) {
         expect([probe, c[probe]?.grpc?.port]).toEqual([probe, RPC_PORT]);
       }
+      // A database outage makes health NOT_SERVING; that must not restart the pod.
+      expect(c.livenessProbe?.tcpSocket?.port).toBe(RPC_PORT);
       // Migrations run at start-up: allow them at least a minute.
       const startup = c.startupProbe;
       expect((startup.periodSeconds ?? 10) * (startup.failureThreshold ?? 3)).toBeGreaterThanOrEqual(60);
