@@ -25,7 +25,10 @@ async function failure(p: Promise<unknown>): Promise<ConnectError> {
 }
 
 beforeAll(async () => {
-  stack = await startTestStack({ env: { edge: { CORS_ALLOWED_ORIGINS: 'http://localhost:5173' } } });
+  // Info logs from auth and the edge let a test follow a request id across the hop.
+  stack = await startTestStack({
+    env: { edge: { CORS_ALLOWED_ORIGINS: 'http://localhost:5173', LOG_LEVEL: 'info' }, auth: { LOG_LEVEL: 'info' } },
+  });
 });
 
 afterAll(() => stack?.cleanup());
@@ -80,6 +83,18 @@ describe('auth through the edge, as curl does it (Connect JSON)', () => {
     expect(mine.headers.get('x-request-id')).toBe('trace-abc-123');
     const theirs = await post('/parley.auth.v1.AuthService/GetMe', '{}');
     expect(theirs.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('carries the request id to the service behind the edge, into both logs', async () => {
+    await post('/parley.auth.v1.AuthService/Login', JSON.stringify({ username: 'nobody_here', password }), {
+      'content-type': 'application/json',
+      'x-request-id': 'trace-across-hops',
+    });
+    const logged = (name: 'auth' | 'edge') =>
+      stack.services[name].output.map((line) => JSON.parse(line) as { requestId?: string; code?: string }).filter((l) => l.requestId === 'trace-across-hops');
+    await eventually(async () => logged('auth'), (lines) => lines.length > 0);
+    expect(logged('auth')[0]).toMatchObject({ code: 'Unauthenticated' });
+    expect(logged('edge')[0]).toMatchObject({ code: 'Unauthenticated' });
   });
 });
 
