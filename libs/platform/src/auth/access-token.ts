@@ -1,4 +1,4 @@
-import { createContextKey, type HandlerContext, type Interceptor } from '@connectrpc/connect';
+import { Code, ConnectError, createContextKey, type HandlerContext, type Interceptor } from '@connectrpc/connect';
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWK } from 'jose';
 import { rpcError } from '../rpc/errors.js';
 
@@ -27,23 +27,32 @@ export function createTokenVerifier(source: JwksSource, opts: { maxAgeMs?: numbe
   const minRefetchMs = opts.minRefetchMs ?? 10_000;
   let keys: { set: ReturnType<typeof createLocalJWKSet>; kids: Set<string>; at: number } | undefined;
   let inflight: Promise<void> | undefined;
+  // When the last fetch started, whether or not it worked: a failing source is rate limited too.
+  let lastAttempt = -Infinity;
 
-  const refresh = () =>
-    (inflight ??= source()
-      .then((jwks) => {
-        keys = { set: createLocalJWKSet({ keys: jwks }), kids: new Set(jwks.map((k) => k.kid ?? '')), at: Date.now() };
-      })
-      .finally(() => (inflight = undefined)));
+  const refresh = () => {
+    if (!inflight) {
+      lastAttempt = Date.now();
+      inflight = source()
+        .then((jwks) => {
+          keys = { set: createLocalJWKSet({ keys: jwks }), kids: new Set(jwks.map((k) => k.kid ?? '')), at: Date.now() };
+        })
+        .finally(() => (inflight = undefined));
+    }
+    return inflight;
+  };
 
   return {
     async verify(token) {
       const kid = headerKid(token);
       const age = keys ? Date.now() - keys.at : Infinity;
-      if (age > maxAgeMs || (!keys?.kids.has(kid) && age > minRefetchMs)) {
+      const stale = !keys || age > maxAgeMs || !keys.kids.has(kid);
+      // Join a fetch in flight; start one only if the last attempt is old enough.
+      if (stale && (inflight || !keys || Date.now() - lastAttempt > minRefetchMs)) {
         try {
           await refresh();
-        } catch (err) {
-          if (!keys) throw err;
+        } catch {
+          if (!keys) throw new ConnectError('cannot check access tokens right now; retry shortly', Code.Unavailable);
         }
       }
       try {

@@ -3,11 +3,12 @@ import type { EventType } from '../events/catalog.js';
 /** Names on the bus for one deployment (or one test run), all derived from EVENT_PREFIX. */
 export class Subjects {
   constructor(readonly prefix: string) {
-    if (!/^[A-Za-z0-9_-]+$/.test(prefix)) throw new Error(`EVENT_PREFIX '${prefix}' must be letters, digits, - and _`);
+    // Lowercase only, so that distinct prefixes always give distinct stream names.
+    if (!/^[a-z0-9_]+$/.test(prefix)) throw new Error(`EVENT_PREFIX '${prefix}' must be lowercase letters, digits and _`);
   }
 
   get stream(): string {
-    return `${this.prefix.toUpperCase().replace(/-/g, '_')}_EVENTS`;
+    return `${this.prefix.toUpperCase()}_EVENTS`;
   }
 
   get all(): string {

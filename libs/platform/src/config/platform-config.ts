@@ -16,7 +16,7 @@ export const databaseConfigSchema = {
 
 export const busConfigSchema = {
   NATS_URL: env.url({ protocols: ['nats', 'tls'], default: 'nats://127.0.0.1:4222' }),
-  EVENT_PREFIX: env.string({ default: 'parley', describe: 'a NATS subject token of letters, digits, - and _' }),
+  EVENT_PREFIX: env.string({ default: 'parley', describe: 'lowercase letters, digits and _' }),
   EVENT_STREAM_REPLICAS: env.int({ min: 1, max: 5, default: 1 }),
   CONSUMER_MAX_ATTEMPTS: env.int({ min: 1, max: 100, default: 5 }),
 };

@@ -153,7 +153,9 @@ export class IdempotentConsumer {
       await js.publish(this.rt.subjects.deadLetter(this.durable), msg.data, {
         headers: deadLetterHeaders(msg, err.message),
       });
-      msg.term(err.message);
+      // No reason: servers before 2.10 ignore "+TERM <reason>" and would redeliver the message
+      // after ack_wait, dead-lettering it again and again. The reason is in the header above.
+      msg.term();
       this.rt.log.error(log, 'event dead-lettered');
       return 'dead_lettered';
     } catch (dlqErr) {

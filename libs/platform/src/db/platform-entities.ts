@@ -3,6 +3,8 @@ import { EntitySchema } from '@mikro-orm/core';
 /** An event waiting to be published; written in the same transaction as the change it describes. */
 export interface OutboxEvent {
   id: string;
+  /** Assigned by the database in insert order; the relay publishes in this order. */
+  seq?: string;
   subject: string;
   payload: Buffer;
   createdAt: Date;
@@ -13,9 +15,10 @@ export const OutboxEventSchema = new EntitySchema<OutboxEvent>({
   tableName: 'outbox_event',
   properties: {
     id: { type: 'uuid', primary: true },
+    seq: { type: 'bigint', autoincrement: true, unique: true },
     subject: { type: 'text' },
     payload: { type: 'blob' },
-    createdAt: { type: 'datetime', index: true },
+    createdAt: { type: 'datetime' },
   },
 });
 

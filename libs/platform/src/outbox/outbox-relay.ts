@@ -19,7 +19,7 @@ interface Row {
 }
 
 /**
- * Publishes committed outbox rows to JetStream in creation order, with the event id as msg-id so
+ * Publishes committed outbox rows to JetStream in insertion order (seq), with the event id as msg-id so
  * a re-publish after a crash is dropped by the stream. Rows are locked with SKIP LOCKED, so any
  * number of replicas can relay at once. It wakes after each commit and polls as a fallback.
  */
@@ -115,7 +115,7 @@ export class OutboxRelay {
     let failure: unknown;
     const published = await this.orm.em.fork().transactional(async (tx) => {
       const rows: Row[] = await tx.execute(
-        'select id, subject, payload from outbox_event order by created_at, id limit ? for update skip locked',
+        'select id, subject, payload from outbox_event order by seq limit ? for update skip locked',
         [this.batchSize],
       );
       const done: string[] = [];

@@ -24,3 +24,4 @@ export class Outbox {
     return envelope.id;
   }
 }
+

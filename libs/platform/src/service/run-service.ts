@@ -203,5 +203,5 @@ export async function runService<S extends ConfigSchema, D = undefined>(def: Ser
 
 function remoteVerifier(authUrl: string): TokenVerifier {
   const auth = internalClient(AuthInternalService, authUrl, { onBehalfOfCaller: false });
-  return createTokenVerifier(async () => (await auth.getJwks({})).keys.map(({ kid, kty, crv, x }) => ({ kid, kty, crv, x })));
+  return createTokenVerifier(async () => (await auth.getJwks({}, { timeoutMs: 3000 })).keys.map(({ kid, kty, crv, x }) => ({ kid, kty, crv, x })));
 }

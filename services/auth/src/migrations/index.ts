@@ -1,7 +1,7 @@
 // Written by parley-migration-create: the migrations in the order they run.
 import type { MigrationObject } from '@mikro-orm/core';
-import { Migration20261126110656 } from './Migration20261126110656.js';
+import { Migration20261126113145 } from './Migration20261126113145.js';
 
 export const migrations: MigrationObject[] = [
-  { name: 'Migration20261126110656', class: Migration20261126110656 },
+  { name: 'Migration20261126113145', class: Migration20261126113145 },
 ];

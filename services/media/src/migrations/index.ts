@@ -1,7 +1,7 @@
 // Written by parley-migration-create: the migrations in the order they run.
 import type { MigrationObject } from '@mikro-orm/core';
-import { Migration20261126110748 } from './Migration20261126110748.js';
+import { Migration20261126113151 } from './Migration20261126113151.js';
 
 export const migrations: MigrationObject[] = [
-  { name: 'Migration20261126110748', class: Migration20261126110748 },
+  { name: 'Migration20261126113151', class: Migration20261126113151 },
 ];

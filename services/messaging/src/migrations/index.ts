@@ -1,7 +1,7 @@
 // Written by parley-migration-create: the migrations in the order they run.
 import type { MigrationObject } from '@mikro-orm/core';
-import { Migration20261126110754 } from './Migration20261126110754.js';
+import { Migration20261126113148 } from './Migration20261126113148.js';
 
 export const migrations: MigrationObject[] = [
-  { name: 'Migration20261126110754', class: Migration20261126110754 },
+  { name: 'Migration20261126113148', class: Migration20261126113148 },
 ];

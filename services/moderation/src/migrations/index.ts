@@ -1,7 +1,7 @@
 // Written by parley-migration-create: the migrations in the order they run.
 import type { MigrationObject } from '@mikro-orm/core';
-import { Migration20261126110751 } from './Migration20261126110751.js';
+import { Migration20261126113154 } from './Migration20261126113154.js';
 
 export const migrations: MigrationObject[] = [
-  { name: 'Migration20261126110751', class: Migration20261126110751 },
+  { name: 'Migration20261126113154', class: Migration20261126113154 },
 ];

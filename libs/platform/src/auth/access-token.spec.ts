@@ -1,0 +1,223 @@
+import { Code, ConnectError } from '@connectrpc/connect';
+import { SignJWT, importJWK, type JWK } from 'jose';
+import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, createTokenVerifier, type JwksSource } from './access-token.js';
+import { newSigningKey } from './signing-key.js';
+
+interface Key {
+  kid: string;
+  privateJwk: JWK;
+  publicJwk: JWK;
+}
+
+function makeKey(): Key {
+  const privateJwk = JSON.parse(newSigningKey()) as JWK & { kid: string };
+  const { d: _d, ...publicJwk } = privateJwk;
+  return { kid: privateJwk.kid, privateJwk, publicJwk };
+}
+
+interface TokenOptions {
+  issuer?: string;
+  audience?: string;
+  expiresAt?: number;
+  kid?: string;
+  claims?: Record<string, unknown>;
+}
+
+async function sign(key: Key, opts: TokenOptions = {}): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ sid: 'session-1', ...opts.claims })
+    .setProtectedHeader({ alg: 'EdDSA', kid: opts.kid ?? key.kid })
+    .setSubject('user-1')
+    .setIssuer(opts.issuer ?? ACCESS_TOKEN_ISSUER)
+    .setAudience(opts.audience ?? ACCESS_TOKEN_AUDIENCE)
+    .setIssuedAt(now - 60)
+    .setExpirationTime(opts.expiresAt ?? now + 600)
+    .sign(await importJWK(key.privateJwk, 'EdDSA'));
+}
+
+/** A JWKS source whose keys the test sets, counting fetches. */
+function source(initial: Key[]) {
+  const state = { keys: initial, calls: 0 };
+  const fetch: JwksSource = async () => {
+    state.calls++;
+    return state.keys.map((k) => k.publicJwk);
+  };
+  return { state, fetch };
+}
+
+async function rejection(p: Promise<unknown>): Promise<ConnectError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof ConnectError)) throw new Error(`expected a ConnectError, got ${String(err)}`);
+  return err;
+}
+
+describe('createTokenVerifier', () => {
+  const key = makeKey();
+
+  afterEach(() => jest.restoreAllMocks());
+
+  it('answers UNAVAILABLE, not INTERNAL, when it has no keys and cannot fetch them', async () => {
+    const verifier = createTokenVerifier(async () => {
+      throw new Error('connect ECONNREFUSED 10.0.0.7:50051');
+    });
+    const err = await rejection(verifier.verify(await sign(key)));
+    expect([err.code, err.rawMessage]).toEqual([Code.Unavailable, 'cannot check access tokens right now; retry shortly']);
+  });
+
+  it('turns a valid token into the caller', async () => {
+    const verifier = createTokenVerifier(source([key]).fetch);
+    await expect(verifier.verify(await sign(key))).resolves.toEqual({ userId: 'user-1', sessionId: 'session-1' });
+  });
+
+  it('tells the caller to refresh an expired token', async () => {
+    const verifier = createTokenVerifier(source([key]).fetch);
+    const err = await rejection(verifier.verify(await sign(key, { expiresAt: Math.floor(Date.now() / 1000) - 120 })));
+    expect(err.code).toBe(Code.Unauthenticated);
+    expect(err.rawMessage).toMatch(/Refresh/);
+  });
+
+  const other = makeKey();
+  it.each<[string, () => Promise<string>]>([
+    ['a wrong issuer', () => sign(key, { issuer: 'someone-else' })],
+    ['a wrong audience', () => sign(key, { audience: 'other-app' })],
+    ['no session claim', () => sign(key, { claims: { sid: undefined } })],
+    [
+      'a tampered payload',
+      async () => {
+        const [h, p, s] = (await sign(key)).split('.');
+        const claims = JSON.parse(Buffer.from(p!, 'base64url').toString()) as Record<string, unknown>;
+        const forged = Buffer.from(JSON.stringify({ ...claims, sub: 'admin' })).toString('base64url');
+        return `${h}.${forged}.${s}`;
+      },
+    ],
+    ['an unknown key', () => sign(other)],
+    ['an unknown key that claims a known kid', () => sign(other, { kid: key.kid })],
+    ['garbage', async () => 'not-a-jwt'],
+  ])('rejects a token with %s as invalid', async (_what, token) => {
+    const verifier = createTokenVerifier(source([key]).fetch);
+    const err = await rejection(verifier.verify(await token()));
+    expect(err.code).toBe(Code.Unauthenticated);
+    expect(err.rawMessage).toMatch(/^invalid access token/);
+  });
+
+  it('fetches the key set once for concurrent first calls', async () => {
+    const src = source([key]);
+    const verifier = createTokenVerifier(src.fetch);
+    const token = await sign(key);
+    await Promise.all([verifier.verify(token), verifier.verify(token), verifier.verify(token)]);
+    await verifier.verify(token);
+    expect(src.state.calls).toBe(1);
+  });
+
+  it('refetches when a token names a new key, at most once per minRefetchMs', async () => {
+    const src = source([key]);
+    const now = jest.spyOn(Date, 'now');
+    let clock = Date.now();
+    now.mockImplementation(() => clock);
+    const verifier = createTokenVerifier(src.fetch, { minRefetchMs: 10_000, maxAgeMs: 60 * 60_000 });
+    await verifier.verify(await sign(key));
+    expect(src.state.calls).toBe(1);
+
+    // auth rotates: the new key is published, but the cached set does not have it yet.
+    const rotated = makeKey();
+    src.state.keys = [key, rotated];
+    const fresh = await sign(rotated);
+
+    // Within minRefetchMs of the last fetch an unknown kid does not hit the source again.
+    clock += 5_000;
+    expect((await rejection(verifier.verify(fresh))).rawMessage).toMatch(/^invalid access token/);
+    expect(src.state.calls).toBe(1);
+
+    // Calls that arrive while the refetch runs wait for it rather than fail.
+    clock += 5_001;
+    await expect(Promise.all([verifier.verify(fresh), verifier.verify(fresh), verifier.verify(fresh)])).resolves.toEqual([
+      { userId: 'user-1', sessionId: 'session-1' },
+      { userId: 'user-1', sessionId: 'session-1' },
+      { userId: 'user-1', sessionId: 'session-1' },
+    ]);
+    expect(src.state.calls).toBe(2);
+
+    // Known kids never trigger a fetch, and a flood of unknown kids is rate limited.
+    await verifier.verify(await sign(key));
+    await rejection(verifier.verify(await sign(makeKey())));
+    await rejection(verifier.verify(await sign(makeKey())));
+    expect(src.state.calls).toBe(2);
+  });
+
+  it('refetches after maxAgeMs even for a known key, and drops keys auth removed', async () => {
+    const src = source([key]);
+    const now = jest.spyOn(Date, 'now');
+    let clock = Date.now();
+    now.mockImplementation(() => clock);
+    const verifier = createTokenVerifier(src.fetch, { maxAgeMs: 60_000, minRefetchMs: 1_000 });
+    const token = await sign(key);
+    await verifier.verify(token);
+
+    src.state.keys = [makeKey()];
+    clock += 60_001;
+    expect((await rejection(verifier.verify(token))).rawMessage).toMatch(/^invalid access token/);
+    expect(src.state.calls).toBe(2);
+  });
+
+  it('rate limits refetches while the source is failing, too', async () => {
+    let fail = false;
+    let calls = 0;
+    const now = jest.spyOn(Date, 'now');
+    let clock = Date.now();
+    now.mockImplementation(() => clock);
+    const verifier = createTokenVerifier(
+      async () => {
+        calls++;
+        if (fail) throw new Error('auth is down');
+        return [key.publicJwk];
+      },
+      { minRefetchMs: 10_000, maxAgeMs: 60_000 },
+    );
+    const token = await sign(key);
+    await verifier.verify(token);
+
+    // auth goes down. Tokens naming unknown kids (anyone can write one) must not each cost a fetch.
+    fail = true;
+    clock += 10_001;
+    await rejection(verifier.verify(await sign(makeKey())));
+    await rejection(verifier.verify(await sign(makeKey())));
+    expect(calls).toBe(2);
+
+    // Past maxAgeMs the stale keys still verify, without a fetch per call.
+    clock += 60_000;
+    await expect(verifier.verify(token)).resolves.toEqual({ userId: 'user-1', sessionId: 'session-1' });
+    await expect(verifier.verify(token)).resolves.toEqual({ userId: 'user-1', sessionId: 'session-1' });
+    expect(calls).toBe(3);
+
+    // Once auth is back, the next allowed refetch picks up the keys again.
+    fail = false;
+    clock += 10_001;
+    await verifier.verify(token);
+    expect(calls).toBe(4);
+    clock += 1_000;
+    await verifier.verify(token);
+    expect(calls).toBe(4);
+  });
+
+  it('keeps using the cached keys when a refetch fails', async () => {
+    let fail = false;
+    let calls = 0;
+    const verifier = createTokenVerifier(
+      async () => {
+        calls++;
+        if (fail) throw new Error('auth is down');
+        return [key.publicJwk];
+      },
+      { minRefetchMs: 0 },
+    );
+    await verifier.verify(await sign(key));
+    fail = true;
+    // The unknown kid forces a refetch, which fails; known tokens still verify.
+    await rejection(verifier.verify(await sign(makeKey())));
+    await expect(verifier.verify(await sign(key))).resolves.toEqual({ userId: 'user-1', sessionId: 'session-1' });
+    expect(calls).toBe(2);
+  });
+});

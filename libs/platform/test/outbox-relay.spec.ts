@@ -1,0 +1,222 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { JetStreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { startNatsServer, type NatsServer } from '@parley/stack';
+import { TEST_NATS_URL, TestIsolation, eventually } from '@parley/testing';
+import { pino } from 'pino';
+import { connectNats, type NatsConnection } from '../src/bus/nats.js';
+import { ensureEventStream } from '../src/bus/stream.js';
+import { openDatabase, type MikroORM } from '../src/db/database.js';
+import { events } from '../src/events/catalog.js';
+import { decodeEvent } from '../src/events/envelope.js';
+import { createMetrics } from '../src/observability/metrics.js';
+import { Outbox } from '../src/outbox/outbox.js';
+import { OutboxRelay, type OutboxRelayOptions } from '../src/outbox/outbox-relay.js';
+import { testMigrations } from './support/test-migrations.js';
+
+const log = pino({ level: 'silent' });
+const isolation = new TestIsolation();
+const outbox = new Outbox('outbox-test', isolation.subjects);
+
+let orm: MikroORM;
+let nc: NatsConnection;
+let jsm: JetStreamManager;
+/** The relay the ORM's commit hook wakes; one per test. */
+let relay: OutboxRelay | undefined;
+
+beforeAll(async () => {
+  orm = await openDatabase(
+    { entities: [], migrations: testMigrations },
+    {
+      url: isolation.databaseUrl('outbox'),
+      createIfMissing: true,
+      poolMax: 5,
+      subscribers: [OutboxRelay.commitSubscriber(() => relay)],
+    },
+  );
+  nc = await connect({ servers: TEST_NATS_URL });
+  jsm = await ensureEventStream(nc, isolation.subjects, 1);
+});
+
+afterEach(async () => {
+  await relay?.stop();
+  relay = undefined;
+});
+
+afterAll(async () => {
+  await orm?.close(true);
+  await nc?.close();
+  await isolation.cleanup([TEST_NATS_URL]);
+});
+
+function startRelay(conn: NatsConnection, opts: OutboxRelayOptions = {}) {
+  const metrics = createMetrics('outbox-test');
+  relay = new OutboxRelay(orm, conn, log, metrics, opts);
+  relay.start();
+  return metrics;
+}
+
+/** Commits one transaction that records `count` events; returns their ids in the order added. */
+async function commitEvents(count: number, tag: string, extra?: (em: EntityManager) => Promise<void>): Promise<string[]> {
+  return orm.em.fork().transactional(async (em) => {
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) ids.push(outbox.add(em, events.userRegistered, { userId: `${tag}-${i}`, username: tag }));
+    await extra?.(em);
+    return ids;
+  });
+}
+
+async function outboxRows(): Promise<number> {
+  const [row] = await orm.em.fork().getConnection().execute<{ n: number }[]>('select count(*)::int as n from outbox_event');
+  return row!.n;
+}
+
+async function lastSeq(manager: JetStreamManager = jsm): Promise<number> {
+  return (await manager.streams.info(isolation.subjects.stream)).state.last_seq;
+}
+
+/** The envelope ids stored in the stream after `afterSeq`, in stream order. */
+async function storedIds(afterSeq: number, manager: JetStreamManager = jsm): Promise<string[]> {
+  const ids: string[] = [];
+  const last = await lastSeq(manager);
+  for (let seq = afterSeq + 1; seq <= last; seq++) {
+    const msg = await manager.streams.getMessage(isolation.subjects.stream, { seq });
+    if (msg) ids.push(decodeEvent(events.userRegistered, msg.data).envelope.id);
+  }
+  return ids;
+}
+
+describe('outbox relay', () => {
+  it('publishes every committed event exactly once, in commit order, woken by the commit', async () => {
+    const from = await lastSeq();
+    // Polling is effectively off: only the commit hook can make the relay publish in time.
+    startRelay(nc, { idlePollMs: 3_600_000 });
+    const committed: string[] = [];
+    for (const size of [1, 10, 4, 20, 15]) committed.push(...(await commitEvents(size, `order-${committed.length}`)));
+    expect(committed).toHaveLength(50);
+
+    const ids = await eventually(
+      () => storedIds(from),
+      (got) => got.length >= 50,
+    );
+    expect(ids).toEqual(committed);
+    expect(await outboxRows()).toBe(0);
+    // Nothing else trickles in after the relay went idle.
+    expect(await lastSeq()).toBe(from + 50);
+  });
+
+  it('never publishes the event of a rolled-back transaction', async () => {
+    const from = await lastSeq();
+    startRelay(nc, { idlePollMs: 50 });
+    let rolledBack: string[] = [];
+    await expect(
+      commitEvents(3, 'rollback', async (em) => {
+        // Flushed inside the transaction: the rows exist, but only for it.
+        await em.flush();
+        rolledBack = await outboxIdsIn(em);
+        throw new Error('business rule violated');
+      }),
+    ).rejects.toThrow('business rule violated');
+    expect(rolledBack).toHaveLength(3);
+    const marker = await commitEvents(1, 'after-rollback');
+
+    // The stream is ordered, so once the later event is there the earlier one never will be.
+    const ids = await eventually(
+      () => storedIds(from),
+      (got) => got.includes(marker[0]!),
+    );
+    expect(ids).toEqual(marker);
+    expect(await outboxRows()).toBe(0);
+  });
+
+  it('lets the stream drop a re-publish of an id it already has', async () => {
+    const from = await lastSeq();
+    startRelay(nc, { idlePollMs: 50 });
+    const [id] = await commitEvents(1, 'dedupe');
+    await eventually(outboxRows, (n) => n === 0);
+
+    // As after a crash between publish and delete: the same row shows up again.
+    const stored = await jsm.streams.getMessage(isolation.subjects.stream, { seq: from + 1 });
+    await orm.em
+      .fork()
+      .getConnection()
+      .execute('insert into outbox_event (id, subject, payload, created_at) values (?, ?, ?, now())', [
+        id,
+        isolation.subjects.of(events.userRegistered),
+        Buffer.from(stored!.data),
+      ]);
+    await eventually(outboxRows, (n) => n === 0);
+    expect(await storedIds(from)).toEqual([id]);
+  });
+
+  it('shares the work between replicas without publishing a row twice', async () => {
+    const from = await lastSeq();
+    const a = startRelay(nc, { idlePollMs: 20, batchSize: 5 });
+    const b = createMetrics('outbox-test');
+    const other = new OutboxRelay(orm, nc, log, b, { idlePollMs: 20, batchSize: 5 });
+    other.start();
+    try {
+      const committed: string[] = [];
+      for (let t = 0; t < 6; t++) committed.push(...(await commitEvents(10, `replicas-${t}`)));
+      await eventually(outboxRows, (n) => n === 0);
+      expect((await storedIds(from)).sort()).toEqual([...committed].sort());
+      // The stream would drop a second publish by msg-id, so count what the relays sent.
+      const sent = async (m: typeof a) => (await m.registry.getSingleMetric('parley_outbox_published_total')?.get())?.values[0]?.value ?? 0;
+      expect((await sent(a)) + (await sent(b))).toBe(60);
+    } finally {
+      await other.stop();
+    }
+  });
+});
+
+/** Ids of the outbox rows `em` sees; inside a transaction, that includes its own. */
+async function outboxIdsIn(em: EntityManager): Promise<string[]> {
+  const rows = await em.execute<{ id: string }[]>('select id from outbox_event');
+  return rows.map((r) => r.id);
+}
+
+describe('outbox relay during a NATS outage', () => {
+  let server: NatsServer;
+  let storeDir: string;
+  let faultNc: NatsConnection;
+  let faultJsm: JetStreamManager;
+
+  beforeAll(async () => {
+    storeDir = mkdtempSync(join(tmpdir(), 'parley-outbox-nats-'));
+    server = await startNatsServer({ storeDir });
+    faultNc = await connectNats(server.url, 'outbox-test', log);
+    faultJsm = await ensureEventStream(faultNc, isolation.subjects, 1);
+  });
+
+  afterAll(async () => {
+    await faultNc?.close();
+    await server?.stop();
+    rmSync(storeDir, { recursive: true, force: true });
+  });
+
+  it('keeps events through the outage and publishes each exactly once after it', async () => {
+    const metrics = startRelay(faultNc, { idlePollMs: 50, maxBackoffMs: 500 });
+    const first = await commitEvents(1, 'before-outage');
+    await eventually(() => storedIds(0, faultJsm), (ids) => ids.length === 1);
+    expect(await storedIds(0, faultJsm)).toEqual(first);
+
+    await server.stop();
+    const committed: string[] = [];
+    for (let t = 0; t < 4; t++) committed.push(...(await commitEvents(5, `outage-${t}`)));
+
+    // The relay has tried and failed; the events wait in the outbox.
+    await eventually(
+      async () => (await metrics.registry.getSingleMetric('parley_outbox_publish_failures_total')?.get())?.values[0]?.value ?? 0,
+      (failures) => failures >= 1,
+    );
+    expect(await outboxRows()).toBe(20);
+
+    await server.restart();
+    await eventually(outboxRows, (n) => n === 0);
+    expect(await storedIds(0, faultJsm)).toEqual([...first, ...committed]);
+    expect((await faultJsm.streams.info(isolation.subjects.stream)).state.messages).toBe(21);
+  });
+});

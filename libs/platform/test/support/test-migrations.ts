@@ -1,0 +1,30 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration } from '@mikro-orm/migrations';
+
+/**
+ * The platform tables exactly as the services' migrations create them (see
+ * services/keys/src/migrations), plus a table the consumer tests' handlers write to.
+ */
+class PlatformTables extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(
+      `create table "outbox_event" ("id" uuid not null, "seq" bigserial, "subject" text not null, "payload" bytea not null, "created_at" timestamptz not null, constraint "outbox_event_pkey" primary key ("id"));`,
+    );
+    this.addSql(`alter table "outbox_event" add constraint "outbox_event_seq_unique" unique ("seq");`);
+    this.addSql(
+      `create table "processed_event" ("consumer" text not null, "event_id" uuid not null, "processed_at" timestamptz not null, constraint "processed_event_pkey" primary key ("consumer", "event_id"));`,
+    );
+  }
+}
+
+class HandlerWrites extends Migration {
+  override async up(): Promise<void> {
+    // One row per handler attempt; a failed attempt's row must vanish with its transaction.
+    this.addSql(`create table "handler_write" ("id" serial primary key, "consumer" text not null, "event_id" uuid not null, "attempt" int not null, "user_id" text not null);`);
+  }
+}
+
+export const testMigrations: MigrationObject[] = [
+  { name: 'PlatformTables', class: PlatformTables },
+  { name: 'HandlerWrites', class: HandlerWrites },
+];
