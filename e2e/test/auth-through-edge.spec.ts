@@ -1,7 +1,7 @@
-import { Code, ConnectError } from '@connectrpc/connect';
+import { Code } from '@connectrpc/connect';
 import { AuthService } from '@parley/proto';
 import { SERVICES, grpcHealthCheck } from '@parley/stack';
-import { edgeClient, eventually, startTestStack, type TestStack } from '@parley/testing';
+import { edgeClient, eventually, startTestStack, type TestStack, connectErrorOf } from '@parley/testing';
 
 let stack: TestStack;
 let n = 0;
@@ -15,14 +15,6 @@ async function post(path: string, body: string, headers: Record<string, string> 
   return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) as { code?: string; message?: string } & Record<string, unknown> };
 }
 
-async function failure(p: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await p;
-  } catch (err) {
-    return ConnectError.from(err);
-  }
-  throw new Error('expected the call to fail');
-}
 
 beforeAll(async () => {
   // Info logs from auth and the edge let a test follow a request id across the hop.
@@ -158,7 +150,7 @@ describe('other protocols and browsers', () => {
     const reg = await client.register({ username: name, password });
     const me = await edgeClient(AuthService, stack.edgeUrl, { protocol, accessToken: reg.tokens!.accessToken }).getMe({});
     expect(me.user?.username).toBe(name);
-    const err = await failure(client.register({ username: name, password }));
+    const err = await connectErrorOf(client.register({ username: name, password }));
     expect(err.code).toBe(Code.AlreadyExists);
   });
 

@@ -1,29 +1,22 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { events } from '@parley/platform';
 import { AuthService } from '@parley/proto';
-import { startNatsServer, type NatsServer } from '@parley/stack';
-import { edgeClient, eventually, metricValue, startTestStack, type TestStack } from '@parley/testing';
+import { edgeClient, eventually, metricValue, startTestStack, type TestStack, startThrowawayNats, type ThrowawayNats } from '@parley/testing';
 
 // This test stops and restarts NATS, so it runs its own throwaway nats-server, never the shared one.
-let nats: NatsServer;
-let storeDir: string;
+let nats: ThrowawayNats;
 let stack: TestStack;
 
 beforeAll(async () => {
-  storeDir = mkdtempSync(join(tmpdir(), 'parley-nats-'));
-  nats = await startNatsServer({ storeDir });
+  nats = await startThrowawayNats();
   stack = await startTestStack({ services: ['auth', 'messaging', 'edge'], natsUrl: nats.url });
 });
 
 afterAll(async () => {
   await nats?.restart().catch(() => undefined);
   await stack?.cleanup();
-  await nats?.stop();
-  rmSync(storeDir, { recursive: true, force: true });
+  await nats?.dispose();
 });
 
 const projected = () => stack.query<{ n: string }>('messaging', 'select count(*) as n from user_projection').then((r) => Number(r[0]!.n));

@@ -1,12 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import type { EventEnvelope } from '@parley/proto';
-import { startNatsServer, type NatsServer } from '@parley/stack';
-import { TEST_NATS_URL, TestIsolation, eventually, metricValue } from '@parley/testing';
+import { TEST_NATS_URL, TestIsolation, eventually, metricValue, startThrowawayNats, type ThrowawayNats } from '@parley/testing';
 import { pino } from 'pino';
 import { connectNats, type NatsConnection } from '../src/bus/nats.js';
 import { ensureEventStream } from '../src/bus/stream.js';
@@ -230,20 +226,17 @@ describe('idempotent consumer', () => {
 });
 
 describe('idempotent consumer across a NATS restart', () => {
-  let server: NatsServer;
-  let storeDir: string;
+  let server: ThrowawayNats;
   let faultNc: NatsConnection;
 
   beforeAll(async () => {
-    storeDir = mkdtempSync(join(tmpdir(), 'parley-consumer-nats-'));
-    server = await startNatsServer({ storeDir });
+    server = await startThrowawayNats();
     faultNc = await connectNats(server.url, 'consumer-test', log);
   });
 
   afterAll(async () => {
     await faultNc?.close();
-    await server?.stop();
-    rmSync(storeDir, { recursive: true, force: true });
+    await server?.dispose();
   });
 
   it('applies events published after the server came back', async () => {

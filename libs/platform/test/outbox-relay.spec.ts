@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { startNatsServer, type NatsServer } from '@parley/stack';
-import { TEST_NATS_URL, TestIsolation, eventually } from '@parley/testing';
+import { TEST_NATS_URL, TestIsolation, eventually, startThrowawayNats, type ThrowawayNats } from '@parley/testing';
 import { pino } from 'pino';
 import { connectNats, type NatsConnection } from '../src/bus/nats.js';
 import { ensureEventStream } from '../src/bus/stream.js';
@@ -179,22 +175,19 @@ async function outboxIdsIn(em: EntityManager): Promise<string[]> {
 }
 
 describe('outbox relay during a NATS outage', () => {
-  let server: NatsServer;
-  let storeDir: string;
+  let server: ThrowawayNats;
   let faultNc: NatsConnection;
   let faultJsm: JetStreamManager;
 
   beforeAll(async () => {
-    storeDir = mkdtempSync(join(tmpdir(), 'parley-outbox-nats-'));
-    server = await startNatsServer({ storeDir });
+    server = await startThrowawayNats();
     faultNc = await connectNats(server.url, 'outbox-test', log);
     faultJsm = await ensureEventStream(faultNc, isolation.subjects, 1);
   });
 
   afterAll(async () => {
     await faultNc?.close();
-    await server?.stop();
-    rmSync(storeDir, { recursive: true, force: true });
+    await server?.dispose();
   });
 
   it('keeps events through the outage and publishes each exactly once after it', async () => {

@@ -4,7 +4,7 @@ import { createGrpcTransport } from '@connectrpc/connect-node';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { AuthInternalService, GetJwksResponseSchema, Health } from '@parley/proto';
 import { grpcHealthCheck } from '@parley/stack';
-import { metricValue } from '@parley/testing';
+import { metricValue, connectErrorOf } from '@parley/testing';
 import { pino } from 'pino';
 import { authInterceptor, requireCaller, type TokenVerifier } from '../src/auth/access-token.js';
 import { createMetrics } from '../src/observability/metrics.js';
@@ -60,14 +60,6 @@ function newClient(port: number): Client<typeof AuthInternalService> {
   return createClient(AuthInternalService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
 }
 
-async function rejection(p: Promise<unknown>): Promise<ConnectError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof ConnectError)) throw new Error(`expected a ConnectError, got ${String(err)}`);
-  return err;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -127,7 +119,7 @@ describe('server interceptors', () => {
     h.getJwks = async () => {
       throw new Error('secret db password in /etc/x');
     };
-    const err = await rejection(h.client.getJwks({}));
+    const err = await connectErrorOf(h.client.getJwks({}));
     expect(err.code).toBe(Code.Internal);
     expect(err.rawMessage).not.toMatch(/secret|etc/);
     expect(err.rawMessage).toMatch(/x-request-id/);
@@ -143,7 +135,7 @@ describe('server interceptors', () => {
     h.getJwks = async () => {
       throw new ConnectError('no keys yet: auth is starting', Code.FailedPrecondition);
     };
-    const err = await rejection(h.client.getJwks({}, { headers: { 'x-request-id': 'req-failed-1' } }));
+    const err = await connectErrorOf(h.client.getJwks({}, { headers: { 'x-request-id': 'req-failed-1' } }));
     expect(err.code).toBe(Code.FailedPrecondition);
     expect(err.rawMessage).toBe('no keys yet: auth is starting');
     expect(err.metadata.get('x-request-id')).toBe('req-failed-1');
@@ -177,11 +169,11 @@ describe('server interceptors', () => {
     h.getJwks = async () => {
       throw new TypeError('boom');
     };
-    await rejection(h.client.getJwks({}));
+    await connectErrorOf(h.client.getJwks({}));
     h.getJwks = async () => {
       throw new ConnectError('gone', Code.NotFound);
     };
-    await rejection(h.client.getJwks({}));
+    await connectErrorOf(h.client.getJwks({}));
 
     expect(await count('ok')).toBe(before.ok + 2);
     // The plain error is counted as the Internal the caller saw, not as Unknown.
@@ -214,7 +206,7 @@ describe('access tokens on the server', () => {
     ['another scheme', 'Basic dXNlcjpwYXNz', /^malformed Authorization header/],
     ['a token the verifier rejects', 'Bearer bad.token.sig', /^invalid access token/],
   ])('rejects a call with %s as Unauthenticated', async (_what, authorization, message) => {
-    const err = await rejection(h.client.getJwks({}, { headers: authorization ? { authorization } : {} }));
+    const err = await connectErrorOf(h.client.getJwks({}, { headers: authorization ? { authorization } : {} }));
     expect(err.code).toBe(Code.Unauthenticated);
     expect(err.rawMessage).toMatch(message);
   });
@@ -241,13 +233,13 @@ describe('graceful shutdown', () => {
 
     const closed = h.server.close(5000);
     // A call made while the server drains must not reach a handler.
-    refused(await rejection(newClient(h.server.port).getJwks({})));
+    refused(await connectErrorOf(newClient(h.server.port).getJwks({})));
 
     await expect(inFlight).resolves.toMatchObject({ keys: [expect.objectContaining({ kid: 'slow' })] });
     await closed;
 
     // The old client got GOAWAY and must reconnect, which fails: nobody listens any more.
-    refused(await rejection(h.client.getJwks({})));
+    refused(await connectErrorOf(h.client.getJwks({})));
     expect(calls).toBe(1);
   });
 
@@ -269,7 +261,7 @@ describe('graceful shutdown', () => {
           resolve({ keys: [] });
         });
       });
-    const inFlight = rejection(h.client.getJwks({}));
+    const inFlight = connectErrorOf(h.client.getJwks({}));
     await handlerStarted;
     await h.server.close(100);
     expect((await inFlight).code).toBe(Code.Canceled);

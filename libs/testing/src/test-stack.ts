@@ -2,7 +2,7 @@ import type { DescService } from '@bufbuild/protobuf';
 import { createClient, type Client, type Interceptor } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
 import { newSigningKey } from '@parley/platform';
-import { startStack, type RunningStack, type ServiceName, type StackOptions } from '@parley/stack';
+import { SERVICES, startStack, type RunningStack, type ServiceName, type StackOptions } from '@parley/stack';
 import { TestIsolation } from './isolation.js';
 import { TEST_NATS_URL } from './run-id.js';
 
@@ -30,6 +30,8 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   const isolation = new TestIsolation();
   const natsUrl = opts.natsUrl ?? TEST_NATS_URL;
   const verbose = opts.verbose ?? process.env.PARLEY_TEST_LOGS === '1';
+  // Registered before start-up, so a failed start still drops what the services created.
+  for (const { name } of SERVICES.filter((s) => s.database && (opts.services ?? [s.name]).includes(s.name))) isolation.database(name);
   const stack = await startStack({
     pgUrl: isolation.pgUrl,
     natsUrl,
@@ -44,7 +46,6 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     await isolation.cleanup([natsUrl]).catch(() => undefined);
     throw err;
   });
-  for (const name of opts.services ?? Object.keys(stack.services)) isolation.database(name);
   return {
     ...stack,
     isolation,

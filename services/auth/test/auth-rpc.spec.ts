@@ -5,7 +5,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { events, newSigningKey } from '@parley/platform';
 import { AuthInternalService, AuthService } from '@parley/proto';
-import { eventually, startTestStack, type TestStack } from '@parley/testing';
+import { eventually, startTestStack, type TestStack, connectErrorOf } from '@parley/testing';
 import { importJWK, SignJWT } from 'jose';
 
 jest.setTimeout(60_000);
@@ -21,14 +21,6 @@ function withToken(token: string) {
   return { headers: { authorization: `Bearer ${token}` } };
 }
 
-async function failure(p: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await p;
-  } catch (err) {
-    return ConnectError.from(err);
-  }
-  throw new Error('expected the call to fail');
-}
 
 beforeAll(async () => {
   stack = await startTestStack({ services: ['auth'] });
@@ -55,7 +47,7 @@ describe('Register', () => {
   it('refuses a taken username whatever its case, with ALREADY_EXISTS', async () => {
     const name = username();
     await auth.register({ username: name, password });
-    const err = await failure(auth.register({ username: name.toUpperCase(), password }));
+    const err = await connectErrorOf(auth.register({ username: name.toUpperCase(), password }));
     expect(err.code).toBe(Code.AlreadyExists);
     expect(err.rawMessage).toBe(`username '${name}' is taken`);
   });
@@ -100,8 +92,8 @@ describe('Login', () => {
   it('answers a wrong password and an unknown user with the same error', async () => {
     const name = username();
     await auth.register({ username: name, password });
-    const wrong = await failure(auth.login({ username: name, password: 'not the password' }));
-    const unknown = await failure(auth.login({ username: `${name}_nobody`, password }));
+    const wrong = await connectErrorOf(auth.login({ username: name, password: 'not the password' }));
+    const unknown = await connectErrorOf(auth.login({ username: `${name}_nobody`, password }));
     expect([wrong.code, wrong.rawMessage]).toEqual([Code.Unauthenticated, 'wrong username or password']);
     expect([unknown.code, unknown.rawMessage]).toEqual([wrong.code, wrong.rawMessage]);
   });
@@ -113,7 +105,7 @@ describe('Refresh', () => {
     const next = await auth.refresh({ refreshToken: reg.tokens!.refreshToken });
     expect(next.tokens!.refreshToken).not.toBe(reg.tokens!.refreshToken);
     await expect(auth.getMe({}, withToken(next.tokens!.accessToken))).resolves.toMatchObject({ user: { id: reg.user!.id } });
-    const reuse = await failure(auth.refresh({ refreshToken: reg.tokens!.refreshToken }));
+    const reuse = await connectErrorOf(auth.refresh({ refreshToken: reg.tokens!.refreshToken }));
     expect(reuse.code).toBe(Code.Unauthenticated);
     expect(reuse.rawMessage).toMatch(/already used/);
   });
@@ -121,9 +113,9 @@ describe('Refresh', () => {
   it('revokes the session when a used token comes back, so the newer tokens die too', async () => {
     const reg = await auth.register({ username: username(), password });
     const next = await auth.refresh({ refreshToken: reg.tokens!.refreshToken });
-    await failure(auth.refresh({ refreshToken: reg.tokens!.refreshToken }));
-    expect((await failure(auth.refresh({ refreshToken: next.tokens!.refreshToken }))).code).toBe(Code.Unauthenticated);
-    expect((await failure(auth.getMe({}, withToken(next.tokens!.accessToken)))).code).toBe(Code.Unauthenticated);
+    await connectErrorOf(auth.refresh({ refreshToken: reg.tokens!.refreshToken }));
+    expect((await connectErrorOf(auth.refresh({ refreshToken: next.tokens!.refreshToken }))).code).toBe(Code.Unauthenticated);
+    expect((await connectErrorOf(auth.getMe({}, withToken(next.tokens!.accessToken)))).code).toBe(Code.Unauthenticated);
   });
 
   it('lets only one of two concurrent uses of a token succeed', async () => {
@@ -133,15 +125,15 @@ describe('Refresh', () => {
   });
 
   it('refuses an unknown or missing token', async () => {
-    expect((await failure(auth.refresh({ refreshToken: 'nope' }))).code).toBe(Code.Unauthenticated);
-    expect((await failure(auth.refresh({ refreshToken: '' }))).code).toBe(Code.InvalidArgument);
+    expect((await connectErrorOf(auth.refresh({ refreshToken: 'nope' }))).code).toBe(Code.Unauthenticated);
+    expect((await connectErrorOf(auth.refresh({ refreshToken: '' }))).code).toBe(Code.InvalidArgument);
   });
 });
 
 describe('Logout and GetMe', () => {
   it('GetMe needs a valid token from this auth service', async () => {
-    expect((await failure(auth.getMe({}))).rawMessage).toMatch(/missing access token/);
-    expect((await failure(auth.getMe({}, withToken('not.a.jwt')))).code).toBe(Code.Unauthenticated);
+    expect((await connectErrorOf(auth.getMe({}))).rawMessage).toMatch(/missing access token/);
+    expect((await connectErrorOf(auth.getMe({}, withToken('not.a.jwt')))).code).toBe(Code.Unauthenticated);
     const reg = await auth.register({ username: username(), password });
     const foreignKey = JSON.parse(newSigningKey());
     const forged = await new SignJWT({ sid: 'x' })
@@ -151,7 +143,7 @@ describe('Logout and GetMe', () => {
       .setSubject(reg.user!.id)
       .setExpirationTime('5m')
       .sign(await importJWK(foreignKey, 'EdDSA'));
-    const err = await failure(auth.getMe({}, withToken(forged)));
+    const err = await connectErrorOf(auth.getMe({}, withToken(forged)));
     expect([err.code, err.rawMessage]).toEqual([Code.Unauthenticated, 'invalid access token: log in again']);
   });
 
@@ -160,8 +152,8 @@ describe('Logout and GetMe', () => {
     const first = await auth.register({ username: name, password });
     const second = await auth.login({ username: name, password });
     await auth.logout({}, withToken(first.tokens!.accessToken));
-    expect((await failure(auth.getMe({}, withToken(first.tokens!.accessToken)))).code).toBe(Code.Unauthenticated);
-    expect((await failure(auth.refresh({ refreshToken: first.tokens!.refreshToken }))).code).toBe(Code.Unauthenticated);
+    expect((await connectErrorOf(auth.getMe({}, withToken(first.tokens!.accessToken)))).code).toBe(Code.Unauthenticated);
+    expect((await connectErrorOf(auth.refresh({ refreshToken: first.tokens!.refreshToken }))).code).toBe(Code.Unauthenticated);
     await expect(auth.getMe({}, withToken(second.tokens!.accessToken))).resolves.toMatchObject({ user: { username: name } });
   });
 });

@@ -1,7 +1,8 @@
-import { Code, ConnectError } from '@connectrpc/connect';
+import { Code } from '@connectrpc/connect';
 import { SignJWT, importJWK, type JWK } from 'jose';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, createTokenVerifier, type JwksSource } from './access-token.js';
 import { newSigningKey } from './signing-key.js';
+import { connectErrorOf } from '@parley/testing';
 
 interface Key {
   kid: string;
@@ -45,14 +46,6 @@ function source(initial: Key[]) {
   return { state, fetch };
 }
 
-async function rejection(p: Promise<unknown>): Promise<ConnectError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof ConnectError)) throw new Error(`expected a ConnectError, got ${String(err)}`);
-  return err;
-}
 
 describe('createTokenVerifier', () => {
   const key = makeKey();
@@ -63,7 +56,7 @@ describe('createTokenVerifier', () => {
     const verifier = createTokenVerifier(async () => {
       throw new Error('connect ECONNREFUSED 10.0.0.7:50051');
     });
-    const err = await rejection(verifier.verify(await sign(key)));
+    const err = await connectErrorOf(verifier.verify(await sign(key)));
     expect([err.code, err.rawMessage]).toEqual([Code.Unavailable, 'cannot check access tokens right now; retry shortly']);
   });
 
@@ -74,7 +67,7 @@ describe('createTokenVerifier', () => {
 
   it('tells the caller to refresh an expired token', async () => {
     const verifier = createTokenVerifier(source([key]).fetch);
-    const err = await rejection(verifier.verify(await sign(key, { expiresAt: Math.floor(Date.now() / 1000) - 120 })));
+    const err = await connectErrorOf(verifier.verify(await sign(key, { expiresAt: Math.floor(Date.now() / 1000) - 120 })));
     expect(err.code).toBe(Code.Unauthenticated);
     expect(err.rawMessage).toMatch(/Refresh/);
   });
@@ -98,7 +91,7 @@ describe('createTokenVerifier', () => {
     ['garbage', async () => 'not-a-jwt'],
   ])('rejects a token with %s as invalid', async (_what, token) => {
     const verifier = createTokenVerifier(source([key]).fetch);
-    const err = await rejection(verifier.verify(await token()));
+    const err = await connectErrorOf(verifier.verify(await token()));
     expect(err.code).toBe(Code.Unauthenticated);
     expect(err.rawMessage).toMatch(/^invalid access token/);
   });
@@ -128,7 +121,7 @@ describe('createTokenVerifier', () => {
 
     // Within minRefetchMs of the last fetch an unknown kid does not hit the source again.
     clock += 5_000;
-    expect((await rejection(verifier.verify(fresh))).rawMessage).toMatch(/^invalid access token/);
+    expect((await connectErrorOf(verifier.verify(fresh))).rawMessage).toMatch(/^invalid access token/);
     expect(src.state.calls).toBe(1);
 
     // Calls that arrive while the refetch runs wait for it rather than fail.
@@ -142,8 +135,8 @@ describe('createTokenVerifier', () => {
 
     // Known kids never trigger a fetch, and a flood of unknown kids is rate limited.
     await verifier.verify(await sign(key));
-    await rejection(verifier.verify(await sign(makeKey())));
-    await rejection(verifier.verify(await sign(makeKey())));
+    await connectErrorOf(verifier.verify(await sign(makeKey())));
+    await connectErrorOf(verifier.verify(await sign(makeKey())));
     expect(src.state.calls).toBe(2);
   });
 
@@ -158,7 +151,7 @@ describe('createTokenVerifier', () => {
 
     src.state.keys = [makeKey()];
     clock += 60_001;
-    expect((await rejection(verifier.verify(token))).rawMessage).toMatch(/^invalid access token/);
+    expect((await connectErrorOf(verifier.verify(token))).rawMessage).toMatch(/^invalid access token/);
     expect(src.state.calls).toBe(2);
   });
 
@@ -182,8 +175,8 @@ describe('createTokenVerifier', () => {
     // auth goes down. Tokens naming unknown kids (anyone can write one) must not each cost a fetch.
     fail = true;
     clock += 10_001;
-    await rejection(verifier.verify(await sign(makeKey())));
-    await rejection(verifier.verify(await sign(makeKey())));
+    await connectErrorOf(verifier.verify(await sign(makeKey())));
+    await connectErrorOf(verifier.verify(await sign(makeKey())));
     expect(calls).toBe(2);
 
     // Past maxAgeMs the stale keys still verify, without a fetch per call.
@@ -216,7 +209,7 @@ describe('createTokenVerifier', () => {
     await verifier.verify(await sign(key));
     fail = true;
     // The unknown kid forces a refetch, which fails; known tokens still verify.
-    await rejection(verifier.verify(await sign(makeKey())));
+    await connectErrorOf(verifier.verify(await sign(makeKey())));
     await expect(verifier.verify(await sign(key))).resolves.toEqual({ userId: 'user-1', sessionId: 'session-1' });
     expect(calls).toBe(2);
   });
