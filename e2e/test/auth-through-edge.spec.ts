@@ -84,9 +84,12 @@ describe('auth through the edge, as curl does it (Connect JSON)', () => {
     });
     const logged = (name: 'auth' | 'edge') =>
       stack.services[name].output.map((line) => JSON.parse(line) as { requestId?: string; code?: string }).filter((l) => l.requestId === 'trace-across-hops');
-    await eventually(async () => logged('auth'), (lines) => lines.length > 0);
-    expect(logged('auth')[0]).toMatchObject({ code: 'Unauthenticated' });
-    expect(logged('edge')[0]).toMatchObject({ code: 'Unauthenticated' });
+    const [auth, edge] = await eventually(
+      async () => [logged('auth'), logged('edge')],
+      (both) => both.every((lines) => lines.length > 0),
+    );
+    expect(auth![0]).toMatchObject({ code: 'Unauthenticated' });
+    expect(edge![0]).toMatchObject({ code: 'Unauthenticated' });
   });
 });
 

