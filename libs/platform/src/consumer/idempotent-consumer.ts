@@ -108,22 +108,23 @@ export class IdempotentConsumer {
   }
 
   private async process(msg: JsMsg): Promise<void> {
-    let outcome: Outcome;
-    let event: ReturnType<typeof decodeEvent> | undefined;
+    this.rt.metrics.eventsConsumed.inc({ consumer: this.durable, outcome: await this.handle(msg) });
+  }
+
+  private async handle(msg: JsMsg): Promise<Outcome> {
+    let event: ReturnType<typeof decodeEvent>;
     try {
       event = decodeEvent(this.spec.eventType, msg.data);
     } catch (err) {
-      outcome = await this.deadLetter(msg, err as Error);
+      return this.deadLetter(msg, err as Error);
     }
-    if (event) {
-      try {
-        outcome = await this.apply(event.envelope, event.payload);
-        msg.ack();
-      } catch (err) {
-        outcome = await this.fail(msg, err as Error);
-      }
+    try {
+      const outcome = await this.apply(event.envelope, event.payload);
+      msg.ack();
+      return outcome;
+    } catch (err) {
+      return this.fail(msg, err as Error);
     }
-    this.rt.metrics.eventsConsumed.inc({ consumer: this.durable, outcome: outcome! });
   }
 
   private async apply(envelope: EventEnvelope, payload: MessageShape<DescMessage>): Promise<Outcome> {
