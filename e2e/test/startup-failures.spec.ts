@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { join } from 'node:path';
 import { newSigningKey } from '@parley/platform';
 import { REPO_ROOT, freePort } from '@parley/stack';
@@ -66,4 +67,18 @@ it('refuses a signing key that is not an Ed25519 private JWK', async () => {
   const { code, lines } = await run('auth', { ...(await baseEnv()), AUTH_SIGNING_KEY: '{"kty":"RSA"}' });
   expect(code).toBe(1);
   expect(lines.at(-1)).toContain('AUTH_SIGNING_KEY must be an Ed25519 private JWK');
+});
+
+it('says in one line that the edge cannot listen on its public port', async () => {
+  const taken = net.createServer();
+  const port = await freePort();
+  await new Promise<void>((resolve) => taken.listen(port, '0.0.0.0', resolve));
+  try {
+    const { code, lines } = await run('edge', { ...(await baseEnv()), HTTP_PORT: String(port) });
+    expect(code).toBe(1);
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'fatal', msg: `edge cannot start: listen EADDRINUSE: address already in use 0.0.0.0:${port}` });
+  } finally {
+    taken.close();
+  }
 });

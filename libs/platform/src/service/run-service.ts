@@ -57,7 +57,15 @@ export interface ServiceDefinition<S extends ConfigSchema, D = undefined> {
 }
 
 /** The whole life of a service process: config, connections, servers, and a clean shutdown. */
-export async function runService<S extends ConfigSchema, D = undefined>(def: ServiceDefinition<S, D>): Promise<void> {
+export function runService<S extends ConfigSchema, D = undefined>(def: ServiceDefinition<S, D>): Promise<void> {
+  // Whatever start-up did not foresee still ends in one line, not a stack trace.
+  return startService(def).catch((err: unknown) => {
+    process.stderr.write(`${def.name} cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}
+
+async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S, D>): Promise<void> {
   const schema = {
     ...platformConfigSchema,
     ...(def.database ? databaseConfigSchema : {}),
@@ -169,7 +177,9 @@ export async function runService<S extends ConfigSchema, D = undefined>(def: Ser
   const ops = await startOpsServer(cfg.METRICS_PORT, metrics.registry, health).catch((err: Error) =>
     fatal(`cannot listen for metrics on port ${cfg.METRICS_PORT}: ${err.message}`),
   );
-  const extra = def.start ? await def.start(ctx, deps) : undefined;
+  const extra = def.start
+    ? await def.start(ctx, deps).catch((err: Error) => fatal(`${def.name} cannot start: ${err.message}`))
+    : undefined;
 
   const checkDependencies = async () => {
     const dbOk = orm ? await orm.isConnected() : true;
