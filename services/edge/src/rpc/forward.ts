@@ -17,11 +17,13 @@ function callOptions(ctx: HandlerContext): CallOptions {
 /**
  * Passes a backend's error on with its code, message and details, but not its metadata: those
  * are the backend's gRPC headers and would clobber the edge's own. A backend that can't be
- * reached is the caller's problem only as "try again".
+ * reached is the caller's problem only as "try again". Internal and unknown failures may describe
+ * the network between services, so they become a plain error that the edge logs and hides.
  */
 function relayError(err: unknown): never {
   const e = ConnectError.from(err);
   if (e.code === Code.Unavailable) throw new ConnectError('service temporarily unavailable; retry shortly', Code.Unavailable);
+  if (e.code === Code.Internal || e.code === Code.Unknown || e.code === Code.DataLoss) throw new Error(e.message, { cause: err });
   const relayed = new ConnectError(e.rawMessage, e.code);
   relayed.details = e.details;
   throw relayed;
