@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { Code, ConnectError, createClient, type Client, type HandlerContext } from '@connectrpc/connect';
-import { createGrpcTransport } from '@connectrpc/connect-node';
+import { createConnectTransport, createGrpcTransport } from '@connectrpc/connect-node';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { AuthInternalService, GetJwksResponseSchema, Health } from '@parley/proto';
 import { grpcHealthCheck } from '@parley/stack';
@@ -11,7 +11,7 @@ import { createMetrics } from '../src/observability/metrics.js';
 import { rpcError } from '../src/rpc/errors.js';
 import { HealthState, ServingStatus, healthRoutes } from '../src/rpc/health.js';
 import { serverInterceptors } from '../src/rpc/interceptors.js';
-import { startRpcServer, type RunningServer } from '../src/rpc/server.js';
+import { startHttpServer, startRpcServer, type RunningServer } from '../src/rpc/server.js';
 
 const AUTH_INTERNAL = AuthInternalService.typeName;
 const GET_JWKS = `${AUTH_INTERNAL}/GetJwks`;
@@ -266,5 +266,38 @@ describe('graceful shutdown', () => {
     await h.server.close(100);
     expect((await inFlight).code).toBe(Code.Canceled);
     await handlerAborted;
+  });
+
+  it('drains the public HTTP/1.1 server the same way', async () => {
+    let calls = 0;
+    let started!: () => void;
+    const handlerStarted = new Promise<void>((r) => (started = r));
+    const server = await startHttpServer({
+      port: 0,
+      host: '127.0.0.1',
+      routes: [
+        (router) =>
+          router.service(AuthInternalService, {
+            async getJwks() {
+              calls++;
+              started();
+              await sleep(500);
+              return { keys: [{ kid: 'slow' }] };
+            },
+          }),
+      ],
+      interceptors: [],
+    });
+    running.push(server);
+    const client = () =>
+      createClient(AuthInternalService, createConnectTransport({ baseUrl: `http://127.0.0.1:${server.port}`, httpVersion: '1.1' }));
+    const inFlight = client().getJwks({});
+    await handlerStarted;
+    const closed = server.close(5000);
+    await expect(inFlight).resolves.toMatchObject({ keys: [expect.objectContaining({ kid: 'slow' })] });
+    await closed;
+    // Refused, or a reused keep-alive socket found closed: either way no handler runs.
+    expect((await connectErrorOf(client().getJwks({}))).message).toMatch(/ECONNREFUSED|EPIPE|ECONNRESET|socket hang up/);
+    expect(calls).toBe(1);
   });
 });

@@ -76,9 +76,11 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     port,
     async close(graceMs) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
+      // A keep-alive connection that finishes its call stays open: close each as it goes idle.
+      const reap = setInterval(() => server.closeIdleConnections(), 50);
       const cut = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
+      clearInterval(reap);
       clearTimeout(cut);
     },
   };
