@@ -60,7 +60,7 @@ const stack = await startTestStack({ services: ['auth', 'edge'], env: { auth: { 
 try {
   const auth = edgeClient(AuthService, stack.edgeUrl);
   const password = 'correct horse battery';
-  const { tokens } = await auth.register({ username: 'bench_user', password });
+  const { tokens } = await auth.register({ username: 'bench_user', password, registrationId: 1234 });
 
   const hash = await bcrypt.hash(createHash('sha256').update(password).digest('base64'), BCRYPT_COST);
   const rawBcrypt = await measure(LOGINS, LOGIN_CONCURRENCY, () => bcrypt.compare('not-it', hash));

@@ -150,10 +150,10 @@ describe('other protocols and browsers', () => {
   it.each(['connect-binary', 'grpc-web'] as const)('serves %s with a real Connect client', async (protocol) => {
     const client = edgeClient(AuthService, stack.edgeUrl, { protocol });
     const name = username();
-    const reg = await client.register({ username: name, password });
+    const reg = await client.register({ username: name, password, registrationId: 1234 });
     const me = await edgeClient(AuthService, stack.edgeUrl, { protocol, accessToken: reg.tokens!.accessToken }).getMe({});
     expect(me.user?.username).toBe(name);
-    const err = await connectErrorOf(client.register({ username: name, password }));
+    const err = await connectErrorOf(client.register({ username: name, password, registrationId: 1234 }));
     expect(err.code).toBe(Code.AlreadyExists);
   });
 
@@ -177,7 +177,7 @@ describe('other protocols and browsers', () => {
 describe('events', () => {
   it('a registration reaches messaging’s user projection through the outbox and JetStream', async () => {
     const name = username();
-    const reg = await edgeClient(AuthService, stack.edgeUrl).register({ username: name, password });
+    const reg = await edgeClient(AuthService, stack.edgeUrl).register({ username: name, password, registrationId: 1234 });
     const rows = await eventually(
       () => stack.query<{ username: string }>('messaging', 'select username from user_projection where user_id = $1', [reg.user!.id]),
       (r) => r.length === 1,

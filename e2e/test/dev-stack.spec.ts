@@ -253,7 +253,7 @@ async function register(edgeUrl: string, username: string): Promise<void> {
   const res = await fetch(`${edgeUrl}/parley.auth.v1.AuthService/Register`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password: 'a long enough passphrase' }),
+    body: JSON.stringify({ username, password: 'a long enough passphrase', registrationId: 4321 }),
   });
   const body = await res.text();
   expect({ status: res.status, body }).toEqual({ status: 200, body: expect.any(String) });

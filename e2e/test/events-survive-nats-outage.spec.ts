@@ -23,12 +23,12 @@ const projected = () => stack.query<{ n: string }>('messaging', 'select count(*)
 
 it('registrations succeed while NATS is down, and each user.registered reaches messaging exactly once when it returns', async () => {
   const auth = edgeClient(AuthService, stack.edgeUrl);
-  await auth.register({ username: 'before_outage', password: 'correct horse battery' });
+  await auth.register({ username: 'before_outage', password: 'correct horse battery', registrationId: 1234 });
   await eventually(projected, (n) => n === 1);
 
   await nats.stop();
   const names = Array.from({ length: 12 }, (_, i) => `during_outage_${i}`);
-  const registered = await Promise.all(names.map((username) => auth.register({ username, password: 'correct horse battery' })));
+  const registered = await Promise.all(names.map((username) => auth.register({ username, password: 'correct horse battery', registrationId: 1234 })));
   expect(registered.map((r) => r.user?.username)).toEqual(names);
   // The events wait in auth's outbox, committed with the accounts.
   const waiting = await stack.query('auth', 'select id from outbox_event');

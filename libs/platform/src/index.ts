@@ -21,3 +21,4 @@ export * from './rpc/client.js';
 export * from './auth/access-token.js';
 export * from './service/run-service.js';
 export * from './auth/signing-key.js';
+export * from './ratelimit/rate-limiter.js';

@@ -186,7 +186,7 @@ describe('server interceptors', () => {
 describe('access tokens on the server', () => {
   const verifier: TokenVerifier = {
     async verify(token) {
-      if (token === 'good.token.sig') return { userId: 'user-7', sessionId: 'session-7' };
+      if (token === 'good.token.sig') return { userId: 'user-7', sessionId: 'session-7', deviceId: 1 };
       throw rpcError.unauthenticated('invalid access token: log in again');
     },
   };

@@ -3,3 +3,8 @@ export * from './gen/parley/auth/v1/auth_pb.js';
 export * from './gen/parley/auth/v1/auth_internal_pb.js';
 export * from './gen/parley/events/v1/envelope_pb.js';
 export * from './gen/parley/events/v1/user_registered_pb.js';
+export * from './gen/parley/auth/v1/device_pb.js';
+export * from './gen/parley/auth/v1/contact_pb.js';
+export * from './gen/parley/events/v1/account_events_pb.js';
+export * from './gen/parley/events/v1/contact_events_pb.js';
+export * from './gen/parley/messaging/v1/conversation_pb.js';

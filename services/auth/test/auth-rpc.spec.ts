@@ -34,7 +34,7 @@ afterAll(() => stack?.cleanup());
 describe('Register', () => {
   it('creates the account, signs it in, and stores only a bcrypt hash and a hashed refresh token', async () => {
     const name = username();
-    const res = await auth.register({ username: name.toUpperCase(), password });
+    const res = await auth.register({ username: name.toUpperCase(), password, registrationId: 1234 });
     expect(res.user?.username).toBe(name);
     const [row] = await stack.query<{ password_hash: string }>('auth', 'select password_hash from app_user where id = $1', [res.user!.id]);
     expect(row!.password_hash).toMatch(/^\$2b\$12\$/);
@@ -46,21 +46,21 @@ describe('Register', () => {
 
   it('refuses a taken username whatever its case, with ALREADY_EXISTS', async () => {
     const name = username();
-    await auth.register({ username: name, password });
-    const err = await connectErrorOf(auth.register({ username: name.toUpperCase(), password }));
+    await auth.register({ username: name, password, registrationId: 1234 });
+    const err = await connectErrorOf(auth.register({ username: name.toUpperCase(), password, registrationId: 1234 }));
     expect(err.code).toBe(Code.AlreadyExists);
     expect(err.rawMessage).toBe(`username '${name}' is taken`);
   });
 
   it('lets exactly one of several concurrent registrations of a name succeed', async () => {
     const name = username();
-    const results = await Promise.allSettled(Array.from({ length: 4 }, () => auth.register({ username: name, password })));
+    const results = await Promise.allSettled(Array.from({ length: 4 }, () => auth.register({ username: name, password, registrationId: 1234 })));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const r of results) if (r.status === 'rejected') expect(ConnectError.from(r.reason).code).toBe(Code.AlreadyExists);
   });
 
   it('publishes user.registered through the outbox to the run’s stream', async () => {
-    const res = await auth.register({ username: username(), password });
+    const res = await auth.register({ username: username(), password, registrationId: 1234 });
     const nc = await connect({ servers: stack.natsUrl });
     try {
       const jsm = await jetstreamManager(nc);
@@ -83,7 +83,7 @@ describe('Register', () => {
 describe('Login', () => {
   it('opens a new session with the right password', async () => {
     const name = username();
-    const reg = await auth.register({ username: name, password });
+    const reg = await auth.register({ username: name, password, registrationId: 1234 });
     const res = await auth.login({ username: name, password });
     expect(res.user?.id).toBe(reg.user?.id);
     expect(res.tokens?.refreshToken).not.toBe(reg.tokens?.refreshToken);
@@ -91,7 +91,7 @@ describe('Login', () => {
 
   it('answers a wrong password and an unknown user with the same error', async () => {
     const name = username();
-    await auth.register({ username: name, password });
+    await auth.register({ username: name, password, registrationId: 1234 });
     const wrong = await connectErrorOf(auth.login({ username: name, password: 'not the password' }));
     const unknown = await connectErrorOf(auth.login({ username: `${name}_nobody`, password }));
     expect([wrong.code, wrong.rawMessage]).toEqual([Code.Unauthenticated, 'wrong username or password']);
@@ -101,7 +101,7 @@ describe('Login', () => {
 
 describe('Refresh', () => {
   it('rotates: the new pair works and the old refresh token is refused', async () => {
-    const reg = await auth.register({ username: username(), password });
+    const reg = await auth.register({ username: username(), password, registrationId: 1234 });
     const next = await auth.refresh({ refreshToken: reg.tokens!.refreshToken });
     expect(next.tokens!.refreshToken).not.toBe(reg.tokens!.refreshToken);
     await expect(auth.getMe({}, withToken(next.tokens!.accessToken))).resolves.toMatchObject({ user: { id: reg.user!.id } });
@@ -111,7 +111,7 @@ describe('Refresh', () => {
   });
 
   it('revokes the session when a used token comes back, so the newer tokens die too', async () => {
-    const reg = await auth.register({ username: username(), password });
+    const reg = await auth.register({ username: username(), password, registrationId: 1234 });
     const next = await auth.refresh({ refreshToken: reg.tokens!.refreshToken });
     await connectErrorOf(auth.refresh({ refreshToken: reg.tokens!.refreshToken }));
     expect((await connectErrorOf(auth.refresh({ refreshToken: next.tokens!.refreshToken }))).code).toBe(Code.Unauthenticated);
@@ -119,7 +119,7 @@ describe('Refresh', () => {
   });
 
   it('lets only one of two concurrent uses of a token succeed', async () => {
-    const reg = await auth.register({ username: username(), password });
+    const reg = await auth.register({ username: username(), password, registrationId: 1234 });
     const results = await Promise.allSettled([1, 2].map(() => auth.refresh({ refreshToken: reg.tokens!.refreshToken })));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
   });
@@ -134,9 +134,9 @@ describe('Logout and GetMe', () => {
   it('GetMe needs a valid token from this auth service', async () => {
     expect((await connectErrorOf(auth.getMe({}))).rawMessage).toMatch(/missing access token/);
     expect((await connectErrorOf(auth.getMe({}, withToken('not.a.jwt')))).code).toBe(Code.Unauthenticated);
-    const reg = await auth.register({ username: username(), password });
+    const reg = await auth.register({ username: username(), password, registrationId: 1234 });
     const foreignKey = JSON.parse(newSigningKey());
-    const forged = await new SignJWT({ sid: 'x' })
+    const forged = await new SignJWT({ sid: 'x', did: 1 })
       .setProtectedHeader({ alg: 'EdDSA', kid: foreignKey.kid })
       .setIssuer('parley-auth')
       .setAudience('parley')
@@ -149,7 +149,7 @@ describe('Logout and GetMe', () => {
 
   it('Logout ends the session: refresh and GetMe stop working, other sessions go on', async () => {
     const name = username();
-    const first = await auth.register({ username: name, password });
+    const first = await auth.register({ username: name, password, registrationId: 1234 });
     const second = await auth.login({ username: name, password });
     await auth.logout({}, withToken(first.tokens!.accessToken));
     expect((await connectErrorOf(auth.getMe({}, withToken(first.tokens!.accessToken)))).code).toBe(Code.Unauthenticated);
@@ -160,7 +160,7 @@ describe('Logout and GetMe', () => {
 
 describe('GetJwks', () => {
   it('publishes the public key that signs access tokens, and no private part', async () => {
-    const reg = await auth.register({ username: username(), password });
+    const reg = await auth.register({ username: username(), password, registrationId: 1234 });
     const header = JSON.parse(Buffer.from(reg.tokens!.accessToken.split('.')[0]!, 'base64url').toString());
     const { keys } = await internal.getJwks({});
     expect(keys.map((k) => k.kid)).toContain(header.kid);

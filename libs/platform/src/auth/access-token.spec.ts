@@ -26,7 +26,7 @@ interface TokenOptions {
 
 async function sign(key: Key, opts: TokenOptions = {}): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ sid: 'session-1', ...opts.claims })
+  return new SignJWT({ sid: 'session-1', did: 2, ...opts.claims })
     .setProtectedHeader({ alg: 'EdDSA', kid: opts.kid ?? key.kid })
     .setSubject('user-1')
     .setIssuer(opts.issuer ?? ACCESS_TOKEN_ISSUER)
@@ -62,7 +62,7 @@ describe('createTokenVerifier', () => {
 
   it('turns a valid token into the caller', async () => {
     const verifier = createTokenVerifier(source([key]).fetch);
-    await expect(verifier.verify(await sign(key))).resolves.toEqual({ userId: 'user-1', sessionId: 'session-1' });
+    await expect(verifier.verify(await sign(key))).resolves.toEqual({ userId: 'user-1', sessionId: 'session-1', deviceId: 2 });
   });
 
   it('tells the caller to refresh an expired token', async () => {
@@ -77,6 +77,9 @@ describe('createTokenVerifier', () => {
     ['a wrong issuer', () => sign(key, { issuer: 'someone-else' })],
     ['a wrong audience', () => sign(key, { audience: 'other-app' })],
     ['no session claim', () => sign(key, { claims: { sid: undefined } })],
+    ['no device claim', () => sign(key, { claims: { did: undefined } })],
+    ['a device id out of range', () => sign(key, { claims: { did: 128 } })],
+    ['a fractional device id', () => sign(key, { claims: { did: 1.5 } })],
     [
       'a tampered payload',
       async () => {
@@ -127,9 +130,9 @@ describe('createTokenVerifier', () => {
     // Calls that arrive while the refetch runs wait for it rather than fail.
     clock += 5_001;
     await expect(Promise.all([verifier.verify(fresh), verifier.verify(fresh), verifier.verify(fresh)])).resolves.toEqual([
-      { userId: 'user-1', sessionId: 'session-1' },
-      { userId: 'user-1', sessionId: 'session-1' },
-      { userId: 'user-1', sessionId: 'session-1' },
+      { userId: 'user-1', sessionId: 'session-1', deviceId: 2 },
+      { userId: 'user-1', sessionId: 'session-1', deviceId: 2 },
+      { userId: 'user-1', sessionId: 'session-1', deviceId: 2 },
     ]);
     expect(src.state.calls).toBe(2);
 
@@ -181,8 +184,8 @@ describe('createTokenVerifier', () => {
 
     // Past maxAgeMs the stale keys still verify, without a fetch per call.
     clock += 60_000;
-    await expect(verifier.verify(token)).resolves.toEqual({ userId: 'user-1', sessionId: 'session-1' });
-    await expect(verifier.verify(token)).resolves.toEqual({ userId: 'user-1', sessionId: 'session-1' });
+    await expect(verifier.verify(token)).resolves.toEqual({ userId: 'user-1', sessionId: 'session-1', deviceId: 2 });
+    await expect(verifier.verify(token)).resolves.toEqual({ userId: 'user-1', sessionId: 'session-1', deviceId: 2 });
     expect(calls).toBe(3);
 
     // Once auth is back, the next allowed refetch picks up the keys again.
@@ -210,7 +213,7 @@ describe('createTokenVerifier', () => {
     fail = true;
     // The unknown kid forces a refetch, which fails; known tokens still verify.
     await connectErrorOf(verifier.verify(await sign(makeKey())));
-    await expect(verifier.verify(await sign(key))).resolves.toEqual({ userId: 'user-1', sessionId: 'session-1' });
+    await expect(verifier.verify(await sign(key))).resolves.toEqual({ userId: 'user-1', sessionId: 'session-1', deviceId: 2 });
     expect(calls).toBe(2);
   });
 });

@@ -10,7 +10,11 @@ export const ACCESS_TOKEN_ALG = 'EdDSA';
 export interface Caller {
   userId: string;
   sessionId: string;
+  /** The account's device the token was issued to (libsignal's device id, 1 to 127). */
+  deviceId: number;
 }
+
+export const MAX_DEVICE_ID = 127;
 
 export interface TokenVerifier {
   verify(token: string): Promise<Caller>;
@@ -61,8 +65,10 @@ export function createTokenVerifier(source: JwksSource, opts: { maxAgeMs?: numbe
           issuer: ACCESS_TOKEN_ISSUER,
           audience: ACCESS_TOKEN_AUDIENCE,
         });
-        if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string') throw new Error('claims');
-        return { userId: payload.sub, sessionId: payload.sid };
+        const { sub, sid, did } = payload;
+        if (typeof sub !== 'string' || typeof sid !== 'string' || !Number.isInteger(did)) throw new Error('claims');
+        if ((did as number) < 1 || (did as number) > MAX_DEVICE_ID) throw new Error('claims');
+        return { userId: sub, sessionId: sid, deviceId: did as number };
       } catch (err) {
         if (err instanceof joseErrors.JWTExpired) {
           throw rpcError.unauthenticated('access token expired: get a new one with AuthService/Refresh');

@@ -1,5 +1,17 @@
 import type { DescMessage } from '@bufbuild/protobuf';
-import { UserRegisteredSchema } from '@parley/proto';
+import {
+  AccountDeletedSchema,
+  ContactAddedSchema,
+  ContactRemovedSchema,
+  DeviceAddedSchema,
+  DeviceRevokedSchema,
+  PasswordResetRequestedSchema,
+  PrivacyChangedSchema,
+  SessionsRevokedSchema,
+  UserBlockedSchema,
+  UserRegisteredSchema,
+  UserUnblockedSchema,
+} from '@parley/proto';
 
 /** A kind of domain event: the subject suffix it travels on and the proto message it carries. */
 export interface EventType<D extends DescMessage = DescMessage> {
@@ -14,6 +26,16 @@ function eventType<D extends DescMessage>(name: string, schema: D): EventType<D>
 /** Every event Parley publishes, declared once. Subjects are `<EVENT_PREFIX>.<name>`. */
 export const events = {
   userRegistered: eventType('user.registered', UserRegisteredSchema),
+  accountDeleted: eventType('account.deleted', AccountDeletedSchema),
+  deviceAdded: eventType('device.added', DeviceAddedSchema),
+  deviceRevoked: eventType('device.revoked', DeviceRevokedSchema),
+  sessionsRevoked: eventType('session.revoked', SessionsRevokedSchema),
+  passwordResetRequested: eventType('auth.password_reset.requested', PasswordResetRequestedSchema),
+  userBlocked: eventType('user.blocked', UserBlockedSchema),
+  userUnblocked: eventType('user.unblocked', UserUnblockedSchema),
+  contactAdded: eventType('contact.added', ContactAddedSchema),
+  contactRemoved: eventType('contact.removed', ContactRemovedSchema),
+  privacyChanged: eventType('privacy.changed', PrivacyChangedSchema),
 } as const;
 
 export const allEventTypes: EventType[] = Object.values(events);

@@ -33,6 +33,9 @@ export class OutboxRelay {
   private backingOff = false;
   private running = false;
   private loop?: Promise<void>;
+  /** Publish passes started so far; a drain waiter needs a pass that started after it asked. */
+  private passesStarted = 0;
+  private drainWaiters: { pass: number; resolve: (drained: boolean) => void }[] = [];
 
   constructor(
     private readonly orm: MikroORM,
@@ -69,6 +72,30 @@ export class OutboxRelay {
     this.running = false;
     this.wakeUp?.();
     await this.loop;
+    this.settleWaiters(false);
+  }
+
+  /**
+   * Resolves true once every row committed before the call is on the bus, or false after
+   * `timeoutMs` (NATS is down, or another replica holds the rows). For callers that must not answer
+   * before their event is out, e.g. a revocation the edge has to know about at the next call.
+   */
+  drained(timeoutMs: number): Promise<boolean> {
+    const pass = this.passesStarted + 1;
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => settle(false), timeoutMs);
+      const settle = (drained: boolean) => {
+        clearTimeout(timer);
+        this.drainWaiters = this.drainWaiters.filter((w) => w.resolve !== settle);
+        resolve(drained);
+      };
+      this.drainWaiters.push({ pass, resolve: settle });
+      this.wake();
+    });
+  }
+
+  private settleWaiters(drained: boolean, upTo = Infinity): void {
+    for (const w of this.drainWaiters.filter((w) => w.pass <= upTo)) w.resolve(drained);
   }
 
   /** New rows were committed. While NATS is failing the relay keeps its backoff instead. */
@@ -81,10 +108,12 @@ export class OutboxRelay {
     let failures = 0;
     while (this.running) {
       this.pending = false;
+      const pass = ++this.passesStarted;
       let published = 0;
       try {
         published = await this.publishBatch();
         failures = 0;
+        if (published < this.batchSize) this.settleWaiters(true, pass);
       } catch (err) {
         failures++;
         this.metrics.outboxFailures.inc();

@@ -4,13 +4,20 @@ import type { Subjects } from '../bus/subjects.js';
 import type { EventType } from '../events/catalog.js';
 import { encodeEnvelope, packEvent } from '../events/envelope.js';
 import { OutboxEventSchema } from '../db/platform-entities.js';
+import type { OutboxRelay } from './outbox-relay.js';
 
 /** Records events inside the caller's transaction; the relay publishes them after commit. */
 export class Outbox {
   constructor(
     private readonly producer: string,
     private readonly subjects: Subjects,
+    private readonly relay: () => OutboxRelay | undefined = () => undefined,
   ) {}
+
+  /** Waits until what this process committed so far is published; false if that took too long. */
+  async published(timeoutMs = 2000): Promise<boolean> {
+    return (await this.relay()?.drained(timeoutMs)) ?? false;
+  }
 
   /** `em` must be the transaction's entity manager, so the event commits (or not) with the change. */
   add<D extends DescMessage>(em: EntityManager, type: EventType<D>, payload: MessageInitShape<D>): string {

@@ -115,7 +115,7 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
   const missing = (what: string) => () => {
     throw new Error(`${def.name} did not declare ${what}`);
   };
-  const outbox = subjects ? new Outbox(def.name, subjects) : undefined;
+  const outbox = subjects ? new Outbox(def.name, subjects, () => relay) : undefined;
   const interceptors = serverInterceptors(log, metrics);
   const ctx = {
     name: def.name,

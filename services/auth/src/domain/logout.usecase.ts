@@ -1,10 +1,9 @@
 import type { Caller } from '@parley/platform';
 import type { AuthDeps } from './auth-deps.js';
-import { SessionSchema } from './session.entity.js';
+import { announceRevocations, revokeSessions } from './sessions.js';
 
-/** Ends the caller's session: its refresh tokens stop working and GetMe refuses its access tokens. */
+/** Ends the caller's session: its refresh tokens stop working and its access tokens are refused. */
 export async function logout(deps: AuthDeps, caller: Caller): Promise<void> {
-  await deps.orm.em
-    .fork()
-    .nativeUpdate(SessionSchema, { id: caller.sessionId, user: caller.userId, revokedAt: null }, { revokedAt: new Date() });
+  const revoked = await deps.orm.em.fork().transactional((em) => revokeSessions(em, deps, caller.userId, { id: caller.sessionId }));
+  if (revoked.length > 0) await announceRevocations(deps);
 }

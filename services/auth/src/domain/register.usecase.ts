@@ -3,23 +3,54 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { events, rpcError } from '@parley/platform';
 import type { AuthDeps } from './auth-deps.js';
 import { hashPassword, parseNewPassword, parseUsername } from './credentials.js';
+import { DeviceSchema, PRIMARY_DEVICE_ID, type Device } from './device.entity.js';
+import { parseDeviceName, parseRegistrationId } from './device-input.js';
 import { openSession, withAccessToken, type TokenPair } from './sessions.js';
 import { UserSchema, type User } from './user.entity.js';
 
-/** Creates the account, its first session and a user.registered event, all in one transaction. */
-export async function register(deps: AuthDeps, input: { username: string; password: string }): Promise<{ user: User; tokens: TokenPair }> {
+export interface RegisterInput {
+  username: string;
+  password: string;
+  registrationId: number;
+  deviceName: string;
+}
+
+/**
+ * Creates the account, its primary device and that device's first session, with user.registered
+ * and device.added, all in one transaction.
+ */
+export async function register(deps: AuthDeps, input: RegisterInput): Promise<{ user: User; device: Device; tokens: TokenPair }> {
   const username = parseUsername(input.username);
   const password = parseNewPassword(input.password, username);
+  const registrationId = parseRegistrationId(input.registrationId);
+  const deviceName = input.deviceName ? parseDeviceName(input.deviceName) : 'Primary device';
   const passwordHash = await hashPassword(password, deps.bcryptCost);
   const now = new Date();
   try {
-    const { user, session, refresh } = await deps.orm.em.fork().transactional(async (em) => {
-      const user = em.create(UserSchema, { id: randomUUID(), username, passwordHash, createdAt: now });
-      const { session, ...refresh } = openSession(em, deps, user, now);
+    const { user, device, caller, refresh } = await deps.orm.em.fork().transactional(async (em) => {
+      const user = em.create(UserSchema, {
+        id: randomUUID(),
+        username,
+        passwordHash,
+        createdAt: now,
+        displayName: '',
+        avatarMediaId: '',
+        messagingPolicy: 'everyone',
+      });
+      const device = em.create(DeviceSchema, {
+        id: randomUUID(),
+        user,
+        deviceId: PRIMARY_DEVICE_ID,
+        name: deviceName,
+        registrationId,
+        createdAt: now,
+      });
+      const { caller, refresh } = openSession(em, deps, user, device, now);
       deps.outbox.add(em, events.userRegistered, { userId: user.id, username });
-      return { user, session, refresh };
+      deps.outbox.add(em, events.deviceAdded, { userId: user.id, deviceId: device.deviceId, registrationId });
+      return { user, device, caller, refresh };
     });
-    return { user, tokens: await withAccessToken(deps, user.id, session.id, refresh) };
+    return { user, device, tokens: await withAccessToken(deps, caller, refresh) };
   } catch (err) {
     if (err instanceof UniqueConstraintViolationException) throw rpcError.alreadyExists(`username '${username}' is taken`);
     throw err;

@@ -1,11 +1,18 @@
 import { EntitySchema } from '@mikro-orm/core';
+import { DeviceSchema, type Device } from './device.entity.js';
 import { UserSchema, type User } from './user.entity.js';
 
-/** One signed-in client. Access tokens name it in their `sid` claim; revoking it ends them all. */
+/**
+ * One sign-in of one device. Access tokens name it in their `sid` claim; revoking it ends them
+ * all. Its refresh tokens form one rotation family: a reused one revokes the session.
+ */
 export interface Session {
   id: string;
   user: User;
+  device: Device;
+  /** When the password was last proven for it: login, registration or linking. */
   createdAt: Date;
+  lastRefreshedAt?: Date | null;
   revokedAt?: Date | null;
 }
 
@@ -15,7 +22,9 @@ export const SessionSchema = new EntitySchema<Session>({
   properties: {
     id: { type: 'uuid', primary: true },
     user: { kind: 'm:1', entity: () => UserSchema, deleteRule: 'cascade', index: true },
+    device: { kind: 'm:1', entity: () => DeviceSchema, deleteRule: 'cascade', index: true },
     createdAt: { type: 'datetime' },
+    lastRefreshedAt: { type: 'datetime', nullable: true },
     revokedAt: { type: 'datetime', nullable: true },
   },
 });

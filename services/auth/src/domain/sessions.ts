@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/core';
+import type { FilterQuery } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { events, type Caller } from '@parley/platform';
 import type { AuthDeps } from './auth-deps.js';
+import type { Device } from './device.entity.js';
 import { RefreshTokenSchema } from './refresh-token.entity.js';
 import { SessionSchema, type Session } from './session.entity.js';
 import { newRefreshToken } from './token-issuer.js';
@@ -13,25 +16,54 @@ export interface TokenPair {
   refreshTokenExpiresAt: Date;
 }
 
+export interface PendingRefreshToken {
+  refreshToken: string;
+  refreshTokenExpiresAt: Date;
+}
+
 /** A pending refresh token: persisted in the caller's transaction, handed out after commit. */
-export function addRefreshToken(em: EntityManager, deps: AuthDeps, session: Session, now: Date) {
+export function addRefreshToken(em: EntityManager, deps: AuthDeps, session: Session, now: Date): PendingRefreshToken {
   const { token, hash } = newRefreshToken();
   const expiresAt = new Date(now.getTime() + deps.refreshTtlSeconds * 1000);
   em.create(RefreshTokenSchema, { id: randomUUID(), session, tokenHash: hash, createdAt: now, expiresAt });
   return { refreshToken: token, refreshTokenExpiresAt: expiresAt };
 }
 
-export function openSession(em: EntityManager, deps: AuthDeps, user: User, now: Date) {
-  const session = em.create(SessionSchema, { id: randomUUID(), user, createdAt: now });
-  return { session, ...addRefreshToken(em, deps, session, now) };
+/** Signs `device` in: a new session (a new refresh-token family) for it. */
+export function openSession(em: EntityManager, deps: AuthDeps, user: User, device: Device, now: Date) {
+  const session = em.create(SessionSchema, { id: randomUUID(), user, device, createdAt: now });
+  const caller: Caller = { userId: user.id, sessionId: session.id, deviceId: device.deviceId };
+  return { session, caller, refresh: addRefreshToken(em, deps, session, now) };
 }
 
-export async function withAccessToken(
+export async function withAccessToken(deps: AuthDeps, caller: Caller, refresh: PendingRefreshToken): Promise<TokenPair> {
+  const access = await deps.issuer.accessToken(caller);
+  return { accessToken: access.token, accessTokenExpiresAt: access.expiresAt, ...refresh };
+}
+
+/**
+ * Ends the user's live sessions that match `where`, inside the caller's transaction, and tells
+ * the edge (session.revoked) so their access tokens stop working at the next call.
+ */
+export async function revokeSessions(
+  em: EntityManager,
   deps: AuthDeps,
   userId: string,
-  sessionId: string,
-  refresh: { refreshToken: string; refreshTokenExpiresAt: Date },
-): Promise<TokenPair> {
-  const access = await deps.issuer.accessToken(userId, sessionId);
-  return { accessToken: access.token, accessTokenExpiresAt: access.expiresAt, ...refresh };
+  where: FilterQuery<Session> = {},
+  now = new Date(),
+): Promise<string[]> {
+  const rows: { id: string }[] = await em
+    .createQueryBuilder(SessionSchema)
+    .update({ revokedAt: now })
+    .where({ $and: [{ user: userId, revokedAt: null }, where] })
+    .returning('id')
+    .execute('all');
+  const sessionIds = rows.map((r) => r.id);
+  if (sessionIds.length > 0) deps.outbox.add(em, events.sessionsRevoked, { userId, sessionIds });
+  return sessionIds;
+}
+
+/** Waits until the revocation events this process committed are on the bus, so the edge refuses at the next call. */
+export async function announceRevocations(deps: AuthDeps): Promise<void> {
+  await deps.outbox.published();
 }

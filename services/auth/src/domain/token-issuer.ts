@@ -1,6 +1,13 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
-import { ACCESS_TOKEN_ALG, ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, type TokenVerifier, createTokenVerifier } from '@parley/platform';
+import {
+  ACCESS_TOKEN_ALG,
+  ACCESS_TOKEN_AUDIENCE,
+  ACCESS_TOKEN_ISSUER,
+  createTokenVerifier,
+  type Caller,
+  type TokenVerifier,
+} from '@parley/platform';
 
 export interface IssuedAccessToken {
   token: string;
@@ -38,14 +45,14 @@ export class TokenIssuer {
     return createTokenVerifier(async () => this.jwks);
   }
 
-  async accessToken(userId: string, sessionId: string, now = new Date()): Promise<IssuedAccessToken> {
+  async accessToken(caller: Caller, now = new Date()): Promise<IssuedAccessToken> {
     const issuedAt = Math.floor(now.getTime() / 1000);
     const expiresAt = issuedAt + this.accessTtlSeconds;
-    const token = await new SignJWT({ sid: sessionId })
+    const token = await new SignJWT({ sid: caller.sessionId, did: caller.deviceId })
       .setProtectedHeader({ alg: ACCESS_TOKEN_ALG, kid: this.publicJwk.kid, typ: 'at+jwt' })
       .setIssuer(ACCESS_TOKEN_ISSUER)
       .setAudience(ACCESS_TOKEN_AUDIENCE)
-      .setSubject(userId)
+      .setSubject(caller.userId)
       .setJti(randomUUID())
       .setIssuedAt(issuedAt)
       .setExpirationTime(expiresAt)

@@ -7,7 +7,15 @@ export interface User {
   /** bcrypt over the SHA-256 of the NFKC-normalised password. */
   passwordHash: string;
   createdAt: Date;
+  /** Shown to other users; the server sees it (profiles are not end-to-end encrypted). */
+  displayName: string;
+  /** A client-chosen media id, or ''. */
+  avatarMediaId: string;
+  /** Who may start conversations with this user. */
+  messagingPolicy: MessagingPolicyName;
 }
+
+export type MessagingPolicyName = 'everyone' | 'contacts_only';
 
 export const UserSchema = new EntitySchema<User>({
   name: 'User',
@@ -17,5 +25,8 @@ export const UserSchema = new EntitySchema<User>({
     username: { type: 'text', unique: true },
     passwordHash: { type: 'text' },
     createdAt: { type: 'datetime' },
+    displayName: { type: 'text', default: '' },
+    avatarMediaId: { type: 'text', default: '' },
+    messagingPolicy: { type: 'text', default: 'everyone' },
   },
 });

@@ -1,7 +1,9 @@
 // Written by parley-migration-create: the migrations in the order they run.
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261126113145 } from './Migration20261126113145.js';
+import { Migration20261126124510 } from './Migration20261126124510.js';
 
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261126113145', class: Migration20261126113145 },
+  { name: 'Migration20261126124510', class: Migration20261126124510 },
 ];

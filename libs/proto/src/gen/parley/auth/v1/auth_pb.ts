@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/auth/v1/auth.proto.
  */
 export const file_parley_auth_v1_auth: GenFile = /*@__PURE__*/
-  fileDesc("ChlwYXJsZXkvYXV0aC92MS9hdXRoLnByb3RvEg5wYXJsZXkuYXV0aC52MSJUCgRVc2VyEgoKAmlkGAEgASgJEhAKCHVzZXJuYW1lGAIgASgJEi4KCmNyZWF0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIrMBCglUb2tlblBhaXISFAoMYWNjZXNzX3Rva2VuGAEgASgJEjsKF2FjY2Vzc190b2tlbl9leHBpcmVzX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1yZWZyZXNoX3Rva2VuGAMgASgJEjwKGHJlZnJlc2hfdG9rZW5fZXhwaXJlc19hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiNQoPUmVnaXN0ZXJSZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJImEKEFJlZ2lzdGVyUmVzcG9uc2USIgoEdXNlchgBIAEoCzIULnBhcmxleS5hdXRoLnYxLlVzZXISKQoGdG9rZW5zGAIgASgLMhkucGFybGV5LmF1dGgudjEuVG9rZW5QYWlyIjIKDExvZ2luUmVxdWVzdBIQCgh1c2VybmFtZRgBIAEoCRIQCghwYXNzd29yZBgCIAEoCSJeCg1Mb2dpblJlc3BvbnNlEiIKBHVzZXIYASABKAsyFC5wYXJsZXkuYXV0aC52MS5Vc2VyEikKBnRva2VucxgCIAEoCzIZLnBhcmxleS5hdXRoLnYxLlRva2VuUGFpciInCg5SZWZyZXNoUmVxdWVzdBIVCg1yZWZyZXNoX3Rva2VuGAEgASgJIjwKD1JlZnJlc2hSZXNwb25zZRIpCgZ0b2tlbnMYASABKAsyGS5wYXJsZXkuYXV0aC52MS5Ub2tlblBhaXIiDwoNTG9nb3V0UmVxdWVzdCIQCg5Mb2dvdXRSZXNwb25zZSIOCgxHZXRNZVJlcXVlc3QiMwoNR2V0TWVSZXNwb25zZRIiCgR1c2VyGAEgASgLMhQucGFybGV5LmF1dGgudjEuVXNlcjL9AgoLQXV0aFNlcnZpY2USTQoIUmVnaXN0ZXISHy5wYXJsZXkuYXV0aC52MS5SZWdpc3RlclJlcXVlc3QaIC5wYXJsZXkuYXV0aC52MS5SZWdpc3RlclJlc3BvbnNlEkQKBUxvZ2luEhwucGFybGV5LmF1dGgudjEuTG9naW5SZXF1ZXN0Gh0ucGFybGV5LmF1dGgudjEuTG9naW5SZXNwb25zZRJKCgdSZWZyZXNoEh4ucGFybGV5LmF1dGgudjEuUmVmcmVzaFJlcXVlc3QaHy5wYXJsZXkuYXV0aC52MS5SZWZyZXNoUmVzcG9uc2USRwoGTG9nb3V0Eh0ucGFybGV5LmF1dGgudjEuTG9nb3V0UmVxdWVzdBoeLnBhcmxleS5hdXRoLnYxLkxvZ291dFJlc3BvbnNlEkQKBUdldE1lEhwucGFybGV5LmF1dGgudjEuR2V0TWVSZXF1ZXN0Gh0ucGFybGV5LmF1dGgudjEuR2V0TWVSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChlwYXJsZXkvYXV0aC92MS9hdXRoLnByb3RvEg5wYXJsZXkuYXV0aC52MSKDAQoEVXNlchIKCgJpZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRIuCgpjcmVhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxkaXNwbGF5X25hbWUYBCABKAkSFwoPYXZhdGFyX21lZGlhX2lkGAUgASgJIrMBCglUb2tlblBhaXISFAoMYWNjZXNzX3Rva2VuGAEgASgJEjsKF2FjY2Vzc190b2tlbl9leHBpcmVzX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1yZWZyZXNoX3Rva2VuGAMgASgJEjwKGHJlZnJlc2hfdG9rZW5fZXhwaXJlc19hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAigwEKBkRldmljZRIRCglkZXZpY2VfaWQYASABKA0SDAoEbmFtZRgCIAEoCRIXCg9yZWdpc3RyYXRpb25faWQYAyABKA0SLgoKY3JlYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHY3VycmVudBgFIAEoCCJjCg9SZWdpc3RlclJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSFwoPcmVnaXN0cmF0aW9uX2lkGAMgASgNEhMKC2RldmljZV9uYW1lGAQgASgJIokBChBSZWdpc3RlclJlc3BvbnNlEiIKBHVzZXIYASABKAsyFC5wYXJsZXkuYXV0aC52MS5Vc2VyEikKBnRva2VucxgCIAEoCzIZLnBhcmxleS5hdXRoLnYxLlRva2VuUGFpchImCgZkZXZpY2UYAyABKAsyFi5wYXJsZXkuYXV0aC52MS5EZXZpY2UiRQoMTG9naW5SZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJEhEKCWRldmljZV9pZBgDIAEoDSKGAQoNTG9naW5SZXNwb25zZRIiCgR1c2VyGAEgASgLMhQucGFybGV5LmF1dGgudjEuVXNlchIpCgZ0b2tlbnMYAiABKAsyGS5wYXJsZXkuYXV0aC52MS5Ub2tlblBhaXISJgoGZGV2aWNlGAMgASgLMhYucGFybGV5LmF1dGgudjEuRGV2aWNlIicKDlJlZnJlc2hSZXF1ZXN0EhUKDXJlZnJlc2hfdG9rZW4YASABKAkiPAoPUmVmcmVzaFJlc3BvbnNlEikKBnRva2VucxgBIAEoCzIZLnBhcmxleS5hdXRoLnYxLlRva2VuUGFpciIPCg1Mb2dvdXRSZXF1ZXN0IhAKDkxvZ291dFJlc3BvbnNlIg4KDEdldE1lUmVxdWVzdCJbCg1HZXRNZVJlc3BvbnNlEiIKBHVzZXIYASABKAsyFC5wYXJsZXkuYXV0aC52MS5Vc2VyEiYKBmRldmljZRgCIAEoCzIWLnBhcmxleS5hdXRoLnYxLkRldmljZSJHChVDaGFuZ2VQYXNzd29yZFJlcXVlc3QSGAoQY3VycmVudF9wYXNzd29yZBgBIAEoCRIUCgxuZXdfcGFzc3dvcmQYAiABKAkiMgoWQ2hhbmdlUGFzc3dvcmRSZXNwb25zZRIYChByZXZva2VkX3Nlc3Npb25zGAEgASgNIi8KG1JlcXVlc3RQYXNzd29yZFJlc2V0UmVxdWVzdBIQCgh1c2VybmFtZRgBIAEoCSIeChxSZXF1ZXN0UGFzc3dvcmRSZXNldFJlc3BvbnNlIkEKFFJlc2V0UGFzc3dvcmRSZXF1ZXN0EhMKC3Jlc2V0X3Rva2VuGAEgASgJEhQKDG5ld19wYXNzd29yZBgCIAEoCSIXChVSZXNldFBhc3N3b3JkUmVzcG9uc2UitQEKB1Nlc3Npb24SCgoCaWQYASABKAkSEQoJZGV2aWNlX2lkGAIgASgNEhMKC2RldmljZV9uYW1lGAMgASgJEi4KCmNyZWF0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKEWxhc3RfcmVmcmVzaGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdjdXJyZW50GAYgASgIIhUKE0xpc3RTZXNzaW9uc1JlcXVlc3QiQQoUTGlzdFNlc3Npb25zUmVzcG9uc2USKQoIc2Vzc2lvbnMYASADKAsyFy5wYXJsZXkuYXV0aC52MS5TZXNzaW9uIioKFFJldm9rZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiFwoVUmV2b2tlU2Vzc2lvblJlc3BvbnNlIhkKF0xvZ291dEV2ZXJ5d2hlcmVSZXF1ZXN0IjQKGExvZ291dEV2ZXJ5d2hlcmVSZXNwb25zZRIYChByZXZva2VkX3Nlc3Npb25zGAEgASgNIkUKFFVwZGF0ZVByb2ZpbGVSZXF1ZXN0EhQKDGRpc3BsYXlfbmFtZRgBIAEoCRIXCg9hdmF0YXJfbWVkaWFfaWQYAiABKAkiOwoVVXBkYXRlUHJvZmlsZVJlc3BvbnNlEiIKBHVzZXIYASABKAsyFC5wYXJsZXkuYXV0aC52MS5Vc2VyIigKFERlbGV0ZUFjY291bnRSZXF1ZXN0EhAKCHBhc3N3b3JkGAEgASgJIhcKFURlbGV0ZUFjY291bnRSZXNwb25zZTKLCQoLQXV0aFNlcnZpY2USTQoIUmVnaXN0ZXISHy5wYXJsZXkuYXV0aC52MS5SZWdpc3RlclJlcXVlc3QaIC5wYXJsZXkuYXV0aC52MS5SZWdpc3RlclJlc3BvbnNlEkQKBUxvZ2luEhwucGFybGV5LmF1dGgudjEuTG9naW5SZXF1ZXN0Gh0ucGFybGV5LmF1dGgudjEuTG9naW5SZXNwb25zZRJKCgdSZWZyZXNoEh4ucGFybGV5LmF1dGgudjEuUmVmcmVzaFJlcXVlc3QaHy5wYXJsZXkuYXV0aC52MS5SZWZyZXNoUmVzcG9uc2USRwoGTG9nb3V0Eh0ucGFybGV5LmF1dGgudjEuTG9nb3V0UmVxdWVzdBoeLnBhcmxleS5hdXRoLnYxLkxvZ291dFJlc3BvbnNlEkQKBUdldE1lEhwucGFybGV5LmF1dGgudjEuR2V0TWVSZXF1ZXN0Gh0ucGFybGV5LmF1dGgudjEuR2V0TWVSZXNwb25zZRJfCg5DaGFuZ2VQYXNzd29yZBIlLnBhcmxleS5hdXRoLnYxLkNoYW5nZVBhc3N3b3JkUmVxdWVzdBomLnBhcmxleS5hdXRoLnYxLkNoYW5nZVBhc3N3b3JkUmVzcG9uc2UScQoUUmVxdWVzdFBhc3N3b3JkUmVzZXQSKy5wYXJsZXkuYXV0aC52MS5SZXF1ZXN0UGFzc3dvcmRSZXNldFJlcXVlc3QaLC5wYXJsZXkuYXV0aC52MS5SZXF1ZXN0UGFzc3dvcmRSZXNldFJlc3BvbnNlElwKDVJlc2V0UGFzc3dvcmQSJC5wYXJsZXkuYXV0aC52MS5SZXNldFBhc3N3b3JkUmVxdWVzdBolLnBhcmxleS5hdXRoLnYxLlJlc2V0UGFzc3dvcmRSZXNwb25zZRJZCgxMaXN0U2Vzc2lvbnMSIy5wYXJsZXkuYXV0aC52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0GiQucGFybGV5LmF1dGgudjEuTGlzdFNlc3Npb25zUmVzcG9uc2USXAoNUmV2b2tlU2Vzc2lvbhIkLnBhcmxleS5hdXRoLnYxLlJldm9rZVNlc3Npb25SZXF1ZXN0GiUucGFybGV5LmF1dGgudjEuUmV2b2tlU2Vzc2lvblJlc3BvbnNlEmUKEExvZ291dEV2ZXJ5d2hlcmUSJy5wYXJsZXkuYXV0aC52MS5Mb2dvdXRFdmVyeXdoZXJlUmVxdWVzdBooLnBhcmxleS5hdXRoLnYxLkxvZ291dEV2ZXJ5d2hlcmVSZXNwb25zZRJcCg1VcGRhdGVQcm9maWxlEiQucGFybGV5LmF1dGgudjEuVXBkYXRlUHJvZmlsZVJlcXVlc3QaJS5wYXJsZXkuYXV0aC52MS5VcGRhdGVQcm9maWxlUmVzcG9uc2USXAoNRGVsZXRlQWNjb3VudBIkLnBhcmxleS5hdXRoLnYxLkRlbGV0ZUFjY291bnRSZXF1ZXN0GiUucGFybGV5LmF1dGgudjEuRGVsZXRlQWNjb3VudFJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message parley.auth.v1.User
@@ -32,6 +32,20 @@ export type User = Message<"parley.auth.v1.User"> & {
    * @generated from field: google.protobuf.Timestamp created_at = 3;
    */
   createdAt?: Timestamp | undefined;
+
+  /**
+   * Visible to the server and to other users; it is not end-to-end encrypted.
+   *
+   * @generated from field: string display_name = 4;
+   */
+  displayName: string;
+
+  /**
+   * A media id chosen by the client; empty for none.
+   *
+   * @generated from field: string avatar_media_id = 5;
+   */
+  avatarMediaId: string;
 };
 
 /**
@@ -78,6 +92,51 @@ export const TokenPairSchema: GenMessage<TokenPair> = /*@__PURE__*/
   messageDesc(file_parley_auth_v1_auth, 1);
 
 /**
+ * One device of an account, as libsignal addresses it: (user id, device id).
+ *
+ * @generated from message parley.auth.v1.Device
+ */
+export type Device = Message<"parley.auth.v1.Device"> & {
+  /**
+   * 1 is the primary device; linked devices get 2 to 127.
+   *
+   * @generated from field: uint32 device_id = 1;
+   */
+  deviceId: number;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * The device's Signal registration id, 1 to 16380.
+   *
+   * @generated from field: uint32 registration_id = 3;
+   */
+  registrationId: number;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 4;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * Set on the device that asked.
+   *
+   * @generated from field: bool current = 5;
+   */
+  current: boolean;
+};
+
+/**
+ * Describes the message parley.auth.v1.Device.
+ * Use `create(DeviceSchema)` to create a new message.
+ */
+export const DeviceSchema: GenMessage<Device> = /*@__PURE__*/
+  messageDesc(file_parley_auth_v1_auth, 2);
+
+/**
  * @generated from message parley.auth.v1.RegisterRequest
  */
 export type RegisterRequest = Message<"parley.auth.v1.RegisterRequest"> & {
@@ -89,9 +148,25 @@ export type RegisterRequest = Message<"parley.auth.v1.RegisterRequest"> & {
   username: string;
 
   /**
+   * 10 to 256 characters, not a common password.
+   *
    * @generated from field: string password = 2;
    */
   password: string;
+
+  /**
+   * The primary device's Signal registration id, 1 to 16380.
+   *
+   * @generated from field: uint32 registration_id = 3;
+   */
+  registrationId: number;
+
+  /**
+   * Up to 64 characters; "Primary device" if empty.
+   *
+   * @generated from field: string device_name = 4;
+   */
+  deviceName: string;
 };
 
 /**
@@ -99,7 +174,7 @@ export type RegisterRequest = Message<"parley.auth.v1.RegisterRequest"> & {
  * Use `create(RegisterRequestSchema)` to create a new message.
  */
 export const RegisterRequestSchema: GenMessage<RegisterRequest> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 2);
+  messageDesc(file_parley_auth_v1_auth, 3);
 
 /**
  * @generated from message parley.auth.v1.RegisterResponse
@@ -114,6 +189,11 @@ export type RegisterResponse = Message<"parley.auth.v1.RegisterResponse"> & {
    * @generated from field: parley.auth.v1.TokenPair tokens = 2;
    */
   tokens?: TokenPair | undefined;
+
+  /**
+   * @generated from field: parley.auth.v1.Device device = 3;
+   */
+  device?: Device | undefined;
 };
 
 /**
@@ -121,7 +201,7 @@ export type RegisterResponse = Message<"parley.auth.v1.RegisterResponse"> & {
  * Use `create(RegisterResponseSchema)` to create a new message.
  */
 export const RegisterResponseSchema: GenMessage<RegisterResponse> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 3);
+  messageDesc(file_parley_auth_v1_auth, 4);
 
 /**
  * @generated from message parley.auth.v1.LoginRequest
@@ -136,6 +216,13 @@ export type LoginRequest = Message<"parley.auth.v1.LoginRequest"> & {
    * @generated from field: string password = 2;
    */
   password: string;
+
+  /**
+   * The device to sign in; 0 means the primary device (1).
+   *
+   * @generated from field: uint32 device_id = 3;
+   */
+  deviceId: number;
 };
 
 /**
@@ -143,7 +230,7 @@ export type LoginRequest = Message<"parley.auth.v1.LoginRequest"> & {
  * Use `create(LoginRequestSchema)` to create a new message.
  */
 export const LoginRequestSchema: GenMessage<LoginRequest> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 4);
+  messageDesc(file_parley_auth_v1_auth, 5);
 
 /**
  * @generated from message parley.auth.v1.LoginResponse
@@ -158,6 +245,11 @@ export type LoginResponse = Message<"parley.auth.v1.LoginResponse"> & {
    * @generated from field: parley.auth.v1.TokenPair tokens = 2;
    */
   tokens?: TokenPair | undefined;
+
+  /**
+   * @generated from field: parley.auth.v1.Device device = 3;
+   */
+  device?: Device | undefined;
 };
 
 /**
@@ -165,7 +257,7 @@ export type LoginResponse = Message<"parley.auth.v1.LoginResponse"> & {
  * Use `create(LoginResponseSchema)` to create a new message.
  */
 export const LoginResponseSchema: GenMessage<LoginResponse> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 5);
+  messageDesc(file_parley_auth_v1_auth, 6);
 
 /**
  * @generated from message parley.auth.v1.RefreshRequest
@@ -182,7 +274,7 @@ export type RefreshRequest = Message<"parley.auth.v1.RefreshRequest"> & {
  * Use `create(RefreshRequestSchema)` to create a new message.
  */
 export const RefreshRequestSchema: GenMessage<RefreshRequest> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 6);
+  messageDesc(file_parley_auth_v1_auth, 7);
 
 /**
  * @generated from message parley.auth.v1.RefreshResponse
@@ -199,7 +291,7 @@ export type RefreshResponse = Message<"parley.auth.v1.RefreshResponse"> & {
  * Use `create(RefreshResponseSchema)` to create a new message.
  */
 export const RefreshResponseSchema: GenMessage<RefreshResponse> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 7);
+  messageDesc(file_parley_auth_v1_auth, 8);
 
 /**
  * @generated from message parley.auth.v1.LogoutRequest
@@ -212,7 +304,7 @@ export type LogoutRequest = Message<"parley.auth.v1.LogoutRequest"> & {
  * Use `create(LogoutRequestSchema)` to create a new message.
  */
 export const LogoutRequestSchema: GenMessage<LogoutRequest> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 8);
+  messageDesc(file_parley_auth_v1_auth, 9);
 
 /**
  * @generated from message parley.auth.v1.LogoutResponse
@@ -225,7 +317,7 @@ export type LogoutResponse = Message<"parley.auth.v1.LogoutResponse"> & {
  * Use `create(LogoutResponseSchema)` to create a new message.
  */
 export const LogoutResponseSchema: GenMessage<LogoutResponse> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 9);
+  messageDesc(file_parley_auth_v1_auth, 10);
 
 /**
  * @generated from message parley.auth.v1.GetMeRequest
@@ -238,7 +330,7 @@ export type GetMeRequest = Message<"parley.auth.v1.GetMeRequest"> & {
  * Use `create(GetMeRequestSchema)` to create a new message.
  */
 export const GetMeRequestSchema: GenMessage<GetMeRequest> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 10);
+  messageDesc(file_parley_auth_v1_auth, 11);
 
 /**
  * @generated from message parley.auth.v1.GetMeResponse
@@ -248,6 +340,11 @@ export type GetMeResponse = Message<"parley.auth.v1.GetMeResponse"> & {
    * @generated from field: parley.auth.v1.User user = 1;
    */
   user?: User | undefined;
+
+  /**
+   * @generated from field: parley.auth.v1.Device device = 2;
+   */
+  device?: Device | undefined;
 };
 
 /**
@@ -255,16 +352,332 @@ export type GetMeResponse = Message<"parley.auth.v1.GetMeResponse"> & {
  * Use `create(GetMeResponseSchema)` to create a new message.
  */
 export const GetMeResponseSchema: GenMessage<GetMeResponse> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 11);
+  messageDesc(file_parley_auth_v1_auth, 12);
 
 /**
- * AuthService is the public, client-facing account API. The edge exposes it.
+ * @generated from message parley.auth.v1.ChangePasswordRequest
+ */
+export type ChangePasswordRequest = Message<"parley.auth.v1.ChangePasswordRequest"> & {
+  /**
+   * @generated from field: string current_password = 1;
+   */
+  currentPassword: string;
+
+  /**
+   * @generated from field: string new_password = 2;
+   */
+  newPassword: string;
+};
+
+/**
+ * Describes the message parley.auth.v1.ChangePasswordRequest.
+ * Use `create(ChangePasswordRequestSchema)` to create a new message.
+ */
+export const ChangePasswordRequestSchema: GenMessage<ChangePasswordRequest> = /*@__PURE__*/
+  messageDesc(file_parley_auth_v1_auth, 13);
+
+/**
+ * @generated from message parley.auth.v1.ChangePasswordResponse
+ */
+export type ChangePasswordResponse = Message<"parley.auth.v1.ChangePasswordResponse"> & {
+  /**
+   * How many other sessions were ended.
+   *
+   * @generated from field: uint32 revoked_sessions = 1;
+   */
+  revokedSessions: number;
+};
+
+/**
+ * Describes the message parley.auth.v1.ChangePasswordResponse.
+ * Use `create(ChangePasswordResponseSchema)` to create a new message.
+ */
+export const ChangePasswordResponseSchema: GenMessage<ChangePasswordResponse> = /*@__PURE__*/
+  messageDesc(file_parley_auth_v1_auth, 14);
+
+/**
+ * @generated from message parley.auth.v1.RequestPasswordResetRequest
+ */
+export type RequestPasswordResetRequest = Message<"parley.auth.v1.RequestPasswordResetRequest"> & {
+  /**
+   * @generated from field: string username = 1;
+   */
+  username: string;
+};
+
+/**
+ * Describes the message parley.auth.v1.RequestPasswordResetRequest.
+ * Use `create(RequestPasswordResetRequestSchema)` to create a new message.
+ */
+export const RequestPasswordResetRequestSchema: GenMessage<RequestPasswordResetRequest> = /*@__PURE__*/
+  messageDesc(file_parley_auth_v1_auth, 15);
+
+/**
+ * @generated from message parley.auth.v1.RequestPasswordResetResponse
+ */
+export type RequestPasswordResetResponse = Message<"parley.auth.v1.RequestPasswordResetResponse"> & {
+};
+
+/**
+ * Describes the message parley.auth.v1.RequestPasswordResetResponse.
+ * Use `create(RequestPasswordResetResponseSchema)` to create a new message.
+ */
+export const RequestPasswordResetResponseSchema: GenMessage<RequestPasswordResetResponse> = /*@__PURE__*/
+  messageDesc(file_parley_auth_v1_auth, 16);
+
+/**
+ * @generated from message parley.auth.v1.ResetPasswordRequest
+ */
+export type ResetPasswordRequest = Message<"parley.auth.v1.ResetPasswordRequest"> & {
+  /**
+   * @generated from field: string reset_token = 1;
+   */
+  resetToken: string;
+
+  /**
+   * @generated from field: string new_password = 2;
+   */
+  newPassword: string;
+};
+
+/**
+ * Describes the message parley.auth.v1.ResetPasswordRequest.
+ * Use `create(ResetPasswordRequestSchema)` to create a new message.
+ */
+export const ResetPasswordRequestSchema: GenMessage<ResetPasswordRequest> = /*@__PURE__*/
+  messageDesc(file_parley_auth_v1_auth, 17);
+
+/**
+ * @generated from message parley.auth.v1.ResetPasswordResponse
+ */
+export type ResetPasswordResponse = Message<"parley.auth.v1.ResetPasswordResponse"> & {
+};
+
+/**
+ * Describes the message parley.auth.v1.ResetPasswordResponse.
+ * Use `create(ResetPasswordResponseSchema)` to create a new message.
+ */
+export const ResetPasswordResponseSchema: GenMessage<ResetPasswordResponse> = /*@__PURE__*/
+  messageDesc(file_parley_auth_v1_auth, 18);
+
+/**
+ * @generated from message parley.auth.v1.Session
+ */
+export type Session = Message<"parley.auth.v1.Session"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: uint32 device_id = 2;
+   */
+  deviceId: number;
+
+  /**
+   * @generated from field: string device_name = 3;
+   */
+  deviceName: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 4;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp last_refreshed_at = 5;
+   */
+  lastRefreshedAt?: Timestamp | undefined;
+
+  /**
+   * Set on the session that asked.
+   *
+   * @generated from field: bool current = 6;
+   */
+  current: boolean;
+};
+
+/**
+ * Describes the message parley.auth.v1.Session.
+ * Use `create(SessionSchema)` to create a new message.
+ */
+export const SessionSchema: GenMessage<Session> = /*@__PURE__*/
+  messageDesc(file_parley_auth_v1_auth, 19);
+
+/**
+ * @generated from message parley.auth.v1.ListSessionsRequest
+ */
+export type ListSessionsRequest = Message<"parley.auth.v1.ListSessionsRequest"> & {
+};
+
+/**
+ * Describes the message parley.auth.v1.ListSessionsRequest.
+ * Use `create(ListSessionsRequestSchema)` to create a new message.
+ */
+export const ListSessionsRequestSchema: GenMessage<ListSessionsRequest> = /*@__PURE__*/
+  messageDesc(file_parley_auth_v1_auth, 20);
+
+/**
+ * @generated from message parley.auth.v1.ListSessionsResponse
+ */
+export type ListSessionsResponse = Message<"parley.auth.v1.ListSessionsResponse"> & {
+  /**
+   * @generated from field: repeated parley.auth.v1.Session sessions = 1;
+   */
+  sessions: Session[];
+};
+
+/**
+ * Describes the message parley.auth.v1.ListSessionsResponse.
+ * Use `create(ListSessionsResponseSchema)` to create a new message.
+ */
+export const ListSessionsResponseSchema: GenMessage<ListSessionsResponse> = /*@__PURE__*/
+  messageDesc(file_parley_auth_v1_auth, 21);
+
+/**
+ * @generated from message parley.auth.v1.RevokeSessionRequest
+ */
+export type RevokeSessionRequest = Message<"parley.auth.v1.RevokeSessionRequest"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+};
+
+/**
+ * Describes the message parley.auth.v1.RevokeSessionRequest.
+ * Use `create(RevokeSessionRequestSchema)` to create a new message.
+ */
+export const RevokeSessionRequestSchema: GenMessage<RevokeSessionRequest> = /*@__PURE__*/
+  messageDesc(file_parley_auth_v1_auth, 22);
+
+/**
+ * @generated from message parley.auth.v1.RevokeSessionResponse
+ */
+export type RevokeSessionResponse = Message<"parley.auth.v1.RevokeSessionResponse"> & {
+};
+
+/**
+ * Describes the message parley.auth.v1.RevokeSessionResponse.
+ * Use `create(RevokeSessionResponseSchema)` to create a new message.
+ */
+export const RevokeSessionResponseSchema: GenMessage<RevokeSessionResponse> = /*@__PURE__*/
+  messageDesc(file_parley_auth_v1_auth, 23);
+
+/**
+ * @generated from message parley.auth.v1.LogoutEverywhereRequest
+ */
+export type LogoutEverywhereRequest = Message<"parley.auth.v1.LogoutEverywhereRequest"> & {
+};
+
+/**
+ * Describes the message parley.auth.v1.LogoutEverywhereRequest.
+ * Use `create(LogoutEverywhereRequestSchema)` to create a new message.
+ */
+export const LogoutEverywhereRequestSchema: GenMessage<LogoutEverywhereRequest> = /*@__PURE__*/
+  messageDesc(file_parley_auth_v1_auth, 24);
+
+/**
+ * @generated from message parley.auth.v1.LogoutEverywhereResponse
+ */
+export type LogoutEverywhereResponse = Message<"parley.auth.v1.LogoutEverywhereResponse"> & {
+  /**
+   * @generated from field: uint32 revoked_sessions = 1;
+   */
+  revokedSessions: number;
+};
+
+/**
+ * Describes the message parley.auth.v1.LogoutEverywhereResponse.
+ * Use `create(LogoutEverywhereResponseSchema)` to create a new message.
+ */
+export const LogoutEverywhereResponseSchema: GenMessage<LogoutEverywhereResponse> = /*@__PURE__*/
+  messageDesc(file_parley_auth_v1_auth, 25);
+
+/**
+ * @generated from message parley.auth.v1.UpdateProfileRequest
+ */
+export type UpdateProfileRequest = Message<"parley.auth.v1.UpdateProfileRequest"> & {
+  /**
+   * Up to 64 characters; empty clears it.
+   *
+   * @generated from field: string display_name = 1;
+   */
+  displayName: string;
+
+  /**
+   * Up to 128 characters of [A-Za-z0-9_-]; empty clears it.
+   *
+   * @generated from field: string avatar_media_id = 2;
+   */
+  avatarMediaId: string;
+};
+
+/**
+ * Describes the message parley.auth.v1.UpdateProfileRequest.
+ * Use `create(UpdateProfileRequestSchema)` to create a new message.
+ */
+export const UpdateProfileRequestSchema: GenMessage<UpdateProfileRequest> = /*@__PURE__*/
+  messageDesc(file_parley_auth_v1_auth, 26);
+
+/**
+ * @generated from message parley.auth.v1.UpdateProfileResponse
+ */
+export type UpdateProfileResponse = Message<"parley.auth.v1.UpdateProfileResponse"> & {
+  /**
+   * @generated from field: parley.auth.v1.User user = 1;
+   */
+  user?: User | undefined;
+};
+
+/**
+ * Describes the message parley.auth.v1.UpdateProfileResponse.
+ * Use `create(UpdateProfileResponseSchema)` to create a new message.
+ */
+export const UpdateProfileResponseSchema: GenMessage<UpdateProfileResponse> = /*@__PURE__*/
+  messageDesc(file_parley_auth_v1_auth, 27);
+
+/**
+ * @generated from message parley.auth.v1.DeleteAccountRequest
+ */
+export type DeleteAccountRequest = Message<"parley.auth.v1.DeleteAccountRequest"> & {
+  /**
+   * Required unless the calling session logged in within the last 5 minutes.
+   *
+   * @generated from field: string password = 1;
+   */
+  password: string;
+};
+
+/**
+ * Describes the message parley.auth.v1.DeleteAccountRequest.
+ * Use `create(DeleteAccountRequestSchema)` to create a new message.
+ */
+export const DeleteAccountRequestSchema: GenMessage<DeleteAccountRequest> = /*@__PURE__*/
+  messageDesc(file_parley_auth_v1_auth, 28);
+
+/**
+ * @generated from message parley.auth.v1.DeleteAccountResponse
+ */
+export type DeleteAccountResponse = Message<"parley.auth.v1.DeleteAccountResponse"> & {
+};
+
+/**
+ * Describes the message parley.auth.v1.DeleteAccountResponse.
+ * Use `create(DeleteAccountResponseSchema)` to create a new message.
+ */
+export const DeleteAccountResponseSchema: GenMessage<DeleteAccountResponse> = /*@__PURE__*/
+  messageDesc(file_parley_auth_v1_auth, 29);
+
+/**
+ * AuthService is the public, client-facing account API: credentials, sessions, profile and
+ * deletion. The edge exposes it.
  *
  * @generated from service parley.auth.v1.AuthService
  */
 export const AuthService: GenService<{
   /**
-   * Register creates an account and signs it in.
+   * Register creates an account with its first (primary) device, id 1, and signs that device in.
    *
    * @generated from rpc parley.auth.v1.AuthService.Register
    */
@@ -274,7 +687,7 @@ export const AuthService: GenService<{
     output: typeof RegisterResponseSchema;
   },
   /**
-   * Login opens a new session with a username and password.
+   * Login opens a new session on one of the account's devices (the primary one unless told).
    *
    * @generated from rpc parley.auth.v1.AuthService.Login
    */
@@ -304,7 +717,7 @@ export const AuthService: GenService<{
     output: typeof LogoutResponseSchema;
   },
   /**
-   * GetMe returns the calling user.
+   * GetMe returns the calling user and device.
    *
    * @generated from rpc parley.auth.v1.AuthService.GetMe
    */
@@ -312,6 +725,87 @@ export const AuthService: GenService<{
     methodKind: "unary";
     input: typeof GetMeRequestSchema;
     output: typeof GetMeResponseSchema;
+  },
+  /**
+   * ChangePassword sets a new password and ends every other session of the account.
+   *
+   * @generated from rpc parley.auth.v1.AuthService.ChangePassword
+   */
+  changePassword: {
+    methodKind: "unary";
+    input: typeof ChangePasswordRequestSchema;
+    output: typeof ChangePasswordResponseSchema;
+  },
+  /**
+   * RequestPasswordReset sends a single-use reset token to the account's mailer. It answers the
+   * same whether or not the username exists.
+   *
+   * @generated from rpc parley.auth.v1.AuthService.RequestPasswordReset
+   */
+  requestPasswordReset: {
+    methodKind: "unary";
+    input: typeof RequestPasswordResetRequestSchema;
+    output: typeof RequestPasswordResetResponseSchema;
+  },
+  /**
+   * ResetPassword sets a new password with a reset token and ends every session of the account.
+   *
+   * @generated from rpc parley.auth.v1.AuthService.ResetPassword
+   */
+  resetPassword: {
+    methodKind: "unary";
+    input: typeof ResetPasswordRequestSchema;
+    output: typeof ResetPasswordResponseSchema;
+  },
+  /**
+   * ListSessions lists the account's open sessions.
+   *
+   * @generated from rpc parley.auth.v1.AuthService.ListSessions
+   */
+  listSessions: {
+    methodKind: "unary";
+    input: typeof ListSessionsRequestSchema;
+    output: typeof ListSessionsResponseSchema;
+  },
+  /**
+   * RevokeSession ends one session of the account.
+   *
+   * @generated from rpc parley.auth.v1.AuthService.RevokeSession
+   */
+  revokeSession: {
+    methodKind: "unary";
+    input: typeof RevokeSessionRequestSchema;
+    output: typeof RevokeSessionResponseSchema;
+  },
+  /**
+   * LogoutEverywhere ends every session of the account, the caller's included.
+   *
+   * @generated from rpc parley.auth.v1.AuthService.LogoutEverywhere
+   */
+  logoutEverywhere: {
+    methodKind: "unary";
+    input: typeof LogoutEverywhereRequestSchema;
+    output: typeof LogoutEverywhereResponseSchema;
+  },
+  /**
+   * UpdateProfile sets the caller's display name and avatar.
+   *
+   * @generated from rpc parley.auth.v1.AuthService.UpdateProfile
+   */
+  updateProfile: {
+    methodKind: "unary";
+    input: typeof UpdateProfileRequestSchema;
+    output: typeof UpdateProfileResponseSchema;
+  },
+  /**
+   * DeleteAccount deletes the account and everything every service holds for it.
+   *
+   * @generated from rpc parley.auth.v1.AuthService.DeleteAccount
+   */
+  deleteAccount: {
+    methodKind: "unary";
+    input: typeof DeleteAccountRequestSchema;
+    output: typeof DeleteAccountResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_parley_auth_v1_auth, 0);

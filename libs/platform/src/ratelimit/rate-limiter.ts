@@ -1,0 +1,110 @@
+import { EntitySchema } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { rpcError } from '../rpc/errors.js';
+
+/**
+ * One token bucket. A service that rate limits adds this entity to its database, so every replica
+ * shares the same buckets.
+ */
+export interface RateLimitBucket {
+  policy: string;
+  subject: string;
+  tokens: number;
+  updatedAt: Date;
+  /** When the bucket is full again; past that the row says nothing and may be pruned. */
+  fullAt: Date;
+}
+
+export const RateLimitBucketSchema = new EntitySchema<RateLimitBucket>({
+  name: 'RateLimitBucket',
+  tableName: 'rate_limit_bucket',
+  properties: {
+    policy: { type: 'text', primary: true },
+    subject: { type: 'text', primary: true },
+    tokens: { type: 'double' },
+    updatedAt: { type: 'datetime' },
+    fullAt: { type: 'datetime', index: true },
+  },
+});
+
+export interface RateLimitPolicy {
+  /** Names the limit, e.g. "login-failures-per-account". */
+  name: string;
+  /** How many takes a fresh bucket allows at once. */
+  capacity: number;
+  /** How many takes come back per second. */
+  refillPerSecond: number;
+}
+
+export interface RateLimitDecision {
+  allowed: boolean;
+  /** Whole seconds until `cost` tokens are available again; 0 when allowed. */
+  retryAfterSeconds: number;
+}
+
+type Executor = Pick<EntityManager, 'execute'>;
+
+const PRUNE_PROBABILITY = 0.01;
+
+/**
+ * Token buckets in PostgreSQL: one statement refills and takes atomically, so concurrent requests
+ * on any replica can't overspend a bucket.
+ */
+export class RateLimiter {
+  constructor(
+    private readonly orm: MikroORM,
+    readonly policy: RateLimitPolicy,
+  ) {
+    if (policy.capacity <= 0 || policy.refillPerSecond <= 0) throw new Error(`rate limit ${policy.name}: capacity and refill must be positive`);
+  }
+
+  /** Takes `cost` tokens from `subject`'s bucket if it holds that many; cost 0 only looks. */
+  async take(subject: string, cost = 1, em: Executor = this.orm.em.fork()): Promise<RateLimitDecision> {
+    const { name, capacity, refillPerSecond: refill } = this.policy;
+    const level = `least(?::float8, b.tokens + extract(epoch from now() - b.updated_at) * ?::float8)`;
+    const rows: { tokens: number }[] = await em.execute(
+      `insert into rate_limit_bucket as b (policy, subject, tokens, updated_at, full_at)
+         values (?, ?, ?::float8 - ?::float8, now(), now() + make_interval(secs => ?::float8 / ?::float8))
+       on conflict (policy, subject) do update
+         set tokens = ${level} - ?::float8,
+             updated_at = now(),
+             full_at = now() + make_interval(secs => (?::float8 - (${level} - ?::float8)) / ?::float8)
+         where ${level} >= ?::float8
+       returning tokens`,
+      [name, subject, capacity, cost, cost, refill, capacity, refill, cost, capacity, capacity, refill, cost, refill, capacity, refill, cost],
+    );
+    // Refilled buckets are dead rows; sweeping now and then keeps the table the size of the abuse.
+    if (Math.random() < PRUNE_PROBABILITY) await RateLimiter.prune(em);
+    if (rows.length > 0) return { allowed: true, retryAfterSeconds: 0 };
+    const [row]: { tokens: number }[] = await em.execute(
+      `select least(?::float8, tokens + extract(epoch from now() - updated_at) * ?::float8) as tokens
+         from rate_limit_bucket where policy = ? and subject = ?`,
+      [capacity, refill, name, subject],
+    );
+    const missing = cost - Number(row?.tokens ?? capacity);
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(missing / refill)) };
+  }
+
+  /** Takes one token or refuses with RESOURCE_EXHAUSTED, saying what was limited and when to retry. */
+  async enforce(subject: string, what: string, cost = 1): Promise<void> {
+    const decision = await this.take(subject, cost);
+    if (!decision.allowed) throw rpcError.resourceExhausted(`${what}; retry in ${decision.retryAfterSeconds} s`);
+  }
+
+  /** Deletes buckets that have refilled: they hold no information. */
+  static async prune(em: Executor): Promise<number> {
+    const rows: unknown[] = await em.execute('delete from rate_limit_bucket where full_at < now() returning 1');
+    return rows.length;
+  }
+
+  /** Forgets every bucket whose subject is, or is a pair that includes, one of `ids`. */
+  static async forget(em: Executor, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await em.execute(
+      `delete from rate_limit_bucket
+        where subject in (?) or split_part(subject, ':', 1) in (?) or split_part(subject, ':', 2) in (?)`,
+      [ids, ids, ids],
+    );
+  }
+}

@@ -1,0 +1,33 @@
+import { create } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { DeviceSchema as DeviceMessage, TokenPairSchema, UserSchema as UserMessage } from '@parley/proto';
+import type { Device } from '../domain/device.entity.js';
+import type { TokenPair } from '../domain/sessions.js';
+import type { User } from '../domain/user.entity.js';
+
+/** Domain objects as the public API shows them. */
+export const toUser = (u: User) =>
+  create(UserMessage, {
+    id: u.id,
+    username: u.username,
+    createdAt: timestampFromDate(u.createdAt),
+    displayName: u.displayName,
+    avatarMediaId: u.avatarMediaId,
+  });
+
+export const toDevice = (d: Device, currentDeviceId?: number) =>
+  create(DeviceMessage, {
+    deviceId: d.deviceId,
+    name: d.name,
+    registrationId: d.registrationId,
+    createdAt: timestampFromDate(d.createdAt),
+    current: d.deviceId === currentDeviceId,
+  });
+
+export const toTokens = (t: TokenPair) =>
+  create(TokenPairSchema, {
+    accessToken: t.accessToken,
+    accessTokenExpiresAt: timestampFromDate(t.accessTokenExpiresAt),
+    refreshToken: t.refreshToken,
+    refreshTokenExpiresAt: timestampFromDate(t.refreshTokenExpiresAt),
+  });
