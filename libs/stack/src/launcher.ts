@@ -120,7 +120,8 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const ports = new Map<ServiceName, { rpc: number; metrics: number }>();
   for (const name of names) ports.set(name, { rpc: await freePort(), metrics: await freePort() });
   const httpPort = opts.httpPort || (await freePort());
-  const authUrl = `http://127.0.0.1:${ports.get('auth')?.rpc ?? 0}`;
+  // Every service learns every other's internal URL as <NAME>_URL, e.g. AUTH_URL, MESSAGING_URL.
+  const serviceUrls = Object.fromEntries(SERVICES.map(({ name }) => [`${name.toUpperCase()}_URL`, `http://127.0.0.1:${ports.get(name)?.rpc ?? 0}`]));
   const databaseName = (service: ServiceName) => `${opts.dbPrefix}_${service}`;
 
   const processes = {} as Record<ServiceName, ServiceProcess>;
@@ -131,7 +132,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       METRICS_PORT: String(metrics),
       NATS_URL: opts.natsUrl,
       EVENT_PREFIX: opts.eventPrefix,
-      AUTH_URL: authUrl,
+      ...serviceUrls,
       ...(database ? { DATABASE_URL: databaseUrl(opts.pgUrl, databaseName(name)), DATABASE_CREATE_IF_MISSING: 'true' } : {}),
       ...(name === 'auth' ? { AUTH_SIGNING_KEY: opts.signingKey } : {}),
       ...(name === 'edge' ? { HTTP_PORT: String(httpPort) } : {}),

@@ -14,8 +14,8 @@ void runService({
   services: [AuthService.typeName, AuthInternalService.typeName],
   init: ({ config }) => TokenIssuer.fromJwk(config.AUTH_SIGNING_KEY, config.ACCESS_TOKEN_TTL_SECONDS),
   tokens: (_ctx, issuer) => issuer.verifier(),
-  routes: ({ orm, outbox, config }, issuer) => [
-    authRoutes({ orm, outbox, issuer, bcryptCost: config.BCRYPT_COST, refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS }),
+  routes: ({ orm, outbox, config, log }, issuer) => [
+    authRoutes({ orm, outbox, issuer, log, bcryptCost: config.BCRYPT_COST, refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS }),
     authInternalRoutes(issuer),
   ],
 });
