@@ -8,6 +8,7 @@ export * from './db/platform-entities.js';
 export * from './bus/nats.js';
 export * from './bus/stream.js';
 export * from './bus/subjects.js';
+export * from './bus/event-follower.js';
 export * from './events/catalog.js';
 export * from './events/envelope.js';
 export * from './outbox/outbox.js';

@@ -174,6 +174,25 @@ async function outboxIdsIn(em: EntityManager): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
+describe('outbox relay drain', () => {
+  it('resolves true only once the events committed before the call are in the stream', async () => {
+    // A long idle poll: only the drain request's wake-up can get the events out in time.
+    startRelay(nc, { idlePollMs: 60_000 });
+    const before = await lastSeq();
+    const ids = await commitEvents(3, 'drained');
+    await expect(relay!.drained(5000)).resolves.toBe(true);
+    expect(await storedIds(before)).toEqual(ids);
+  });
+
+  it('resolves true at once when nothing is pending, and false when the relay stops first', async () => {
+    startRelay(nc, { idlePollMs: 60_000 });
+    await expect(relay!.drained(5000)).resolves.toBe(true);
+    const pending = relay!.drained(60_000);
+    await relay!.stop();
+    await expect(pending).resolves.toBe(false);
+  });
+});
+
 describe('outbox relay during a NATS outage', () => {
   let server: ThrowawayNats;
   let faultNc: NatsConnection;
@@ -206,6 +225,9 @@ describe('outbox relay during a NATS outage', () => {
       (failures) => failures >= 1,
     );
     expect(await outboxRows()).toBe(20);
+
+    // Nothing can be drained while NATS is down: the wait gives up rather than hang.
+    await expect(relay!.drained(300)).resolves.toBe(false);
 
     await server.restart();
     await eventually(outboxRows, (n) => n === 0);

@@ -2,9 +2,18 @@ import { authClientConfigSchema, env } from '@parley/platform';
 
 export const edgeConfigSchema = {
   ...authClientConfigSchema,
+  /** Messaging's internal gRPC URL. */
+  MESSAGING_URL: env.url({ protocols: ['http', 'https'] }),
   HTTP_PORT: env.port({ default: 8080 }),
   /** Browser origins allowed to call the edge; "*" allows any. Empty allows none. */
   CORS_ALLOWED_ORIGINS: env.list({ default: [] }),
   /** The largest request body accepted, in bytes. */
   EDGE_READ_MAX_BYTES: env.int({ min: 1024, max: 64 * 1024 * 1024, default: 1024 * 1024 }),
+  /**
+   * How many proxies in front of the edge append to X-Forwarded-For. 0 trusts no header and uses
+   * the socket's address; a wrong value lets clients pick the address rate limits see.
+   */
+  EDGE_TRUSTED_PROXY_HOPS: env.int({ min: 0, max: 10, default: 0 }),
+  /** How long a revoked session is remembered: at least auth's longest access-token lifetime. */
+  REVOCATION_WINDOW_SECONDS: env.int({ min: 60, max: 86400, default: 3600 }),
 };

@@ -1,26 +1,43 @@
-import { runService, startHttpServer } from '@parley/platform';
+import { remoteVerifier, runService, startHttpServer } from '@parley/platform';
 import { edgeConfigSchema } from './config.js';
 import { publicServices } from './public-services.js';
+import { followRevocations } from './revocations/follow-revocations.js';
+import { RevokedSessions, refusingRevoked } from './revocations/revoked-sessions.js';
+import { clientAddressPolicy } from './rpc/client-address.js';
 import { forwardRoutes } from './rpc/forward.js';
 import { contentTypePolicy, corsPolicy, unknownRpc } from './rpc/http-policy.js';
 
 void runService({
   name: 'edge',
   config: edgeConfigSchema,
+  bus: { consumers: [] },
   services: [],
-  tokens: 'remote',
+  async init(ctx) {
+    const windowMs = ctx.config.REVOCATION_WINDOW_SECONDS * 1000;
+    const revoked = new RevokedSessions(windowMs);
+    // Serving starts only after the recent revocations are loaded.
+    const follower = await followRevocations(ctx, revoked, windowMs);
+    return { revoked, follower };
+  },
+  tokens: ({ config }, { revoked }) => refusingRevoked(remoteVerifier(config.AUTH_URL), revoked),
   routes: () => [],
-  async start({ config, interceptors, log }) {
+  async start({ config, interceptors, log }, { follower }) {
     const cors = corsPolicy(config.CORS_ALLOWED_ORIGINS);
+    const stampClientAddress = clientAddressPolicy(config.EDGE_TRUSTED_PROXY_HOPS);
     const server = await startHttpServer({
       port: config.HTTP_PORT,
       routes: publicServices.map(({ service, backend }) => forwardRoutes(service, config[backend])),
       interceptors,
       readMaxBytes: config.EDGE_READ_MAX_BYTES,
-      before: (req, res) => cors(req, res) || contentTypePolicy(req, res),
+      before: (req, res) => cors(req, res) || contentTypePolicy(req, res) || stampClientAddress(req),
       fallback: unknownRpc(publicServices.map(({ service }) => service.typeName)),
     });
     log.info({ httpPort: server.port }, `edge serving clients at http://127.0.0.1:${server.port}`);
-    return server;
+    return {
+      async close(graceMs: number) {
+        await server.close(graceMs);
+        await follower.stop();
+      },
+    };
   },
 });

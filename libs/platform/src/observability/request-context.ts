@@ -9,6 +9,9 @@ export interface RequestContext {
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 
+/** The client's network address, as the edge saw it; set only by the edge, never by clients. */
+export const CLIENT_ADDRESS_HEADER = 'x-parley-client-address';
+
 const storage = new AsyncLocalStorage<RequestContext>();
 
 export function currentRequest(): RequestContext | undefined {

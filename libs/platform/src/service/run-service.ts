@@ -211,7 +211,8 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
   process.once('SIGINT', () => void shutdown('SIGINT'));
 }
 
-function remoteVerifier(authUrl: string): TokenVerifier {
+/** Verifies access tokens against the keys auth publishes over AuthInternalService/GetJwks. */
+export function remoteVerifier(authUrl: string): TokenVerifier {
   const auth = internalClient(AuthInternalService, authUrl, { onBehalfOfCaller: false });
   return createTokenVerifier(async () => (await auth.getJwks({}, { timeoutMs: 3000 })).keys.map(({ kid, kty, crv, x }) => ({ kid, kty, crv, x })));
 }

@@ -2,6 +2,7 @@ import type { ConnectRouter } from '@connectrpc/connect';
 import { requireCaller } from '@parley/platform';
 import { AuthService } from '@parley/proto';
 import type { AuthDeps } from '../domain/auth-deps.js';
+import { deleteAccount } from '../domain/delete-account.usecase.js';
 import { getMe } from '../domain/get-me.usecase.js';
 import { login } from '../domain/login.usecase.js';
 import { logout } from '../domain/logout.usecase.js';
@@ -32,6 +33,10 @@ export function authRoutes(deps: AuthDeps) {
         const caller = requireCaller(ctx);
         const { user, device } = await getMe(deps, caller);
         return { user: toUser(user), device: toDevice(device, caller.deviceId) };
+      },
+      async deleteAccount(req, ctx) {
+        await deleteAccount(deps, requireCaller(ctx), req);
+        return {};
       },
     });
 }

@@ -1,14 +1,16 @@
 import type { DescMethod, DescService } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient, type CallOptions, type ConnectRouter, type HandlerContext } from '@connectrpc/connect';
-import { REQUEST_ID_HEADER, currentRequest, internalTransport } from '@parley/platform';
+import { CLIENT_ADDRESS_HEADER, REQUEST_ID_HEADER, currentRequest, internalTransport } from '@parley/platform';
 
 type AnyFn = (req: unknown, opts: CallOptions) => unknown;
 
-/** What the edge passes on: the caller's credentials and the request id; nothing else. */
+/** What the edge passes on: the caller's credentials, address and request id; nothing else. */
 function callOptions(ctx: HandlerContext): CallOptions {
   const headers: Record<string, string> = {};
   const authorization = ctx.requestHeader.get('authorization');
   if (authorization) headers.authorization = authorization;
+  const clientAddress = ctx.requestHeader.get(CLIENT_ADDRESS_HEADER);
+  if (clientAddress) headers[CLIENT_ADDRESS_HEADER] = clientAddress;
   const requestId = currentRequest()?.requestId;
   if (requestId) headers[REQUEST_ID_HEADER] = requestId;
   return { headers, signal: ctx.signal, timeoutMs: ctx.timeoutMs() };

@@ -1,0 +1,35 @@
+import { events, RateLimiter, rpcError, type Caller } from '@parley/platform';
+import type { AuthDeps } from './auth-deps.js';
+import { verifyPassword } from './credentials.js';
+import { requireLiveSession } from './live-session.js';
+import { announceRevocations, revokeSessions } from './sessions.js';
+import { UserSchema } from './user.entity.js';
+
+/** Without the password, deletion needs a session that proved it this recently. */
+export const RECENT_LOGIN_SECONDS = 300;
+
+/**
+ * Deletes the account and, by cascade, everything auth holds for it; account.deleted tells every
+ * other service to do the same. Its sessions are announced revoked so the edge refuses them at once.
+ */
+export async function deleteAccount(deps: AuthDeps, caller: Caller, input: { password: string }): Promise<void> {
+  const em = deps.orm.em.fork();
+  const session = await requireLiveSession(em, caller);
+  const user = session.user;
+  if (input.password) {
+    if (!(await verifyPassword(input.password, user.passwordHash))) {
+      throw rpcError.permissionDenied('wrong password: the account was not deleted');
+    }
+  } else if (Date.now() - session.createdAt.getTime() > RECENT_LOGIN_SECONDS * 1000) {
+    throw rpcError.failedPrecondition(
+      `confirm with your password, or log in again and delete within ${RECENT_LOGIN_SECONDS / 60} minutes`,
+    );
+  }
+  await em.transactional(async (tx) => {
+    await revokeSessions(tx, deps, user.id);
+    deps.outbox.add(tx, events.accountDeleted, { userId: user.id });
+    await RateLimiter.forget(tx, [user.id, user.username]);
+    await tx.nativeDelete(UserSchema, { id: user.id });
+  });
+  await announceRevocations(deps);
+}

@@ -1,0 +1,48 @@
+import { Code, ConnectError } from '@connectrpc/connect';
+import type { TokenVerifier } from '@parley/platform';
+import { RevokedSessions, refusingRevoked } from './revoked-sessions.js';
+
+describe('RevokedSessions', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('remembers a revoked session for the window after its revocation, then forgets it', () => {
+    jest.useFakeTimers({ now: new Date('2026-11-26T12:00:00Z') });
+    const revoked = new RevokedSessions(60_000);
+    revoked.add(['s1', 's2'], new Date());
+    expect([revoked.has('s1'), revoked.has('s2'), revoked.has('s3')]).toEqual([true, true, false]);
+    jest.setSystemTime(new Date('2026-11-26T12:00:59Z'));
+    expect(revoked.has('s1')).toBe(true);
+    jest.setSystemTime(new Date('2026-11-26T12:01:01Z'));
+    expect(revoked.has('s1')).toBe(false);
+  });
+
+  it('ignores revocations older than the window, as when replaying the stream', () => {
+    const revoked = new RevokedSessions(60_000);
+    revoked.add(['old'], new Date(Date.now() - 61_000));
+    expect(revoked.has('old')).toBe(false);
+    expect(revoked.size).toBe(0);
+  });
+
+  it('drops expired entries as new ones arrive, so memory follows the window', () => {
+    jest.useFakeTimers({ now: new Date('2026-11-26T12:00:00Z') });
+    const revoked = new RevokedSessions(60_000);
+    revoked.add(['a', 'b'], new Date());
+    jest.setSystemTime(new Date('2026-11-26T12:02:00Z'));
+    revoked.add(['c'], new Date());
+    expect(revoked.size).toBe(1);
+  });
+});
+
+describe('refusingRevoked', () => {
+  const verifier: TokenVerifier = { verify: async (token) => ({ userId: 'u1', sessionId: token, deviceId: 1 }) };
+
+  it('passes callers of live sessions and refuses those of revoked ones with UNAUTHENTICATED', async () => {
+    const revoked = new RevokedSessions(60_000);
+    const checked = refusingRevoked(verifier, revoked);
+    await expect(checked.verify('live')).resolves.toEqual({ userId: 'u1', sessionId: 'live', deviceId: 1 });
+    revoked.add(['gone'], new Date());
+    const err = await checked.verify('gone').catch((e: unknown) => e as ConnectError);
+    expect(err).toBeInstanceOf(ConnectError);
+    expect([(err as ConnectError).code, (err as ConnectError).rawMessage]).toEqual([Code.Unauthenticated, 'session has ended: log in again']);
+  });
+});
