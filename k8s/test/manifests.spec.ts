@@ -594,6 +594,8 @@ describe.each(overlays)('overlay %s', (overlay) => {
       expect.objectContaining({ ACCESS_TOKEN_TTL_SECONDS: '900', REFRESH_TOKEN_TTL_SECONDS: '2592000', BCRYPT_COST: '12' }),
     );
     const edge = literalEnvironment(objects, mainContainer(deployment('edge')));
+    // The edge routes ConversationService to messaging.
+    expect(edge.MESSAGING_URL).toBe(`http://messaging:${RPC_PORT}`);
     expect(edge.CORS_ALLOWED_ORIGINS).toMatch(/^\S+$/);
     expect(edge.CORS_ALLOWED_ORIGINS!.split(',').every((origin) => /^https?:\/\/[^/]+$/.test(origin))).toBe(true);
   });
