@@ -39,7 +39,7 @@ describe('the stack', () => {
 describe('auth through the edge, as curl does it (Connect JSON)', () => {
   it('Register, Login, Refresh and GetMe work; a refresh token used twice is refused the second time', async () => {
     const name = username();
-    const reg = await post('/parley.auth.v1.AuthService/Register', JSON.stringify({ username: name, password }));
+    const reg = await post('/parley.auth.v1.AuthService/Register', JSON.stringify({ username: name, password, registrationId: 1234 }));
     expect(reg.status).toBe(200);
     const registered = reg.json() as { user: { id: string; username: string }; tokens: { accessToken: string; refreshToken: string } };
     expect(registered.user.username).toBe(name);

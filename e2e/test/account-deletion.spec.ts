@@ -1,0 +1,67 @@
+import { Code } from '@connectrpc/connect';
+import { connectErrorOf, eventually, startTestStack, type TestStack } from '@parley/testing';
+import { PASSWORD, clientsOf, linkWithPassword, signUp } from './support/accounts.js';
+import { tracesOf } from './support/traces.js';
+
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+
+afterAll(() => stack?.cleanup());
+
+it('deleting an account leaves nothing of the user in any service database, and its tokens stop at once', async () => {
+  const alice = await signUp(stack, 'alice');
+  const dave = await signUp(stack, 'dave');
+  const carol = await signUp(stack, 'carol');
+  const laptop = await linkWithPassword(stack, carol, 'Laptop');
+  await carol.auth.updateProfile({ displayName: 'Carol C.', avatarMediaId: 'avatar_1' });
+  await carol.contacts.sendContactRequest({ userId: alice.user.id });
+  await alice.contacts.acceptContactRequest({ userId: carol.user.id });
+  await carol.contacts.blockUser({ userId: dave.user.id });
+  await carol.contacts.setPrivacy({ messagingPolicy: 2 });
+  await clientsOf(stack).auth.requestPasswordReset({ username: carol.user.username });
+  await connectErrorOf(clientsOf(stack).auth.login({ username: carol.user.username, password: 'not the password at all' }));
+  const conversation = await eventually(
+    () => alice.conversations.openDirectConversation({ userId: carol.user.id }).catch(() => undefined),
+    (res) => res !== undefined,
+  );
+
+  // The search can see the user where they are stored, so an empty result below means something.
+  const carolIs = [carol.user.id, carol.user.username];
+  const before = await eventually(
+    () => tracesOf(stack, carolIs),
+    (traces) => ['auth', 'messaging'].every((s) => traces.some((t) => t.service === s)),
+  );
+  expect(before.map((t) => `${t.service}.${t.table}`)).toEqual(expect.arrayContaining(['auth.app_user', 'auth.device', 'auth.session']));
+
+  const wrong = await connectErrorOf(carol.auth.deleteAccount({ password: 'not the password at all' }));
+  expect(wrong.code).toBe(Code.PermissionDenied);
+  expect((await carol.auth.getMe({})).user?.id).toBe(carol.user.id);
+
+  await carol.auth.deleteAccount({ password: PASSWORD });
+
+  for (const device of [carol, laptop]) {
+    const err = await connectErrorOf(device.conversations.openDirectConversation({ userId: alice.user.id }));
+    expect(err.code).toBe(Code.Unauthenticated);
+  }
+  expect((await connectErrorOf(clientsOf(stack).auth.refresh({ refreshToken: laptop.tokens.refreshToken }))).code).toBe(Code.Unauthenticated);
+  expect((await connectErrorOf(clientsOf(stack).auth.login({ username: carol.user.username, password: PASSWORD }))).code).toBe(Code.Unauthenticated);
+
+  await eventually(() => tracesOf(stack, carolIs), (traces) => traces.length === 0);
+  // Other users keep their own data; the conversation with a deleted user is gone.
+  expect((await alice.contacts.listContacts({})).contacts).toEqual([]);
+  expect(await tracesOf(stack, [conversation!.conversation!.id])).toEqual([]);
+  expect((await alice.auth.getMe({})).user?.id).toBe(alice.user.id);
+  // The username is free again.
+  const again = await clientsOf(stack).auth.register({ username: carol.user.username, password: PASSWORD, registrationId: 9 });
+  expect(again.user?.id).not.toBe(carol.user.id);
+});
+
+it('without the password, deletion needs a recent login', async () => {
+  const erin = await signUp(stack, 'erin');
+  // Registration proved the password just now, so it counts as a recent login.
+  await erin.auth.deleteAccount({});
+  expect((await connectErrorOf(erin.auth.getMe({}))).code).toBe(Code.Unauthenticated);
+});

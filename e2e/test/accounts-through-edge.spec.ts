@@ -1,0 +1,155 @@
+import { Code } from '@connectrpc/connect';
+import { connectErrorOf, eventually, metricValue, startTestStack, type TestStack } from '@parley/testing';
+import { PASSWORD, clientsOf, linkWithPassword, logIn, signUp, type SignedInDevice } from './support/accounts.js';
+
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+
+afterAll(() => stack?.cleanup());
+
+/** How many calls of `method` reached the messaging service: proof of who refused a call. */
+async function messagingCalls(method: string): Promise<number> {
+  return metricValue(await stack.metrics('messaging'), 'parley_rpc_server_handled_total', { method: `parley.messaging.v1.ConversationService/${method}` });
+}
+
+/** OpenDirectConversation only verifies the token's signature in messaging: a refusal of a revoked session is the edge's. */
+async function expectEdgeRefuses(device: SignedInDevice, peer: SignedInDevice): Promise<void> {
+  const before = await messagingCalls('OpenDirectConversation');
+  const err = await connectErrorOf(device.conversations.openDirectConversation({ userId: peer.user.id }));
+  expect([err.code, err.rawMessage]).toEqual([Code.Unauthenticated, 'session has ended: log in again']);
+  expect(await messagingCalls('OpenDirectConversation')).toBe(before);
+}
+
+describe('devices', () => {
+  it('links a second device, then revokes it: its access and refresh tokens stop working at the next call', async () => {
+    const alice = await signUp(stack, 'alice');
+    const bob = await signUp(stack, 'bob');
+    const laptop = await linkWithPassword(stack, alice, 'Laptop');
+    expect(laptop.deviceId).toBe(2);
+    expect(laptop.user.id).toBe(alice.user.id);
+
+    const { devices } = await alice.devices.listDevices({});
+    expect(devices.map((d) => [d.deviceId, d.name, d.current])).toEqual([
+      [1, 'Primary device', true],
+      [2, 'Laptop', false],
+    ]);
+    // The linked device is a full member of the account, messaging included.
+    await laptop.conversations.openDirectConversation({ userId: bob.user.id });
+
+    await alice.devices.revokeDevice({ deviceId: 2 });
+
+    await expectEdgeRefuses(laptop, bob);
+    expect((await connectErrorOf(laptop.auth.getMe({}))).code).toBe(Code.Unauthenticated);
+    expect((await connectErrorOf(clientsOf(stack).auth.refresh({ refreshToken: laptop.tokens.refreshToken }))).code).toBe(Code.Unauthenticated);
+    // The primary device is untouched.
+    expect((await alice.auth.getMe({})).device?.deviceId).toBe(1);
+    expect((await alice.devices.listDevices({})).devices.map((d) => d.deviceId)).toEqual([1]);
+  });
+
+  it('links a device by approval from an existing device, without the password', async () => {
+    const alice = await signUp(stack, 'alice');
+    const { code } = await alice.devices.createLinkCode({});
+    const anonymous = clientsOf(stack);
+    const pending = await anonymous.devices.linkDevice({ code, deviceName: 'Tablet', registrationId: 77 });
+    expect(pending.outcome.case).toBe('approvalSecret');
+    const secret = pending.outcome.value as string;
+
+    expect((await connectErrorOf(anonymous.devices.completeLink({ approvalSecret: secret }))).code).toBe(Code.FailedPrecondition);
+    expect((await alice.devices.approveLink({ code })).deviceName).toBe('Tablet');
+    const { linked } = await anonymous.devices.completeLink({ approvalSecret: secret });
+    expect([linked?.user?.id, linked?.device?.deviceId, linked?.device?.registrationId]).toEqual([alice.user.id, 2, 77]);
+
+    const tablet = clientsOf(stack, linked!.tokens!.accessToken);
+    expect((await tablet.auth.getMe({})).device?.name).toBe('Tablet');
+    // The code was spent.
+    const again = await connectErrorOf(anonymous.devices.linkDevice({ code, deviceName: 'Other', registrationId: 78, password: PASSWORD }));
+    expect([Code.FailedPrecondition, Code.NotFound]).toContain(again.code);
+  });
+});
+
+describe('sessions', () => {
+  it('a reused refresh token revokes its whole family, at once, at the edge too', async () => {
+    const bob = await signUp(stack, 'bob');
+    const alice = await signUp(stack, 'alice');
+    const phone = await logIn(stack, alice.user.username);
+    const anonymous = clientsOf(stack).auth;
+    const { tokens: rotated } = await anonymous.refresh({ refreshToken: phone.tokens.refreshToken });
+    const rotatedDevice = { ...phone, ...clientsOf(stack, rotated!.accessToken) };
+    await rotatedDevice.conversations.openDirectConversation({ userId: bob.user.id });
+
+    // Someone replays the first refresh token: the family ends, the legitimate newer tokens with it.
+    const reuse = await connectErrorOf(anonymous.refresh({ refreshToken: phone.tokens.refreshToken }));
+    expect([reuse.code, reuse.rawMessage]).toEqual([Code.Unauthenticated, expect.stringMatching(/already used/)]);
+    expect((await connectErrorOf(anonymous.refresh({ refreshToken: rotated!.refreshToken }))).code).toBe(Code.Unauthenticated);
+    await expectEdgeRefuses(rotatedDevice, bob);
+    // Other sessions of the account are not part of that family.
+    expect((await alice.auth.getMe({})).user?.id).toBe(alice.user.id);
+  });
+
+  it('a password change logs out every other session at once and keeps the one that changed it', async () => {
+    const bob = await signUp(stack, 'bob');
+    const alice = await signUp(stack, 'alice');
+    const other = await logIn(stack, alice.user.username);
+
+    const { revokedSessions } = await alice.auth.changePassword({ currentPassword: PASSWORD, newPassword: 'a brand new passphrase 7' });
+    expect(revokedSessions).toBe(1);
+
+    await expectEdgeRefuses(other, bob);
+    expect((await connectErrorOf(other.auth.getMe({}))).code).toBe(Code.Unauthenticated);
+    expect((await connectErrorOf(clientsOf(stack).auth.refresh({ refreshToken: other.tokens.refreshToken }))).code).toBe(Code.Unauthenticated);
+    await alice.conversations.openDirectConversation({ userId: bob.user.id });
+    await clientsOf(stack).auth.login({ username: alice.user.username, password: 'a brand new passphrase 7' });
+    expect((await connectErrorOf(clientsOf(stack).auth.login({ username: alice.user.username, password: PASSWORD }))).code).toBe(
+      Code.Unauthenticated,
+    );
+  });
+
+  it('a fresh edge replica refuses sessions revoked before it started', async () => {
+    const bob = await signUp(stack, 'bob');
+    const alice = await signUp(stack, 'alice');
+    const other = await logIn(stack, alice.user.username);
+    await other.auth.logout({});
+    await stack.services.edge.stop();
+    await stack.services.edge.start();
+    await stack.services.edge.waitHealthy();
+    await expectEdgeRefuses(other, bob);
+    await alice.conversations.openDirectConversation({ userId: bob.user.id });
+  });
+});
+
+describe('contacts and blocks, enforced by messaging', () => {
+  it('contact request → accept; block → messaging refuses; unblock → allowed again', async () => {
+    const alice = await signUp(stack, 'alice');
+    const bob = await signUp(stack, 'bob');
+
+    await alice.contacts.sendContactRequest({ userId: bob.user.id });
+    const { incoming } = await bob.contacts.listContactRequests({});
+    expect(incoming.map((r) => r.from?.id)).toEqual([alice.user.id]);
+    await bob.contacts.acceptContactRequest({ userId: alice.user.id });
+    expect((await alice.contacts.listContacts({})).contacts.map((c) => c.user?.id)).toEqual([bob.user.id]);
+    expect((await bob.contacts.listContacts({})).contacts.map((c) => c.user?.id)).toEqual([alice.user.id]);
+
+    const opened = await alice.conversations.openDirectConversation({ userId: bob.user.id });
+    expect(opened.conversation?.members.map((m) => m.userId).sort()).toEqual([alice.user.id, bob.user.id].sort());
+
+    await bob.contacts.blockUser({ userId: alice.user.id });
+    const refused = await eventually(
+      () => connectErrorOf(alice.conversations.openDirectConversation({ userId: bob.user.id })).catch(() => undefined),
+      (err) => err?.code === Code.PermissionDenied,
+    );
+    expect(refused?.rawMessage).not.toContain(bob.user.username);
+    // Blocking ended the contact, on both sides.
+    expect((await alice.contacts.listContacts({})).contacts).toEqual([]);
+
+    await bob.contacts.unblockUser({ userId: alice.user.id });
+    const reopened = await eventually(
+      () => alice.conversations.openDirectConversation({ userId: bob.user.id }).catch(() => undefined),
+      (res) => res !== undefined,
+    );
+    // Still the one direct conversation of the pair.
+    expect(reopened?.conversation?.id).toBe(opened.conversation?.id);
+  });
+});
