@@ -1,18 +1,23 @@
 // Measures Login and GetMe through the edge, each beside a baseline taken in the same run:
-// Login against raw bcrypt comparisons at the same cost and concurrency (what bounds it), GetMe
-// against a bare Node HTTP/1.1 round trip on loopback (what no RPC can beat).
+// - Login alone (one at a time, then 8 in flight) against raw bcrypt comparisons at the same cost
+//   and concurrency (what bounds it);
+// - GetMe against a bare Node HTTP/1.1 round trip on loopback (what no RPC can beat);
+// - GetMe while 50 logins run at once, against GetMe alone: bcrypt runs on libuv's pool, so the
+//   cheap call should wait for CPU, not for a blocked event loop. auth's event-loop delay is shown.
 // Run: npx nx run-many -t build && node bench/auth-through-edge.mjs
 import http from 'node:http';
 import { createHash } from 'node:crypto';
 import bcrypt from 'bcrypt';
 import { AuthService } from '@parley/proto';
-import { edgeClient, startTestStack } from '@parley/testing';
+import { edgeClient, metricValue, startTestStack } from '@parley/testing';
 
 const BCRYPT_COST = 12;
 const LOGINS = 48;
 const LOGIN_CONCURRENCY = 8;
 const GETMES = 3000;
 const GETME_CONCURRENCY = 16;
+const STORM_LOGINS = 50;
+const PROBE_CONCURRENCY = 2;
 
 /** Runs `op` `total` times with `concurrency` in flight; returns ops/s and latency percentiles in ms. */
 async function measure(total, concurrency, op) {
@@ -56,25 +61,63 @@ function row(name, m, baseline) {
   );
 }
 
+/** auth's worst event-loop delay since the last scrape (prom-client resets it on each collect). */
+async function authLoopDelayMs(stack) {
+  return metricValue(await stack.metrics('auth'), 'nodejs_eventloop_lag_max_seconds') * 1000;
+}
+
+/** GetMe, PROBE_CONCURRENCY at a time, for as long as `load` runs. */
+async function probeDuring(me, load) {
+  const latencies = [];
+  let done = false;
+  const probes = Array.from({ length: PROBE_CONCURRENCY }, async () => {
+    while (!done) {
+      const t = performance.now();
+      await me.getMe({});
+      latencies.push(performance.now() - t);
+    }
+  });
+  const started = performance.now();
+  await load;
+  done = true;
+  await Promise.all(probes);
+  latencies.sort((a, b) => a - b);
+  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
+  return { perSecond: latencies.length / ((performance.now() - started) / 1000), p50: pct(50), p99: pct(99) };
+}
+
 const stack = await startTestStack({ services: ['auth', 'edge'], env: { auth: { BCRYPT_COST: String(BCRYPT_COST) } } });
 try {
   const auth = edgeClient(AuthService, stack.edgeUrl);
-  const password = 'correct horse battery';
+  const password = 'violet tangerine quarry 42';
   const { tokens } = await auth.register({ username: 'bench_user', password, registrationId: 1234 });
+  const login = () => auth.login({ username: 'bench_user', password });
 
   const hash = await bcrypt.hash(createHash('sha256').update(password).digest('base64'), BCRYPT_COST);
+  const rawBcryptSerial = await measure(LOGINS / 2, 1, () => bcrypt.compare('not-it', hash));
+  const loginsSerial = await measure(LOGINS / 2, 1, login);
   const rawBcrypt = await measure(LOGINS, LOGIN_CONCURRENCY, () => bcrypt.compare('not-it', hash));
-  const logins = await measure(LOGINS, LOGIN_CONCURRENCY, () => auth.login({ username: 'bench_user', password }));
+  const logins = await measure(LOGINS, LOGIN_CONCURRENCY, login);
 
   const bare = await bareHttpBaseline();
   const me = edgeClient(AuthService, stack.edgeUrl, { accessToken: tokens.accessToken });
   const getMe = await measure(GETMES, GETME_CONCURRENCY, () => me.getMe({}));
 
+  const idle = await probeDuring(me, new Promise((r) => setTimeout(r, 3000)));
+  await authLoopDelayMs(stack);
+  const stormed = await probeDuring(me, Promise.all(Array.from({ length: STORM_LOGINS }, login)));
+  const stormLoopDelay = await authLoopDelayMs(stack);
+
   console.log(`\n2 cores; bcrypt cost ${BCRYPT_COST}; ${LOGIN_CONCURRENCY} logins and ${GETME_CONCURRENCY} GetMe calls in flight\n`);
+  row(`baseline: raw bcrypt.compare, one at a time`, rawBcryptSerial);
+  row(`Login through the edge, one at a time`, loginsSerial, rawBcryptSerial);
   row(`baseline: raw bcrypt.compare, in process`, rawBcrypt);
   row(`Login through the edge (Connect JSON)`, logins, rawBcrypt);
   row(`baseline: bare Node HTTP/1.1 round trip`, bare);
   row(`GetMe through the edge (Connect JSON)`, getMe, bare);
+  row(`baseline: GetMe x${PROBE_CONCURRENCY}, nothing else running`, idle);
+  row(`GetMe x${PROBE_CONCURRENCY} during ${STORM_LOGINS} concurrent logins`, stormed, idle);
+  console.log(`auth event-loop delay, worst during the ${STORM_LOGINS} logins: ${stormLoopDelay.toFixed(1)} ms`);
 } finally {
   await stack.cleanup();
 }
