@@ -33,6 +33,19 @@ describe('CreateLinkCode', () => {
     expect(Number(expiresAt!.seconds)).toBe(Math.floor(stored!.expires_at.getTime() / 1000));
   });
 
+  it("drops the account's codes that died more than a day ago, and only those", async () => {
+    const primary = await rig.register();
+    const old = await newCode(primary.tokens!.accessToken);
+    const recent = await newCode(primary.tokens!.accessToken);
+    await rig.stack.query('auth', "update link_code set expires_at = now() - interval '25 hours' where code_hash = $1", [sha256(old)]);
+    await rig.stack.query('auth', "update link_code set expires_at = now() - interval '23 hours' where code_hash = $1", [sha256(recent)]);
+    const current = await newCode(primary.tokens!.accessToken);
+    const rows = await rig.stack.query<{ code_hash: string }>('auth', 'select code_hash from link_code where user_id = $1', [primary.user!.id]);
+    expect(rows.map((r) => r.code_hash).sort()).toEqual([sha256(recent), sha256(current)].sort());
+    const late = await connectErrorOf(rig.devices.linkDevice({ code: recent, deviceName: 'Laptop', registrationId: 4321, password }));
+    expect(late.rawMessage).toBe('link code has expired: create a new one on a linked device');
+  });
+
   it('needs a live token', async () => {
     expect((await connectErrorOf(rig.devices.createLinkCode({}))).code).toBe(Code.Unauthenticated);
     const primary = await rig.register();
