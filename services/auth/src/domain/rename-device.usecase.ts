@@ -1,5 +1,4 @@
-import type { Caller } from '@parley/platform';
-import { rpcError } from '@parley/platform';
+import { rpcError, type Caller } from '@parley/platform';
 import type { AuthDeps } from './auth-deps.js';
 import { DeviceSchema, type Device } from './device.entity.js';
 import { parseDeviceId, parseDeviceName } from './device-input.js';

@@ -13,12 +13,12 @@ import { announceRevocations, revokeSessions } from './sessions.js';
  */
 export async function revokeDevice(deps: AuthDeps, caller: Caller, input: { deviceId: number }): Promise<void> {
   const deviceId = parseDeviceId(input.deviceId);
-  if (deviceId === PRIMARY_DEVICE_ID) {
-    throw rpcError.failedPrecondition('the primary device (1) cannot be revoked: delete the account instead');
-  }
   const now = new Date();
   await deps.orm.em.fork().transactional(async (em) => {
     await requireLiveSession(em, caller);
+    if (deviceId === PRIMARY_DEVICE_ID) {
+      throw rpcError.failedPrecondition('the primary device (1) cannot be revoked: delete the account instead');
+    }
     const device = await em.findOne(DeviceSchema, { user: caller.userId, deviceId });
     if (!device) throw rpcError.notFound(`this account has no device ${deviceId}: ListDevices shows its devices`);
     await revokeSessions(em, deps, caller.userId, { device: device.id }, now);
