@@ -1,21 +1,33 @@
-import { runService } from '@parley/platform';
-import { AuthInternalService, AuthService } from '@parley/proto';
+import { RateLimiter, runService } from '@parley/platform';
+import { AuthInternalService, AuthService, DeviceService } from '@parley/proto';
 import { authConfigSchema } from './config.js';
 import { database } from './database.js';
+import type { AuthDeps } from './domain/auth-deps.js';
+import { rateLimits } from './domain/rate-limits.js';
 import { TokenIssuer } from './domain/token-issuer.js';
 import { authInternalRoutes } from './rpc/auth-internal.routes.js';
 import { authRoutes } from './rpc/auth.routes.js';
+import { deviceRoutes } from './rpc/device.routes.js';
 
 void runService({
   name: 'auth',
   config: authConfigSchema,
   database,
   bus: { consumers: [] },
-  services: [AuthService.typeName, AuthInternalService.typeName],
+  services: [AuthService.typeName, DeviceService.typeName, AuthInternalService.typeName],
   init: ({ config }) => TokenIssuer.fromJwk(config.AUTH_SIGNING_KEY, config.ACCESS_TOKEN_TTL_SECONDS),
   tokens: (_ctx, issuer) => issuer.verifier(),
-  routes: ({ orm, outbox, config, log }, issuer) => [
-    authRoutes({ orm, outbox, issuer, log, bcryptCost: config.BCRYPT_COST, refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS }),
-    authInternalRoutes(issuer),
-  ],
+  routes: ({ orm, outbox, config, log }, issuer) => {
+    const deps: AuthDeps = { orm, outbox, issuer, log, bcryptCost: config.BCRYPT_COST, refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS };
+    return [
+      authRoutes(deps),
+      deviceRoutes({
+        ...deps,
+        maxDevicesPerAccount: config.MAX_DEVICES_PER_ACCOUNT,
+        linkCodeTtlSeconds: config.LINK_CODE_TTL_SECONDS,
+        linkPasswordLimiter: new RateLimiter(orm, rateLimits.linkPasswordPerAccount),
+      }),
+      authInternalRoutes(issuer),
+    ];
+  },
 });

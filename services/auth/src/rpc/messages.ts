@@ -1,7 +1,8 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { DeviceSchema as DeviceMessage, TokenPairSchema, UserSchema as UserMessage } from '@parley/proto';
+import { DeviceSchema as DeviceMessage, LinkedDeviceSchema, TokenPairSchema, UserSchema as UserMessage } from '@parley/proto';
 import type { Device } from '../domain/device.entity.js';
+import type { Linked } from '../domain/link-codes.js';
 import type { TokenPair } from '../domain/sessions.js';
 import type { User } from '../domain/user.entity.js';
 
@@ -31,3 +32,7 @@ export const toTokens = (t: TokenPair) =>
     refreshToken: t.refreshToken,
     refreshTokenExpiresAt: timestampFromDate(t.refreshTokenExpiresAt),
   });
+
+/** A just-linked device is the caller's current one. */
+export const toLinkedDevice = (l: Linked) =>
+  create(LinkedDeviceSchema, { user: toUser(l.user), device: toDevice(l.device, l.device.deviceId), tokens: toTokens(l.tokens) });
