@@ -2,6 +2,7 @@ import { runService } from '@parley/platform';
 import { AuthInternalService, AuthService } from '@parley/proto';
 import { authConfigSchema } from './config.js';
 import { database } from './database.js';
+import { authRateLimits } from './domain/rate-limits.js';
 import { TokenIssuer } from './domain/token-issuer.js';
 import { authInternalRoutes } from './rpc/auth-internal.routes.js';
 import { authRoutes } from './rpc/auth.routes.js';
@@ -12,10 +13,20 @@ void runService({
   database,
   bus: { consumers: [] },
   services: [AuthService.typeName, AuthInternalService.typeName],
-  init: ({ config }) => TokenIssuer.fromJwk(config.AUTH_SIGNING_KEY, config.ACCESS_TOKEN_TTL_SECONDS),
+  init: ({ config }) => TokenIssuer.fromJwk(config.AUTH_SIGNING_KEY, config.ACCESS_TOKEN_TTL_SECONDS, config.AUTH_PREVIOUS_SIGNING_KEYS),
   tokens: (_ctx, issuer) => issuer.verifier(),
   routes: ({ orm, outbox, config, log }, issuer) => [
-    authRoutes({ orm, outbox, issuer, log, bcryptCost: config.BCRYPT_COST, refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS }),
+    authRoutes({
+      orm,
+      outbox,
+      issuer,
+      log,
+      limits: authRateLimits(orm, config),
+      bcryptCost: config.BCRYPT_COST,
+      refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+      passwordResetTtlSeconds: config.PASSWORD_RESET_TTL_SECONDS,
+      devMode: config.AUTH_DEV_MODE,
+    }),
     authInternalRoutes(issuer),
   ],
 });

@@ -1,7 +1,8 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { DeviceSchema as DeviceMessage, TokenPairSchema, UserSchema as UserMessage } from '@parley/proto';
+import { DeviceSchema as DeviceMessage, SessionSchema as SessionMessage, TokenPairSchema, UserSchema as UserMessage } from '@parley/proto';
 import type { Device } from '../domain/device.entity.js';
+import type { Session } from '../domain/session.entity.js';
 import type { TokenPair } from '../domain/sessions.js';
 import type { User } from '../domain/user.entity.js';
 
@@ -30,4 +31,14 @@ export const toTokens = (t: TokenPair) =>
     accessTokenExpiresAt: timestampFromDate(t.accessTokenExpiresAt),
     refreshToken: t.refreshToken,
     refreshTokenExpiresAt: timestampFromDate(t.refreshTokenExpiresAt),
+  });
+
+export const toSession = (s: Session, currentSessionId: string) =>
+  create(SessionMessage, {
+    id: s.id,
+    deviceId: s.device.deviceId,
+    deviceName: s.device.name,
+    createdAt: timestampFromDate(s.createdAt),
+    lastRefreshedAt: s.lastRefreshedAt ? timestampFromDate(s.lastRefreshedAt) : undefined,
+    current: s.id === currentSessionId,
   });

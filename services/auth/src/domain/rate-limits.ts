@@ -1,0 +1,35 @@
+import { RateLimiter, type ConfigOf, type MikroORM } from '@parley/platform';
+import type { authConfigSchema } from '../config.js';
+
+type AuthConfig = ConfigOf<typeof authConfigSchema>;
+
+/** Every rate limit auth enforces, named once; sizes come from config (see config.ts for defaults). */
+export interface AuthRateLimits {
+  /** Failed password proofs (Login, ChangePassword) per normalised username, known or not. */
+  loginFailuresPerAccount: RateLimiter;
+  /** Failed logins per client address. */
+  loginFailuresPerAddress: RateLimiter;
+  /** RequestPasswordReset calls per normalised username, known or not. */
+  passwordResetsPerAccount: RateLimiter;
+  /** RequestPasswordReset calls per client address. */
+  passwordResetsPerAddress: RateLimiter;
+}
+
+export function authRateLimits(orm: MikroORM, config: AuthConfig): AuthRateLimits {
+  const limit = (name: string, capacity: number, refillSeconds: number) =>
+    new RateLimiter(orm, { name, capacity, refillPerSecond: 1 / refillSeconds });
+  return {
+    loginFailuresPerAccount: limit('login-failures-per-account', config.LOGIN_FAILURES_PER_ACCOUNT, config.LOGIN_FAILURES_PER_ACCOUNT_REFILL_SECONDS),
+    loginFailuresPerAddress: limit('login-failures-per-address', config.LOGIN_FAILURES_PER_ADDRESS, config.LOGIN_FAILURES_PER_ADDRESS_REFILL_SECONDS),
+    passwordResetsPerAccount: limit(
+      'password-resets-per-account',
+      config.PASSWORD_RESETS_PER_ACCOUNT,
+      config.PASSWORD_RESETS_PER_ACCOUNT_REFILL_SECONDS,
+    ),
+    passwordResetsPerAddress: limit(
+      'password-resets-per-address',
+      config.PASSWORD_RESETS_PER_ADDRESS,
+      config.PASSWORD_RESETS_PER_ADDRESS_REFILL_SECONDS,
+    ),
+  };
+}
