@@ -4,10 +4,25 @@ export const authConfigSchema = {
   AUTH_SIGNING_KEY: env.string({
     describe: 'an Ed25519 private JWK as JSON; make one with `npm run -w @parley/auth generate-signing-key`',
   }),
+  AUTH_PREVIOUS_SIGNING_KEYS: env.string({
+    describe: 'a JSON array of Ed25519 JWKs that signed tokens recently; only their public parts are published',
+    default: '',
+  }),
   ACCESS_TOKEN_TTL_SECONDS: env.int({ min: 60, max: 3600, default: 900 }),
   REFRESH_TOKEN_TTL_SECONDS: env.int({ min: 3600, max: 400 * 86400, default: 30 * 86400 }),
   BCRYPT_COST: env.int({ min: 4, max: 15, default: 12 }),
   /** libsignal addresses at most 127 devices per account. */
   MAX_DEVICES_PER_ACCOUNT: env.int({ min: 1, max: MAX_DEVICE_ID, default: 10 }),
   LINK_CODE_TTL_SECONDS: env.int({ min: 60, max: 3600, default: 600 }),
+  PASSWORD_RESET_TTL_SECONDS: env.int({ min: 60, max: 86400, default: 1800 }),
+  AUTH_DEV_MODE: env.bool({ default: false }),
+  // Each limit is a token bucket: a burst of N, and one more every REFILL seconds.
+  LOGIN_FAILURES_PER_ACCOUNT: env.int({ min: 1, max: 1000, default: 10 }),
+  LOGIN_FAILURES_PER_ACCOUNT_REFILL_SECONDS: env.int({ min: 1, max: 86400, default: 60 }),
+  LOGIN_FAILURES_PER_ADDRESS: env.int({ min: 1, max: 100000, default: 100 }),
+  LOGIN_FAILURES_PER_ADDRESS_REFILL_SECONDS: env.int({ min: 1, max: 86400, default: 6 }),
+  PASSWORD_RESETS_PER_ACCOUNT: env.int({ min: 1, max: 1000, default: 3 }),
+  PASSWORD_RESETS_PER_ACCOUNT_REFILL_SECONDS: env.int({ min: 1, max: 86400, default: 1200 }),
+  PASSWORD_RESETS_PER_ADDRESS: env.int({ min: 1, max: 100000, default: 20 }),
+  PASSWORD_RESETS_PER_ADDRESS_REFILL_SECONDS: env.int({ min: 1, max: 86400, default: 180 }),
 };

@@ -1,9 +1,9 @@
-import { RateLimiter, runService } from '@parley/platform';
+import { runService } from '@parley/platform';
 import { AuthInternalService, AuthService, DeviceService } from '@parley/proto';
 import { authConfigSchema } from './config.js';
 import { database } from './database.js';
 import type { AuthDeps } from './domain/auth-deps.js';
-import { rateLimits } from './domain/rate-limits.js';
+import { authRateLimits } from './domain/rate-limits.js';
 import { TokenIssuer } from './domain/token-issuer.js';
 import { authInternalRoutes } from './rpc/auth-internal.routes.js';
 import { authRoutes } from './rpc/auth.routes.js';
@@ -15,18 +15,23 @@ void runService({
   database,
   bus: { consumers: [] },
   services: [AuthService.typeName, DeviceService.typeName, AuthInternalService.typeName],
-  init: ({ config }) => TokenIssuer.fromJwk(config.AUTH_SIGNING_KEY, config.ACCESS_TOKEN_TTL_SECONDS),
+  init: ({ config }) => TokenIssuer.fromJwk(config.AUTH_SIGNING_KEY, config.ACCESS_TOKEN_TTL_SECONDS, config.AUTH_PREVIOUS_SIGNING_KEYS),
   tokens: (_ctx, issuer) => issuer.verifier(),
   routes: ({ orm, outbox, config, log }, issuer) => {
-    const deps: AuthDeps = { orm, outbox, issuer, log, bcryptCost: config.BCRYPT_COST, refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS };
+    const deps: AuthDeps = {
+      orm,
+      outbox,
+      issuer,
+      log,
+      limits: authRateLimits(orm, config),
+      bcryptCost: config.BCRYPT_COST,
+      refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+      passwordResetTtlSeconds: config.PASSWORD_RESET_TTL_SECONDS,
+      devMode: config.AUTH_DEV_MODE,
+    };
     return [
       authRoutes(deps),
-      deviceRoutes({
-        ...deps,
-        maxDevicesPerAccount: config.MAX_DEVICES_PER_ACCOUNT,
-        linkCodeTtlSeconds: config.LINK_CODE_TTL_SECONDS,
-        linkPasswordLimiter: new RateLimiter(orm, rateLimits.linkPasswordPerAccount),
-      }),
+      deviceRoutes({ ...deps, maxDevicesPerAccount: config.MAX_DEVICES_PER_ACCOUNT, linkCodeTtlSeconds: config.LINK_CODE_TTL_SECONDS }),
       authInternalRoutes(issuer),
     ];
   },

@@ -8,9 +8,9 @@ export interface RequestContext {
 }
 
 export const REQUEST_ID_HEADER = 'x-request-id';
-
-/** The client's network address, as the edge saw it; set only by the edge, never by clients. */
+/** The app's network address, set by the edge on every call it forwards (and only by it). */
 export const CLIENT_ADDRESS_HEADER = 'x-parley-client-address';
+export const UNKNOWN_CLIENT_ADDRESS = 'unknown';
 
 const storage = new AsyncLocalStorage<RequestContext>();
 
@@ -25,4 +25,13 @@ export function runInRequest<T>(ctx: RequestContext, fn: () => T): T {
 /** Accepts a caller's request id only when it is short and printable, so logs can't be polluted. */
 export function requestIdFrom(header: string | null): string {
   return header && /^[A-Za-z0-9._:-]{1,64}$/.test(header) ? header : randomUUID();
+}
+
+/**
+ * The client address a call carries, or 'unknown' when it carries none. Only IP address
+ * characters are accepted, so the value is safe as a rate-limit key and in logs.
+ */
+export function clientAddressFrom(header: string | null): string {
+  const address = header?.trim();
+  return address && /^[0-9A-Fa-f.:]{2,45}$/.test(address) ? address.toLowerCase() : UNKNOWN_CLIENT_ADDRESS;
 }

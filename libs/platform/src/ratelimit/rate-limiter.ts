@@ -86,6 +86,23 @@ export class RateLimiter {
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(missing / refill)) };
   }
 
+  /**
+   * Gives back `cost` tokens taken earlier, up to capacity. For limits on failures: take before the
+   * attempt, so concurrent attempts can't overspend, and refund when it succeeds.
+   */
+  async refund(subject: string, cost = 1, em: Executor = this.orm.em.fork()): Promise<void> {
+    const { name, capacity, refillPerSecond: refill } = this.policy;
+    const level = `least(?::float8, tokens + extract(epoch from now() - updated_at) * ?::float8 + ?::float8)`;
+    await em.execute(
+      `update rate_limit_bucket
+          set tokens = ${level},
+              updated_at = now(),
+              full_at = now() + make_interval(secs => (?::float8 - ${level}) / ?::float8)
+        where policy = ? and subject = ?`,
+      [capacity, refill, cost, capacity, capacity, refill, cost, refill, name, subject],
+    );
+  }
+
   /** Takes one token or refuses with RESOURCE_EXHAUSTED, saying what was limited and when to retry. */
   async enforce(subject: string, what: string, cost = 1): Promise<void> {
     const decision = await this.take(subject, cost);

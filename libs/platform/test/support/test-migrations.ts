@@ -3,7 +3,8 @@ import { Migration } from '@mikro-orm/migrations';
 
 /**
  * The platform tables exactly as the services' migrations create them (see
- * services/keys/src/migrations), plus a table the consumer tests' handlers write to.
+ * services/keys/src/migrations) and rate_limit_bucket (as in services/auth/src/migrations), plus
+ * a table the consumer tests' handlers write to.
  */
 class PlatformTables extends Migration {
   override async up(): Promise<void> {
@@ -17,6 +18,15 @@ class PlatformTables extends Migration {
   }
 }
 
+class RateLimitTable extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(
+      `create table "rate_limit_bucket" ("policy" text not null, "subject" text not null, "tokens" double precision not null, "updated_at" timestamptz not null, "full_at" timestamptz not null, constraint "rate_limit_bucket_pkey" primary key ("policy", "subject"));`,
+    );
+    this.addSql(`create index "rate_limit_bucket_full_at_index" on "rate_limit_bucket" ("full_at");`);
+  }
+}
+
 class HandlerWrites extends Migration {
   override async up(): Promise<void> {
     // One row per handler attempt; a failed attempt's row must vanish with its transaction.
@@ -26,5 +36,6 @@ class HandlerWrites extends Migration {
 
 export const testMigrations: MigrationObject[] = [
   { name: 'PlatformTables', class: PlatformTables },
+  { name: 'RateLimitTable', class: RateLimitTable },
   { name: 'HandlerWrites', class: HandlerWrites },
 ];

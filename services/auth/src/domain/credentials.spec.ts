@@ -40,6 +40,9 @@ describe('parseNewPassword', () => {
     ['x'.repeat(257), 'password must be at most 256 characters'],
     ['abababababab', 'password is too repetitive: use at least 4 different characters'],
     ['my-alice-password', 'password must not contain the username'],
+    ['password123', 'password is too common: choose another'],
+    ['QWERTYUIOP', 'password is too common: choose another'],
+    ['ｂａｓｋｅｔｂａｌｌ', 'password is too common: choose another'],
   ])('rejects %j', (input, message) => {
     const err = rejection(() => parseNewPassword(input, 'alice'));
     expect(err.code).toBe(Code.InvalidArgument);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import bcrypt from 'bcrypt';
 import { rpcError } from '@parley/platform';
+import { isCommonPassword } from './common-passwords.js';
 
 export const USERNAME_MIN = 3;
 export const USERNAME_MAX = 32;
@@ -27,6 +28,7 @@ export function parseNewPassword(raw: string, username: string): string {
   if (length > PASSWORD_MAX) throw rpcError.invalidArgument(`password must be at most ${PASSWORD_MAX} characters`);
   if (new Set(password).size < 4) throw rpcError.invalidArgument('password is too repetitive: use at least 4 different characters');
   if (password.toLowerCase().includes(username)) throw rpcError.invalidArgument('password must not contain the username');
+  if (isCommonPassword(password)) throw rpcError.invalidArgument('password is too common: choose another');
   return password;
 }
 

@@ -46,7 +46,7 @@ async function linkWithPassword(deps: DeviceDeps, codeHash: string, device: NewD
   // A dead code costs neither a rate-limit token nor a bcrypt comparison.
   const code = await deps.orm.em.fork().findOne(LinkCodeSchema, { codeHash }, { populate: ['user'] });
   requireOpenCode(code, new Date());
-  await deps.linkPasswordLimiter.enforce(
+  await deps.limits.linkPasswordsPerAccount.enforce(
     code.user.id,
     'too many passwords tried to link a device to this account (leave the password empty to ask a linked device to approve instead)',
   );

@@ -2,10 +2,13 @@ import { rpcError } from '@parley/platform';
 import type { AuthDeps } from './auth-deps.js';
 import { hashPassword, verifyPassword } from './credentials.js';
 import { DeviceSchema, PRIMARY_DEVICE_ID, type Device } from './device.entity.js';
+import { checkWithinBudgets } from './failure-budget.js';
 import { openSession, withAccessToken, type TokenPair } from './sessions.js';
 import { UserSchema, type User } from './user.entity.js';
 
 const WRONG_CREDENTIALS = 'wrong username or password';
+/** No username is longer; the cap also keeps rate-limit keys small. */
+const LOOKUP_MAX = 64;
 
 let decoyHash: Promise<string> | undefined;
 
@@ -13,21 +16,30 @@ export interface LoginInput {
   username: string;
   password: string;
   deviceId: number;
+  /** The app's address, from the edge, or 'unknown'. */
+  clientAddress: string;
 }
 
 /**
  * Opens a session on one of the account's devices. An unknown username costs one bcrypt comparison
- * too, and gets the same message, so neither reveals which accounts exist.
+ * too, spends the same failure budget, and gets the same message, so none of it reveals which
+ * accounts exist. Failed logins are limited per username and per client address.
  */
 export async function login(deps: AuthDeps, input: LoginInput): Promise<{ user: User; device: Device; tokens: TokenPair }> {
   if (!input.username || !input.password) throw rpcError.invalidArgument('username and password are required');
   const deviceId = input.deviceId || PRIMARY_DEVICE_ID;
-  const username = input.username.normalize('NFKC').trim().toLowerCase();
+  const username = input.username.normalize('NFKC').trim().toLowerCase().slice(0, LOOKUP_MAX);
   const em = deps.orm.em.fork();
-  const user = username.length <= 64 ? await em.findOne(UserSchema, { username }) : null;
-  const hash = user?.passwordHash ?? (await (decoyHash ??= hashPassword('parley-decoy-password', deps.bcryptCost)));
-  const ok = await verifyPassword(input.password, hash);
-  if (!user || !ok) throw rpcError.unauthenticated(WRONG_CREDENTIALS);
+  const budgets = [
+    { limiter: deps.limits.loginFailuresPerAccount, subject: username, exhausted: 'too many failed logins for this username' },
+    { limiter: deps.limits.loginFailuresPerAddress, subject: input.clientAddress, exhausted: 'too many failed logins from this address' },
+  ];
+  const user = await checkWithinBudgets(budgets, async () => {
+    const found = await em.findOne(UserSchema, { username });
+    const hash = found?.passwordHash ?? (await (decoyHash ??= hashPassword('parley-decoy-password', deps.bcryptCost)));
+    return (await verifyPassword(input.password, hash)) ? found : null;
+  });
+  if (!user) throw rpcError.unauthenticated(WRONG_CREDENTIALS);
   const device = await em.findOne(DeviceSchema, { user: user.id, deviceId });
   if (!device) throw rpcError.notFound(`this account has no device ${deviceId}: link it with DeviceService/LinkDevice`);
   const now = new Date();

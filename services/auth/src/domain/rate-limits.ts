@@ -1,10 +1,41 @@
-import type { RateLimitPolicy } from '@parley/platform';
+import { RateLimiter, type ConfigOf, type MikroORM } from '@parley/platform';
+import type { authConfigSchema } from '../config.js';
 
-/** Every rate limit auth enforces, with its budget. */
-export const rateLimits = {
+type AuthConfig = ConfigOf<typeof authConfigSchema>;
+
+/** Every rate limit auth enforces, named once; sizes come from config (see config.ts for defaults). */
+export interface AuthRateLimits {
+  /** Failed password proofs (Login, ChangePassword) per normalised username, known or not. */
+  loginFailuresPerAccount: RateLimiter;
+  /** Failed logins per client address. */
+  loginFailuresPerAddress: RateLimiter;
+  /** RequestPasswordReset calls per normalised username, known or not. */
+  passwordResetsPerAccount: RateLimiter;
+  /** RequestPasswordReset calls per client address. */
+  passwordResetsPerAddress: RateLimiter;
   /**
    * Passwords tried with link codes, per account: 5 at once, then one every 10 minutes. Anyone
    * holding a code may guess, so a code must not open a faster path to the password than Login.
    */
-  linkPasswordPerAccount: { name: 'link-password-per-account', capacity: 5, refillPerSecond: 1 / 600 },
-} satisfies Record<string, RateLimitPolicy>;
+  linkPasswordsPerAccount: RateLimiter;
+}
+
+export function authRateLimits(orm: MikroORM, config: AuthConfig): AuthRateLimits {
+  const limit = (name: string, capacity: number, refillSeconds: number) =>
+    new RateLimiter(orm, { name, capacity, refillPerSecond: 1 / refillSeconds });
+  return {
+    loginFailuresPerAccount: limit('login-failures-per-account', config.LOGIN_FAILURES_PER_ACCOUNT, config.LOGIN_FAILURES_PER_ACCOUNT_REFILL_SECONDS),
+    loginFailuresPerAddress: limit('login-failures-per-address', config.LOGIN_FAILURES_PER_ADDRESS, config.LOGIN_FAILURES_PER_ADDRESS_REFILL_SECONDS),
+    passwordResetsPerAccount: limit(
+      'password-resets-per-account',
+      config.PASSWORD_RESETS_PER_ACCOUNT,
+      config.PASSWORD_RESETS_PER_ACCOUNT_REFILL_SECONDS,
+    ),
+    passwordResetsPerAddress: limit(
+      'password-resets-per-address',
+      config.PASSWORD_RESETS_PER_ADDRESS,
+      config.PASSWORD_RESETS_PER_ADDRESS_REFILL_SECONDS,
+    ),
+    linkPasswordsPerAccount: limit('link-password-per-account', 5, 600),
+  };
+}

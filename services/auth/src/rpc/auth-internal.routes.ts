@@ -2,7 +2,7 @@ import type { ConnectRouter } from '@connectrpc/connect';
 import { AuthInternalService } from '@parley/proto';
 import type { TokenIssuer } from '../domain/token-issuer.js';
 
-/** For Parley's services only: the public keys that verify access tokens. */
+/** For Parley's services only: the public keys that verify access tokens, current and previous. */
 export function authInternalRoutes(issuer: TokenIssuer) {
   return (router: ConnectRouter) =>
     router.service(AuthInternalService, {

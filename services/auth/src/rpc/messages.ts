@@ -1,8 +1,15 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { DeviceSchema as DeviceMessage, LinkedDeviceSchema, TokenPairSchema, UserSchema as UserMessage } from '@parley/proto';
+import {
+  DeviceSchema as DeviceMessage,
+  LinkedDeviceSchema,
+  SessionSchema as SessionMessage,
+  TokenPairSchema,
+  UserSchema as UserMessage,
+} from '@parley/proto';
 import type { Device } from '../domain/device.entity.js';
 import type { Linked } from '../domain/link-codes.js';
+import type { Session } from '../domain/session.entity.js';
 import type { TokenPair } from '../domain/sessions.js';
 import type { User } from '../domain/user.entity.js';
 
@@ -36,3 +43,13 @@ export const toTokens = (t: TokenPair) =>
 /** A just-linked device is the caller's current one. */
 export const toLinkedDevice = (l: Linked) =>
   create(LinkedDeviceSchema, { user: toUser(l.user), device: toDevice(l.device, l.device.deviceId), tokens: toTokens(l.tokens) });
+
+export const toSession = (s: Session, currentSessionId: string) =>
+  create(SessionMessage, {
+    id: s.id,
+    deviceId: s.device.deviceId,
+    deviceName: s.device.name,
+    createdAt: timestampFromDate(s.createdAt),
+    lastRefreshedAt: s.lastRefreshedAt ? timestampFromDate(s.lastRefreshedAt) : undefined,
+    current: s.id === currentSessionId,
+  });

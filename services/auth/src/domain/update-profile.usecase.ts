@@ -1,0 +1,22 @@
+import type { Caller } from '@parley/platform';
+import type { AuthDeps } from './auth-deps.js';
+import { requireLiveSession } from './live-session.js';
+import { parseAvatarMediaId, parseDisplayName } from './profile-input.js';
+import type { User } from './user.entity.js';
+
+export interface UpdateProfileInput {
+  displayName: string;
+  avatarMediaId: string;
+}
+
+/** Sets both profile fields of the caller's account; an empty one is cleared. */
+export async function updateProfile(deps: AuthDeps, caller: Caller, input: UpdateProfileInput): Promise<User> {
+  const em = deps.orm.em.fork();
+  const { user } = await requireLiveSession(em, caller);
+  const displayName = parseDisplayName(input.displayName);
+  const avatarMediaId = parseAvatarMediaId(input.avatarMediaId);
+  user.displayName = displayName;
+  user.avatarMediaId = avatarMediaId;
+  await em.flush();
+  return user;
+}

@@ -1,0 +1,221 @@
+import { createHash } from 'node:crypto';
+import { Code } from '@connectrpc/connect';
+import { timestampDate } from '@bufbuild/protobuf/wkt';
+import { events } from '@parley/platform';
+import { connectErrorOf, startTestStack, type TestStack } from '@parley/testing';
+import { authClients, awaitEvent, eventsOf, password, usernames, withToken } from './support/auth-clients.js';
+
+jest.setTimeout(60_000);
+
+let stack: TestStack;
+let auth: ReturnType<typeof authClients>['auth'];
+const username = usernames('cred');
+const newPassword = 'a brand new passphrase';
+
+beforeAll(async () => {
+  stack = await startTestStack({ services: ['auth'], env: { auth: { BCRYPT_COST: '4' } } });
+  ({ auth } = authClients(stack));
+});
+
+afterAll(() => stack?.cleanup());
+
+async function account() {
+  const name = username();
+  const reg = await auth.register({ username: name, password, registrationId: 1234 });
+  return { name, userId: reg.user!.id, tokens: reg.tokens! };
+}
+
+async function works(accessToken: string): Promise<boolean> {
+  return auth.getMe({}, withToken(accessToken)).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Asks for a reset and reads the token the mailer would get from the stream. */
+async function resetTokenFor(name: string): Promise<{ token: string; expiresAt: Date; userId: string }> {
+  const before = new Set((await eventsOf(stack, events.passwordResetRequested)).map((e) => e.resetToken));
+  await auth.requestPasswordReset({ username: name });
+  const event = await awaitEvent(stack, events.passwordResetRequested, (e) => e.username === name && !before.has(e.resetToken));
+  return { token: event.resetToken, expiresAt: timestampDate(event.expiresAt!), userId: event.userId };
+}
+
+describe('ChangePassword', () => {
+  it('sets the new password and ends every other session of the account, keeping the caller’s', async () => {
+    const a = await account();
+    const second = (await auth.login({ username: a.name, password })).tokens!;
+    const third = (await auth.login({ username: a.name, password })).tokens!;
+    const other = await account();
+
+    const res = await auth.changePassword({ currentPassword: password, newPassword }, withToken(a.tokens.accessToken));
+    expect(res.revokedSessions).toBe(2);
+    expect(await works(a.tokens.accessToken)).toBe(true);
+    expect(await works(second.accessToken)).toBe(false);
+    expect(await works(third.accessToken)).toBe(false);
+    expect((await connectErrorOf(auth.refresh({ refreshToken: second.refreshToken }))).code).toBe(Code.Unauthenticated);
+    expect((await connectErrorOf(auth.login({ username: a.name, password }))).code).toBe(Code.Unauthenticated);
+    await expect(auth.login({ username: a.name, password: newPassword })).resolves.toMatchObject({ user: { id: a.userId } });
+    // Another account is untouched.
+    expect(await works(other.tokens.accessToken)).toBe(true);
+    await expect(auth.login({ username: other.name, password })).resolves.toMatchObject({ user: { id: other.userId } });
+  });
+
+  it('refuses a wrong current password with PERMISSION_DENIED and changes nothing', async () => {
+    const a = await account();
+    const second = (await auth.login({ username: a.name, password })).tokens!;
+    const err = await connectErrorOf(auth.changePassword({ currentPassword: 'not the password', newPassword }, withToken(a.tokens.accessToken)));
+    expect([err.code, err.rawMessage]).toEqual([Code.PermissionDenied, 'current_password is wrong']);
+    expect(await works(second.accessToken)).toBe(true);
+    await expect(auth.login({ username: a.name, password })).resolves.toBeDefined();
+  });
+
+  it('applies the password policy to the new password', async () => {
+    const a = await account();
+    const change = (next: string, current = password) => connectErrorOf(auth.changePassword({ currentPassword: current, newPassword: next }, withToken(a.tokens.accessToken)));
+    expect((await change('password123')).rawMessage).toBe('password is too common: choose another');
+    expect((await change('short')).rawMessage).toBe('password must be at least 10 characters');
+    expect((await change(`${a.name}-passphrase`)).rawMessage).toBe('password must not contain the username');
+    const same = await change(password);
+    expect([same.code, same.rawMessage]).toEqual([Code.InvalidArgument, 'new_password must differ from the current password']);
+    expect((await change(newPassword, '')).rawMessage).toBe('current_password is required');
+  });
+
+  it('needs a live session', async () => {
+    expect((await connectErrorOf(auth.changePassword({ currentPassword: password, newPassword }))).code).toBe(Code.Unauthenticated);
+    const a = await account();
+    await auth.logout({}, withToken(a.tokens.accessToken));
+    const err = await connectErrorOf(auth.changePassword({ currentPassword: password, newPassword }, withToken(a.tokens.accessToken)));
+    expect([err.code, err.rawMessage]).toEqual([Code.Unauthenticated, 'session has ended: log in again']);
+    await expect(auth.login({ username: a.name, password })).resolves.toBeDefined();
+  });
+});
+
+describe('RequestPasswordReset', () => {
+  it('issues a token to the mailer through the outbox and stores only its SHA-256', async () => {
+    const a = await account();
+    const requestedAt = Date.now();
+    const { token, expiresAt, userId } = await resetTokenFor(a.name);
+    expect(userId).toBe(a.userId);
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // PASSWORD_RESET_TTL_SECONDS defaults to 1800.
+    expect(expiresAt.getTime()).toBeGreaterThanOrEqual(requestedAt + 1790_000);
+    expect(expiresAt.getTime()).toBeLessThanOrEqual(Date.now() + 1800_000);
+    const rows = await stack.query<{ token_hash: string; user_id: string }>('auth', 'select token_hash, user_id from password_reset_token where user_id = $1', [a.userId]);
+    expect(rows).toEqual([{ token_hash: createHash('sha256').update(token).digest('hex'), user_id: a.userId }]);
+  });
+
+  it('answers an unknown username exactly as a known one, and issues nothing for it', async () => {
+    const unknown = `${username()}_nobody`;
+    const a = await account();
+    const tokensBefore = await stack.query('auth', 'select id from password_reset_token');
+    const [forUnknown, forKnown] = await Promise.all([unknown, a.name].map((name) => auth.requestPasswordReset({ username: name })));
+    expect(forUnknown).toEqual(forKnown);
+    await awaitEvent(stack, events.passwordResetRequested, (e) => e.username === a.name);
+    expect(await stack.query('auth', 'select id from password_reset_token')).toHaveLength(tokensBefore.length + 1);
+    expect((await eventsOf(stack, events.passwordResetRequested)).filter((e) => e.username === unknown)).toEqual([]);
+  });
+
+  it('checks the username’s form', async () => {
+    expect((await connectErrorOf(auth.requestPasswordReset({ username: '' }))).rawMessage).toBe('username is required');
+    expect((await connectErrorOf(auth.requestPasswordReset({ username: 'no spaces allowed' }))).code).toBe(Code.InvalidArgument);
+  });
+
+  it('does not log the token outside AUTH_DEV_MODE', async () => {
+    const a = await account();
+    const { token } = await resetTokenFor(a.name);
+    expect(stack.services.auth.output.join('\n')).not.toContain(token);
+  });
+});
+
+describe('ResetPassword', () => {
+  it('sets the new password, ends every session of the account, and works once', async () => {
+    const a = await account();
+    const second = (await auth.login({ username: a.name, password })).tokens!;
+    const { token } = await resetTokenFor(a.name);
+
+    await auth.resetPassword({ resetToken: token, newPassword });
+    expect(await works(a.tokens.accessToken)).toBe(false);
+    expect(await works(second.accessToken)).toBe(false);
+    expect((await connectErrorOf(auth.refresh({ refreshToken: second.refreshToken }))).code).toBe(Code.Unauthenticated);
+    expect((await connectErrorOf(auth.login({ username: a.name, password }))).code).toBe(Code.Unauthenticated);
+    await expect(auth.login({ username: a.name, password: newPassword })).resolves.toMatchObject({ user: { id: a.userId } });
+
+    const again = await connectErrorOf(auth.resetPassword({ resetToken: token, newPassword: 'yet another passphrase' }));
+    expect([again.code, again.rawMessage]).toEqual([Code.FailedPrecondition, 'reset token was already used: ask for a new one with RequestPasswordReset']);
+    await expect(auth.login({ username: a.name, password: newPassword })).resolves.toBeDefined();
+  });
+
+  it('refuses an expired token', async () => {
+    const a = await account();
+    const { token } = await resetTokenFor(a.name);
+    await stack.query('auth', `update password_reset_token set expires_at = now() - interval '1 second' where user_id = $1`, [a.userId]);
+    const err = await connectErrorOf(auth.resetPassword({ resetToken: token, newPassword }));
+    expect([err.code, err.rawMessage]).toEqual([Code.FailedPrecondition, 'reset token has expired: ask for a new one with RequestPasswordReset']);
+    await expect(auth.login({ username: a.name, password })).resolves.toBeDefined();
+  });
+
+  it('refuses an unknown or missing token', async () => {
+    const unknown = await connectErrorOf(auth.resetPassword({ resetToken: 'A'.repeat(43), newPassword }));
+    expect([unknown.code, unknown.rawMessage]).toEqual([Code.NotFound, 'unknown reset token: check it, or ask for a new one with RequestPasswordReset']);
+    expect((await connectErrorOf(auth.resetPassword({ resetToken: '', newPassword }))).rawMessage).toBe('reset_token is required');
+    expect((await connectErrorOf(auth.resetPassword({ resetToken: 'x', newPassword: '' }))).rawMessage).toBe('new_password is required');
+  });
+
+  it('applies the password policy, and a refused password leaves the token usable', async () => {
+    const a = await account();
+    const { token } = await resetTokenFor(a.name);
+    const err = await connectErrorOf(auth.resetPassword({ resetToken: token, newPassword: 'qwertyuiop' }));
+    expect([err.code, err.rawMessage]).toEqual([Code.InvalidArgument, 'password is too common: choose another']);
+    await auth.resetPassword({ resetToken: token, newPassword });
+    await expect(auth.login({ username: a.name, password: newPassword })).resolves.toBeDefined();
+  });
+
+  it('lets only one of two concurrent uses of a token succeed', async () => {
+    const a = await account();
+    const { token } = await resetTokenFor(a.name);
+    const results = await Promise.allSettled(['first new passphrase', 'second new passphrase'].map((p) => auth.resetPassword({ resetToken: token, newPassword: p })));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+  });
+
+  it('a password change spends the reset tokens asked for before it', async () => {
+    const a = await account();
+    const { token } = await resetTokenFor(a.name);
+    await auth.changePassword({ currentPassword: password, newPassword }, withToken(a.tokens.accessToken));
+    const err = await connectErrorOf(auth.resetPassword({ resetToken: token, newPassword: 'attacker chosen passphrase' }));
+    expect(err.code).toBe(Code.FailedPrecondition);
+    await expect(auth.login({ username: a.name, password: newPassword })).resolves.toBeDefined();
+  });
+});
+
+describe('UpdateProfile', () => {
+  it('sets and clears the caller’s display name and avatar, and GetMe shows them', async () => {
+    const a = await account();
+    const other = await account();
+    const res = await auth.updateProfile({ displayName: '  Zoe\u0301 Q ', avatarMediaId: 'media_01-AB' }, withToken(a.tokens.accessToken));
+    expect(res.user).toMatchObject({ id: a.userId, displayName: 'Zoé Q', avatarMediaId: 'media_01-AB' });
+    await expect(auth.getMe({}, withToken(a.tokens.accessToken))).resolves.toMatchObject({ user: { displayName: 'Zoé Q', avatarMediaId: 'media_01-AB' } });
+    await expect(auth.getMe({}, withToken(other.tokens.accessToken))).resolves.toMatchObject({ user: { displayName: '', avatarMediaId: '' } });
+
+    const cleared = await auth.updateProfile({ displayName: '', avatarMediaId: '' }, withToken(a.tokens.accessToken));
+    expect(cleared.user).toMatchObject({ displayName: '', avatarMediaId: '' });
+  });
+
+  it('refuses bad input with INVALID_ARGUMENT and keeps the old profile', async () => {
+    const a = await account();
+    await auth.updateProfile({ displayName: 'Ann', avatarMediaId: 'a1' }, withToken(a.tokens.accessToken));
+    const long = await connectErrorOf(auth.updateProfile({ displayName: 'x'.repeat(65), avatarMediaId: '' }, withToken(a.tokens.accessToken)));
+    expect([long.code, long.rawMessage]).toEqual([Code.InvalidArgument, 'display_name must be at most 64 characters']);
+    const control = await connectErrorOf(auth.updateProfile({ displayName: 'Ann\u0007', avatarMediaId: '' }, withToken(a.tokens.accessToken)));
+    expect(control.rawMessage).toBe('display_name must not contain control characters or line breaks');
+    const avatar = await connectErrorOf(auth.updateProfile({ displayName: 'Ann', avatarMediaId: 'a/b' }, withToken(a.tokens.accessToken)));
+    expect(avatar.rawMessage).toBe('avatar_media_id may contain only letters A-Z and a-z, digits, _ and -');
+    await expect(auth.getMe({}, withToken(a.tokens.accessToken))).resolves.toMatchObject({ user: { displayName: 'Ann', avatarMediaId: 'a1' } });
+  });
+
+  it('needs a live session', async () => {
+    expect((await connectErrorOf(auth.updateProfile({ displayName: 'x', avatarMediaId: '' }))).code).toBe(Code.Unauthenticated);
+    const a = await account();
+    await auth.logout({}, withToken(a.tokens.accessToken));
+    expect((await connectErrorOf(auth.updateProfile({ displayName: 'x', avatarMediaId: '' }, withToken(a.tokens.accessToken)))).code).toBe(Code.Unauthenticated);
+  });
+});
