@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import bcrypt from 'bcrypt';
 import { rpcError } from '@parley/platform';
+import { HashingSlots } from './hashing-slots.js';
 import { isCommonPassword } from './common-passwords.js';
 
 export const USERNAME_MIN = 3;
@@ -33,6 +34,13 @@ export function parseNewPassword(raw: string, username: string): string {
 }
 
 /**
+ * bcrypt leaves two of libuv's threads (UV_THREADPOOL_SIZE, 4 by default) to everything else, so
+ * token checks (WebCrypto) keep flowing during a burst of logins. Raise UV_THREADPOOL_SIZE on
+ * bigger machines to hash more passwords at once.
+ */
+const hashing = new HashingSlots(Math.max(1, (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 2), 500);
+
+/**
  * bcrypt reads at most 72 bytes, so it hashes the password's SHA-256 instead: every character
  * counts, and no input can smuggle a NUL. The async API runs on libuv's pool, off the event loop.
  */
@@ -41,9 +49,9 @@ function prehash(password: string): string {
 }
 
 export function hashPassword(password: string, cost: number): Promise<string> {
-  return bcrypt.hash(prehash(password), cost);
+  return hashing.run(() => bcrypt.hash(prehash(password), cost));
 }
 
 export function verifyPassword(password: string, hash: string): Promise<boolean> {
-  return bcrypt.compare(prehash(password), hash);
+  return hashing.run(() => bcrypt.compare(prehash(password), hash));
 }
