@@ -3,7 +3,9 @@ import { Code, ConnectError, createClient, type Client } from '@connectrpc/conne
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { encodeEnvelope, events, packEvent } from '@parley/platform';
+import type { DescMessage, MessageInitShape } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { encodeEnvelope, events, packEvent, type EventType } from '@parley/platform';
 import { AuthService, ContactService, ConversationKind, ConversationService, MemberRole, MessagingPolicy } from '@parley/proto';
 import { connectErrorOf, eventually, startTestStack, type TestStack } from '@parley/testing';
 
@@ -46,7 +48,7 @@ async function becomeContacts(a: Account, b: Account) {
   await contacts.sendContactRequest({ userId: b.id }, a.as);
   await contacts.acceptContactRequest({ userId: a.id }, b.as);
   await eventually(
-    () => stack.query('messaging', 'select 1 from contact_projection where user_id = $1 and contact_user_id = $2', [b.id, a.id]),
+    () => stack.query('messaging', 'select 1 from contact_projection where user_id = $1 and contact_user_id = $2 and active', [b.id, a.id]),
     (rows) => rows.length === 1,
   );
 }
@@ -119,7 +121,7 @@ describe('OpenDirectConversation', () => {
     expect([err.code, err.rawMessage]).toEqual([Code.PermissionDenied, 'this user does not accept messages from you']);
     // The block ended the contact, in messaging's read-model too.
     await eventually(
-      () => stack.query('messaging', 'select 1 from contact_projection where user_id in ($1, $2)', [a.id, b.id]),
+      () => stack.query('messaging', 'select 1 from contact_projection where user_id in ($1, $2) and active', [a.id, b.id]),
       (rows) => rows.length === 0,
     );
 
@@ -146,6 +148,34 @@ describe('OpenDirectConversation', () => {
   });
 });
 
+/** Publishes an event as auth would have, dated `occurredAt`. */
+async function publishAt<D extends DescMessage>(type: EventType<D>, payload: MessageInitShape<D>, occurredAt: Date): Promise<string> {
+  const envelope = packEvent('auth', type, payload);
+  envelope.occurredAt = timestampFromDate(occurredAt);
+  await jetstream(nc).publish(stack.isolation.subjects.of(type), encodeEnvelope(envelope));
+  return envelope.id;
+}
+
+describe('read-models', () => {
+  it('keep the newer change when a block and its lifting arrive out of order', async () => {
+    const a = await account();
+    const b = await account();
+    const blockedAt = new Date(Date.now() - 60_000);
+    await publishAt(events.userUnblocked, { blockerId: b.id, blockedId: a.id }, new Date());
+    await eventually(
+      () => stack.query('messaging', 'select active from block_projection where blocker_id = $1', [b.id]),
+      (rows) => rows.length === 1,
+    );
+    const late = await publishAt(events.userBlocked, { blockerId: b.id, blockedId: a.id }, blockedAt);
+    await eventually(
+      () => stack.query('messaging', 'select 1 from processed_event where event_id = $1', [late]),
+      (rows) => rows.length === 1,
+    );
+    expect(await stack.query('messaging', 'select active from block_projection where blocker_id = $1', [b.id])).toEqual([{ active: false }]);
+    expect(await openOutcome(a, b)).toBe('ok');
+  });
+});
+
 describe('account.deleted', () => {
   it('wipes the user from every messaging table, with their direct conversations', async () => {
     const gone = await account();
@@ -159,7 +189,7 @@ describe('account.deleted', () => {
       (rows) => rows.length === 1,
     );
     await eventually(
-      () => stack.query('messaging', 'select 1 from block_projection where blocked_id = $1', [gone.id]),
+      () => stack.query('messaging', 'select 1 from block_projection where blocked_id = $1 and active', [gone.id]),
       (rows) => rows.length === 1,
     );
     const kept = await conversations.openDirectConversation({ userId: other.id }, friend.as);

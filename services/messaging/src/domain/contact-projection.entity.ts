@@ -4,6 +4,10 @@ import { EntitySchema } from '@mikro-orm/core';
 export interface ContactProjection {
   userId: string;
   contactUserId: string;
+  /** False once removed: the row stays so an older event arriving late can't undo a newer one. */
+  active: boolean;
+  /** When auth made the change this row reflects. */
+  changedAt: Date;
 }
 
 export const ContactProjectionSchema = new EntitySchema<ContactProjection>({
@@ -12,5 +16,7 @@ export const ContactProjectionSchema = new EntitySchema<ContactProjection>({
   properties: {
     userId: { type: 'uuid', primary: true },
     contactUserId: { type: 'uuid', primary: true, index: true },
+    active: { type: 'boolean' },
+    changedAt: { type: 'datetime' },
   },
 });

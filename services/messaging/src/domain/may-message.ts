@@ -16,9 +16,10 @@ export async function requireMayMessage(em: EntityManager, senderId: string, rec
       { blockerId: senderId, blockedId: recipientId },
       { blockerId: recipientId, blockedId: senderId },
     ],
+    active: true,
   });
   if (blocks > 0) throw refused();
   const policy = await em.findOne(MessagingPolicyProjectionSchema, { userId: recipientId });
   if (!policy?.contactsOnly) return;
-  if ((await em.count(ContactProjectionSchema, { userId: recipientId, contactUserId: senderId })) === 0) throw refused();
+  if ((await em.count(ContactProjectionSchema, { userId: recipientId, contactUserId: senderId, active: true })) === 0) throw refused();
 }

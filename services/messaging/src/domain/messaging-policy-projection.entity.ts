@@ -7,6 +7,8 @@ import { EntitySchema } from '@mikro-orm/core';
 export interface MessagingPolicyProjection {
   userId: string;
   contactsOnly: boolean;
+  /** When auth made the change this row reflects. */
+  changedAt: Date;
 }
 
 export const MessagingPolicyProjectionSchema = new EntitySchema<MessagingPolicyProjection>({
@@ -15,5 +17,6 @@ export const MessagingPolicyProjectionSchema = new EntitySchema<MessagingPolicyP
   properties: {
     userId: { type: 'uuid', primary: true },
     contactsOnly: { type: 'boolean' },
+    changedAt: { type: 'datetime' },
   },
 });
