@@ -298,9 +298,10 @@ describe('SearchUsers', () => {
     const caller = await account();
     const target = await account(`${stem}_exact`);
     await account(`${stem}_exact2`);
+    await stack.query('auth', "update app_user set display_name = 'Exact One' where id = $1", [target.id]);
     const wide = `${stem}_EXACT`.replace(/[A-Za-z]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) + 0xfee0));
     const res = await contacts.searchUsers({ query: ` ${wide} ` }, caller.as);
-    expect(res.users.map((u) => u.id)).toEqual([target.id]);
+    expect(res.users.map((u) => [u.id, u.displayName])).toEqual([[target.id, 'Exact One']]);
   });
 
   it("treats '_' in a prefix as itself, not as a wildcard", async () => {
