@@ -25,4 +25,5 @@ export const authConfigSchema = {
   PASSWORD_RESETS_PER_ACCOUNT_REFILL_SECONDS: env.int({ min: 1, max: 86400, default: 1200 }),
   PASSWORD_RESETS_PER_ADDRESS: env.int({ min: 1, max: 100000, default: 20 }),
   PASSWORD_RESETS_PER_ADDRESS_REFILL_SECONDS: env.int({ min: 1, max: 86400, default: 180 }),
+  SEARCH_REQUESTS_PER_MINUTE: env.int({ min: 1, max: 6000, default: 30 }),
 };

@@ -1,5 +1,19 @@
 import type { DatabaseSpec } from '@parley/platform';
+import { BlockProjectionSchema } from './domain/block-projection.entity.js';
+import { ContactProjectionSchema } from './domain/contact-projection.entity.js';
+import { ConversationMemberSchema, ConversationSchema } from './domain/conversation.entity.js';
+import { MessagingPolicyProjectionSchema } from './domain/messaging-policy-projection.entity.js';
 import { UserProjectionSchema } from './domain/user-projection.entity.js';
 import { migrations } from './migrations/index.js';
 
-export const database: DatabaseSpec = { entities: [UserProjectionSchema], migrations };
+export const database: DatabaseSpec = {
+  entities: [
+    UserProjectionSchema,
+    BlockProjectionSchema,
+    ContactProjectionSchema,
+    MessagingPolicyProjectionSchema,
+    ConversationSchema,
+    ConversationMemberSchema,
+  ],
+  migrations,
+};

@@ -18,6 +18,8 @@ export interface AuthRateLimits {
    * holding a code may guess, so a code must not open a faster path to the password than Login.
    */
   linkPasswordsPerAccount: RateLimiter;
+  /** SearchUsers calls per caller: SEARCH_REQUESTS_PER_MINUTE at once, refilled evenly over a minute. */
+  searchUsersPerCaller: RateLimiter;
 }
 
 export function authRateLimits(orm: MikroORM, config: AuthConfig): AuthRateLimits {
@@ -37,5 +39,6 @@ export function authRateLimits(orm: MikroORM, config: AuthConfig): AuthRateLimit
       config.PASSWORD_RESETS_PER_ADDRESS_REFILL_SECONDS,
     ),
     linkPasswordsPerAccount: limit('link-password-per-account', 5, 600),
+    searchUsersPerCaller: limit('search-users-per-caller', config.SEARCH_REQUESTS_PER_MINUTE, 60 / config.SEARCH_REQUESTS_PER_MINUTE),
   };
 }

@@ -1,17 +1,22 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { rpcError } from '@parley/platform';
 import {
+  ContactRequestSchema as ContactRequestMessage,
+  ContactSchema as ContactMessage,
   DeviceSchema as DeviceMessage,
   LinkedDeviceSchema,
+  MessagingPolicy,
   SessionSchema as SessionMessage,
   TokenPairSchema,
   UserSchema as UserMessage,
 } from '@parley/proto';
+import type { Contact, ContactRequest } from '../domain/contact.entity.js';
 import type { Device } from '../domain/device.entity.js';
 import type { Linked } from '../domain/link-codes.js';
 import type { Session } from '../domain/session.entity.js';
 import type { TokenPair } from '../domain/sessions.js';
-import type { User } from '../domain/user.entity.js';
+import type { MessagingPolicyName, User } from '../domain/user.entity.js';
 
 /** Domain objects as the public API shows them. */
 export const toUser = (u: User) =>
@@ -53,3 +58,17 @@ export const toSession = (s: Session, currentSessionId: string) =>
     lastRefreshedAt: s.lastRefreshedAt ? timestampFromDate(s.lastRefreshedAt) : undefined,
     current: s.id === currentSessionId,
   });
+
+export const toContact = (c: Contact) => create(ContactMessage, { user: toUser(c.contact), since: timestampFromDate(c.since) });
+
+export const toContactRequest = (r: ContactRequest) =>
+  create(ContactRequestMessage, { from: toUser(r.from), to: toUser(r.to), createdAt: timestampFromDate(r.createdAt) });
+
+export const toMessagingPolicy = (p: MessagingPolicyName) =>
+  p === 'contacts_only' ? MessagingPolicy.CONTACTS_ONLY : MessagingPolicy.EVERYONE;
+
+export function parseMessagingPolicy(p: MessagingPolicy): MessagingPolicyName {
+  if (p === MessagingPolicy.EVERYONE) return 'everyone';
+  if (p === MessagingPolicy.CONTACTS_ONLY) return 'contacts_only';
+  throw rpcError.invalidArgument('messaging_policy must be MESSAGING_POLICY_EVERYONE or MESSAGING_POLICY_CONTACTS_ONLY');
+}

@@ -1,7 +1,11 @@
 // Written by parley-migration-create: the migrations in the order they run.
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261126113148 } from './Migration20261126113148.js';
+import { Migration20261126125502 } from './Migration20261126125502.js';
+import { Migration20261126130135 } from './Migration20261126130135.js';
 
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261126113148', class: Migration20261126113148 },
+  { name: 'Migration20261126125502', class: Migration20261126125502 },
+  { name: 'Migration20261126130135', class: Migration20261126130135 },
 ];

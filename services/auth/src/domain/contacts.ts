@@ -1,0 +1,57 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { events, rpcError } from '@parley/platform';
+import { BlockSchema, ContactRequestSchema, ContactSchema, type Contact } from './contact.entity.js';
+import type { ContactDeps } from './contact-deps.js';
+import { UserSchema, type User } from './user.entity.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The other user of a pairwise operation: a well-formed id that is not the caller's. */
+export function parseOtherUserId(raw: string, callerId: string, selfMessage: string): string {
+  const id = raw.trim().toLowerCase();
+  if (!id) throw rpcError.invalidArgument('user_id is required');
+  if (!UUID.test(id)) throw rpcError.invalidArgument('user_id must be a UUID');
+  if (id === callerId) throw rpcError.invalidArgument(selfMessage);
+  return id;
+}
+
+/**
+ * Serialises every contact, request and block change between two users until the transaction
+ * ends, so two users asking each other at once become contacts instead of holding two requests.
+ */
+export async function lockPair(em: EntityManager, a: string, b: string): Promise<void> {
+  const key = a < b ? `${a}:${b}` : `${b}:${a}`;
+  await em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [key]);
+}
+
+export async function requireUser(em: EntityManager, id: string): Promise<User> {
+  const user = await em.findOne(UserSchema, { id });
+  if (!user) throw rpcError.notFound(`no user has id ${id}`);
+  return user;
+}
+
+export async function blockedEitherWay(em: EntityManager, a: string, b: string): Promise<boolean> {
+  const n = await em.count(BlockSchema, { $or: [{ blocker: a, blocked: b }, { blocker: b, blocked: a }] });
+  return n > 0;
+}
+
+/** Makes the two contacts (one row per side) and announces it with contact.added. */
+export function addContact(em: EntityManager, deps: Pick<ContactDeps, 'outbox'>, user: User, other: User, now: Date): Contact {
+  const mine = em.create(ContactSchema, { user, contact: other, since: now });
+  em.create(ContactSchema, { user: other, contact: user, since: now });
+  deps.outbox.add(em, events.contactAdded, { userId: user.id, contactUserId: other.id });
+  return mine;
+}
+
+/** Ends the contact between the two, if any, with contact.removed; true if there was one. */
+export async function endContact(em: EntityManager, deps: Pick<ContactDeps, 'outbox'>, a: string, b: string): Promise<boolean> {
+  const deleted = await em.nativeDelete(ContactSchema, { $or: [{ user: a, contact: b }, { user: b, contact: a }] });
+  if (deleted === 0) return false;
+  deps.outbox.add(em, events.contactRemoved, { userId: a, contactUserId: b });
+  return true;
+}
+
+/** Drops pending requests between the two, in both directions. */
+export async function dropRequests(em: EntityManager, a: string, b: string): Promise<void> {
+  await em.nativeDelete(ContactRequestSchema, { $or: [{ from: a, to: b }, { from: b, to: a }] });
+}

@@ -1,0 +1,47 @@
+import type { Caller } from '@parley/platform';
+import { rpcError } from '@parley/platform';
+import type { ContactDeps } from './contact-deps.js';
+import { USERNAME_MAX, USERNAME_MIN } from './credentials.js';
+import { requireLiveSession } from './live-session.js';
+import { UserSchema, type User } from './user.entity.js';
+
+export const SEARCH_LIMIT = 20;
+
+export interface SearchUsersInput {
+  query: string;
+  prefix: boolean;
+}
+
+/** Normalised like usernames are stored, so a search finds what Register would have stored. */
+export function parseSearchQuery(raw: string): string {
+  const query = raw.normalize('NFKC').trim().toLowerCase();
+  if (!query) throw rpcError.invalidArgument('query is required');
+  if (query.length < USERNAME_MIN) throw rpcError.invalidArgument(`query must be at least ${USERNAME_MIN} characters`);
+  if (query.length > USERNAME_MAX) throw rpcError.invalidArgument(`query must be at most ${USERNAME_MAX} characters`);
+  if (!/^[a-z0-9_.]+$/.test(query)) throw rpcError.invalidArgument("query may contain only letters a-z, digits, '_' and '.'");
+  return query;
+}
+
+/**
+ * Users whose username is `query`, or starts with it, by username: never the caller, nor anyone
+ * the caller blocked or who blocked the caller. Rate limited per caller, since it enumerates users.
+ */
+export async function searchUsers(deps: ContactDeps, caller: Caller, input: SearchUsersInput): Promise<User[]> {
+  const em = deps.orm.em.fork();
+  await requireLiveSession(em, caller);
+  const query = parseSearchQuery(input.query);
+  await deps.searchLimiter.enforce(caller.userId, 'too many user searches');
+  // '_' is a legal username character and a LIKE wildcard, so the pattern escapes it.
+  const literal = query.replace(/[\\%_]/g, '\\$&');
+  const pattern = input.prefix ? `${literal}%` : literal;
+  const rows: Record<string, unknown>[] = await em.execute(
+    `select u.* from app_user u
+      where u.username like ? escape '\\' and u.id <> ?
+        and not exists (select 1 from block b
+                         where (b.blocker_id = ? and b.blocked_id = u.id) or (b.blocker_id = u.id and b.blocked_id = ?))
+      order by u.username
+      limit ?`,
+    [pattern, caller.userId, caller.userId, caller.userId, SEARCH_LIMIT],
+  );
+  return rows.map((row) => em.map(UserSchema, row));
+}

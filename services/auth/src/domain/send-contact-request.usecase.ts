@@ -1,0 +1,30 @@
+import type { Caller } from '@parley/platform';
+import { rpcError } from '@parley/platform';
+import { ContactRequestSchema, ContactSchema } from './contact.entity.js';
+import type { ContactDeps } from './contact-deps.js';
+import { addContact, blockedEitherWay, lockPair, parseOtherUserId, requireUser } from './contacts.js';
+import { requireLiveSession } from './live-session.js';
+
+/**
+ * Asks `userId` to become the caller's contact. If they already asked the caller, the two become
+ * contacts at once. A block either way refuses without saying who blocked whom.
+ */
+export async function sendContactRequest(deps: ContactDeps, caller: Caller, input: { userId: string }): Promise<{ becameContacts: boolean }> {
+  const otherId = parseOtherUserId(input.userId, caller.userId, "you can't send a contact request to yourself");
+  return deps.orm.em.fork().transactional(async (em) => {
+    const { user } = await requireLiveSession(em, caller);
+    await lockPair(em, user.id, otherId);
+    const other = await requireUser(em, otherId);
+    if (await blockedEitherWay(em, user.id, other.id)) throw rpcError.permissionDenied("you can't send a contact request to this user");
+    if (await em.count(ContactSchema, { user, contact: other })) throw rpcError.alreadyExists('this user is already one of your contacts');
+    if (await em.count(ContactRequestSchema, { from: user, to: other })) throw rpcError.alreadyExists('you already sent this user a contact request');
+    const now = new Date();
+    const theirs = await em.nativeDelete(ContactRequestSchema, { from: other, to: user });
+    if (theirs > 0) {
+      addContact(em, deps, user, other, now);
+      return { becameContacts: true };
+    }
+    em.create(ContactRequestSchema, { from: user, to: other, createdAt: now });
+    return { becameContacts: false };
+  });
+}

@@ -1,0 +1,15 @@
+import type { Caller } from '@parley/platform';
+import { events } from '@parley/platform';
+import type { ContactDeps } from './contact-deps.js';
+import { requireLiveSession } from './live-session.js';
+import { UserSchema, type MessagingPolicyName } from './user.entity.js';
+
+/** Sets who may message the caller; only a change is announced, with privacy.changed. */
+export async function setPrivacy(deps: ContactDeps, caller: Caller, policy: MessagingPolicyName): Promise<MessagingPolicyName> {
+  return deps.orm.em.fork().transactional(async (em) => {
+    await requireLiveSession(em, caller);
+    const changed = await em.nativeUpdate(UserSchema, { id: caller.userId, messagingPolicy: { $ne: policy } }, { messagingPolicy: policy });
+    if (changed > 0) deps.outbox.add(em, events.privacyChanged, { userId: caller.userId, contactsOnly: policy === 'contacts_only' });
+    return policy;
+  });
+}

@@ -1,0 +1,22 @@
+import { EntitySchema } from '@mikro-orm/core';
+
+/**
+ * A user's "who may message me", kept from auth's privacy.changed. No row means everyone may. It
+ * is its own table, not a user_projection column, so it holds even if it arrives before the user.
+ */
+export interface MessagingPolicyProjection {
+  userId: string;
+  contactsOnly: boolean;
+  /** When auth made the change this row reflects. */
+  changedAt: Date;
+}
+
+export const MessagingPolicyProjectionSchema = new EntitySchema<MessagingPolicyProjection>({
+  name: 'MessagingPolicyProjection',
+  tableName: 'messaging_policy_projection',
+  properties: {
+    userId: { type: 'uuid', primary: true },
+    contactsOnly: { type: 'boolean' },
+    changedAt: { type: 'datetime' },
+  },
+});

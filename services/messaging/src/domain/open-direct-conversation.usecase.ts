@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import { rpcError, type Caller } from '@parley/platform';
+import { ConversationMemberSchema, ConversationSchema, directPairKey, type Conversation, type ConversationMember } from './conversation.entity.js';
+import type { MessagingDeps } from './messaging-deps.js';
+import { requireMayMessage } from './may-message.js';
+import { UserProjectionSchema } from './user-projection.entity.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface OpenedConversation {
+  conversation: Conversation;
+  members: ConversationMember[];
+  created: boolean;
+}
+
+/**
+ * The one direct conversation between the caller and `userId`, created on first use. Opens that
+ * race (from either side) meet at the unique pair key: one inserts, the others find its row.
+ */
+export async function openDirectConversation(deps: MessagingDeps, caller: Caller, input: { userId: string }): Promise<OpenedConversation> {
+  const otherId = input.userId.trim().toLowerCase();
+  if (!otherId) throw rpcError.invalidArgument('user_id is required');
+  if (!UUID.test(otherId)) throw rpcError.invalidArgument('user_id must be a UUID');
+  if (otherId === caller.userId) throw rpcError.invalidArgument("you can't open a conversation with yourself");
+  return deps.orm.em.fork().transactional(async (em) => {
+    if ((await em.count(UserProjectionSchema, { userId: otherId })) === 0) throw rpcError.notFound(`no user has id ${otherId}`);
+    await requireMayMessage(em, caller.userId, otherId);
+    const key = directPairKey(caller.userId, otherId);
+    const now = new Date();
+    const inserted: { id: string }[] = await em.execute(
+      `insert into conversation (id, kind, created_at, direct_pair_key) values (?, 'direct', ?, ?)
+       on conflict (direct_pair_key) do nothing returning id`,
+      [randomUUID(), now, key],
+    );
+    const created = inserted.length > 0;
+    if (created) {
+      for (const userId of [caller.userId, otherId]) {
+        await em.insert(ConversationMemberSchema, { conversation: inserted[0]!.id, userId, role: 'member', joinedAt: now });
+      }
+    }
+    const conversation = await em.findOneOrFail(ConversationSchema, { directPairKey: key });
+    const members = await em.find(ConversationMemberSchema, { conversation }, { orderBy: { userId: 'asc' } });
+    return { conversation, members, created };
+  });
+}

@@ -1,0 +1,12 @@
+import { defineConsumer, events } from '@parley/platform';
+import { MessagingPolicyProjectionSchema } from '../../domain/messaging-policy-projection.entity.js';
+import { changedAt, ifNotOlder } from '../projection-version.js';
+
+export const privacyChangedConsumer = defineConsumer({
+  name: 'privacy-changed',
+  eventType: events.privacyChanged,
+  async handle(em, { userId, contactsOnly }, envelope) {
+    const at = changedAt(envelope);
+    await em.upsert(MessagingPolicyProjectionSchema, { userId, contactsOnly, changedAt: at }, ifNotOlder(at));
+  },
+});

@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto';
+import { Code, ConnectError, createClient, type Client } from '@connectrpc/connect';
+import { createGrpcTransport } from '@connectrpc/connect-node';
+import { jetstream } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { DescMessage, MessageInitShape } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { encodeEnvelope, events, packEvent, type EventType } from '@parley/platform';
+import { AuthService, ContactService, ConversationKind, ConversationService, MemberRole, MessagingPolicy } from '@parley/proto';
+import { connectErrorOf, eventually, startTestStack, type TestStack } from '@parley/testing';
+
+jest.setTimeout(90_000);
+
+let stack: TestStack;
+let nc: NatsConnection;
+let auth: Client<typeof AuthService>;
+let contacts: Client<typeof ContactService>;
+let conversations: Client<typeof ConversationService>;
+let n = 0;
+
+interface Account {
+  id: string;
+  as: { headers: { authorization: string } };
+}
+
+/** A registered account that messaging already knows about. */
+async function account(): Promise<Account> {
+  const res = await auth.register({ username: `user_${process.pid}_${++n}`, password: 'correct horse battery', registrationId: 1234 });
+  const id = res.user!.id;
+  await eventually(
+    () => stack.query('messaging', 'select 1 from user_projection where user_id = $1', [id]),
+    (rows) => rows.length === 1,
+  );
+  return { id, as: { headers: { authorization: `Bearer ${res.tokens!.accessToken}` } } };
+}
+
+/** 'ok', or the code OpenDirectConversation from `a` to `b` fails with. */
+async function openOutcome(a: Account, b: Account): Promise<'ok' | Code> {
+  try {
+    await conversations.openDirectConversation({ userId: b.id }, a.as);
+    return 'ok';
+  } catch (err) {
+    return ConnectError.from(err).code;
+  }
+}
+
+async function becomeContacts(a: Account, b: Account) {
+  await contacts.sendContactRequest({ userId: b.id }, a.as);
+  await contacts.acceptContactRequest({ userId: a.id }, b.as);
+  await eventually(
+    () => stack.query('messaging', 'select 1 from contact_projection where user_id = $1 and contact_user_id = $2 and active', [b.id, a.id]),
+    (rows) => rows.length === 1,
+  );
+}
+
+beforeAll(async () => {
+  stack = await startTestStack({ services: ['auth', 'messaging'], env: { auth: { BCRYPT_COST: '4' } } });
+  nc = await connect({ servers: stack.natsUrl });
+  const authTransport = createGrpcTransport({ baseUrl: `http://127.0.0.1:${stack.services.auth.rpcPort}` });
+  auth = createClient(AuthService, authTransport);
+  contacts = createClient(ContactService, authTransport);
+  conversations = createClient(
+    ConversationService,
+    createGrpcTransport({ baseUrl: `http://127.0.0.1:${stack.services.messaging.rpcPort}` }),
+  );
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await stack?.cleanup();
+});
+
+describe('OpenDirectConversation', () => {
+  it('creates one conversation with both as members, and finds the same one from either side', async () => {
+    const a = await account();
+    const b = await account();
+    const first = await conversations.openDirectConversation({ userId: b.id }, a.as);
+    expect(first.created).toBe(true);
+    expect(first.conversation?.kind).toBe(ConversationKind.DIRECT);
+    expect(first.conversation?.members.map((m) => [m.userId, m.role])).toEqual(
+      [a.id, b.id].sort().map((id) => [id, MemberRole.MEMBER]),
+    );
+    const back = await conversations.openDirectConversation({ userId: a.id }, b.as);
+    expect([back.created, back.conversation?.id]).toEqual([false, first.conversation?.id]);
+  });
+
+  it('gives one conversation when both sides open it at the same moment', async () => {
+    const a = await account();
+    const b = await account();
+    const opened = await Promise.all([
+      conversations.openDirectConversation({ userId: b.id }, a.as),
+      conversations.openDirectConversation({ userId: a.id }, b.as),
+      conversations.openDirectConversation({ userId: b.id }, a.as),
+      conversations.openDirectConversation({ userId: a.id }, b.as),
+    ]);
+    expect(new Set(opened.map((o) => o.conversation?.id)).size).toBe(1);
+    expect(opened.filter((o) => o.created)).toHaveLength(1);
+    const rows = await stack.query('messaging', 'select user_id from conversation_member where conversation_id = $1', [opened[0]!.conversation!.id]);
+    expect(rows).toHaveLength(2);
+  });
+
+  it('validates the other user and needs a token', async () => {
+    const a = await account();
+    expect((await connectErrorOf(conversations.openDirectConversation({ userId: randomUUID() }))).code).toBe(Code.Unauthenticated);
+    const self = await connectErrorOf(conversations.openDirectConversation({ userId: a.id }, a.as));
+    expect([self.code, self.rawMessage]).toEqual([Code.InvalidArgument, "you can't open a conversation with yourself"]);
+    const malformed = await connectErrorOf(conversations.openDirectConversation({ userId: 'bob' }, a.as));
+    expect([malformed.code, malformed.rawMessage]).toEqual([Code.InvalidArgument, 'user_id must be a UUID']);
+    const unknown = randomUUID();
+    const missing = await connectErrorOf(conversations.openDirectConversation({ userId: unknown }, a.as));
+    expect([missing.code, missing.rawMessage]).toEqual([Code.NotFound, `no user has id ${unknown}`]);
+  });
+
+  it('is refused either way while a block stands, and allowed again once it is lifted', async () => {
+    const a = await account();
+    const b = await account();
+    await becomeContacts(a, b);
+    await contacts.blockUser({ userId: b.id }, a.as);
+    await eventually(() => openOutcome(b, a), (o) => o === Code.PermissionDenied);
+    const err = await connectErrorOf(conversations.openDirectConversation({ userId: b.id }, a.as));
+    expect([err.code, err.rawMessage]).toEqual([Code.PermissionDenied, 'this user does not accept messages from you']);
+    // The block ended the contact, in messaging's read-model too.
+    await eventually(
+      () => stack.query('messaging', 'select 1 from contact_projection where user_id in ($1, $2) and active', [a.id, b.id]),
+      (rows) => rows.length === 0,
+    );
+
+    await contacts.unblockUser({ userId: b.id }, a.as);
+    await eventually(() => openOutcome(b, a), (o) => o === 'ok');
+    expect(await openOutcome(a, b)).toBe('ok');
+  });
+
+  it('lets only contacts reach a user who accepts contacts only', async () => {
+    const picky = await account();
+    const friend = await account();
+    const stranger = await account();
+    await becomeContacts(friend, picky);
+    await contacts.setPrivacy({ messagingPolicy: MessagingPolicy.CONTACTS_ONLY }, picky.as);
+    await eventually(() => openOutcome(stranger, picky), (o) => o === Code.PermissionDenied);
+    expect(await openOutcome(friend, picky)).toBe('ok');
+    // The policy binds who may reach picky, not whom picky may reach.
+    expect(await openOutcome(picky, stranger)).toBe('ok');
+
+    await contacts.removeContact({ userId: picky.id }, friend.as);
+    await eventually(() => openOutcome(friend, picky), (o) => o === Code.PermissionDenied);
+    await contacts.setPrivacy({ messagingPolicy: MessagingPolicy.EVERYONE }, picky.as);
+    await eventually(() => openOutcome(stranger, picky), (o) => o === 'ok');
+  });
+});
+
+/** Publishes an event as auth would have, dated `occurredAt`. */
+async function publishAt<D extends DescMessage>(type: EventType<D>, payload: MessageInitShape<D>, occurredAt: Date): Promise<string> {
+  const envelope = packEvent('auth', type, payload);
+  envelope.occurredAt = timestampFromDate(occurredAt);
+  await jetstream(nc).publish(stack.isolation.subjects.of(type), encodeEnvelope(envelope));
+  return envelope.id;
+}
+
+describe('read-models', () => {
+  it('keep the newer change when a block and its lifting arrive out of order', async () => {
+    const a = await account();
+    const b = await account();
+    const blockedAt = new Date(Date.now() - 60_000);
+    await publishAt(events.userUnblocked, { blockerId: b.id, blockedId: a.id }, new Date());
+    await eventually(
+      () => stack.query('messaging', 'select active from block_projection where blocker_id = $1', [b.id]),
+      (rows) => rows.length === 1,
+    );
+    const late = await publishAt(events.userBlocked, { blockerId: b.id, blockedId: a.id }, blockedAt);
+    await eventually(
+      () => stack.query('messaging', 'select 1 from processed_event where event_id = $1', [late]),
+      (rows) => rows.length === 1,
+    );
+    expect(await stack.query('messaging', 'select active from block_projection where blocker_id = $1', [b.id])).toEqual([{ active: false }]);
+    expect(await openOutcome(a, b)).toBe('ok');
+  });
+});
+
+describe('account.deleted', () => {
+  it('wipes the user from every messaging table, with their direct conversations', async () => {
+    const gone = await account();
+    const friend = await account();
+    const other = await account();
+    await becomeContacts(gone, friend);
+    await contacts.blockUser({ userId: gone.id }, other.as);
+    await contacts.setPrivacy({ messagingPolicy: MessagingPolicy.CONTACTS_ONLY }, gone.as);
+    await eventually(
+      () => stack.query('messaging', 'select 1 from messaging_policy_projection where user_id = $1', [gone.id]),
+      (rows) => rows.length === 1,
+    );
+    await eventually(
+      () => stack.query('messaging', 'select 1 from block_projection where blocked_id = $1 and active', [gone.id]),
+      (rows) => rows.length === 1,
+    );
+    const kept = await conversations.openDirectConversation({ userId: other.id }, friend.as);
+    const dropped = await conversations.openDirectConversation({ userId: gone.id }, friend.as);
+
+    // DeleteAccount is not served by auth yet, so the test publishes what it will publish.
+    const data = encodeEnvelope(packEvent('auth', events.accountDeleted, { userId: gone.id }));
+    await jetstream(nc).publish(stack.isolation.subjects.of(events.accountDeleted), data);
+
+    const holding = {
+      user_projection: 'select 1 from user_projection where user_id = $1',
+      block_projection: 'select 1 from block_projection where blocker_id = $1 or blocked_id = $1',
+      contact_projection: 'select 1 from contact_projection where user_id = $1 or contact_user_id = $1',
+      messaging_policy_projection: 'select 1 from messaging_policy_projection where user_id = $1',
+      conversation_member: 'select 1 from conversation_member where user_id = $1',
+    };
+    for (const [table, sql] of Object.entries(holding)) {
+      await eventually(
+        async () => ({ table, rows: (await stack.query('messaging', sql, [gone.id])).length }),
+        (r) => r.rows === 0,
+      );
+    }
+    expect(await stack.query('messaging', 'select 1 from conversation where id = $1', [dropped.conversation!.id])).toHaveLength(0);
+    expect(await stack.query('messaging', 'select 1 from conversation_member where conversation_id = $1', [dropped.conversation!.id])).toHaveLength(0);
+    expect(await stack.query('messaging', 'select 1 from conversation where id = $1', [kept.conversation!.id])).toHaveLength(1);
+    expect((await connectErrorOf(conversations.openDirectConversation({ userId: gone.id }, friend.as))).code).toBe(Code.NotFound);
+  });
+});
