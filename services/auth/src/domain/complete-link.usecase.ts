@@ -16,7 +16,7 @@ export async function completeLink(deps: DeviceDeps, input: { approvalSecret: st
     if (!request || !code.approvedAt) {
       throw rpcError.failedPrecondition('waiting for approval: a linked device must approve this request (ApproveLink); then call CompleteLink again');
     }
-    return redeemLinkCode(em, deps, code, request, now);
+    return redeemLinkCode(em, deps, code, request, now, 'approval');
   });
   return finishLink(deps, redeemed);
 }

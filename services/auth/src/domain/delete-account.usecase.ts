@@ -5,7 +5,7 @@ import { requireLiveSession } from './live-session.js';
 import { announceRevocations, revokeSessions } from './sessions.js';
 import { UserSchema } from './user.entity.js';
 
-/** Without the password, deletion needs a session that proved it this recently. */
+/** Without the password, deletion needs a session that proved the password this recently. */
 export const RECENT_LOGIN_SECONDS = 300;
 
 /**
@@ -20,7 +20,7 @@ export async function deleteAccount(deps: AuthDeps, caller: Caller, input: { pas
     if (!(await verifyPassword(input.password, user.passwordHash))) {
       throw rpcError.permissionDenied('wrong password: the account was not deleted');
     }
-  } else if (Date.now() - session.createdAt.getTime() > RECENT_LOGIN_SECONDS * 1000) {
+  } else if (!session.passwordVerifiedAt || Date.now() - session.passwordVerifiedAt.getTime() > RECENT_LOGIN_SECONDS * 1000) {
     throw rpcError.failedPrecondition(
       `confirm with your password, or log in again and delete within ${RECENT_LOGIN_SECONDS / 60} minutes`,
     );

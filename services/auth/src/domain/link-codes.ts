@@ -53,10 +53,17 @@ export function pendingRequest(code: LinkCode): NewDevice | undefined {
 }
 
 /** Spends the locked code on a new device and signs it in, in the caller's transaction. */
-export async function redeemLinkCode(em: EntityManager, deps: DeviceDeps, code: LinkCode, input: NewDevice, now: Date) {
+export async function redeemLinkCode(
+  em: EntityManager,
+  deps: DeviceDeps,
+  code: LinkCode,
+  input: NewDevice,
+  now: Date,
+  proof: 'password' | 'approval',
+) {
   const { user, device } = await addDevice(em, deps, code.user.id, input, now);
   code.redeemedAt = now;
-  const { caller, refresh } = openSession(em, deps, user, device, now);
+  const { caller, refresh } = openSession(em, deps, user, device, now, proof);
   return { user, device, caller, refresh };
 }
 

@@ -58,7 +58,7 @@ async function linkWithPassword(deps: DeviceDeps, codeHash: string, device: NewD
   const redeemed = await deps.orm.em.fork().transactional(async (em) => {
     const locked = await em.findOne(LinkCodeSchema, { codeHash }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     requireOpenCode(locked, now);
-    return redeemLinkCode(em, deps, locked, device, now);
+    return redeemLinkCode(em, deps, locked, device, now, 'password');
   });
   return { linked: await finishLink(deps, redeemed) };
 }

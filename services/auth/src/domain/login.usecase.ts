@@ -43,6 +43,6 @@ export async function login(deps: AuthDeps, input: LoginInput): Promise<{ user: 
   const device = await em.findOne(DeviceSchema, { user: user.id, deviceId });
   if (!device) throw rpcError.notFound(`this account has no device ${deviceId}: link it with DeviceService/LinkDevice`);
   const now = new Date();
-  const { caller, refresh } = await em.transactional(async (tx) => openSession(tx, deps, user, device, now));
+  const { caller, refresh } = await em.transactional(async (tx) => openSession(tx, deps, user, device, now, 'password'));
   return { user, device, tokens: await withAccessToken(deps, caller, refresh) };
 }

@@ -45,7 +45,7 @@ export async function register(deps: AuthDeps, input: RegisterInput): Promise<{ 
         registrationId,
         createdAt: now,
       });
-      const { caller, refresh } = openSession(em, deps, user, device, now);
+      const { caller, refresh } = openSession(em, deps, user, device, now, 'password');
       deps.outbox.add(em, events.userRegistered, { userId: user.id, username });
       deps.outbox.add(em, events.deviceAdded, { userId: user.id, deviceId: device.deviceId, registrationId });
       return { user, device, caller, refresh };

@@ -10,8 +10,9 @@ export interface Session {
   id: string;
   user: User;
   device: Device;
-  /** When the password was last proven for it: login, registration or linking. */
   createdAt: Date;
+  /** When the password was proven for it (Register, Login, a password link); null when a device linked it by approval. */
+  passwordVerifiedAt?: Date | null;
   lastRefreshedAt?: Date | null;
   revokedAt?: Date | null;
 }
@@ -24,6 +25,7 @@ export const SessionSchema = new EntitySchema<Session>({
     user: { kind: 'm:1', entity: () => UserSchema, deleteRule: 'cascade', index: true },
     device: { kind: 'm:1', entity: () => DeviceSchema, deleteRule: 'cascade', index: true },
     createdAt: { type: 'datetime' },
+    passwordVerifiedAt: { type: 'datetime', nullable: true },
     lastRefreshedAt: { type: 'datetime', nullable: true },
     revokedAt: { type: 'datetime', nullable: true },
   },

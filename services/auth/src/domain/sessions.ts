@@ -30,8 +30,9 @@ export function addRefreshToken(em: EntityManager, deps: AuthDeps, session: Sess
 }
 
 /** Signs `device` in: a new session (a new refresh-token family) for it. */
-export function openSession(em: EntityManager, deps: AuthDeps, user: User, device: Device, now: Date) {
-  const session = em.create(SessionSchema, { id: randomUUID(), user, device, createdAt: now });
+export function openSession(em: EntityManager, deps: AuthDeps, user: User, device: Device, now: Date, proof: 'password' | 'approval') {
+  const passwordVerifiedAt = proof === 'password' ? now : null;
+  const session = em.create(SessionSchema, { id: randomUUID(), user, device, createdAt: now, passwordVerifiedAt });
   const caller: Caller = { userId: user.id, sessionId: session.id, deviceId: device.deviceId };
   return { session, caller, refresh: addRefreshToken(em, deps, session, now) };
 }
