@@ -1,6 +1,7 @@
 import type { DatabaseSpec } from '@parley/platform';
 import { BlockProjectionSchema } from './domain/block-projection.entity.js';
 import { ContactProjectionSchema } from './domain/contact-projection.entity.js';
+import { DeviceProjectionSchema } from './domain/device-projection.entity.js';
 import { ConversationMemberSchema, ConversationSchema } from './domain/conversation.entity.js';
 import { MessagingPolicyProjectionSchema } from './domain/messaging-policy-projection.entity.js';
 import { UserProjectionSchema } from './domain/user-projection.entity.js';
@@ -9,6 +10,7 @@ import { migrations } from './migrations/index.js';
 export const database: DatabaseSpec = {
   entities: [
     UserProjectionSchema,
+    DeviceProjectionSchema,
     BlockProjectionSchema,
     ContactProjectionSchema,
     MessagingPolicyProjectionSchema,

@@ -4,6 +4,8 @@ import { database } from './database.js';
 import { accountDeletedConsumer } from './events/consumers/account-deleted.consumer.js';
 import { contactAddedConsumer } from './events/consumers/contact-added.consumer.js';
 import { contactRemovedConsumer } from './events/consumers/contact-removed.consumer.js';
+import { deviceAddedConsumer } from './events/consumers/device-added.consumer.js';
+import { deviceRevokedConsumer } from './events/consumers/device-revoked.consumer.js';
 import { privacyChangedConsumer } from './events/consumers/privacy-changed.consumer.js';
 import { userBlockedConsumer } from './events/consumers/user-blocked.consumer.js';
 import { userRegisteredConsumer } from './events/consumers/user-registered.consumer.js';
@@ -17,6 +19,8 @@ void runService({
   bus: {
     consumers: [
       userRegisteredConsumer,
+      deviceAddedConsumer,
+      deviceRevokedConsumer,
       userBlockedConsumer,
       userUnblockedConsumer,
       contactAddedConsumer,

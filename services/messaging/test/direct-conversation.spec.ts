@@ -6,7 +6,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { DescMessage, MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { encodeEnvelope, events, packEvent, type EventType } from '@parley/platform';
-import { AuthService, ContactService, ConversationKind, ConversationService, MemberRole, MessagingPolicy } from '@parley/proto';
+import { AuthService, ContactService, ConversationKind, ConversationService, DeviceService, MemberRole, MessagingPolicy } from '@parley/proto';
 import { connectErrorOf, eventually, startTestStack, type TestStack } from '@parley/testing';
 
 jest.setTimeout(90_000);
@@ -16,7 +16,9 @@ let nc: NatsConnection;
 let auth: Client<typeof AuthService>;
 let contacts: Client<typeof ContactService>;
 let conversations: Client<typeof ConversationService>;
+let devices: Client<typeof DeviceService>;
 let n = 0;
+const PASSWORD = 'correct horse battery';
 
 interface Account {
   id: string;
@@ -25,7 +27,7 @@ interface Account {
 
 /** A registered account that messaging already knows about. */
 async function account(): Promise<Account> {
-  const res = await auth.register({ username: `user_${process.pid}_${++n}`, password: 'correct horse battery', registrationId: 1234 });
+  const res = await auth.register({ username: `user_${process.pid}_${++n}`, password: PASSWORD, registrationId: 1234 });
   const id = res.user!.id;
   await eventually(
     () => stack.query('messaging', 'select 1 from user_projection where user_id = $1', [id]),
@@ -59,6 +61,7 @@ beforeAll(async () => {
   const authTransport = createGrpcTransport({ baseUrl: `http://127.0.0.1:${stack.services.auth.rpcPort}` });
   auth = createClient(AuthService, authTransport);
   contacts = createClient(ContactService, authTransport);
+  devices = createClient(DeviceService, authTransport);
   conversations = createClient(
     ConversationService,
     createGrpcTransport({ baseUrl: `http://127.0.0.1:${stack.services.messaging.rpcPort}` }),
@@ -176,6 +179,40 @@ describe('read-models', () => {
   });
 });
 
+describe('device read-model', () => {
+  const deviceRows = (userId: string) =>
+    stack.query('messaging', 'select device_id, registration_id, active from device_projection where user_id = $1 order by device_id', [userId]);
+
+  it('follows the devices auth adds and revokes, with their registration ids', async () => {
+    const a = await account();
+    await eventually(() => deviceRows(a.id), (rows) => rows.length === 1);
+    expect(await deviceRows(a.id)).toEqual([{ device_id: 1, registration_id: 1234, active: true }]);
+
+    const { code } = await devices.createLinkCode({}, a.as);
+    await devices.linkDevice({ code, deviceName: 'Laptop', registrationId: 4321, password: PASSWORD });
+    await eventually(() => deviceRows(a.id), (rows) => rows.length === 2);
+    expect(await deviceRows(a.id)).toEqual([
+      { device_id: 1, registration_id: 1234, active: true },
+      { device_id: 2, registration_id: 4321, active: true },
+    ]);
+
+    await devices.revokeDevice({ deviceId: 2 }, a.as);
+    await eventually(() => deviceRows(a.id), (rows) => rows.length === 2 && rows[1]?.active === false);
+    expect((await deviceRows(a.id))[0]).toEqual({ device_id: 1, registration_id: 1234, active: true });
+  });
+
+  it('keeps a revocation when the older addition arrives after it', async () => {
+    const a = await account();
+    await publishAt(events.deviceRevoked, { userId: a.id, deviceId: 5 }, new Date());
+    const late = await publishAt(events.deviceAdded, { userId: a.id, deviceId: 5, registrationId: 55 }, new Date(Date.now() - 60_000));
+    await eventually(
+      () => stack.query('messaging', 'select 1 from processed_event where event_id = $1', [late]),
+      (rows) => rows.length === 1,
+    );
+    expect((await deviceRows(a.id)).filter((r) => r.device_id === 5)).toEqual([{ device_id: 5, registration_id: 0, active: false }]);
+  });
+});
+
 describe('account.deleted', () => {
   it('wipes the user from every messaging table, with their direct conversations', async () => {
     const gone = await account();
@@ -195,12 +232,11 @@ describe('account.deleted', () => {
     const kept = await conversations.openDirectConversation({ userId: other.id }, friend.as);
     const dropped = await conversations.openDirectConversation({ userId: gone.id }, friend.as);
 
-    // DeleteAccount is not served by auth yet, so the test publishes what it will publish.
-    const data = encodeEnvelope(packEvent('auth', events.accountDeleted, { userId: gone.id }));
-    await jetstream(nc).publish(stack.isolation.subjects.of(events.accountDeleted), data);
+    await auth.deleteAccount({ password: PASSWORD }, gone.as);
 
     const holding = {
       user_projection: 'select 1 from user_projection where user_id = $1',
+      device_projection: 'select 1 from device_projection where user_id = $1',
       block_projection: 'select 1 from block_projection where blocker_id = $1 or blocked_id = $1',
       contact_projection: 'select 1 from contact_projection where user_id = $1 or contact_user_id = $1',
       messaging_policy_projection: 'select 1 from messaging_policy_projection where user_id = $1',

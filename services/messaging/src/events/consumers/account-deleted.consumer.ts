@@ -2,11 +2,12 @@ import { defineConsumer, events } from '@parley/platform';
 import { BlockProjectionSchema } from '../../domain/block-projection.entity.js';
 import { ContactProjectionSchema } from '../../domain/contact-projection.entity.js';
 import { ConversationMemberSchema, ConversationSchema } from '../../domain/conversation.entity.js';
+import { DeviceProjectionSchema } from '../../domain/device-projection.entity.js';
 import { MessagingPolicyProjectionSchema } from '../../domain/messaging-policy-projection.entity.js';
 import { UserProjectionSchema } from '../../domain/user-projection.entity.js';
 
 /**
- * Forgets the user: their projection rows, blocks and contacts on either side, their memberships,
+ * Forgets the user: their projection rows (devices included), blocks and contacts on either side, their memberships,
  * and their direct conversations, which can never be used again (the other member's rows go by
  * cascade).
  */
@@ -20,6 +21,7 @@ export const accountDeletedConsumer = defineConsumer({
     await em.nativeDelete(BlockProjectionSchema, { $or: [{ blockerId: userId }, { blockedId: userId }] });
     await em.nativeDelete(ContactProjectionSchema, { $or: [{ userId }, { contactUserId: userId }] });
     await em.nativeDelete(MessagingPolicyProjectionSchema, { userId });
+    await em.nativeDelete(DeviceProjectionSchema, { userId });
     await em.nativeDelete(UserProjectionSchema, { userId });
   },
 });
