@@ -30,9 +30,9 @@ it('registrations succeed while NATS is down, and each user.registered reaches m
   const names = Array.from({ length: 12 }, (_, i) => `during_outage_${i}`);
   const registered = await Promise.all(names.map((username) => auth.register({ username, password: 'correct horse battery', registrationId: 1234 })));
   expect(registered.map((r) => r.user?.username)).toEqual(names);
-  // The events wait in auth's outbox, committed with the accounts.
+  // The events wait in auth's outbox, committed with the accounts: user.registered and the primary device's device.added.
   const waiting = await stack.query('auth', 'select id from outbox_event');
-  expect(waiting).toHaveLength(names.length);
+  expect(waiting).toHaveLength(2 * names.length);
   expect(await projected()).toBe(1);
 
   await nats.restart();
@@ -55,10 +55,10 @@ it('registrations succeed while NATS is down, and each user.registered reaches m
   } finally {
     await nc.close();
   }
-  const processed = await stack.query<{ event_id: string }>('messaging', 'select event_id from processed_event');
+  const processed = await stack.query<{ event_id: string }>('messaging', "select event_id from processed_event where consumer = 'messaging_user-projection'");
   expect(new Set(processed.map((r) => r.event_id)).size).toBe(names.length + 1);
   const metrics = await stack.metrics('messaging');
-  expect(metricValue(metrics, 'parley_events_consumed_total', { outcome: 'applied' })).toBe(names.length + 1);
+  expect(metricValue(metrics, 'parley_events_consumed_total', { consumer: 'messaging_user-projection', outcome: 'applied' })).toBe(names.length + 1);
   const users = await stack.query<{ username: string }>('messaging', 'select username from user_projection order by username');
   expect(users.map((u) => u.username).sort()).toEqual(['before_outage', ...names].sort());
 });

@@ -109,7 +109,12 @@ async function main() {
       eventPrefix: env.EVENT_PREFIX ?? 'parley',
       signingKey: signingKey(),
       httpPort: Number(env.HTTP_PORT ?? 8080),
-      env: { all: { LOG_LEVEL: env.LOG_LEVEL ?? 'info' }, edge: { CORS_ALLOWED_ORIGINS: env.CORS_ALLOWED_ORIGINS ?? '*' } },
+      env: {
+        all: { LOG_LEVEL: env.LOG_LEVEL ?? 'info' },
+        // No mailer in development: password reset tokens are logged instead.
+        auth: { AUTH_DEV_MODE: 'true' },
+        edge: { CORS_ALLOWED_ORIGINS: env.CORS_ALLOWED_ORIGINS ?? '*' },
+      },
       onLine: prefix,
     });
   } catch (err) {

@@ -15,6 +15,6 @@ export async function revokeSession(deps: AuthDeps, caller: Caller, input: { ses
   if (!input.sessionId) throw rpcError.invalidArgument('session_id is required');
   if (!UUID.test(input.sessionId)) throw rpcError.invalidArgument('session_id must be a session id from ListSessions');
   const revoked = await em.transactional((tx) => revokeSessions(tx, deps, caller.userId, { id: input.sessionId.toLowerCase() }));
-  if (revoked.length === 0) throw rpcError.notFound(`your account has no open session ${input.sessionId}: see ListSessions`);
+  if (revoked.length === 0) throw rpcError.notFound('your account has no open session with that id: see ListSessions');
   await announceRevocations(deps);
 }
