@@ -14,6 +14,16 @@ export async function connectErrorOf(call: Promise<unknown>): Promise<ConnectErr
   throw new Error('expected the call to fail');
 }
 
+/** The ConnectError a synchronous call throws, e.g. an input parser; fails if it throws none. */
+export function connectErrorThrownBy(call: () => unknown): ConnectError {
+  try {
+    call();
+  } catch (err) {
+    return ConnectError.from(err);
+  }
+  throw new Error('expected the call to throw');
+}
+
 export interface ThrowawayNats extends NatsServer {
   /** Stops the server and deletes its store. */
   dispose(): Promise<void>;

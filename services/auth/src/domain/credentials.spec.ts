@@ -1,14 +1,6 @@
-import { Code, ConnectError } from '@connectrpc/connect';
+import { Code } from '@connectrpc/connect';
+import { connectErrorThrownBy } from '@parley/testing';
 import { hashPassword, parseNewPassword, parseUsername, verifyPassword } from './credentials.js';
-
-function rejection(fn: () => unknown): ConnectError {
-  try {
-    fn();
-  } catch (err) {
-    return err as ConnectError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('parseUsername', () => {
   it('normalises case, width and surrounding space', () => {
@@ -24,7 +16,7 @@ describe('parseUsername', () => {
     ['al ice', "username may contain only letters a-z, digits, '_' and '.'"],
     ['ali<ce>', "username may contain only letters a-z, digits, '_' and '.'"],
   ])('rejects %j with INVALID_ARGUMENT', (input, message) => {
-    const err = rejection(() => parseUsername(input));
+    const err = connectErrorThrownBy(() => parseUsername(input));
     expect(err.code).toBe(Code.InvalidArgument);
     expect(err.rawMessage).toBe(message);
   });
@@ -44,7 +36,7 @@ describe('parseNewPassword', () => {
     ['QWERTYUIOP', 'password is too common: choose another'],
     ['ｂａｓｋｅｔｂａｌｌ', 'password is too common: choose another'],
   ])('rejects %j', (input, message) => {
-    const err = rejection(() => parseNewPassword(input, 'alice'));
+    const err = connectErrorThrownBy(() => parseNewPassword(input, 'alice'));
     expect(err.code).toBe(Code.InvalidArgument);
     expect(err.rawMessage).toBe(message);
   });

@@ -1,14 +1,6 @@
-import { Code, ConnectError } from '@connectrpc/connect';
+import { Code } from '@connectrpc/connect';
+import { connectErrorThrownBy } from '@parley/testing';
 import { parseAvatarMediaId, parseDisplayName } from './profile-input.js';
-
-function rejection(fn: () => unknown): ConnectError {
-  try {
-    fn();
-  } catch (err) {
-    return err as ConnectError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('parseDisplayName', () => {
   it('trims and composes to NFC; empty clears', () => {
@@ -27,7 +19,7 @@ describe('parseDisplayName', () => {
     ['Ann\nie', 'display_name must not contain control characters or line breaks'],
     ['Ann\u2028ie', 'display_name must not contain control characters or line breaks'],
   ])('rejects %j', (input, message) => {
-    const err = rejection(() => parseDisplayName(input));
+    const err = connectErrorThrownBy(() => parseDisplayName(input));
     expect([err.code, err.rawMessage]).toEqual([Code.InvalidArgument, message]);
   });
 });
@@ -44,7 +36,7 @@ describe('parseAvatarMediaId', () => {
     ['../etc/passwd', 'avatar_media_id may contain only letters A-Z and a-z, digits, _ and -'],
     ['id with space', 'avatar_media_id may contain only letters A-Z and a-z, digits, _ and -'],
   ])('rejects %j', (input, message) => {
-    const err = rejection(() => parseAvatarMediaId(input));
+    const err = connectErrorThrownBy(() => parseAvatarMediaId(input));
     expect([err.code, err.rawMessage]).toEqual([Code.InvalidArgument, message]);
   });
 });

@@ -1,14 +1,6 @@
-import { Code, ConnectError } from '@connectrpc/connect';
+import { Code } from '@connectrpc/connect';
+import { connectErrorThrownBy } from '@parley/testing';
 import { parseSearchQuery } from './search-users.usecase.js';
-
-function rejection(fn: () => unknown): ConnectError {
-  try {
-    fn();
-  } catch (err) {
-    return err as ConnectError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('parseSearchQuery', () => {
   it('normalises like a username: width, case and surrounding space', () => {
@@ -22,7 +14,7 @@ describe('parseSearchQuery', () => {
     ['ali%', "query may contain only letters a-z, digits, '_' and '.'"],
     ['al\\i', "query may contain only letters a-z, digits, '_' and '.'"],
   ])('refuses %j with INVALID_ARGUMENT', (raw, message) => {
-    const err = rejection(() => parseSearchQuery(raw));
+    const err = connectErrorThrownBy(() => parseSearchQuery(raw));
     expect([err.code, err.rawMessage]).toEqual([Code.InvalidArgument, message]);
   });
 });
