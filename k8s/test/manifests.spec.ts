@@ -652,6 +652,9 @@ describe.each(overlays)('overlay %s', (overlay) => {
       expect(Object.keys(d.spec.selector.matchLabels)).not.toContain('app.kubernetes.io/instance');
     }
     expect(ofKind(objects, 'Ingress').length > 0).toBe(expected.ingress);
+    // Behind the Ingress, the client's address is the entry ingress-nginx appends to X-Forwarded-For.
+    const edgeEnv = literalEnvironment(objects, mainContainer(deployment('edge')));
+    expect(edgeEnv.EDGE_TRUSTED_PROXY_HOPS ?? '0').toBe(expected.ingress ? '1' : '0');
 
     const secrets = ofKind(objects, 'Secret');
     if (expected.secrets === 'operator') {
