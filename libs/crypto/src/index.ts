@@ -1,1 +1,5 @@
-export {};
+export * from './signal-keys.js';
+export * from './xeddsa.js';
+export * from './merkle-log.js';
+export * from './tree-head.js';
+export * from './identity-log.js';
