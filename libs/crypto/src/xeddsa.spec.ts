@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { IdentityKeyPair, KEMKeyPair, PrivateKey } from '@signalapp/libsignal-client';
+import { IdentityKeyPair, KEMKeyPair, PrivateKey, PublicKey } from '@signalapp/libsignal-client';
 import sodium from 'libsodium-wrappers';
 import { cryptoReady, montgomeryToEdwardsY, verifyXEdDSA } from './xeddsa';
 
@@ -103,6 +103,19 @@ describe('verifyXEdDSA with libsignal signatures', () => {
       wrong[63]! ^= 0x80; // clears a set bit, or sets a clear one
       expect(verifyXEdDSA(publicKey, message, wrong)).toBe(false);
     }
+  });
+
+  it("agrees with libsignal's own verifier on random corruptions of real signatures", () => {
+    let accepted = 0;
+    for (let i = 0; i < 300; i++) {
+      const { publicKey, message, signature } = signed();
+      const corrupted = Uint8Array.from(signature);
+      if (i % 3 !== 0) corrupted[randomBytes(1)[0]! % 64]! ^= 1 << (randomBytes(1)[0]! % 8);
+      const ours = verifyXEdDSA(publicKey, message, corrupted);
+      expect(ours).toBe(PublicKey.deserialize(new Uint8Array(publicKey)).verify(new Uint8Array(message), corrupted));
+      if (ours) accepted++;
+    }
+    expect(accepted).toBe(100);
   });
 
   it('rejects a key whose u has the top bit set (u ≥ p), though u mod 2^255 is valid', () => {
