@@ -30,6 +30,18 @@ const keyRows = (userId: string) =>
     [userId],
   );
 
+/** The keys tables with a row whose text or bytes contain `needle`. */
+async function tablesNaming(needle: string): Promise<string[]> {
+  const tables = await ks.stack.query<{ tablename: string }>('keys', "select tablename from pg_tables where schemaname = 'public'");
+  const naming: string[] = [];
+  for (const { tablename } of tables) {
+    const rows = await ks.stack.query<Record<string, unknown>>('keys', `select * from "${tablename}"`);
+    const names = (v: unknown) => (Buffer.isBuffer(v) ? v.includes(needle) : String(v).includes(needle));
+    if (rows.some((row) => Object.values(row).some(names))) naming.push(tablename);
+  }
+  return naming;
+}
+
 describe('GetPreKeyBundles', () => {
   it('hands out each one-time key once under 200 concurrent claims, then the last-resort key and no EC key', async () => {
     const alice = await ks.account();
@@ -138,6 +150,9 @@ describe('cleanup from events', () => {
     expect(bundles.map((b) => b.deviceId)).toEqual([1]);
 
     await ks.contacts.blockUser({ userId: alice.id }, bob.as);
+    // The search below finds bob where he is stored, so its empty answer means something.
+    const before = await eventually(() => tablesNaming(bob.id), (tables) => tables.includes('block_projection'));
+    expect(before).toEqual(expect.arrayContaining(['device_keys', 'ec_pre_key', 'kyber_pre_key', 'device_projection', 'rate_limit_bucket']));
     await ks.auth.deleteAccount({ password: PASSWORD }, bob.as);
     await eventually(() => keyRows(bob.id), (rows) => rows.length === 0);
     await eventually(
@@ -146,5 +161,7 @@ describe('cleanup from events', () => {
     );
     // The log keeps its leaves (hashes only), so its history stays verifiable.
     expect(Number((await ks.keys.getTreeHead({}, alice.as)).treeHead!.treeSize)).toBeGreaterThanOrEqual(leaves);
+    // Nothing in any table names bob any more, in text or in bytes.
+    await eventually(() => tablesNaming(bob.id), (tables) => tables.length === 0);
   });
 });
