@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Code } from '@connectrpc/connect';
-import { events } from '@parley/platform';
+import type { DescMessage, MessageInitShape } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { connect } from '@nats-io/transport-node';
+import { encodeEnvelope, events, packEvent, type EventType } from '@parley/platform';
 import { connectErrorOf, eventually } from '@parley/testing';
 import { recordEvents } from './support/events.js';
 import { PASSWORD, startKeysStack, type Account, type KeysStack } from './support/keys-stack.js';
@@ -163,5 +166,31 @@ describe('cleanup from events', () => {
     expect(Number((await ks.keys.getTreeHead({}, alice.as)).treeHead!.treeSize)).toBeGreaterThanOrEqual(leaves);
     // Nothing in any table names bob any more, in text or in bytes.
     await eventually(() => tablesNaming(bob.id), (tables) => tables.length === 0);
+  });
+});
+
+/** Publishes an event as auth would have, dated `occurredAt`; its id. */
+async function publishAt<D extends DescMessage>(type: EventType<D>, payload: MessageInitShape<D>, occurredAt: Date): Promise<string> {
+  const nc = await connect({ servers: ks.stack.natsUrl });
+  try {
+    const envelope = packEvent('auth', type, payload);
+    envelope.occurredAt = timestampFromDate(occurredAt);
+    await nc.request(ks.stack.isolation.subjects.of(type), encodeEnvelope(envelope));
+    return envelope.id;
+  } finally {
+    await nc.close();
+  }
+}
+
+describe('read-models', () => {
+  it('keep a revoked device revoked when its older device.added arrives late', async () => {
+    const bob = await ks.account();
+    const processed = (id: string) =>
+      eventually(() => ks.stack.query('keys', 'select 1 from processed_event where event_id = $1', [id]), (rows) => rows.length === 1);
+    await processed(await publishAt(events.deviceRevoked, { userId: bob.id, deviceId: 9 }, new Date()));
+    await processed(await publishAt(events.deviceAdded, { userId: bob.id, deviceId: 9, registrationId: 99 }, new Date(Date.now() - 60_000)));
+    expect(await ks.stack.query('keys', 'select active from device_projection where user_id = $1 and device_id = 9', [bob.id])).toEqual([
+      { active: false },
+    ]);
   });
 });
