@@ -52,8 +52,11 @@ export const BLOCKED_MESSAGE = "you can't fetch this user's keys";
 
 /**
  * Claims a bundle per device, in one transaction. Each one-time key is taken by a single
- * DELETE … RETURNING whose row was picked FOR UPDATE SKIP LOCKED, so concurrent claims never
- * get the same key and never wait on each other.
+ * DELETE … RETURNING whose row was picked FOR UPDATE SKIP LOCKED, so no key is handed out twice.
+ * Claims of one device also lock its device_keys row (in device order, the order revocation
+ * deletes in too): they take turns, so a claim gets "none left" only when none is left, and its
+ * EC and Kyber keys come from the same state (per-kind SKIP LOCKED alone would let a claim get a
+ * one-time Kyber key but no EC key while the last EC keys were being taken by other claims).
  */
 export async function getPreKeyBundles(deps: KeysDeps, caller: Caller, target: ClaimTarget): Promise<ClaimResult> {
   const em = deps.orm.em.fork() as EntityManager;
@@ -69,7 +72,8 @@ export async function getPreKeyBundles(deps: KeysDeps, caller: Caller, target: C
       `select k.*, p.registration_id from device_keys k
          join device_projection p on p.user_id = k.user_id and p.device_id = k.device_id and p.active
         where k.user_id = ? ${target.deviceId ? 'and k.device_id = ?' : ''}
-        order by k.device_id`,
+        order by k.device_id
+          for update of k`,
       target.deviceId ? [target.userId, target.deviceId] : [target.userId],
     )) as DeviceRow[];
     if (devices.length === 0) {
@@ -100,7 +104,7 @@ async function claimOne(deps: KeysDeps, em: EntityManager, userId: string, d: De
   const counts = await preKeyCounts(em, userId, d.device_id);
   const low = counts.preKeys < deps.limits.lowWaterMark || counts.pqPreKeys < deps.limits.lowWaterMark;
   if (low && !d.low_notified) {
-    // The flag's row lock makes concurrent claims agree on which one announces the crossing.
+    // The conditional update keeps the announcement to one per crossing even without the row lock.
     const flagged = await em.execute(
       'update device_keys set low_notified = true where user_id = ? and device_id = ? and not low_notified returning 1',
       [userId, d.device_id],
