@@ -29,6 +29,9 @@ export interface LogSnapshot {
  * Only leaf hashes are stored; heads are computed from them and signed with the log key.
  */
 export class IdentityLog {
+  /** The committed leaf hashes read so far, in index order. */
+  private readonly leaves: Uint8Array[] = [];
+
   private constructor(
     private readonly secretKey: Uint8Array,
     readonly publicKey: Uint8Array,
@@ -58,10 +61,24 @@ export class IdentityLog {
     return leafIndex;
   }
 
-  /** Every committed leaf hash, and a freshly signed head over them. */
+  /**
+   * Every committed leaf hash, and a freshly signed head over them. Leaves never change and commit
+   * in index order (appends hold the lock until commit), so this process keeps the ones it has
+   * read and fetches only newer ones.
+   */
   async snapshot(em: EntityManager): Promise<LogSnapshot> {
-    const rows: { leaf_hash: Buffer }[] = await em.execute('select leaf_hash from identity_log_entry order by leaf_index');
-    const leafHashes = rows.map((r) => new Uint8Array(r.leaf_hash));
+    const rows: { leaf_index: string; leaf_hash: Buffer }[] = await em.execute(
+      'select leaf_index, leaf_hash from identity_log_entry where leaf_index >= ? order by leaf_index',
+      [this.leaves.length],
+    );
+    for (const row of rows) {
+      const index = Number(row.leaf_index);
+      // A concurrent snapshot may have added it already.
+      if (index < this.leaves.length) continue;
+      if (index > this.leaves.length) throw new Error(`identity log has no leaf ${this.leaves.length} but has ${index}`);
+      this.leaves.push(new Uint8Array(row.leaf_hash));
+    }
+    const leafHashes = this.leaves.slice();
     const head: TreeHead = { treeSize: leafHashes.length, rootHash: rootHash(leafHashes), timestampMs: Date.now() };
     return { leafHashes, head: { ...head, signature: signTreeHead(head, this.secretKey) } };
   }
