@@ -1,16 +1,17 @@
 import { create, toJsonString, type DescMessage, type DescMethod, type DescService, type MessageInitShape } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
-import { AuthService, ContactService, ConversationService, DeviceService } from '@parley/proto';
-import { connectErrorOf, eventually, startTestStack, type TestStack } from '@parley/testing';
+import { AuthService, ContactService, ConversationService, DeviceService, KeyService } from '@parley/proto';
+import { connectErrorOf, edgeClient, eventually, startTestStack, type TestStack } from '@parley/testing';
 import { SignJWT, importJWK, type JWK } from 'jose';
 import { PASSWORD, clientsOf, linkWithPassword, signUp, type SignedInDevice } from './support/accounts.js';
+import { SignalDevice } from './support/signal-client.js';
 
 /**
  * Every public RPC, called with no token, an expired token, a revoked device's token and another
  * user's token. Each row says what the call is and what another user's token may do with it.
  */
-const PUBLIC_SERVICES: DescService[] = [AuthService, DeviceService, ContactService, ConversationService];
+const PUBLIC_SERVICES: DescService[] = [AuthService, DeviceService, ContactService, ConversationService, KeyService];
 
 interface Fixture {
   alice: SignedInDevice;
@@ -21,7 +22,11 @@ interface Fixture {
   carol: SignedInDevice;
   dave: SignedInDevice;
   erin: SignedInDevice;
+  /** Alice's primary device's libsignal keys, uploaded with ALICE_PRE_KEYS one-time keys of each kind. */
+  aliceKeys: SignalDevice;
 }
+
+const ALICE_PRE_KEYS = 5;
 
 /** Unauthenticated RPCs: the request is the credential. An empty request must fail validation, not auth. */
 type Row =
@@ -29,12 +34,18 @@ type Row =
   | {
       kind: 'caller';
       request: (f: Fixture) => Record<string, unknown>;
-      /** What another user's token gets: their own account only ('own'), or this error. */
-      otherUser: 'own' | Code;
+      /**
+       * What another user's token gets: their own account only ('own'), what anyone may see of
+       * Alice ('public': her public keys), or this error.
+       */
+      otherUser: 'own' | 'public' | Code;
+      /** keys learns devices from auth's events: a brand-new device may get FAILED_PRECONDITION for a moment. */
+      newDeviceWaits?: boolean;
     };
 
 const own = (request: (f: Fixture) => Record<string, unknown> = () => ({})): Row => ({ kind: 'caller', request, otherUser: 'own' });
 const targeted = (request: (f: Fixture) => Record<string, unknown>, code = Code.NotFound): Row => ({ kind: 'caller', request, otherUser: code });
+const ownDevice = (request: (f: Fixture) => Record<string, unknown> = () => ({})): Row => ({ kind: 'caller', request, otherUser: 'own', newDeviceWaits: true });
 
 const MATRIX: Record<string, Row> = {
   'parley.auth.v1.AuthService/Register': { kind: 'public' },
@@ -71,6 +82,13 @@ const MATRIX: Record<string, Row> = {
   'parley.auth.v1.ContactService/SetPrivacy': own(() => ({ messagingPolicy: 2 })),
   'parley.auth.v1.ContactService/SearchUsers': own(() => ({ query: 'zzz_nobody' })),
   'parley.messaging.v1.ConversationService/OpenDirectConversation': own((f) => ({ userId: f.bob.user.id })),
+  // Keys go to the caller's own device; a fresh set each call, so a repeat is never a duplicate.
+  'parley.keys.v1.KeyService/UploadKeys': ownDevice(() => new SignalDevice('mallory', 1, 1).uploadRequest({ preKeys: 1, pqPreKeys: 1 })),
+  'parley.keys.v1.KeyService/GetPreKeyCounts': ownDevice(),
+  // Anyone may claim a bundle of Alice's, unless one of them blocks the other (see below).
+  'parley.keys.v1.KeyService/GetPreKeyBundles': { kind: 'caller', request: (f) => ({ userId: f.alice.user.id, deviceId: 0 }), otherUser: 'public' },
+  'parley.keys.v1.KeyService/GetTreeHead': own(),
+  'parley.keys.v1.KeyService/GetConsistencyProof': own(() => ({ fromSize: 1n, toSize: 1n })),
 };
 
 const METHODS: DescMethod[] = PUBLIC_SERVICES.flatMap((s) => s.methods);
@@ -97,11 +115,21 @@ beforeAll(async () => {
   await alice!.contacts.blockUser({ userId: dave!.user.id });
   const sessions = await alice!.auth.listSessions({});
   const aliceSessionId = sessions.sessions.find((s) => s.current)!.id;
-  f = { alice: alice!, aliceTablet, aliceSessionId, pendingCode, bob: bob!, carol: carol!, dave: dave!, erin: erin! };
+  const aliceKeys = new SignalDevice(alice!.user.id, alice!.deviceId, 1);
+  const upload = aliceKeys.uploadRequest({ preKeys: ALICE_PRE_KEYS, pqPreKeys: ALICE_PRE_KEYS });
+  // keys learns Alice's device from auth's device.added event.
+  const refusal = await eventually(
+    () => keysOf(alice!).uploadKeys(upload).then(() => undefined, (err) => ConnectError.from(err)),
+    (err) => err?.code !== Code.FailedPrecondition,
+  );
+  if (refusal) throw refusal;
+  f = { alice: alice!, aliceTablet, aliceSessionId, pendingCode, bob: bob!, carol: carol!, dave: dave!, erin: erin!, aliceKeys };
   expiredToken = await expiredTokenOf(alice!, aliceSessionId);
 });
 
 afterAll(() => stack?.cleanup());
+
+const keysOf = (device: SignedInDevice) => edgeClient(KeyService, stack.edgeUrl, { accessToken: device.tokens.accessToken });
 
 async function expiredTokenOf(device: SignedInDevice, sessionId: string): Promise<string> {
   const jwk = JSON.parse(stack.services.auth.env.AUTH_SIGNING_KEY!) as JWK & { kid: string };
@@ -180,8 +208,14 @@ describe.each(CALLER_METHODS.map((m) => [name(m), m] as const))("%s with another
   it('touches only their own account, or is refused without naming anything of Alice', async () => {
     const r = MATRIX[name(method)] as Extract<Row, { kind: 'caller' }>;
     const mallory = await signUp(stack, 'mallory');
-    if (r.otherUser === 'own') {
-      const res = await call(method, r.request(f), mallory.tokens.accessToken);
+    if (r.otherUser === 'own' || r.otherUser === 'public') {
+      const res = r.newDeviceWaits
+        ? await eventually(
+            () => call(method, r.request(f), mallory.tokens.accessToken).catch((err) => ConnectError.from(err)),
+            (res) => !(res instanceof ConnectError && res.code === Code.FailedPrecondition),
+          )
+        : await call(method, r.request(f), mallory.tokens.accessToken);
+      if (res instanceof ConnectError) throw res;
       const json = toJsonString(method.output, res as never);
       for (const secret of aliceSecrets()) expect(json).not.toContain(secret);
     } else {
@@ -189,6 +223,29 @@ describe.each(CALLER_METHODS.map((m) => [name(m), m] as const))("%s with another
       expect(err.code).toBe(r.otherUser);
       for (const secret of aliceSecrets()) expect(err.rawMessage).not.toContain(secret);
     }
+  });
+});
+
+/** Claims of Alice's one-time keys made by the tests below (Mallory's is in the matrix). */
+let daveClaims = 0;
+
+describe('KeyService/GetPreKeyBundles between users when one blocks the other', () => {
+  it('is refused with PERMISSION_DENIED both ways, with the same message, naming nothing of Alice', async () => {
+    // Alice blocked Dave; keys learns of it from auth's user.blocked event.
+    const daveAsks = await eventually(
+      () =>
+        keysOf(f.dave)
+          .getPreKeyBundles({ userId: f.alice.user.id, deviceId: 0 })
+          .then(
+            () => void daveClaims++,
+            (err) => ConnectError.from(err),
+          ),
+      (err) => err !== undefined,
+    );
+    const aliceAsks = await connectErrorOf(keysOf(f.alice).getPreKeyBundles({ userId: f.dave.user.id, deviceId: 0 }));
+    expect([daveAsks!.code, aliceAsks.code]).toEqual([Code.PermissionDenied, Code.PermissionDenied]);
+    expect(daveAsks!.rawMessage).toBe(aliceAsks.rawMessage);
+    for (const secret of aliceSecrets()) expect(daveAsks!.rawMessage).not.toContain(secret);
   });
 });
 
@@ -208,5 +265,14 @@ describe("after the matrix, Alice's account is as she left it", () => {
       () => alice.conversations.openDirectConversation({ userId: f.bob.user.id }).then(() => true, () => false),
       (ok) => ok,
     );
+  });
+
+  it('keeps her keys: her identity and signed prekey, less only the one-time keys others claimed', async () => {
+    const { alice, aliceKeys } = f;
+    const claimed = 1 + daveClaims;
+    expect((await keysOf(alice).getPreKeyCounts({})).counts).toMatchObject({ preKeys: ALICE_PRE_KEYS - claimed, pqPreKeys: ALICE_PRE_KEYS - claimed });
+    const { bundles } = await keysOf(f.bob).getPreKeyBundles({ userId: alice.user.id, deviceId: 0 });
+    expect(bundles.map((b) => [b.deviceId, b.signedPreKey?.keyId])).toEqual([[alice.deviceId, [...aliceKeys.signedPreKeys.records.keys()][0]]]);
+    expect(bundles[0]!.identityKey).toEqual(aliceKeys.identity.publicKey.serialize());
   });
 });

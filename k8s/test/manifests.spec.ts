@@ -39,11 +39,12 @@ const REQUIRED_LABELS = [
   'app.kubernetes.io/managed-by',
 ];
 /** Variables that must never be written into a manifest in clear. */
-const SECRET_VARIABLES = ['DATABASE_URL', 'AUTH_SIGNING_KEY'];
+const SECRET_VARIABLES = ['DATABASE_URL', 'AUTH_SIGNING_KEY', 'KEYS_LOG_SIGNING_KEY'];
 /** Secrets an overlay may reference without rendering them: operators create these (k8s/README.md). */
 const OPERATOR_SECRETS = new Set([
   ...DB_SERVICES.map((s) => `parley-${s}-db`),
   'parley-auth-signing-key',
+  'parley-keys-log-signing-key',
   'parley-edge-tls',
 ]);
 
@@ -534,7 +535,7 @@ describe.each(overlays)('overlay %s', (overlay) => {
 
   // --- configuration and secrets -------------------------------------------------------------
 
-  test('DATABASE_URL and AUTH_SIGNING_KEY come from Secrets, never from literal values', () => {
+  test('DATABASE_URL, AUTH_SIGNING_KEY and KEYS_LOG_SIGNING_KEY come from Secrets, never from literal values', () => {
     for (const d of deployments) {
       for (const c of containersOf(d)) {
         for (const variable of (c.env ?? []).filter((v: any) => SECRET_VARIABLES.includes(v.name))) {
@@ -570,6 +571,15 @@ describe.each(overlays)('overlay %s', (overlay) => {
     }
   });
 
+  test('keys reads KEYS_LOG_SIGNING_KEY from parley-keys-log-signing-key; no other service has it', () => {
+    const signing = (mainContainer(deployment('keys')).env ?? []).find((v: any) => v.name === 'KEYS_LOG_SIGNING_KEY');
+    expect(signing?.valueFrom?.secretKeyRef?.key).toBe('key');
+    expect(isGeneratedFrom(signing?.valueFrom?.secretKeyRef?.name ?? '', 'parley-keys-log-signing-key')).toBe(true);
+    for (const name of SERVICES.filter((s) => s !== 'keys')) {
+      expect((mainContainer(deployment(name)).env ?? []).map((v: any) => v.name)).not.toContain('KEYS_LOG_SIGNING_KEY');
+    }
+  });
+
   test('every referenced ConfigMap is rendered; every referenced Secret is rendered or operator-created', () => {
     const rendered = new Set(objects.map(id));
     for (const ref of references(objects)) {
@@ -594,8 +604,9 @@ describe.each(overlays)('overlay %s', (overlay) => {
       expect.objectContaining({ ACCESS_TOKEN_TTL_SECONDS: '900', REFRESH_TOKEN_TTL_SECONDS: '2592000', BCRYPT_COST: '12' }),
     );
     const edge = literalEnvironment(objects, mainContainer(deployment('edge')));
-    // The edge routes ConversationService to messaging.
+    // The edge routes ConversationService to messaging and KeyService to keys.
     expect(edge.MESSAGING_URL).toBe(`http://messaging:${RPC_PORT}`);
+    expect(edge.KEYS_URL).toBe(`http://keys:${RPC_PORT}`);
     expect(edge.CORS_ALLOWED_ORIGINS).toMatch(/^\S+$/);
     expect(edge.CORS_ALLOWED_ORIGINS!.split(',').every((origin) => /^https?:\/\/[^/]+$/.test(origin))).toBe(true);
   });
@@ -672,6 +683,8 @@ describe.each(overlays)('overlay %s', (overlay) => {
       const jwk = JSON.parse(decode(signing!, 'jwk'));
       expect(jwk).toEqual(expect.objectContaining({ kty: 'OKP', crv: 'Ed25519', d: expect.any(String), x: expect.any(String) }));
       expect(jwk.kid).toMatch(/dev-only/);
+      const logKey = secrets.find((s) => isGeneratedFrom(s.metadata.name, 'parley-keys-log-signing-key'));
+      expect(Buffer.from(decode(logKey!, 'key'), 'base64')).toHaveLength(64);
     }
   });
 });

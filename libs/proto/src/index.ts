@@ -8,3 +8,5 @@ export * from './gen/parley/auth/v1/contact_pb.js';
 export * from './gen/parley/events/v1/account_events_pb.js';
 export * from './gen/parley/events/v1/contact_events_pb.js';
 export * from './gen/parley/messaging/v1/conversation_pb.js';
+export * from './gen/parley/keys/v1/keys_pb.js';
+export * from './gen/parley/events/v1/key_events_pb.js';

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { freePort } from './free-port.js';
 import { grpcHealthCheck } from './health-check.js';
 import { databaseUrl } from './infra.js';
+import { newLogSigningKey } from './log-signing-key.js';
 import { SERVICES, type ServiceName } from './services.js';
 
 export const REPO_ROOT = resolve(__dirname, '../../..');
@@ -15,6 +16,8 @@ export interface StackOptions {
   dbPrefix: string;
   eventPrefix: string;
   signingKey: string;
+  /** keys' KEYS_LOG_SIGNING_KEY; a fresh one when absent. */
+  logSigningKey?: string;
   /** The edge's public port; 0 picks a free one. */
   httpPort: number;
   services?: readonly ServiceName[];
@@ -123,6 +126,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   // Every service learns every other's internal URL as <NAME>_URL, e.g. AUTH_URL, MESSAGING_URL.
   const serviceUrls = Object.fromEntries(SERVICES.map(({ name }) => [`${name.toUpperCase()}_URL`, `http://127.0.0.1:${ports.get(name)?.rpc ?? 0}`]));
   const databaseName = (service: ServiceName) => `${opts.dbPrefix}_${service}`;
+  const logSigningKey = opts.logSigningKey ?? newLogSigningKey();
 
   const processes = {} as Record<ServiceName, ServiceProcess>;
   for (const { name, database } of SERVICES.filter((s) => names.includes(s.name))) {
@@ -135,6 +139,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       ...serviceUrls,
       ...(database ? { DATABASE_URL: databaseUrl(opts.pgUrl, databaseName(name)), DATABASE_CREATE_IF_MISSING: 'true' } : {}),
       ...(name === 'auth' ? { AUTH_SIGNING_KEY: opts.signingKey } : {}),
+      ...(name === 'keys' ? { KEYS_LOG_SIGNING_KEY: logSigningKey } : {}),
       ...(name === 'edge' ? { HTTP_PORT: String(httpPort) } : {}),
       ...opts.env?.all,
       ...opts.env?.[name],

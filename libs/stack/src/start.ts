@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { newSigningKey } from '@parley/platform';
 import { NATS_INSTALL_HINT, natsReachable, natsServerInstalled, postgresReachable, startNatsServer, type NatsServer } from './infra.js';
 import { REPO_ROOT, startStack } from './launcher.js';
+import { newLogSigningKey } from './log-signing-key.js';
 import { SERVICES, type ServiceName } from './services.js';
 
 const env = process.env;
@@ -90,6 +91,14 @@ function signingKey(): string {
   return readFileSync(file, 'utf8').trim();
 }
 
+/** The identity log's key, kept under .data/ so the log's signed heads stay verifiable across restarts. */
+function logSigningKey(): string {
+  if (env.KEYS_LOG_SIGNING_KEY) return env.KEYS_LOG_SIGNING_KEY;
+  const file = join(dataDir, 'keys-log-signing-key');
+  if (!existsSync(file)) writeFileSync(file, newLogSigningKey(), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
 async function main() {
   mkdirSync(dataDir, { recursive: true });
   const postgres = await ensurePostgres();
@@ -108,6 +117,7 @@ async function main() {
       dbPrefix: env.PARLEY_DB_PREFIX ?? 'parley',
       eventPrefix: env.EVENT_PREFIX ?? 'parley',
       signingKey: signingKey(),
+      logSigningKey: logSigningKey(),
       httpPort: Number(env.HTTP_PORT ?? 8080),
       env: {
         all: { LOG_LEVEL: env.LOG_LEVEL ?? 'info' },

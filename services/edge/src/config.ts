@@ -2,6 +2,8 @@ import { authClientConfigSchema, env } from '@parley/platform';
 
 export const edgeConfigSchema = {
   ...authClientConfigSchema,
+  /** Keys' internal gRPC URL. */
+  KEYS_URL: env.url({ protocols: ['http', 'https'] }),
   /** Messaging's internal gRPC URL. */
   MESSAGING_URL: env.url({ protocols: ['http', 'https'] }),
   HTTP_PORT: env.port({ default: 8080 }),

@@ -1,5 +1,19 @@
-import type { DatabaseSpec } from '@parley/platform';
+import { RateLimitBucketSchema, type DatabaseSpec } from '@parley/platform';
+import { BlockProjectionSchema } from './domain/block-projection.entity.js';
+import { DeviceKeysSchema, EcPreKeySchema, KyberPreKeySchema } from './domain/device-keys.entity.js';
+import { DeviceProjectionSchema } from './domain/device-projection.entity.js';
+import { IdentityLogEntrySchema } from './domain/identity-log.entity.js';
 import { migrations } from './migrations/index.js';
 
-/** Only the platform's outbox and processed-event tables so far. */
-export const database: DatabaseSpec = { entities: [], migrations };
+export const database: DatabaseSpec = {
+  entities: [
+    DeviceProjectionSchema,
+    BlockProjectionSchema,
+    DeviceKeysSchema,
+    EcPreKeySchema,
+    KyberPreKeySchema,
+    IdentityLogEntrySchema,
+    RateLimitBucketSchema,
+  ],
+  migrations,
+};

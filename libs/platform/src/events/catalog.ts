@@ -5,7 +5,9 @@ import {
   ContactRemovedSchema,
   DeviceAddedSchema,
   DeviceRevokedSchema,
+  IdentityKeyChangedSchema,
   PasswordResetRequestedSchema,
+  PreKeysLowSchema,
   PrivacyChangedSchema,
   SessionsRevokedSchema,
   UserBlockedSchema,
@@ -36,6 +38,8 @@ export const events = {
   contactAdded: eventType('contact.added', ContactAddedSchema),
   contactRemoved: eventType('contact.removed', ContactRemovedSchema),
   privacyChanged: eventType('privacy.changed', PrivacyChangedSchema),
+  preKeysLow: eventType('keys.prekeys.low', PreKeysLowSchema),
+  identityKeyChanged: eventType('keys.identity.changed', IdentityKeyChangedSchema),
 } as const;
 
 export const allEventTypes: EventType[] = Object.values(events);

@@ -1,7 +1,9 @@
 // Written by parley-migration-create: the migrations in the order they run.
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261126113131 } from './Migration20261126113131.js';
+import { Migration20261126133557 } from './Migration20261126133557.js';
 
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261126113131', class: Migration20261126113131 },
+  { name: 'Migration20261126133557', class: Migration20261126133557 },
 ];

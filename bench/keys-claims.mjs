@@ -1,0 +1,169 @@
+// Measures prekey claims (KeyService/GetPreKeyBundles for one device, through the edge) beside what
+// bounds them, measured in the same run at the same concurrency: PostgreSQL's rate of raw
+// single-row UPDATEs, each its own transaction, in a scratch table of a scratch database.
+// - Each claim takes one one-time EC and one one-time Kyber prekey of a device that holds plenty
+//   of both; the run checks that every measured claim got one of each, and none twice.
+// - The per-(requester, target) claim limiter is raised for the run: this measures the claim path,
+//   not the limiter.
+// - GetPreKeyCounts (one small read, same edge and token checks) shows what the path alone costs.
+// - A claim also proves the device's identity key in the identity log, so the claims are measured
+//   again after the log is grown to LOG_LEAVES leaves (hashes inserted straight into keys' table,
+//   after the real ones, as if that many devices had published keys).
+// Run: npx nx run-many -t build && node bench/keys-claims.mjs
+import { Code, ConnectError } from '@connectrpc/connect';
+import { AuthService, KeyService } from '@parley/proto';
+import { databaseUrl } from '@parley/stack';
+import { edgeClient, eventually, startTestStack } from '@parley/testing';
+import { IdentityKeyPair, KEMKeyPair, PrivateKey } from '@signalapp/libsignal-client';
+import pg from 'pg';
+
+const CONCURRENCY = 50;
+const TARGETS = 10;
+const BATCH = 100; // keys' MAX_PRE_KEYS_PER_UPLOAD default
+const KEYS_PER_TARGET = 400; // of each kind
+const WARMUP_CLAIMS = 200;
+const CLAIMS = 2500;
+const LOG_LEAVES = 10000;
+const BIG_LOG_CLAIMS = 300;
+const UPDATES = 10000;
+const KEYS_POOL_MAX = 10; // keys' DATABASE_POOL_MAX default
+
+/** Runs `op` `total` times with `concurrency` in flight; returns ops/s and latency percentiles in ms. */
+async function measure(total, concurrency, op) {
+  const latencies = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        const t = performance.now();
+        await op(i);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
+  return { perSecond: total / seconds, p50: pct(50), p99: pct(99) };
+}
+
+function row(name, m, baseline) {
+  const ratio = baseline ? `${(m.perSecond / baseline.perSecond).toPrecision(2)}x` : '';
+  console.log(
+    `${name.padEnd(58)} ${m.perSecond.toFixed(1).padStart(9)}/s  p50 ${m.p50.toFixed(1).padStart(7)} ms  p99 ${m.p99.toFixed(1).padStart(7)} ms  ${ratio}`,
+  );
+}
+
+/** libsignal keys for one device: the first upload, then batches of one-time keys, all signed by its identity key. */
+function uploads(firstKeyId) {
+  const identity = IdentityKeyPair.generate();
+  let keyId = firstKeyId;
+  const signed = (publicKey) => ({ keyId: keyId++, publicKey, signature: identity.privateKey.sign(publicKey) });
+  const batch = () => ({
+    identityKey: identity.publicKey.serialize(),
+    preKeys: Array.from({ length: BATCH }, () => ({ keyId: keyId++, publicKey: PrivateKey.generate().getPublicKey().serialize() })),
+    pqPreKeys: Array.from({ length: BATCH }, () => signed(KEMKeyPair.generate().getPublicKey().serialize())),
+  });
+  const first = {
+    ...batch(),
+    signedPreKey: signed(PrivateKey.generate().getPublicKey().serialize()),
+    pqLastResortPreKey: signed(KEMKeyPair.generate().getPublicKey().serialize()),
+  };
+  return [first, ...Array.from({ length: KEYS_PER_TARGET / BATCH - 1 }, batch)];
+}
+
+/** Uploads once keys has learned the device from auth's device.added event. */
+async function upload(keys, request) {
+  await eventually(
+    () =>
+      keys.uploadKeys(request).then(
+        () => true,
+        (err) => {
+          if (ConnectError.from(err).code !== Code.FailedPrecondition) throw err;
+          return false;
+        },
+      ),
+    (ok) => ok,
+  );
+}
+
+async function rawUpdates(stack, poolMax) {
+  const name = stack.isolation.database(`bench_updates_${poolMax}`);
+  const admin = new pg.Client({ connectionString: stack.isolation.pgUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const pool = new pg.Pool({ connectionString: databaseUrl(stack.isolation.pgUrl, name), max: poolMax });
+  try {
+    await pool.query('CREATE TABLE scratch (id integer PRIMARY KEY, n bigint NOT NULL DEFAULT 0)');
+    await pool.query('INSERT INTO scratch (id) SELECT generate_series(0, $1)', [UPDATES]);
+    const update = (i) => pool.query('UPDATE scratch SET n = n + 1 WHERE id = $1', [i]);
+    await measure(WARMUP_CLAIMS, CONCURRENCY, update);
+    return await measure(UPDATES, CONCURRENCY, update);
+  } finally {
+    await pool.end();
+  }
+}
+
+const stack = await startTestStack({
+  services: ['auth', 'keys', 'edge'],
+  env: { keys: { PREKEY_CLAIMS_PER_TARGET: '1000000' } },
+});
+try {
+  const auth = edgeClient(AuthService, stack.edgeUrl);
+  const password = 'violet tangerine quarry 42';
+  const register = async (username) => {
+    const { user, tokens } = await auth.register({ username, password, registrationId: 1234 });
+    return { userId: user.id, keys: edgeClient(KeyService, stack.edgeUrl, { accessToken: tokens.accessToken }) };
+  };
+  const requester = await register('bench_requester');
+  const targets = [];
+  for (let t = 0; t < TARGETS; t++) {
+    const target = await register(`bench_target_${t}`);
+    for (const request of uploads(1)) await upload(target.keys, request);
+    targets.push(target);
+  }
+
+  const handedOut = new Set();
+  let missing = 0;
+  const claim = async (i) => {
+    const { bundles } = await requester.keys.getPreKeyBundles({ userId: targets[i % TARGETS].userId, deviceId: 1 });
+    const [bundle] = bundles;
+    if (!bundle?.preKey || bundle.pqPreKeyIsLastResort) {
+      missing++;
+      return;
+    }
+    const id = `${i % TARGETS}/${bundle.preKey.keyId}`;
+    if (handedOut.has(id)) throw new Error(`one-time prekey ${id} was handed out twice`);
+    handedOut.add(id);
+  };
+  await measure(WARMUP_CLAIMS, CONCURRENCY, claim);
+  const claims = await measure(CLAIMS, CONCURRENCY, claim);
+  const counts = await measure(CLAIMS, CONCURRENCY, () => requester.keys.getPreKeyCounts({}));
+
+  const logSize = async () => Number((await requester.keys.getTreeHead({})).treeHead.treeSize);
+  const smallLog = await logSize();
+  await stack.query(
+    'keys',
+    `insert into identity_log_entry (leaf_index, leaf_hash)
+     select (select max(leaf_index) from identity_log_entry) + g, sha256(int8send(g)) from generate_series(1, $1) g`,
+    [LOG_LEAVES - smallLog],
+  );
+  if ((await logSize()) !== LOG_LEAVES) throw new Error(`the log did not grow to ${LOG_LEAVES} leaves`);
+  const bigLogClaims = await measure(BIG_LOG_CLAIMS, CONCURRENCY, claim);
+  if (missing > 0) throw new Error(`${missing} claims found no one-time key: upload more per target`);
+
+  const updates = await rawUpdates(stack, CONCURRENCY);
+  const updatesOnKeysPool = await rawUpdates(stack, KEYS_POOL_MAX);
+
+  console.log(`\n2 cores; ${CONCURRENCY} in flight; claims spread over ${TARGETS} devices holding ${KEYS_PER_TARGET} one-time keys of each kind\n`);
+  row(`baseline: raw PostgreSQL single-row UPDATE, ${CONCURRENCY} connections`, updates);
+  row(`baseline: the same on ${KEYS_POOL_MAX} connections (keys' pool size)`, updatesOnKeysPool, updates);
+  row(`GetPreKeyBundles claim through the edge, log of ${smallLog} leaves`, claims, updates);
+  row(`GetPreKeyCounts through the edge (the path alone)`, counts, updates);
+  row(`GetPreKeyBundles claim, log of ${LOG_LEAVES} leaves`, bigLogClaims, updates);
+} finally {
+  await stack.cleanup();
+}

@@ -1,0 +1,5 @@
+export * from './signal-keys.js';
+export * from './xeddsa.js';
+export * from './merkle-log.js';
+export * from './tree-head.js';
+export * from './identity-log.js';

@@ -1,0 +1,27 @@
+import { EntitySchema } from '@mikro-orm/core';
+
+/**
+ * One device of a user, kept from auth's device.added and device.revoked: which devices may upload
+ * keys, and the registration id each bundle carries.
+ */
+export interface DeviceProjection {
+  userId: string;
+  deviceId: number;
+  registrationId: number;
+  /** False once revoked: the row stays so an older device.added arriving late can't revive it. */
+  active: boolean;
+  /** When auth made the change this row reflects. */
+  changedAt: Date;
+}
+
+export const DeviceProjectionSchema = new EntitySchema<DeviceProjection>({
+  name: 'DeviceProjection',
+  tableName: 'device_projection',
+  properties: {
+    userId: { type: 'uuid', primary: true },
+    deviceId: { type: 'smallint', primary: true },
+    registrationId: { type: 'integer' },
+    active: { type: 'boolean' },
+    changedAt: { type: 'datetime' },
+  },
+});

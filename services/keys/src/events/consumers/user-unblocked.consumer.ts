@@ -1,0 +1,12 @@
+import { defineConsumer, events } from '@parley/platform';
+import { BlockProjectionSchema } from '../../domain/block-projection.entity.js';
+import { changedAt, ifNotOlder } from '../projection-version.js';
+
+export const userUnblockedConsumer = defineConsumer({
+  name: 'user-unblocked',
+  eventType: events.userUnblocked,
+  async handle(em, { blockerId, blockedId }, envelope) {
+    const at = changedAt(envelope);
+    await em.upsert(BlockProjectionSchema, { blockerId, blockedId, active: false, changedAt: at }, ifNotOlder(at));
+  },
+});

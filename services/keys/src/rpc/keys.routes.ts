@@ -1,0 +1,49 @@
+import type { ConnectRouter } from '@connectrpc/connect';
+import { MAX_DEVICE_ID, requireCaller, rpcError } from '@parley/platform';
+import { KeyService } from '@parley/proto';
+import { getConsistencyProof } from '../domain/get-consistency-proof.usecase.js';
+import { getPreKeyBundles } from '../domain/get-pre-key-bundles.usecase.js';
+import { getPreKeyCounts } from '../domain/get-pre-key-counts.usecase.js';
+import { getTreeHead } from '../domain/get-tree-head.usecase.js';
+import type { KeysDeps } from '../domain/keys-deps.js';
+import { uploadKeys } from '../domain/upload-keys.usecase.js';
+import { toPreKeyBundle, toSignedTreeHead } from './messages.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** KeyService: each handler authenticates, validates, limits, calls one use case, shapes the answer. */
+export function keysRoutes(deps: KeysDeps) {
+  return (router: ConnectRouter) =>
+    router.service(KeyService, {
+      async uploadKeys(req, ctx) {
+        const { counts, identityChanged } = await uploadKeys(deps, requireCaller(ctx), req);
+        return { counts, identityChanged };
+      },
+
+      async getPreKeyCounts(_req, ctx) {
+        return { counts: await getPreKeyCounts(deps, requireCaller(ctx)) };
+      },
+
+      async getPreKeyBundles(req, ctx) {
+        const caller = requireCaller(ctx);
+        const userId = req.userId.trim().toLowerCase();
+        if (!userId) throw rpcError.invalidArgument('user_id is required');
+        if (!UUID.test(userId)) throw rpcError.invalidArgument('user_id must be a UUID');
+        if (req.deviceId > MAX_DEVICE_ID) throw rpcError.invalidArgument(`device_id must be 0 (every device) or from 1 to ${MAX_DEVICE_ID}`);
+        await deps.claimsPerTarget.enforce(`${caller.userId}:${userId}`, "too many key requests for this user");
+        const { bundles, log } = await getPreKeyBundles(deps, caller, { userId, deviceId: req.deviceId });
+        return { bundles: bundles.map((b) => toPreKeyBundle(b, log)) };
+      },
+
+      async getTreeHead(_req, ctx) {
+        requireCaller(ctx);
+        const { head } = await getTreeHead(deps);
+        return { treeHead: toSignedTreeHead(head), logPublicKey: deps.log.publicKey };
+      },
+
+      async getConsistencyProof(req, ctx) {
+        requireCaller(ctx);
+        return { proof: await getConsistencyProof(deps, req) };
+      },
+    });
+}
