@@ -36,6 +36,7 @@ async function baseEnv(): Promise<Record<string, string>> {
     NATS_URL: TEST_NATS_URL,
     EVENT_PREFIX: isolation.eventPrefix,
     MESSAGING_URL: 'http://127.0.0.1:1',
+    KEYS_URL: 'http://127.0.0.1:1',
     AUTH_SIGNING_KEY: newSigningKey(),
   };
 }
