@@ -24,6 +24,7 @@ describe('@parley/crypto public API', () => {
       'identityLogEntry',
       'verifyIdentityKeyInclusion',
       'KeyFormatError',
+      'MerkleTree',
     ] as const;
     for (const name of functions) expect(typeof crypto[name]).toBe('function');
     expect([

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  MerkleTree,
   consistencyProof,
   inclusionProof,
   leafHash,
@@ -251,5 +252,25 @@ describe('a forked log', () => {
       expect(verifyInclusion({ ...p, rootHash: honestRoot })).toBe(true);
       expect(verifyInclusion({ ...p, rootHash: forkedRoot })).toBe(false);
     }
+  });
+});
+
+describe('MerkleTree', () => {
+  it('has the same root and audit paths as the recursive definition, for every size and index', () => {
+    for (let n = 0; n <= 40; n++) {
+      const hashes = leaves(n);
+      const tree = new MerkleTree(hashes);
+      expect([n, hex(tree.root)]).toEqual([n, hex(rootHash(hashes))]);
+      for (let i = 0; i < n; i++) expect([n, i, tree.inclusionProof(i).map(hex)]).toEqual([n, i, inclusionProof(hashes, i).map(hex)]);
+    }
+  });
+
+  it('keeps its own copy of the leaves and refuses an index outside the tree', () => {
+    const hashes = leaves(5);
+    const tree = new MerkleTree(hashes);
+    const root = hex(tree.root);
+    hashes.push(leafHash(Uint8Array.of(9)));
+    expect([tree.size, hex(tree.root)]).toEqual([5, root]);
+    expect(() => tree.inclusionProof(5)).toThrow(RangeError);
   });
 });

@@ -2,8 +2,9 @@
  * The RFC 6962 / RFC 9162 Merkle tree over SHA-256: leaf and node hashes, roots, and
  * inclusion and consistency proofs with their verifiers.
  *
- * Proof generation takes every leaf hash and hashes O(n) nodes per call; it is meant for tests
- * and small logs. Verification is O(log n) and is what clients run.
+ * The proof functions take every leaf hash and hash O(n) nodes per call. A server answering many
+ * proofs for one tree size builds a MerkleTree once instead: O(n) to build, O(log n) per proof.
+ * Verification is O(log n) and is what clients run.
  */
 import { createHash } from 'node:crypto';
 
@@ -199,4 +200,45 @@ export function verifyConsistency(p: {
     sn = half(sn);
   }
   return sn === 0 && bytesEqual(fr, p.fromRoot) && bytesEqual(sr, p.toRoot);
+}
+
+/**
+ * Every level of the tree over a fixed list of leaf hashes, built once in O(n) so that the root
+ * and each inclusion proof are then lookups (O(log n)). Building bottom-up and carrying an odd
+ * last node up unchanged gives exactly RFC 6962's left-balanced tree. For a log whose size
+ * changes, build a new one per size.
+ */
+export class MerkleTree {
+  private readonly levels: Uint8Array[][];
+
+  constructor(leafHashes: readonly Uint8Array[]) {
+    this.levels = [leafHashes.slice()];
+    for (let level = this.levels[0]!; level.length > 1; ) {
+      const next: Uint8Array[] = [];
+      for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? nodeHash(level[i]!, level[i + 1]!) : level[i]!);
+      this.levels.push(next);
+      level = next;
+    }
+  }
+
+  get size(): number {
+    return this.levels[0]!.length;
+  }
+
+  get root(): Uint8Array {
+    return this.size === 0 ? sha256() : this.levels[this.levels.length - 1]![0]!;
+  }
+
+  /** The same audit path as inclusionProof(leafHashes, leafIndex). */
+  inclusionProof(leafIndex: number): Uint8Array[] {
+    checkIndex(leafIndex, 0, this.size - 1, 'leafIndex');
+    const path: Uint8Array[] = [];
+    let index = leafIndex;
+    for (const level of this.levels.slice(0, -1)) {
+      const sibling = index ^ 1;
+      if (sibling < level.length) path.push(level[sibling]!);
+      index >>= 1;
+    }
+    return path;
+  }
 }

@@ -1,14 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import {
-  consistencyProof,
-  identityLogEntry,
-  inclusionProof,
-  leafHash,
-  logPublicKeyFromSecret,
-  rootHash,
-  signTreeHead,
-  type TreeHead,
-} from '@parley/crypto';
+import { MerkleTree, consistencyProof, identityLogEntry, leafHash, logPublicKeyFromSecret, signTreeHead, type TreeHead } from '@parley/crypto';
 import { IdentityLogEntrySchema } from './identity-log.entity.js';
 
 /** Any fixed number: the advisory lock that serializes appends, so leaf indexes are gapless. */
@@ -18,9 +9,10 @@ export interface SignedHead extends TreeHead {
   signature: Uint8Array;
 }
 
-/** A snapshot of the log: its leaf hashes, and a head over them signed by the log key. */
+/** A snapshot of the log: its leaf hashes, their tree, and a head over them signed by the log key. */
 export interface LogSnapshot {
-  leafHashes: Uint8Array[];
+  leafHashes: readonly Uint8Array[];
+  tree: MerkleTree;
   head: SignedHead;
 }
 
@@ -31,6 +23,8 @@ export interface LogSnapshot {
 export class IdentityLog {
   /** The committed leaf hashes read so far, in index order. */
   private readonly leaves: Uint8Array[] = [];
+  /** The tree and signed head for the current size: built and signed once per size, not per request. */
+  private latest?: LogSnapshot;
 
   private constructor(
     private readonly secretKey: Uint8Array,
@@ -62,7 +56,7 @@ export class IdentityLog {
   }
 
   /**
-   * Every committed leaf hash, and a freshly signed head over them. Leaves never change and commit
+   * Every committed leaf hash, and a signed head over them. Leaves never change and commit
    * in index order (appends hold the lock until commit), so this process keeps the ones it has
    * read and fetches only newer ones.
    */
@@ -78,13 +72,17 @@ export class IdentityLog {
       if (index > this.leaves.length) throw new Error(`identity log has no leaf ${this.leaves.length} but has ${index}`);
       this.leaves.push(new Uint8Array(row.leaf_hash));
     }
-    const leafHashes = this.leaves.slice();
-    const head: TreeHead = { treeSize: leafHashes.length, rootHash: rootHash(leafHashes), timestampMs: Date.now() };
-    return { leafHashes, head: { ...head, signature: signTreeHead(head, this.secretKey) } };
+    if (this.latest?.head.treeSize !== this.leaves.length) {
+      const leafHashes = this.leaves.slice();
+      const tree = new MerkleTree(leafHashes);
+      const head: TreeHead = { treeSize: tree.size, rootHash: tree.root, timestampMs: Date.now() };
+      this.latest = { leafHashes, tree, head: { ...head, signature: signTreeHead(head, this.secretKey) } };
+    }
+    return this.latest;
   }
 
   static inclusionProof(snapshot: LogSnapshot, leafIndex: number): Uint8Array[] {
-    return inclusionProof(snapshot.leafHashes, leafIndex);
+    return snapshot.tree.inclusionProof(leafIndex);
   }
 
   /** Proof that the first `toSize` leaves extend the first `fromSize`; sizes checked by the caller. */
