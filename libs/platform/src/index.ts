@@ -14,6 +14,7 @@ export * from './events/envelope.js';
 export * from './outbox/outbox.js';
 export * from './outbox/outbox-relay.js';
 export * from './consumer/idempotent-consumer.js';
+export * from './consumer/projection-version.js';
 export * from './rpc/errors.js';
 export * from './rpc/health.js';
 export * from './rpc/interceptors.js';

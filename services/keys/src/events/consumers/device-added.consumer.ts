@@ -1,6 +1,5 @@
-import { defineConsumer, events } from '@parley/platform';
+import { changedAt, defineConsumer, events, ifNotOlder } from '@parley/platform';
 import { DeviceProjectionSchema } from '../../domain/device-projection.entity.js';
-import { changedAt, ifNotOlder } from '../projection-version.js';
 
 export const deviceAddedConsumer = defineConsumer({
   name: 'device-added',

@@ -1,7 +1,6 @@
-import { defineConsumer, events } from '@parley/platform';
+import { changedAt, defineConsumer, events, ifNotOlder } from '@parley/platform';
 import { deleteDeviceKeys } from '../../domain/delete-keys.js';
 import { DeviceProjectionSchema } from '../../domain/device-projection.entity.js';
-import { changedAt, ifNotOlder } from '../projection-version.js';
 
 /** The device can no longer upload, and its keys are gone: nobody can start a session with it. */
 export const deviceRevokedConsumer = defineConsumer({

@@ -1,6 +1,5 @@
-import { defineConsumer, events } from '@parley/platform';
+import { changedAt, defineConsumer, events, ifNotOlder } from '@parley/platform';
 import { ContactProjectionSchema } from '../../domain/contact-projection.entity.js';
-import { changedAt, ifNotOlder } from '../projection-version.js';
 
 export const contactAddedConsumer = defineConsumer({
   name: 'contact-added',

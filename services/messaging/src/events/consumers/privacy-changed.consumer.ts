@@ -1,6 +1,5 @@
-import { defineConsumer, events } from '@parley/platform';
+import { changedAt, defineConsumer, events, ifNotOlder } from '@parley/platform';
 import { MessagingPolicyProjectionSchema } from '../../domain/messaging-policy-projection.entity.js';
-import { changedAt, ifNotOlder } from '../projection-version.js';
 
 export const privacyChangedConsumer = defineConsumer({
   name: 'privacy-changed',

@@ -1,6 +1,5 @@
-import { defineConsumer, events } from '@parley/platform';
+import { changedAt, defineConsumer, events, ifNotOlder } from '@parley/platform';
 import { BlockProjectionSchema } from '../../domain/block-projection.entity.js';
-import { changedAt, ifNotOlder } from '../projection-version.js';
 
 export const userUnblockedConsumer = defineConsumer({
   name: 'user-unblocked',

@@ -2,8 +2,8 @@ import { timestampDate } from '@bufbuild/protobuf/wkt';
 import type { EventEnvelope } from '@parley/proto';
 
 /**
- * When auth made the change an event reports. Consumers of different subjects, and retries within
- * one, can apply events out of order, so each projection row keeps the time of the change it
+ * When the producer made the change an event reports. Consumers of different subjects, and retries within
+ * one, can apply events out of order, so each read-model row keeps the time of the change it
  * reflects and an upsert only takes an event at least as recent.
  */
 export function changedAt(envelope: EventEnvelope): Date {
