@@ -113,6 +113,22 @@ describe('failed logins per username', () => {
   });
 });
 
+describe('DeleteAccount with a wrong password', () => {
+  it('spends the same budget, so a stolen token is no faster way to guess, and deletes nothing', async () => {
+    const { name, tokens } = await register();
+    const remove = () => connectErrorOf(auth.deleteAccount({ password: 'not the password' }, withToken(tokens.accessToken)));
+    for (let i = 0; i < 3; i++) expect((await remove()).code).toBe(Code.PermissionDenied);
+    const locked = await remove();
+    expect([locked.code, locked.rawMessage.replace(/retry in \d+ s/, 'retry in N s')]).toEqual([
+      Code.ResourceExhausted,
+      'too many wrong passwords for this account; retry in N s',
+    ]);
+    // Even the right password waits for the budget now; the account is still there.
+    expect((await connectErrorOf(auth.deleteAccount({ password }, withToken(tokens.accessToken)))).code).toBe(Code.ResourceExhausted);
+    expect((await auth.getMe({}, withToken(tokens.accessToken))).user?.username).toBe(name);
+  });
+});
+
 describe('failed logins per client address', () => {
   it('lock the address after the budget, across usernames, while other addresses go on', async () => {
     const from = address();

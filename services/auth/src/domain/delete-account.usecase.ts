@@ -1,6 +1,7 @@
 import { events, RateLimiter, rpcError, type Caller } from '@parley/platform';
 import type { AuthDeps } from './auth-deps.js';
 import { verifyPassword } from './credentials.js';
+import { checkWithinBudgets } from './failure-budget.js';
 import { requireLiveSession } from './live-session.js';
 import { announceRevocations, revokeSessions } from './sessions.js';
 import { UserSchema } from './user.entity.js';
@@ -17,9 +18,10 @@ export async function deleteAccount(deps: AuthDeps, caller: Caller, input: { pas
   const session = await requireLiveSession(em, caller);
   const user = session.user;
   if (input.password) {
-    if (!(await verifyPassword(input.password, user.passwordHash))) {
-      throw rpcError.permissionDenied('wrong password: the account was not deleted');
-    }
+    // Wrong guesses spend the login-failure budget, so a stolen token is no faster way to guess.
+    const budget = { limiter: deps.limits.loginFailuresPerAccount, subject: user.username, exhausted: 'too many wrong passwords for this account' };
+    const proven = await checkWithinBudgets([budget], async () => ((await verifyPassword(input.password, user.passwordHash)) ? true : null));
+    if (!proven) throw rpcError.permissionDenied('wrong password: the account was not deleted');
   } else if (!session.passwordVerifiedAt || Date.now() - session.passwordVerifiedAt.getTime() > RECENT_LOGIN_SECONDS * 1000) {
     throw rpcError.failedPrecondition(
       `confirm with your password, or log in again and delete within ${RECENT_LOGIN_SECONDS / 60} minutes`,
