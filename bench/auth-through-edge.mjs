@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import bcrypt from 'bcrypt';
 import { AuthService } from '@parley/proto';
 import { edgeClient, metricValue, startTestStack } from '@parley/testing';
+import { measure, row, summarize } from './support/measure.mjs';
 
 const BCRYPT_COST = 12;
 const LOGINS = 48;
@@ -18,27 +19,6 @@ const GETMES = 3000;
 const GETME_CONCURRENCY = 16;
 const STORM_LOGINS = 50;
 const PROBE_CONCURRENCY = 2;
-
-/** Runs `op` `total` times with `concurrency` in flight; returns ops/s and latency percentiles in ms. */
-async function measure(total, concurrency, op) {
-  const latencies = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        next++;
-        const t = performance.now();
-        await op();
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
-  return { perSecond: total / seconds, p50: pct(50), p99: pct(99) };
-}
 
 async function bareHttpBaseline() {
   const server = http.createServer((req, res) => {
@@ -52,13 +32,6 @@ async function bareHttpBaseline() {
   );
   server.close();
   return result;
-}
-
-function row(name, m, baseline) {
-  const ratio = baseline ? `${(m.perSecond / baseline.perSecond).toFixed(2)}x` : '';
-  console.log(
-    `${name.padEnd(44)} ${m.perSecond.toFixed(1).padStart(9)}/s  p50 ${m.p50.toFixed(1).padStart(7)} ms  p99 ${m.p99.toFixed(1).padStart(7)} ms  ${ratio}`,
-  );
 }
 
 /** auth's worst event-loop delay since the last scrape (prom-client resets it on each collect). */
@@ -81,9 +54,7 @@ async function probeDuring(me, load) {
   await load;
   done = true;
   await Promise.all(probes);
-  latencies.sort((a, b) => a - b);
-  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
-  return { perSecond: latencies.length / ((performance.now() - started) / 1000), p50: pct(50), p99: pct(99) };
+  return summarize(latencies, (performance.now() - started) / 1000);
 }
 
 const stack = await startTestStack({ services: ['auth', 'edge'], env: { auth: { BCRYPT_COST: String(BCRYPT_COST) } } });

@@ -16,6 +16,7 @@ import { databaseUrl } from '@parley/stack';
 import { edgeClient, eventually, startTestStack } from '@parley/testing';
 import { IdentityKeyPair, KEMKeyPair, PrivateKey } from '@signalapp/libsignal-client';
 import pg from 'pg';
+import { measure, row } from './support/measure.mjs';
 
 const CONCURRENCY = 50;
 const TARGETS = 10;
@@ -27,34 +28,6 @@ const LOG_LEAVES = 10000;
 const BIG_LOG_CLAIMS = 300;
 const UPDATES = 10000;
 const KEYS_POOL_MAX = 10; // keys' DATABASE_POOL_MAX default
-
-/** Runs `op` `total` times with `concurrency` in flight; returns ops/s and latency percentiles in ms. */
-async function measure(total, concurrency, op) {
-  const latencies = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        const i = next++;
-        const t = performance.now();
-        await op(i);
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
-  return { perSecond: total / seconds, p50: pct(50), p99: pct(99) };
-}
-
-function row(name, m, baseline) {
-  const ratio = baseline ? `${(m.perSecond / baseline.perSecond).toPrecision(2)}x` : '';
-  console.log(
-    `${name.padEnd(58)} ${m.perSecond.toFixed(1).padStart(9)}/s  p50 ${m.p50.toFixed(1).padStart(7)} ms  p99 ${m.p99.toFixed(1).padStart(7)} ms  ${ratio}`,
-  );
-}
 
 /** libsignal keys for one device: the first upload, then batches of one-time keys, all signed by its identity key. */
 function uploads(firstKeyId) {

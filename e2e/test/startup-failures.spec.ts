@@ -1,31 +1,11 @@
-import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { join } from 'node:path';
 import { newSigningKey } from '@parley/platform';
-import { REPO_ROOT, freePort } from '@parley/stack';
-import { TEST_NATS_URL, TestIsolation } from '@parley/testing';
+import { freePort } from '@parley/stack';
+import { TEST_NATS_URL, TestIsolation, runServiceUntilExit } from '@parley/testing';
 
 const isolation = new TestIsolation();
 let runs = 0;
 afterAll(() => isolation.cleanup([TEST_NATS_URL]));
-
-/** Runs a service until it exits; returns its exit code and what it printed. */
-function run(service: string, env: Record<string, string>): Promise<{ code: number | null; lines: string[] }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'services', service, 'dist/main.js')], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (c) => (out += c));
-    child.stderr.on('data', (c) => (out += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, lines: out.split('\n').filter(Boolean) });
-    });
-  });
-}
 
 async function baseEnv(): Promise<Record<string, string>> {
   return {
@@ -43,7 +23,7 @@ async function baseEnv(): Promise<Record<string, string>> {
 
 it('says in one line that it cannot reach its database, and exits non-zero', async () => {
   const port = await freePort();
-  const { code, lines } = await run('auth', { ...(await baseEnv()), DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/parley_auth` });
+  const { code, lines } = await runServiceUntilExit('auth', { ...(await baseEnv()), DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/parley_auth` });
   expect(code).toBe(1);
   expect(lines).toHaveLength(1);
   expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'fatal', msg: expect.stringContaining(`cannot use PostgreSQL at 127.0.0.1:${port} (database parley_auth)`) });
@@ -51,14 +31,14 @@ it('says in one line that it cannot reach its database, and exits non-zero', asy
 
 it('says in one line that it cannot reach NATS, and exits non-zero', async () => {
   const port = await freePort();
-  const { code, lines } = await run('messaging', { ...(await baseEnv()), NATS_URL: `nats://127.0.0.1:${port}` });
+  const { code, lines } = await runServiceUntilExit('messaging', { ...(await baseEnv()), NATS_URL: `nats://127.0.0.1:${port}` });
   expect(code).toBe(1);
   expect(lines).toHaveLength(1);
   expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'fatal', msg: expect.stringContaining(`cannot reach NATS at 127.0.0.1:${port}`) });
 });
 
 it('lists every invalid variable in one line, and exits non-zero', async () => {
-  const { code, lines } = await run('auth', { ...(await baseEnv()), RPC_PORT: 'eighty', DATABASE_URL: 'mysql://x/y', AUTH_SIGNING_KEY: '' });
+  const { code, lines } = await runServiceUntilExit('auth', { ...(await baseEnv()), RPC_PORT: 'eighty', DATABASE_URL: 'mysql://x/y', AUTH_SIGNING_KEY: '' });
   expect(code).toBe(1);
   expect(lines).toEqual([
     "auth: invalid configuration: RPC_PORT must be an integer from 0 to 65535, got 'eighty'; DATABASE_URL must be a URL with scheme postgres or postgresql, got 'mysql://x/y'; AUTH_SIGNING_KEY is required (an Ed25519 private JWK as JSON; make one with `npm run -w @parley/auth generate-signing-key`)",
@@ -66,7 +46,7 @@ it('lists every invalid variable in one line, and exits non-zero', async () => {
 });
 
 it('refuses a signing key that is not an Ed25519 private JWK', async () => {
-  const { code, lines } = await run('auth', { ...(await baseEnv()), AUTH_SIGNING_KEY: '{"kty":"RSA"}' });
+  const { code, lines } = await runServiceUntilExit('auth', { ...(await baseEnv()), AUTH_SIGNING_KEY: '{"kty":"RSA"}' });
   expect(code).toBe(1);
   expect(lines.at(-1)).toContain('AUTH_SIGNING_KEY must be an Ed25519 private JWK');
 });
@@ -76,7 +56,7 @@ it('says in one line that the edge cannot listen on its public port', async () =
   const port = await freePort();
   await new Promise<void>((resolve) => taken.listen(port, '0.0.0.0', resolve));
   try {
-    const { code, lines } = await run('edge', { ...(await baseEnv()), HTTP_PORT: String(port) });
+    const { code, lines } = await runServiceUntilExit('edge', { ...(await baseEnv()), HTTP_PORT: String(port) });
     expect(code).toBe(1);
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'fatal', msg: `edge cannot start: listen EADDRINUSE: address already in use 0.0.0.0:${port}` });

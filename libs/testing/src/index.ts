@@ -2,3 +2,4 @@ export * from './run-id.js';
 export * from './isolation.js';
 export * from './test-stack.js';
 export * from './expectations.js';
+export * from './service-exit.js';

@@ -1,0 +1,35 @@
+// What every bench script needs: run an operation with N in flight, summarise its latencies, and
+// print a row beside its baseline.
+
+/** Ops/s and latency percentiles (ms) of `latencies` collected over `seconds`. */
+export function summarize(latencies, seconds) {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const pct = (p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  return { perSecond: sorted.length / seconds, p50: pct(50), p99: pct(99) };
+}
+
+/** Runs `op(i)` for i = 0 … total-1 with `concurrency` in flight. */
+export async function measure(total, concurrency, op) {
+  const latencies = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        const t = performance.now();
+        await op(i);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  return summarize(latencies, (performance.now() - started) / 1000);
+}
+
+/** One line of figures, with the ratio to `baseline` when there is one. */
+export function row(name, m, baseline, width = 58) {
+  const ratio = baseline ? `${(m.perSecond / baseline.perSecond).toPrecision(2)}x` : '';
+  console.log(
+    `${name.padEnd(width)} ${m.perSecond.toFixed(1).padStart(9)}/s  p50 ${m.p50.toFixed(1).padStart(7)} ms  p99 ${m.p99.toFixed(1).padStart(7)} ms  ${ratio}`,
+  );
+}
