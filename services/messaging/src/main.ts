@@ -1,5 +1,6 @@
 import { runService } from '@parley/platform';
-import { ConversationService } from '@parley/proto';
+import { ConversationService, DeliveryInternalService, MessageService } from '@parley/proto';
+import { messagingConfigSchema } from './config.js';
 import { database } from './database.js';
 import { accountDeletedConsumer } from './events/consumers/account-deleted.consumer.js';
 import { contactAddedConsumer } from './events/consumers/contact-added.consumer.js';
@@ -10,11 +11,14 @@ import { privacyChangedConsumer } from './events/consumers/privacy-changed.consu
 import { userBlockedConsumer } from './events/consumers/user-blocked.consumer.js';
 import { userRegisteredConsumer } from './events/consumers/user-registered.consumer.js';
 import { userUnblockedConsumer } from './events/consumers/user-unblocked.consumer.js';
+import { LiveSignals } from './events/live-signals.js';
 import { conversationRoutes } from './rpc/conversation.routes.js';
+import { deliveryInternalRoutes } from './rpc/delivery-internal.routes.js';
+import { messageRoutes } from './rpc/message.routes.js';
 
 void runService({
   name: 'messaging',
-  config: {},
+  config: messagingConfigSchema,
   database,
   bus: {
     consumers: [
@@ -29,7 +33,13 @@ void runService({
       accountDeletedConsumer,
     ],
   },
-  services: [ConversationService.typeName],
+  async init({ orm, config, nats, subjects }) {
+    const live = new LiveSignals(nats, subjects);
+    // Signals this process published just before it last stopped may be lost: streams refetch.
+    live.resync();
+    return { orm, config, live };
+  },
+  services: [ConversationService.typeName, MessageService.typeName, DeliveryInternalService.typeName],
   tokens: 'remote',
-  routes: ({ orm }) => [conversationRoutes({ orm })],
+  routes: (_ctx, deps) => [conversationRoutes(deps), messageRoutes(deps), deliveryInternalRoutes(deps)],
 });

@@ -22,4 +22,17 @@ export class Subjects {
   deadLetter(consumer: string): string {
     return `${this.prefix}.dlq.${consumer}`;
   }
+
+  /**
+   * Core NATS signals for the stream of one device (never stored). Outside `${prefix}.>`, so the
+   * event stream does not capture them.
+   */
+  liveDevice(userId: string, deviceId: number): string {
+    return `live.${this.prefix}.device.${userId}.${deviceId}`;
+  }
+
+  /** Tells every edge to refetch every stream's queue, e.g. after signals may have been missed. */
+  get liveResync(): string {
+    return `live.${this.prefix}.resync`;
+  }
 }

@@ -1,4 +1,4 @@
-import { EntitySchema } from '@mikro-orm/core';
+import { BigIntType, EntitySchema } from '@mikro-orm/core';
 
 export type ConversationKind = 'direct' | 'group';
 export type MemberRole = 'member' | 'admin' | 'owner';
@@ -12,6 +12,12 @@ export interface Conversation {
    * never gets a second one however many opens race. Null for groups.
    */
   directPairKey: string | null;
+  /** The seq of the last message: sends lock this row to take the next, so seqs have no gaps. */
+  lastSeq: number;
+  lastActivityAt: Date;
+  /** A group's title and avatar, encrypted by its members; never read here. */
+  encryptedInfo: Buffer | null;
+  infoVersion: number;
 }
 
 export interface ConversationMember {
@@ -19,6 +25,8 @@ export interface ConversationMember {
   userId: string;
   role: MemberRole;
   joinedAt: Date;
+  archived: boolean;
+  mutedUntil: Date | null;
 }
 
 export const ConversationSchema = new EntitySchema<Conversation>({
@@ -29,6 +37,10 @@ export const ConversationSchema = new EntitySchema<Conversation>({
     kind: { type: 'text' },
     createdAt: { type: 'datetime' },
     directPairKey: { type: 'text', nullable: true, unique: true },
+    lastSeq: { type: new BigIntType('number'), default: 0 },
+    lastActivityAt: { type: 'datetime', defaultRaw: 'now()' },
+    encryptedInfo: { type: 'blob', nullable: true },
+    infoVersion: { type: 'integer', default: 0 },
   },
 });
 
@@ -40,6 +52,8 @@ export const ConversationMemberSchema = new EntitySchema<ConversationMember>({
     userId: { type: 'uuid', primary: true, index: true },
     role: { type: 'text' },
     joinedAt: { type: 'datetime' },
+    archived: { type: 'boolean', default: false },
+    mutedUntil: { type: 'datetime', nullable: true },
   },
 });
 

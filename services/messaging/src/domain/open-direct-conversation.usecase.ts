@@ -28,14 +28,14 @@ export async function openDirectConversation(deps: MessagingDeps, caller: Caller
     const key = directPairKey(caller.userId, otherId);
     const now = new Date();
     const inserted: { id: string }[] = await em.execute(
-      `insert into conversation (id, kind, created_at, direct_pair_key) values (?, 'direct', ?, ?)
+      `insert into conversation (id, kind, created_at, last_activity_at, direct_pair_key) values (?, 'direct', ?, ?, ?)
        on conflict (direct_pair_key) do nothing returning id`,
-      [randomUUID(), now, key],
+      [randomUUID(), now, now, key],
     );
     const created = inserted.length > 0;
     if (created) {
       for (const userId of [caller.userId, otherId]) {
-        await em.insert(ConversationMemberSchema, { conversation: inserted[0]!.id, userId, role: 'member', joinedAt: now });
+        await em.insert(ConversationMemberSchema, { conversation: inserted[0]!.id, userId, role: 'member', joinedAt: now, archived: false, mutedUntil: null });
       }
     }
     const conversation = await em.findOneOrFail(ConversationSchema, { directPairKey: key });

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/messaging/v1/conversation.proto.
  */
 export const file_parley_messaging_v1_conversation: GenFile = /*@__PURE__*/
-  fileDesc("CiZwYXJsZXkvbWVzc2FnaW5nL3YxL2NvbnZlcnNhdGlvbi5wcm90bxITcGFybGV5Lm1lc3NhZ2luZy52MSJICgZNZW1iZXISDwoHdXNlcl9pZBgBIAEoCRItCgRyb2xlGAIgASgOMh8ucGFybGV5Lm1lc3NhZ2luZy52MS5NZW1iZXJSb2xlIq0BCgxDb252ZXJzYXRpb24SCgoCaWQYASABKAkSMwoEa2luZBgCIAEoDjIlLnBhcmxleS5tZXNzYWdpbmcudjEuQ29udmVyc2F0aW9uS2luZBIsCgdtZW1iZXJzGAMgAygLMhsucGFybGV5Lm1lc3NhZ2luZy52MS5NZW1iZXISLgoKY3JlYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiMAodT3BlbkRpcmVjdENvbnZlcnNhdGlvblJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSJqCh5PcGVuRGlyZWN0Q29udmVyc2F0aW9uUmVzcG9uc2USNwoMY29udmVyc2F0aW9uGAEgASgLMiEucGFybGV5Lm1lc3NhZ2luZy52MS5Db252ZXJzYXRpb24SDwoHY3JlYXRlZBgCIAEoCCpwChBDb252ZXJzYXRpb25LaW5kEiEKHUNPTlZFUlNBVElPTl9LSU5EX1VOU1BFQ0lGSUVEEAASHAoYQ09OVkVSU0FUSU9OX0tJTkRfRElSRUNUEAESGwoXQ09OVkVSU0FUSU9OX0tJTkRfR1JPVVAQAipvCgpNZW1iZXJSb2xlEhsKF01FTUJFUl9ST0xFX1VOU1BFQ0lGSUVEEAASFgoSTUVNQkVSX1JPTEVfTUVNQkVSEAESFQoRTUVNQkVSX1JPTEVfQURNSU4QAhIVChFNRU1CRVJfUk9MRV9PV05FUhADMpkBChNDb252ZXJzYXRpb25TZXJ2aWNlEoEBChZPcGVuRGlyZWN0Q29udmVyc2F0aW9uEjIucGFybGV5Lm1lc3NhZ2luZy52MS5PcGVuRGlyZWN0Q29udmVyc2F0aW9uUmVxdWVzdBozLnBhcmxleS5tZXNzYWdpbmcudjEuT3BlbkRpcmVjdENvbnZlcnNhdGlvblJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("CiZwYXJsZXkvbWVzc2FnaW5nL3YxL2NvbnZlcnNhdGlvbi5wcm90bxITcGFybGV5Lm1lc3NhZ2luZy52MSJ3CgZNZW1iZXISDwoHdXNlcl9pZBgBIAEoCRItCgRyb2xlGAIgASgOMh8ucGFybGV5Lm1lc3NhZ2luZy52MS5NZW1iZXJSb2xlEi0KCWpvaW5lZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiUwoOTWVtYmVyU2V0dGluZ3MSEAoIYXJjaGl2ZWQYASABKAgSLwoLbXV0ZWRfdW50aWwYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItoCCgxDb252ZXJzYXRpb24SCgoCaWQYASABKAkSMwoEa2luZBgCIAEoDjIlLnBhcmxleS5tZXNzYWdpbmcudjEuQ29udmVyc2F0aW9uS2luZBIsCgdtZW1iZXJzGAMgAygLMhsucGFybGV5Lm1lc3NhZ2luZy52MS5NZW1iZXISLgoKY3JlYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOZW5jcnlwdGVkX2luZm8YBSABKAwSFAoMaW5mb192ZXJzaW9uGAYgASgEEhAKCGxhc3Rfc2VxGAcgASgEEjQKEGxhc3RfYWN0aXZpdHlfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKCHNldHRpbmdzGAkgASgLMiMucGFybGV5Lm1lc3NhZ2luZy52MS5NZW1iZXJTZXR0aW5ncyIwCh1PcGVuRGlyZWN0Q29udmVyc2F0aW9uUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJImoKHk9wZW5EaXJlY3RDb252ZXJzYXRpb25SZXNwb25zZRI3Cgxjb252ZXJzYXRpb24YASABKAsyIS5wYXJsZXkubWVzc2FnaW5nLnYxLkNvbnZlcnNhdGlvbhIPCgdjcmVhdGVkGAIgASgIIkUKEkNyZWF0ZUdyb3VwUmVxdWVzdBIXCg9tZW1iZXJfdXNlcl9pZHMYASADKAkSFgoOZW5jcnlwdGVkX2luZm8YAiABKAwiTgoTQ3JlYXRlR3JvdXBSZXNwb25zZRI3Cgxjb252ZXJzYXRpb24YASABKAsyIS5wYXJsZXkubWVzc2FnaW5nLnYxLkNvbnZlcnNhdGlvbiIxChZHZXRDb252ZXJzYXRpb25SZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCSJSChdHZXRDb252ZXJzYXRpb25SZXNwb25zZRI3Cgxjb252ZXJzYXRpb24YASABKAsyIS5wYXJsZXkubWVzc2FnaW5nLnYxLkNvbnZlcnNhdGlvbiJbChhMaXN0Q29udmVyc2F0aW9uc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgNEhIKCnBhZ2VfdG9rZW4YAiABKAkSGAoQaW5jbHVkZV9hcmNoaXZlZBgDIAEoCCJuChlMaXN0Q29udmVyc2F0aW9uc1Jlc3BvbnNlEjgKDWNvbnZlcnNhdGlvbnMYASADKAsyIS5wYXJsZXkubWVzc2FnaW5nLnYxLkNvbnZlcnNhdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiPgoRQWRkTWVtYmVyc1JlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgJEhAKCHVzZXJfaWRzGAIgAygJIk0KEkFkZE1lbWJlcnNSZXNwb25zZRI3Cgxjb252ZXJzYXRpb24YASABKAsyIS5wYXJsZXkubWVzc2FnaW5nLnYxLkNvbnZlcnNhdGlvbiI/ChNSZW1vdmVNZW1iZXJSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJIk8KFFJlbW92ZU1lbWJlclJlc3BvbnNlEjcKDGNvbnZlcnNhdGlvbhgBIAEoCzIhLnBhcmxleS5tZXNzYWdpbmcudjEuQ29udmVyc2F0aW9uIiwKEUxlYXZlR3JvdXBSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCSIUChJMZWF2ZUdyb3VwUmVzcG9uc2UibwoUU2V0TWVtYmVyUm9sZVJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSLQoEcm9sZRgDIAEoDjIfLnBhcmxleS5tZXNzYWdpbmcudjEuTWVtYmVyUm9sZSJQChVTZXRNZW1iZXJSb2xlUmVzcG9uc2USNwoMY29udmVyc2F0aW9uGAEgASgLMiEucGFybGV5Lm1lc3NhZ2luZy52MS5Db252ZXJzYXRpb24iTgoYVHJhbnNmZXJPd25lcnNoaXBSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCRIZChFuZXdfb3duZXJfdXNlcl9pZBgCIAEoCSJUChlUcmFuc2Zlck93bmVyc2hpcFJlc3BvbnNlEjcKDGNvbnZlcnNhdGlvbhgBIAEoCzIhLnBhcmxleS5tZXNzYWdpbmcudjEuQ29udmVyc2F0aW9uIocBChZVcGRhdGVHcm91cEluZm9SZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCRIWCg5lbmNyeXB0ZWRfaW5mbxgCIAEoDBIiChVleHBlY3RlZF9pbmZvX3ZlcnNpb24YAyABKARIAIgBAUIYChZfZXhwZWN0ZWRfaW5mb192ZXJzaW9uIlIKF1VwZGF0ZUdyb3VwSW5mb1Jlc3BvbnNlEjcKDGNvbnZlcnNhdGlvbhgBIAEoCzIhLnBhcmxleS5tZXNzYWdpbmcudjEuQ29udmVyc2F0aW9uInkKG1VwZGF0ZU1lbWJlclNldHRpbmdzUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAkSEAoIYXJjaGl2ZWQYAiABKAgSLwoLbXV0ZWRfdW50aWwYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIlcKHFVwZGF0ZU1lbWJlclNldHRpbmdzUmVzcG9uc2USNwoMY29udmVyc2F0aW9uGAEgASgLMiEucGFybGV5Lm1lc3NhZ2luZy52MS5Db252ZXJzYXRpb24qcAoQQ29udmVyc2F0aW9uS2luZBIhCh1DT05WRVJTQVRJT05fS0lORF9VTlNQRUNJRklFRBAAEhwKGENPTlZFUlNBVElPTl9LSU5EX0RJUkVDVBABEhsKF0NPTlZFUlNBVElPTl9LSU5EX0dST1VQEAIqbwoKTWVtYmVyUm9sZRIbChdNRU1CRVJfUk9MRV9VTlNQRUNJRklFRBAAEhYKEk1FTUJFUl9ST0xFX01FTUJFUhABEhUKEU1FTUJFUl9ST0xFX0FETUlOEAISFQoRTUVNQkVSX1JPTEVfT1dORVIQAzLHCQoTQ29udmVyc2F0aW9uU2VydmljZRKBAQoWT3BlbkRpcmVjdENvbnZlcnNhdGlvbhIyLnBhcmxleS5tZXNzYWdpbmcudjEuT3BlbkRpcmVjdENvbnZlcnNhdGlvblJlcXVlc3QaMy5wYXJsZXkubWVzc2FnaW5nLnYxLk9wZW5EaXJlY3RDb252ZXJzYXRpb25SZXNwb25zZRJgCgtDcmVhdGVHcm91cBInLnBhcmxleS5tZXNzYWdpbmcudjEuQ3JlYXRlR3JvdXBSZXF1ZXN0GigucGFybGV5Lm1lc3NhZ2luZy52MS5DcmVhdGVHcm91cFJlc3BvbnNlEmwKD0dldENvbnZlcnNhdGlvbhIrLnBhcmxleS5tZXNzYWdpbmcudjEuR2V0Q29udmVyc2F0aW9uUmVxdWVzdBosLnBhcmxleS5tZXNzYWdpbmcudjEuR2V0Q29udmVyc2F0aW9uUmVzcG9uc2UScgoRTGlzdENvbnZlcnNhdGlvbnMSLS5wYXJsZXkubWVzc2FnaW5nLnYxLkxpc3RDb252ZXJzYXRpb25zUmVxdWVzdBouLnBhcmxleS5tZXNzYWdpbmcudjEuTGlzdENvbnZlcnNhdGlvbnNSZXNwb25zZRJdCgpBZGRNZW1iZXJzEiYucGFybGV5Lm1lc3NhZ2luZy52MS5BZGRNZW1iZXJzUmVxdWVzdBonLnBhcmxleS5tZXNzYWdpbmcudjEuQWRkTWVtYmVyc1Jlc3BvbnNlEmMKDFJlbW92ZU1lbWJlchIoLnBhcmxleS5tZXNzYWdpbmcudjEuUmVtb3ZlTWVtYmVyUmVxdWVzdBopLnBhcmxleS5tZXNzYWdpbmcudjEuUmVtb3ZlTWVtYmVyUmVzcG9uc2USXQoKTGVhdmVHcm91cBImLnBhcmxleS5tZXNzYWdpbmcudjEuTGVhdmVHcm91cFJlcXVlc3QaJy5wYXJsZXkubWVzc2FnaW5nLnYxLkxlYXZlR3JvdXBSZXNwb25zZRJmCg1TZXRNZW1iZXJSb2xlEikucGFybGV5Lm1lc3NhZ2luZy52MS5TZXRNZW1iZXJSb2xlUmVxdWVzdBoqLnBhcmxleS5tZXNzYWdpbmcudjEuU2V0TWVtYmVyUm9sZVJlc3BvbnNlEnIKEVRyYW5zZmVyT3duZXJzaGlwEi0ucGFybGV5Lm1lc3NhZ2luZy52MS5UcmFuc2Zlck93bmVyc2hpcFJlcXVlc3QaLi5wYXJsZXkubWVzc2FnaW5nLnYxLlRyYW5zZmVyT3duZXJzaGlwUmVzcG9uc2USbAoPVXBkYXRlR3JvdXBJbmZvEisucGFybGV5Lm1lc3NhZ2luZy52MS5VcGRhdGVHcm91cEluZm9SZXF1ZXN0GiwucGFybGV5Lm1lc3NhZ2luZy52MS5VcGRhdGVHcm91cEluZm9SZXNwb25zZRJ7ChRVcGRhdGVNZW1iZXJTZXR0aW5ncxIwLnBhcmxleS5tZXNzYWdpbmcudjEuVXBkYXRlTWVtYmVyU2V0dGluZ3NSZXF1ZXN0GjEucGFybGV5Lm1lc3NhZ2luZy52MS5VcGRhdGVNZW1iZXJTZXR0aW5nc1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message parley.messaging.v1.Member
@@ -27,6 +27,11 @@ export type Member = Message<"parley.messaging.v1.Member"> & {
    * @generated from field: parley.messaging.v1.MemberRole role = 2;
    */
   role: MemberRole;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp joined_at = 3;
+   */
+  joinedAt?: Timestamp | undefined;
 };
 
 /**
@@ -35,6 +40,32 @@ export type Member = Message<"parley.messaging.v1.Member"> & {
  */
 export const MemberSchema: GenMessage<Member> = /*@__PURE__*/
   messageDesc(file_parley_messaging_v1_conversation, 0);
+
+/**
+ * MemberSettings are one member's own view of a conversation; nobody else sees them.
+ *
+ * @generated from message parley.messaging.v1.MemberSettings
+ */
+export type MemberSettings = Message<"parley.messaging.v1.MemberSettings"> & {
+  /**
+   * @generated from field: bool archived = 1;
+   */
+  archived: boolean;
+
+  /**
+   * Unset when not muted.
+   *
+   * @generated from field: google.protobuf.Timestamp muted_until = 2;
+   */
+  mutedUntil?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message parley.messaging.v1.MemberSettings.
+ * Use `create(MemberSettingsSchema)` to create a new message.
+ */
+export const MemberSettingsSchema: GenMessage<MemberSettings> = /*@__PURE__*/
+  messageDesc(file_parley_messaging_v1_conversation, 1);
 
 /**
  * @generated from message parley.messaging.v1.Conversation
@@ -59,6 +90,40 @@ export type Conversation = Message<"parley.messaging.v1.Conversation"> & {
    * @generated from field: google.protobuf.Timestamp created_at = 4;
    */
   createdAt?: Timestamp | undefined;
+
+  /**
+   * A group's title and avatar, encrypted by its members; the server never reads it. Empty for
+   * direct conversations.
+   *
+   * @generated from field: bytes encrypted_info = 5;
+   */
+  encryptedInfo: Uint8Array;
+
+  /**
+   * Incremented by every UpdateGroupInfo.
+   *
+   * @generated from field: uint64 info_version = 6;
+   */
+  infoVersion: bigint;
+
+  /**
+   * The sequence number of the last message sent to the conversation; 0 when none was.
+   *
+   * @generated from field: uint64 last_seq = 7;
+   */
+  lastSeq: bigint;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp last_activity_at = 8;
+   */
+  lastActivityAt?: Timestamp | undefined;
+
+  /**
+   * The caller's own settings.
+   *
+   * @generated from field: parley.messaging.v1.MemberSettings settings = 9;
+   */
+  settings?: MemberSettings | undefined;
 };
 
 /**
@@ -66,7 +131,7 @@ export type Conversation = Message<"parley.messaging.v1.Conversation"> & {
  * Use `create(ConversationSchema)` to create a new message.
  */
 export const ConversationSchema: GenMessage<Conversation> = /*@__PURE__*/
-  messageDesc(file_parley_messaging_v1_conversation, 1);
+  messageDesc(file_parley_messaging_v1_conversation, 2);
 
 /**
  * @generated from message parley.messaging.v1.OpenDirectConversationRequest
@@ -83,7 +148,7 @@ export type OpenDirectConversationRequest = Message<"parley.messaging.v1.OpenDir
  * Use `create(OpenDirectConversationRequestSchema)` to create a new message.
  */
 export const OpenDirectConversationRequestSchema: GenMessage<OpenDirectConversationRequest> = /*@__PURE__*/
-  messageDesc(file_parley_messaging_v1_conversation, 2);
+  messageDesc(file_parley_messaging_v1_conversation, 3);
 
 /**
  * @generated from message parley.messaging.v1.OpenDirectConversationResponse
@@ -107,7 +172,424 @@ export type OpenDirectConversationResponse = Message<"parley.messaging.v1.OpenDi
  * Use `create(OpenDirectConversationResponseSchema)` to create a new message.
  */
 export const OpenDirectConversationResponseSchema: GenMessage<OpenDirectConversationResponse> = /*@__PURE__*/
-  messageDesc(file_parley_messaging_v1_conversation, 3);
+  messageDesc(file_parley_messaging_v1_conversation, 4);
+
+/**
+ * @generated from message parley.messaging.v1.CreateGroupRequest
+ */
+export type CreateGroupRequest = Message<"parley.messaging.v1.CreateGroupRequest"> & {
+  /**
+   * The other members; the caller is added as owner.
+   *
+   * @generated from field: repeated string member_user_ids = 1;
+   */
+  memberUserIds: string[];
+
+  /**
+   * @generated from field: bytes encrypted_info = 2;
+   */
+  encryptedInfo: Uint8Array;
+};
+
+/**
+ * Describes the message parley.messaging.v1.CreateGroupRequest.
+ * Use `create(CreateGroupRequestSchema)` to create a new message.
+ */
+export const CreateGroupRequestSchema: GenMessage<CreateGroupRequest> = /*@__PURE__*/
+  messageDesc(file_parley_messaging_v1_conversation, 5);
+
+/**
+ * @generated from message parley.messaging.v1.CreateGroupResponse
+ */
+export type CreateGroupResponse = Message<"parley.messaging.v1.CreateGroupResponse"> & {
+  /**
+   * @generated from field: parley.messaging.v1.Conversation conversation = 1;
+   */
+  conversation?: Conversation | undefined;
+};
+
+/**
+ * Describes the message parley.messaging.v1.CreateGroupResponse.
+ * Use `create(CreateGroupResponseSchema)` to create a new message.
+ */
+export const CreateGroupResponseSchema: GenMessage<CreateGroupResponse> = /*@__PURE__*/
+  messageDesc(file_parley_messaging_v1_conversation, 6);
+
+/**
+ * @generated from message parley.messaging.v1.GetConversationRequest
+ */
+export type GetConversationRequest = Message<"parley.messaging.v1.GetConversationRequest"> & {
+  /**
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+};
+
+/**
+ * Describes the message parley.messaging.v1.GetConversationRequest.
+ * Use `create(GetConversationRequestSchema)` to create a new message.
+ */
+export const GetConversationRequestSchema: GenMessage<GetConversationRequest> = /*@__PURE__*/
+  messageDesc(file_parley_messaging_v1_conversation, 7);
+
+/**
+ * @generated from message parley.messaging.v1.GetConversationResponse
+ */
+export type GetConversationResponse = Message<"parley.messaging.v1.GetConversationResponse"> & {
+  /**
+   * @generated from field: parley.messaging.v1.Conversation conversation = 1;
+   */
+  conversation?: Conversation | undefined;
+};
+
+/**
+ * Describes the message parley.messaging.v1.GetConversationResponse.
+ * Use `create(GetConversationResponseSchema)` to create a new message.
+ */
+export const GetConversationResponseSchema: GenMessage<GetConversationResponse> = /*@__PURE__*/
+  messageDesc(file_parley_messaging_v1_conversation, 8);
+
+/**
+ * @generated from message parley.messaging.v1.ListConversationsRequest
+ */
+export type ListConversationsRequest = Message<"parley.messaging.v1.ListConversationsRequest"> & {
+  /**
+   * At most 100; 0 means 50.
+   *
+   * @generated from field: uint32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * From a previous response; empty for the first page.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+
+  /**
+   * Archived conversations are left out unless this is set.
+   *
+   * @generated from field: bool include_archived = 3;
+   */
+  includeArchived: boolean;
+};
+
+/**
+ * Describes the message parley.messaging.v1.ListConversationsRequest.
+ * Use `create(ListConversationsRequestSchema)` to create a new message.
+ */
+export const ListConversationsRequestSchema: GenMessage<ListConversationsRequest> = /*@__PURE__*/
+  messageDesc(file_parley_messaging_v1_conversation, 9);
+
+/**
+ * @generated from message parley.messaging.v1.ListConversationsResponse
+ */
+export type ListConversationsResponse = Message<"parley.messaging.v1.ListConversationsResponse"> & {
+  /**
+   * @generated from field: repeated parley.messaging.v1.Conversation conversations = 1;
+   */
+  conversations: Conversation[];
+
+  /**
+   * Empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message parley.messaging.v1.ListConversationsResponse.
+ * Use `create(ListConversationsResponseSchema)` to create a new message.
+ */
+export const ListConversationsResponseSchema: GenMessage<ListConversationsResponse> = /*@__PURE__*/
+  messageDesc(file_parley_messaging_v1_conversation, 10);
+
+/**
+ * @generated from message parley.messaging.v1.AddMembersRequest
+ */
+export type AddMembersRequest = Message<"parley.messaging.v1.AddMembersRequest"> & {
+  /**
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * @generated from field: repeated string user_ids = 2;
+   */
+  userIds: string[];
+};
+
+/**
+ * Describes the message parley.messaging.v1.AddMembersRequest.
+ * Use `create(AddMembersRequestSchema)` to create a new message.
+ */
+export const AddMembersRequestSchema: GenMessage<AddMembersRequest> = /*@__PURE__*/
+  messageDesc(file_parley_messaging_v1_conversation, 11);
+
+/**
+ * @generated from message parley.messaging.v1.AddMembersResponse
+ */
+export type AddMembersResponse = Message<"parley.messaging.v1.AddMembersResponse"> & {
+  /**
+   * @generated from field: parley.messaging.v1.Conversation conversation = 1;
+   */
+  conversation?: Conversation | undefined;
+};
+
+/**
+ * Describes the message parley.messaging.v1.AddMembersResponse.
+ * Use `create(AddMembersResponseSchema)` to create a new message.
+ */
+export const AddMembersResponseSchema: GenMessage<AddMembersResponse> = /*@__PURE__*/
+  messageDesc(file_parley_messaging_v1_conversation, 12);
+
+/**
+ * @generated from message parley.messaging.v1.RemoveMemberRequest
+ */
+export type RemoveMemberRequest = Message<"parley.messaging.v1.RemoveMemberRequest"> & {
+  /**
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * @generated from field: string user_id = 2;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message parley.messaging.v1.RemoveMemberRequest.
+ * Use `create(RemoveMemberRequestSchema)` to create a new message.
+ */
+export const RemoveMemberRequestSchema: GenMessage<RemoveMemberRequest> = /*@__PURE__*/
+  messageDesc(file_parley_messaging_v1_conversation, 13);
+
+/**
+ * @generated from message parley.messaging.v1.RemoveMemberResponse
+ */
+export type RemoveMemberResponse = Message<"parley.messaging.v1.RemoveMemberResponse"> & {
+  /**
+   * @generated from field: parley.messaging.v1.Conversation conversation = 1;
+   */
+  conversation?: Conversation | undefined;
+};
+
+/**
+ * Describes the message parley.messaging.v1.RemoveMemberResponse.
+ * Use `create(RemoveMemberResponseSchema)` to create a new message.
+ */
+export const RemoveMemberResponseSchema: GenMessage<RemoveMemberResponse> = /*@__PURE__*/
+  messageDesc(file_parley_messaging_v1_conversation, 14);
+
+/**
+ * @generated from message parley.messaging.v1.LeaveGroupRequest
+ */
+export type LeaveGroupRequest = Message<"parley.messaging.v1.LeaveGroupRequest"> & {
+  /**
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+};
+
+/**
+ * Describes the message parley.messaging.v1.LeaveGroupRequest.
+ * Use `create(LeaveGroupRequestSchema)` to create a new message.
+ */
+export const LeaveGroupRequestSchema: GenMessage<LeaveGroupRequest> = /*@__PURE__*/
+  messageDesc(file_parley_messaging_v1_conversation, 15);
+
+/**
+ * @generated from message parley.messaging.v1.LeaveGroupResponse
+ */
+export type LeaveGroupResponse = Message<"parley.messaging.v1.LeaveGroupResponse"> & {
+};
+
+/**
+ * Describes the message parley.messaging.v1.LeaveGroupResponse.
+ * Use `create(LeaveGroupResponseSchema)` to create a new message.
+ */
+export const LeaveGroupResponseSchema: GenMessage<LeaveGroupResponse> = /*@__PURE__*/
+  messageDesc(file_parley_messaging_v1_conversation, 16);
+
+/**
+ * @generated from message parley.messaging.v1.SetMemberRoleRequest
+ */
+export type SetMemberRoleRequest = Message<"parley.messaging.v1.SetMemberRoleRequest"> & {
+  /**
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * @generated from field: string user_id = 2;
+   */
+  userId: string;
+
+  /**
+   * MEMBER_ROLE_ADMIN or MEMBER_ROLE_MEMBER.
+   *
+   * @generated from field: parley.messaging.v1.MemberRole role = 3;
+   */
+  role: MemberRole;
+};
+
+/**
+ * Describes the message parley.messaging.v1.SetMemberRoleRequest.
+ * Use `create(SetMemberRoleRequestSchema)` to create a new message.
+ */
+export const SetMemberRoleRequestSchema: GenMessage<SetMemberRoleRequest> = /*@__PURE__*/
+  messageDesc(file_parley_messaging_v1_conversation, 17);
+
+/**
+ * @generated from message parley.messaging.v1.SetMemberRoleResponse
+ */
+export type SetMemberRoleResponse = Message<"parley.messaging.v1.SetMemberRoleResponse"> & {
+  /**
+   * @generated from field: parley.messaging.v1.Conversation conversation = 1;
+   */
+  conversation?: Conversation | undefined;
+};
+
+/**
+ * Describes the message parley.messaging.v1.SetMemberRoleResponse.
+ * Use `create(SetMemberRoleResponseSchema)` to create a new message.
+ */
+export const SetMemberRoleResponseSchema: GenMessage<SetMemberRoleResponse> = /*@__PURE__*/
+  messageDesc(file_parley_messaging_v1_conversation, 18);
+
+/**
+ * @generated from message parley.messaging.v1.TransferOwnershipRequest
+ */
+export type TransferOwnershipRequest = Message<"parley.messaging.v1.TransferOwnershipRequest"> & {
+  /**
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * @generated from field: string new_owner_user_id = 2;
+   */
+  newOwnerUserId: string;
+};
+
+/**
+ * Describes the message parley.messaging.v1.TransferOwnershipRequest.
+ * Use `create(TransferOwnershipRequestSchema)` to create a new message.
+ */
+export const TransferOwnershipRequestSchema: GenMessage<TransferOwnershipRequest> = /*@__PURE__*/
+  messageDesc(file_parley_messaging_v1_conversation, 19);
+
+/**
+ * @generated from message parley.messaging.v1.TransferOwnershipResponse
+ */
+export type TransferOwnershipResponse = Message<"parley.messaging.v1.TransferOwnershipResponse"> & {
+  /**
+   * @generated from field: parley.messaging.v1.Conversation conversation = 1;
+   */
+  conversation?: Conversation | undefined;
+};
+
+/**
+ * Describes the message parley.messaging.v1.TransferOwnershipResponse.
+ * Use `create(TransferOwnershipResponseSchema)` to create a new message.
+ */
+export const TransferOwnershipResponseSchema: GenMessage<TransferOwnershipResponse> = /*@__PURE__*/
+  messageDesc(file_parley_messaging_v1_conversation, 20);
+
+/**
+ * @generated from message parley.messaging.v1.UpdateGroupInfoRequest
+ */
+export type UpdateGroupInfoRequest = Message<"parley.messaging.v1.UpdateGroupInfoRequest"> & {
+  /**
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * @generated from field: bytes encrypted_info = 2;
+   */
+  encryptedInfo: Uint8Array;
+
+  /**
+   * When set, the update applies only if the group's info_version still equals it.
+   *
+   * @generated from field: optional uint64 expected_info_version = 3;
+   */
+  expectedInfoVersion?: bigint | undefined;
+};
+
+/**
+ * Describes the message parley.messaging.v1.UpdateGroupInfoRequest.
+ * Use `create(UpdateGroupInfoRequestSchema)` to create a new message.
+ */
+export const UpdateGroupInfoRequestSchema: GenMessage<UpdateGroupInfoRequest> = /*@__PURE__*/
+  messageDesc(file_parley_messaging_v1_conversation, 21);
+
+/**
+ * @generated from message parley.messaging.v1.UpdateGroupInfoResponse
+ */
+export type UpdateGroupInfoResponse = Message<"parley.messaging.v1.UpdateGroupInfoResponse"> & {
+  /**
+   * @generated from field: parley.messaging.v1.Conversation conversation = 1;
+   */
+  conversation?: Conversation | undefined;
+};
+
+/**
+ * Describes the message parley.messaging.v1.UpdateGroupInfoResponse.
+ * Use `create(UpdateGroupInfoResponseSchema)` to create a new message.
+ */
+export const UpdateGroupInfoResponseSchema: GenMessage<UpdateGroupInfoResponse> = /*@__PURE__*/
+  messageDesc(file_parley_messaging_v1_conversation, 22);
+
+/**
+ * @generated from message parley.messaging.v1.UpdateMemberSettingsRequest
+ */
+export type UpdateMemberSettingsRequest = Message<"parley.messaging.v1.UpdateMemberSettingsRequest"> & {
+  /**
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * @generated from field: bool archived = 2;
+   */
+  archived: boolean;
+
+  /**
+   * Unset or in the past: not muted.
+   *
+   * @generated from field: google.protobuf.Timestamp muted_until = 3;
+   */
+  mutedUntil?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message parley.messaging.v1.UpdateMemberSettingsRequest.
+ * Use `create(UpdateMemberSettingsRequestSchema)` to create a new message.
+ */
+export const UpdateMemberSettingsRequestSchema: GenMessage<UpdateMemberSettingsRequest> = /*@__PURE__*/
+  messageDesc(file_parley_messaging_v1_conversation, 23);
+
+/**
+ * @generated from message parley.messaging.v1.UpdateMemberSettingsResponse
+ */
+export type UpdateMemberSettingsResponse = Message<"parley.messaging.v1.UpdateMemberSettingsResponse"> & {
+  /**
+   * @generated from field: parley.messaging.v1.Conversation conversation = 1;
+   */
+  conversation?: Conversation | undefined;
+};
+
+/**
+ * Describes the message parley.messaging.v1.UpdateMemberSettingsResponse.
+ * Use `create(UpdateMemberSettingsResponseSchema)` to create a new message.
+ */
+export const UpdateMemberSettingsResponseSchema: GenMessage<UpdateMemberSettingsResponse> = /*@__PURE__*/
+  messageDesc(file_parley_messaging_v1_conversation, 24);
 
 /**
  * @generated from enum parley.messaging.v1.ConversationKind
@@ -183,6 +665,107 @@ export const ConversationService: GenService<{
     methodKind: "unary";
     input: typeof OpenDirectConversationRequestSchema;
     output: typeof OpenDirectConversationResponseSchema;
+  },
+  /**
+   * CreateGroup creates a group with the caller as owner and the given members. Each member must
+   * accept messages from the caller (no block either way, "who may message me" allows it).
+   *
+   * @generated from rpc parley.messaging.v1.ConversationService.CreateGroup
+   */
+  createGroup: {
+    methodKind: "unary";
+    input: typeof CreateGroupRequestSchema;
+    output: typeof CreateGroupResponseSchema;
+  },
+  /**
+   * GetConversation returns one conversation the caller is a member of.
+   *
+   * @generated from rpc parley.messaging.v1.ConversationService.GetConversation
+   */
+  getConversation: {
+    methodKind: "unary";
+    input: typeof GetConversationRequestSchema;
+    output: typeof GetConversationResponseSchema;
+  },
+  /**
+   * ListConversations pages through the caller's conversations, most recently active first.
+   *
+   * @generated from rpc parley.messaging.v1.ConversationService.ListConversations
+   */
+  listConversations: {
+    methodKind: "unary";
+    input: typeof ListConversationsRequestSchema;
+    output: typeof ListConversationsResponseSchema;
+  },
+  /**
+   * AddMembers adds users to a group (owner or admin only), up to the group size cap.
+   *
+   * @generated from rpc parley.messaging.v1.ConversationService.AddMembers
+   */
+  addMembers: {
+    methodKind: "unary";
+    input: typeof AddMembersRequestSchema;
+    output: typeof AddMembersResponseSchema;
+  },
+  /**
+   * RemoveMember removes a member: the owner may remove anyone else, an admin only plain members.
+   *
+   * @generated from rpc parley.messaging.v1.ConversationService.RemoveMember
+   */
+  removeMember: {
+    methodKind: "unary";
+    input: typeof RemoveMemberRequestSchema;
+    output: typeof RemoveMemberResponseSchema;
+  },
+  /**
+   * LeaveGroup removes the caller. The owner must transfer ownership first unless they are alone.
+   *
+   * @generated from rpc parley.messaging.v1.ConversationService.LeaveGroup
+   */
+  leaveGroup: {
+    methodKind: "unary";
+    input: typeof LeaveGroupRequestSchema;
+    output: typeof LeaveGroupResponseSchema;
+  },
+  /**
+   * SetMemberRole makes a member an admin or a plain member again (owner only).
+   *
+   * @generated from rpc parley.messaging.v1.ConversationService.SetMemberRole
+   */
+  setMemberRole: {
+    methodKind: "unary";
+    input: typeof SetMemberRoleRequestSchema;
+    output: typeof SetMemberRoleResponseSchema;
+  },
+  /**
+   * TransferOwnership makes another member the owner; the caller becomes an admin.
+   *
+   * @generated from rpc parley.messaging.v1.ConversationService.TransferOwnership
+   */
+  transferOwnership: {
+    methodKind: "unary";
+    input: typeof TransferOwnershipRequestSchema;
+    output: typeof TransferOwnershipResponseSchema;
+  },
+  /**
+   * UpdateGroupInfo replaces the group's encrypted title and avatar (owner or admin only).
+   *
+   * @generated from rpc parley.messaging.v1.ConversationService.UpdateGroupInfo
+   */
+  updateGroupInfo: {
+    methodKind: "unary";
+    input: typeof UpdateGroupInfoRequestSchema;
+    output: typeof UpdateGroupInfoResponseSchema;
+  },
+  /**
+   * UpdateMemberSettings sets the caller's own archive and mute settings for a conversation.
+   *
+   * @generated from rpc parley.messaging.v1.ConversationService.UpdateMemberSettings
+   */
+  updateMemberSettings: {
+    methodKind: "unary";
+    input: typeof UpdateMemberSettingsRequestSchema;
+    output: typeof UpdateMemberSettingsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_parley_messaging_v1_conversation, 0);

@@ -1,0 +1,43 @@
+import { rpcError, type Caller } from '@parley/platform';
+import type { Delivery } from '@parley/proto';
+import { toDelivery } from './delivery-queue.js';
+import type { MessagingDeps } from './messaging-deps.js';
+
+/** The most deliveries a stream holds unacked, and so the most one fetch returns. */
+export const MAX_IN_FLIGHT = 256;
+
+export interface FetchedDeliveries {
+  deliveries: Delivery[];
+  stillQueuedIds: bigint[];
+  more: boolean;
+}
+
+/**
+ * The calling device's oldest unexpired deliveries that are not in flight. Skipping in-flight ids
+ * rather than reading after a cursor matters: ids are taken at insert, not at commit, so a lower
+ * id can become visible after a higher one was read.
+ */
+export async function fetchDeliveries(deps: MessagingDeps, caller: Caller, input: { inFlightIds: bigint[]; limit: number }): Promise<FetchedDeliveries> {
+  if (input.inFlightIds.length > MAX_IN_FLIGHT) throw rpcError.invalidArgument(`in_flight_ids holds at most ${MAX_IN_FLIGHT} ids`);
+  if (input.limit < 1 || input.limit > MAX_IN_FLIGHT) throw rpcError.invalidArgument(`limit must be 1 to ${MAX_IN_FLIGHT}`);
+  const em = deps.orm.em.fork();
+  const inFlight = input.inFlightIds.map(String);
+  const rows: { id: string; body: Buffer }[] = await em.execute(
+    `select id, body from queued_delivery
+     where recipient_user_id = ? and recipient_device_id = ? and expires_at > now() and id <> all(?::bigint[])
+     order by id limit ?`,
+    [caller.userId, caller.deviceId, inFlight, input.limit + 1],
+  );
+  const stillQueued: { id: string }[] = inFlight.length
+    ? await em.execute(`select id from queued_delivery where recipient_user_id = ? and recipient_device_id = ? and id = any(?::bigint[])`, [
+        caller.userId,
+        caller.deviceId,
+        inFlight,
+      ])
+    : [];
+  return {
+    deliveries: rows.slice(0, input.limit).map((r) => toDelivery(r.id, r.body)),
+    stillQueuedIds: stillQueued.map((r) => BigInt(r.id)),
+    more: rows.length > input.limit,
+  };
+}
