@@ -3,9 +3,8 @@ import { rpcError, type Caller } from '@parley/platform';
 import { ConversationMemberSchema, ConversationSchema, directPairKey, type Conversation, type ConversationMember } from './conversation.entity.js';
 import type { MessagingDeps } from './messaging-deps.js';
 import { requireMayMessage } from './may-message.js';
+import { requireUuid } from './membership.js';
 import { UserProjectionSchema } from './user-projection.entity.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface OpenedConversation {
   conversation: Conversation;
@@ -18,9 +17,7 @@ export interface OpenedConversation {
  * race (from either side) meet at the unique pair key: one inserts, the others find its row.
  */
 export async function openDirectConversation(deps: MessagingDeps, caller: Caller, input: { userId: string }): Promise<OpenedConversation> {
-  const otherId = input.userId.trim().toLowerCase();
-  if (!otherId) throw rpcError.invalidArgument('user_id is required');
-  if (!UUID.test(otherId)) throw rpcError.invalidArgument('user_id must be a UUID');
+  const otherId = requireUuid(input.userId, 'user_id');
   if (otherId === caller.userId) throw rpcError.invalidArgument("you can't open a conversation with yourself");
   return deps.orm.em.fork().transactional(async (em) => {
     if ((await em.count(UserProjectionSchema, { userId: otherId })) === 0) throw rpcError.notFound(`no user has id ${otherId}`);
