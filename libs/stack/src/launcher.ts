@@ -47,6 +47,11 @@ export interface RunningStack {
   readonly edgeUrl: string;
   readonly services: Record<ServiceName, ServiceProcess>;
   databaseName(service: ServiceName): string;
+  /**
+   * Starts another process of a running service with the same settings on ports of its own, as
+   * a second replica would run; stopped with the stack. For the edge, `url` is its public URL.
+   */
+  startReplica(name: ServiceName): Promise<{ process: ServiceProcess; url: string }>;
   stop(): Promise<void>;
 }
 
@@ -146,11 +151,13 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     };
     processes[name] = serviceProcess(name, rpc, metrics, env, opts);
   }
+  const replicas: ServiceProcess[] = [];
+  const everyProcess = () => [...Object.values(processes), ...replicas];
   // If this process goes away without stopping the stack, take the services with it.
-  const killOnExit = () => Object.values(processes).forEach((p) => p.kill9());
+  const killOnExit = () => everyProcess().forEach((p) => p.kill9());
   process.once('exit', killOnExit);
   const stopAll = async () => {
-    await Promise.all(Object.values(processes).map((p) => p.stop()));
+    await Promise.all(everyProcess().map((p) => p.stop()));
     process.removeListener('exit', killOnExit);
   };
   try {
@@ -159,5 +166,13 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     await stopAll();
     throw err;
   }
-  return { edgeUrl: `http://127.0.0.1:${httpPort}`, services: processes, databaseName, stop: stopAll };
+  async function startReplica(name: ServiceName) {
+    const [rpc, metrics, http] = [await freePort(), await freePort(), await freePort()];
+    const env = { ...processes[name].env, RPC_PORT: String(rpc), METRICS_PORT: String(metrics), ...(name === 'edge' ? { HTTP_PORT: String(http) } : {}) };
+    const replica = serviceProcess(name, rpc, metrics, env, opts);
+    replicas.push(replica);
+    await replica.start();
+    return { process: replica, url: name === 'edge' ? `http://127.0.0.1:${http}` : `http://127.0.0.1:${rpc}` };
+  }
+  return { edgeUrl: `http://127.0.0.1:${httpPort}`, services: processes, databaseName, startReplica, stop: stopAll };
 }

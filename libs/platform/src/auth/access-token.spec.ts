@@ -62,7 +62,7 @@ describe('createTokenVerifier', () => {
 
   it('turns a valid token into the caller', async () => {
     const verifier = createTokenVerifier(source([key]).fetch);
-    await expect(verifier.verify(await sign(key))).resolves.toEqual({ userId: 'user-1', sessionId: 'session-1', deviceId: 2 });
+    await expect(verifier.verify(await sign(key))).resolves.toEqual({ userId: 'user-1', sessionId: 'session-1', deviceId: 2, expiresAt: expect.any(Date) });
   });
 
   it('tells the caller to refresh an expired token', async () => {
@@ -130,9 +130,9 @@ describe('createTokenVerifier', () => {
     // Calls that arrive while the refetch runs wait for it rather than fail.
     clock += 5_001;
     await expect(Promise.all([verifier.verify(fresh), verifier.verify(fresh), verifier.verify(fresh)])).resolves.toEqual([
-      { userId: 'user-1', sessionId: 'session-1', deviceId: 2 },
-      { userId: 'user-1', sessionId: 'session-1', deviceId: 2 },
-      { userId: 'user-1', sessionId: 'session-1', deviceId: 2 },
+      { userId: 'user-1', sessionId: 'session-1', deviceId: 2, expiresAt: expect.any(Date) },
+      { userId: 'user-1', sessionId: 'session-1', deviceId: 2, expiresAt: expect.any(Date) },
+      { userId: 'user-1', sessionId: 'session-1', deviceId: 2, expiresAt: expect.any(Date) },
     ]);
     expect(src.state.calls).toBe(2);
 
@@ -184,8 +184,8 @@ describe('createTokenVerifier', () => {
 
     // Past maxAgeMs the stale keys still verify, without a fetch per call.
     clock += 60_000;
-    await expect(verifier.verify(token)).resolves.toEqual({ userId: 'user-1', sessionId: 'session-1', deviceId: 2 });
-    await expect(verifier.verify(token)).resolves.toEqual({ userId: 'user-1', sessionId: 'session-1', deviceId: 2 });
+    await expect(verifier.verify(token)).resolves.toEqual({ userId: 'user-1', sessionId: 'session-1', deviceId: 2, expiresAt: expect.any(Date) });
+    await expect(verifier.verify(token)).resolves.toEqual({ userId: 'user-1', sessionId: 'session-1', deviceId: 2, expiresAt: expect.any(Date) });
     expect(calls).toBe(3);
 
     // Once auth is back, the next allowed refetch picks up the keys again.
@@ -213,7 +213,7 @@ describe('createTokenVerifier', () => {
     fail = true;
     // The unknown kid forces a refetch, which fails; known tokens still verify.
     await connectErrorOf(verifier.verify(await sign(makeKey())));
-    await expect(verifier.verify(await sign(key))).resolves.toEqual({ userId: 'user-1', sessionId: 'session-1', deviceId: 2 });
+    await expect(verifier.verify(await sign(key))).resolves.toEqual({ userId: 'user-1', sessionId: 'session-1', deviceId: 2, expiresAt: expect.any(Date) });
     expect(calls).toBe(2);
   });
 });

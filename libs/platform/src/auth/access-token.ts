@@ -12,7 +12,12 @@ export interface Caller {
   sessionId: string;
   /** The account's device the token was issued to (libsignal's device id, 1 to 127). */
   deviceId: number;
+  /** When the token stops being accepted: a long-lived stream opened with it ends then. */
+  expiresAt: Date;
 }
+
+/** Whom a token is issued to: a caller before the token exists. */
+export type TokenSubject = Omit<Caller, 'expiresAt'>;
 
 export const MAX_DEVICE_ID = 127;
 
@@ -65,10 +70,10 @@ export function createTokenVerifier(source: JwksSource, opts: { maxAgeMs?: numbe
           issuer: ACCESS_TOKEN_ISSUER,
           audience: ACCESS_TOKEN_AUDIENCE,
         });
-        const { sub, sid, did } = payload;
-        if (typeof sub !== 'string' || typeof sid !== 'string' || !Number.isInteger(did)) throw new Error('claims');
+        const { sub, sid, did, exp } = payload;
+        if (typeof sub !== 'string' || typeof sid !== 'string' || !Number.isInteger(did) || typeof exp !== 'number') throw new Error('claims');
         if ((did as number) < 1 || (did as number) > MAX_DEVICE_ID) throw new Error('claims');
-        return { userId: sub, sessionId: sid, deviceId: did as number };
+        return { userId: sub, sessionId: sid, deviceId: did as number, expiresAt: new Date(exp * 1000) };
       } catch (err) {
         if (err instanceof joseErrors.JWTExpired) {
           throw rpcError.unauthenticated('access token expired: get a new one with AuthService/Refresh');

@@ -1,11 +1,11 @@
 import { LockMode } from '@mikro-orm/core';
-import { rpcError, type Caller } from '@parley/platform';
+import { rpcError, type TokenSubject } from '@parley/platform';
 import type { AuthDeps } from './auth-deps.js';
 import { RefreshTokenSchema } from './refresh-token.entity.js';
 import { addRefreshToken, announceRevocations, revokeSessions, withAccessToken, type TokenPair } from './sessions.js';
 import { hashRefreshToken } from './token-issuer.js';
 
-type Outcome = { ok: true; caller: Caller; next: ReturnType<typeof addRefreshToken> } | { ok: false; error: string; revoked?: boolean };
+type Outcome = { ok: true; caller: TokenSubject; next: ReturnType<typeof addRefreshToken> } | { ok: false; error: string; revoked?: boolean };
 
 /**
  * Rotates a refresh token. The row is locked, so two concurrent uses can't both succeed. A token

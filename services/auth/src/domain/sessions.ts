@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { events, type Caller } from '@parley/platform';
+import { events, type TokenSubject } from '@parley/platform';
 import type { AuthDeps } from './auth-deps.js';
 import type { Device } from './device.entity.js';
 import { RefreshTokenSchema } from './refresh-token.entity.js';
@@ -33,11 +33,11 @@ export function addRefreshToken(em: EntityManager, deps: AuthDeps, session: Sess
 export function openSession(em: EntityManager, deps: AuthDeps, user: User, device: Device, now: Date, proof: 'password' | 'approval') {
   const passwordVerifiedAt = proof === 'password' ? now : null;
   const session = em.create(SessionSchema, { id: randomUUID(), user, device, createdAt: now, passwordVerifiedAt });
-  const caller: Caller = { userId: user.id, sessionId: session.id, deviceId: device.deviceId };
+  const caller: TokenSubject = { userId: user.id, sessionId: session.id, deviceId: device.deviceId };
   return { session, caller, refresh: addRefreshToken(em, deps, session, now) };
 }
 
-export async function withAccessToken(deps: AuthDeps, caller: Caller, refresh: PendingRefreshToken): Promise<TokenPair> {
+export async function withAccessToken(deps: AuthDeps, caller: TokenSubject, refresh: PendingRefreshToken): Promise<TokenPair> {
   const access = await deps.issuer.accessToken(caller);
   return { accessToken: access.token, accessTokenExpiresAt: access.expiresAt, ...refresh };
 }

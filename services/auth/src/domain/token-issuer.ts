@@ -5,7 +5,7 @@ import {
   ACCESS_TOKEN_AUDIENCE,
   ACCESS_TOKEN_ISSUER,
   createTokenVerifier,
-  type Caller,
+  type TokenSubject,
   type TokenVerifier,
 } from '@parley/platform';
 
@@ -59,7 +59,7 @@ export class TokenIssuer {
     return createTokenVerifier(async () => this.jwks);
   }
 
-  async accessToken(caller: Caller, now = new Date()): Promise<IssuedAccessToken> {
+  async accessToken(caller: TokenSubject, now = new Date()): Promise<IssuedAccessToken> {
     const issuedAt = Math.floor(now.getTime() / 1000);
     const expiresAt = issuedAt + this.accessTtlSeconds;
     const token = await new SignJWT({ sid: caller.sessionId, did: caller.deviceId })

@@ -34,12 +34,12 @@ describe('RevokedSessions', () => {
 });
 
 describe('refusingRevoked', () => {
-  const verifier: TokenVerifier = { verify: async (token) => ({ userId: 'u1', sessionId: token, deviceId: 1 }) };
+  const verifier: TokenVerifier = { verify: async (token) => ({ userId: 'u1', sessionId: token, deviceId: 1, expiresAt: new Date(0) }) };
 
   it('passes callers of live sessions and refuses those of revoked ones with UNAUTHENTICATED', async () => {
     const revoked = new RevokedSessions(60_000);
     const checked = refusingRevoked(verifier, revoked);
-    await expect(checked.verify('live')).resolves.toEqual({ userId: 'u1', sessionId: 'live', deviceId: 1 });
+    await expect(checked.verify('live')).resolves.toEqual({ userId: 'u1', sessionId: 'live', deviceId: 1, expiresAt: new Date(0) });
     revoked.add(['gone'], new Date());
     const err = await checked.verify('gone').catch((e: unknown) => e as ConnectError);
     expect(err).toBeInstanceOf(ConnectError);
