@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { rpcError, type Caller } from '@parley/platform';
+import { rpcError, sqlRows, type Caller } from '@parley/platform';
 import { ServerNoticeSchema } from '@parley/proto';
 import type { DeviceRef } from '../events/live-signals.js';
 import { enqueue } from './delivery-queue.js';
@@ -49,7 +49,7 @@ export async function retractMessage(deps: MessagingDeps, caller: Caller, input:
       `delete from queued_delivery where message_id = ? returning recipient_user_id, recipient_device_id`,
       [messageId],
     );
-    await em.execute(`update message set retracted_at = ?, dropped = array(select distinct unnest(dropped || ?::text[])) where id = ?`, [
+    await sqlRows(em, `update message set retracted_at = ?, dropped = array(select distinct unnest(dropped || ?::text[])) where id = ?`, [
       now,
       droppedRows.map((r) => deviceKey(r.recipient_user_id, r.recipient_device_id)),
       messageId,
@@ -72,7 +72,8 @@ export async function retractMessage(deps: MessagingDeps, caller: Caller, input:
 
 /** The message's recipients that are still active, and the sender's other active devices. */
 async function devicesToNotify(em: EntityManager, recipients: string[], caller: Caller): Promise<DeviceRef[]> {
-  const rows: { user_id: string; device_id: number }[] = await em.execute(
+  const rows = await sqlRows<{ user_id: string; device_id: number }>(
+    em,
     `select user_id, device_id from device_projection
      where active and ((user_id::text || '.' || device_id) = any(?::text[]) or (user_id = ? and device_id <> ?))`,
     [recipients, caller.userId, caller.deviceId],

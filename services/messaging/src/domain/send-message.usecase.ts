@@ -3,7 +3,7 @@ import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { rpcError, type Caller } from '@parley/platform';
+import { rpcError, sqlRows, type Caller } from '@parley/platform';
 import { DeliverySchema, EnvelopeSchema, type Envelope, type OutgoingEnvelope } from '@parley/proto';
 import type { DeviceRef } from '../events/live-signals.js';
 import type { Conversation } from './conversation.entity.js';
@@ -74,7 +74,8 @@ async function storeMessage(
   const sentAt = new Date();
   const expiresAt = new Date(sentAt.getTime() + deps.config.MESSAGE_TTL_SECONDS * 1000);
   // One round trip for both: the data-modifying CTE runs whether or not the insert reads it.
-  await em.execute(
+  await sqlRows(
+    em,
     `with bumped as (update conversation set last_seq = ?, last_activity_at = ? where id = ?)
      insert into message (id, conversation_id, seq, sender_user_id, sender_device_id, client_message_id, sent_at, expires_at, recipients)
      values (?, ?, ?, ?, ?, ?, ?, ?, ?::text[])`,
