@@ -16,9 +16,9 @@ export interface RetractMessageInput {
 interface MessageRow {
   seq: string;
   sender_user_id: string;
-  sent_at: Date;
+  sent_at: string;
   recipients: string[];
-  retracted_at: Date | null;
+  retracted_at: string | null;
 }
 
 /**
@@ -42,7 +42,7 @@ export async function retractMessage(deps: MessagingDeps, caller: Caller, input:
     if (message.retracted_at) return { dropped: 0, notified: [] };
     const now = new Date();
     const windowSeconds = deps.config.RETRACT_WINDOW_SECONDS;
-    if (now.getTime() - message.sent_at.getTime() > windowSeconds * 1000) {
+    if (now.getTime() - new Date(message.sent_at).getTime() > windowSeconds * 1000) {
       throw rpcError.failedPrecondition(`a message can be deleted for everyone only within ${windowSeconds} seconds of sending it`);
     }
     const droppedRows: { recipient_user_id: string; recipient_device_id: number }[] = await em.execute(

@@ -154,7 +154,7 @@ function envelopeOf(conversationId: string, caller: Caller, e: ValidEnvelope, me
  * went to another conversation.
  */
 async function earlierSend(em: EntityManager, senderId: string, clientMessageId: string, conversationId: string): Promise<SentMessage | undefined> {
-  const [row]: { id: string; conversation_id: string; seq: string; sent_at: Date }[] = await em.execute(
+  const [row]: { id: string; conversation_id: string; seq: string; sent_at: string }[] = await em.execute(
     `select id, conversation_id, seq, sent_at from message where sender_user_id = ? and client_message_id = ?`,
     [senderId, clientMessageId],
   );
@@ -162,5 +162,5 @@ async function earlierSend(em: EntityManager, senderId: string, clientMessageId:
   if (row.conversation_id !== conversationId) {
     throw rpcError.alreadyExists(`client_message_id ${clientMessageId} was already used for another conversation; choose a new one`);
   }
-  return { messageId: row.id, seq: Number(row.seq), sentAt: row.sent_at, duplicate: true };
+  return { messageId: row.id, seq: Number(row.seq), sentAt: new Date(row.sent_at), duplicate: true };
 }
