@@ -32,13 +32,14 @@ function decodeCursor(token: string): Cursor {
   }
 }
 
+/** Rows as sqlRows returns them: bigint and timestamptz as text. */
 interface PageRow {
   id: string;
   kind: ConversationKind;
-  created_at: Date;
+  created_at: string;
   direct_pair_key: string | null;
   last_seq: string;
-  last_activity_at: Date;
+  last_activity_at: string;
   t_us: string;
   encrypted_info: Buffer | null;
   info_version: number;
@@ -48,9 +49,9 @@ interface MemberRow {
   conversation_id: string;
   user_id: string;
   role: MemberRole;
-  joined_at: Date;
+  joined_at: string;
   archived: boolean;
-  muted_until: Date | null;
+  muted_until: string | null;
 }
 
 /** The caller's conversations, most recently active first: one query for the page, one for its members. */
@@ -87,10 +88,10 @@ export async function listConversations(
     const conversation: Conversation = {
       id: r.id,
       kind: r.kind,
-      createdAt: r.created_at,
+      createdAt: new Date(r.created_at),
       directPairKey: r.direct_pair_key,
       lastSeq: Number(r.last_seq),
-      lastActivityAt: r.last_activity_at,
+      lastActivityAt: new Date(r.last_activity_at),
       encryptedInfo: r.encrypted_info,
       infoVersion: r.info_version,
     };
@@ -101,9 +102,9 @@ export async function listConversations(
           conversation,
           userId: m.user_id,
           role: m.role,
-          joinedAt: m.joined_at,
+          joinedAt: new Date(m.joined_at),
           archived: m.archived,
-          mutedUntil: m.muted_until,
+          mutedUntil: m.muted_until === null ? null : new Date(m.muted_until),
         }),
       );
     return { conversation, members: own, callerId: caller.userId };

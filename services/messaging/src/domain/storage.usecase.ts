@@ -12,14 +12,15 @@ function requireKey(key: string, field = 'key'): string {
   return key;
 }
 
+/** A row as sqlRows returns it: bigint and timestamptz as text. */
 interface ItemRow {
   key: string;
   value: Buffer;
   version: string;
-  updated_at: Date;
+  updated_at: string;
 }
 
-const toItem = (userId: string, r: ItemRow): StoredItem => ({ userId, key: r.key, value: r.value, version: Number(r.version), updatedAt: r.updated_at });
+const toItem = (userId: string, r: ItemRow): StoredItem => ({ userId, key: r.key, value: r.value, version: Number(r.version), updatedAt: new Date(r.updated_at) });
 
 /**
  * Creates or replaces one of the caller's items. Puts by one user are serialised by a per-user
