@@ -89,6 +89,17 @@ describe('CreateGroup', () => {
       expect([err.code, err.rawMessage]).toEqual([Code.PermissionDenied, `user ${refused.userId} does not accept messages from you`]);
     }
     expect(await h.stack.query('messaging', `select 1 from conversation_member where user_id = $1`, [fine.userId])).toHaveLength(0);
+
+    // A contact of the picky user gets through; the policy binds who may add picky, not whom picky adds.
+    const friend = await h.account();
+    await h.contacts.sendContactRequest({ userId: picky.userId }, friend.as);
+    await h.contacts.acceptContactRequest({ userId: friend.userId }, picky.as);
+    await eventually(
+      () => h.stack.query('messaging', 'select 1 from contact_projection where user_id = $1 and contact_user_id = $2 and active', [picky.userId, friend.userId]),
+      (rows) => rows.length === 1,
+    );
+    expect(await codeOf(h.conversations.createGroup({ memberUserIds: [picky.userId, fine.userId] }, friend.as))).toBe('ok');
+    expect(await codeOf(h.conversations.createGroup({ memberUserIds: [fine.userId] }, picky.as))).toBe('ok');
   });
 });
 
@@ -154,15 +165,14 @@ describe('AddMembers', () => {
     const direct = (await h.conversations.openDirectConversation({ userId: b.userId }, a.as)).conversation!;
     const err = await connectErrorOf(h.conversations.addMembers({ conversationId: direct.id, userIds: [c.userId] }, a.as));
     expect([err.code, err.rawMessage]).toEqual([Code.FailedPrecondition, 'direct conversations have fixed members']);
-    for (const call of [
-      h.conversations.removeMember({ conversationId: direct.id, userId: b.userId }, a.as),
-      h.conversations.leaveGroup({ conversationId: direct.id }, a.as),
-      h.conversations.setMemberRole({ conversationId: direct.id, userId: b.userId, role: MemberRole.ADMIN }, a.as),
-      h.conversations.transferOwnership({ conversationId: direct.id, newOwnerUserId: b.userId }, a.as),
-      h.conversations.updateGroupInfo({ conversationId: direct.id, encryptedInfo: info('x') }, a.as),
-    ]) {
-      expect(await codeOf(call)).toBe(Code.FailedPrecondition);
-    }
+    const calls = [
+      () => h.conversations.removeMember({ conversationId: direct.id, userId: b.userId }, a.as),
+      () => h.conversations.leaveGroup({ conversationId: direct.id }, a.as),
+      () => h.conversations.setMemberRole({ conversationId: direct.id, userId: b.userId, role: MemberRole.ADMIN }, a.as),
+      () => h.conversations.transferOwnership({ conversationId: direct.id, newOwnerUserId: b.userId }, a.as),
+      () => h.conversations.updateGroupInfo({ conversationId: direct.id, encryptedInfo: info('x') }, a.as),
+    ];
+    for (const call of calls) expect(await codeOf(call())).toBe(Code.FailedPrecondition);
   });
 });
 

@@ -1,8 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { rpcError } from '@parley/platform';
+import { rpcError, sqlRows } from '@parley/platform';
 import type { Conversation, ConversationMember, MemberRole } from './conversation.entity.js';
 import { ConversationMemberSchema } from './conversation.entity.js';
-import { requireMayMessage } from './may-message.js';
 import { requireUuid } from './membership.js';
 import { UserProjectionSchema } from './user-projection.entity.js';
 
@@ -47,11 +46,22 @@ export async function requireTargetMember(em: EntityManager, conversation: Conve
   return member;
 }
 
-/** PERMISSION_DENIED naming the first user who does not accept messages from `adderId`. */
+/**
+ * PERMISSION_DENIED naming the first user who does not accept messages from `adderId`: the rule of
+ * requireMayMessage (may-message.ts), checked for a whole group in one query rather than three
+ * per member.
+ */
 export async function requireMayAdd(em: EntityManager, adderId: string, userIds: string[]): Promise<void> {
-  for (const userId of userIds) {
-    await requireMayMessage(em, adderId, userId).catch(() => {
-      throw rpcError.permissionDenied(`user ${userId} does not accept messages from you`);
-    });
-  }
+  if (userIds.length === 0) return;
+  const refused = await sqlRows<{ id: string }>(
+    em,
+    `select u.id from unnest(?::uuid[]) with ordinality as u(id, ord)
+     where exists (select 1 from block_projection b where b.active
+                   and ((b.blocker_id = ? and b.blocked_id = u.id) or (b.blocker_id = u.id and b.blocked_id = ?)))
+        or (exists (select 1 from messaging_policy_projection p where p.user_id = u.id and p.contacts_only)
+            and not exists (select 1 from contact_projection c where c.user_id = u.id and c.contact_user_id = ? and c.active))
+     order by u.ord limit 1`,
+    [userIds, adderId, adderId, adderId],
+  );
+  if (refused.length) throw rpcError.permissionDenied(`user ${refused[0]!.id} does not accept messages from you`);
 }
