@@ -1,3 +1,4 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { TestIsolation } from '@parley/testing';
 import { openDatabase, type MikroORM } from '../src/db/database.js';
 import { sqlRows } from '../src/db/sql.js';
@@ -37,5 +38,10 @@ describe('sqlRows', () => {
     await orm.em.fork().transactional((em) => insert(em, 'kept'));
     const rows = await sqlRows<{ tags: string[] }>(orm.em.fork(), 'select tags from item order by id');
     expect(rows).toEqual([{ tags: ['kept'] }, { tags: ['kept'] }]);
+  });
+
+  it('reports errors as MikroORM does for em.execute', async () => {
+    const [row] = await sqlRows<{ id: number }>(orm.em.fork(), "insert into item (tags, body) values ('{}', '') returning id");
+    await expect(sqlRows(orm.em.fork(), "insert into item (id, tags, body) values (?, '{}', '')", [row!.id])).rejects.toBeInstanceOf(UniqueConstraintViolationException);
   });
 });
