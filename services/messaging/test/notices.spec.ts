@@ -82,7 +82,10 @@ describe('MembershipChanged', () => {
     const everyone = [owner, ownerLaptop, a, b, c, stranger];
     await drainAll(everyone);
 
+    const signals = await h.listen(b);
     const id = (await h.conversations.createGroup({ memberUserIds: [a.userId, b.userId] }, owner.as)).conversation!.id;
+    await eventually(async () => [...signals.seen], (seen) => seen.includes('queued'));
+    signals.stop();
     await expectNotices([owner, ownerLaptop, a, b], [membershipChanged(id)]);
     await expectNone([c, stranger]);
 
@@ -135,6 +138,7 @@ describe('DevicesChanged', () => {
     const pending = await queuedMessage(conversationId, peer, [a, laptop]);
     expect(await h.stack.query('messaging', 'select 1 from queued_delivery where recipient_user_id = $1 and recipient_device_id = $2', [a.userId, laptop.deviceId])).toHaveLength(1);
 
+    const [laptopSignals, peerSignals] = [await h.listen(laptop), await h.listen(peer)];
     await h.devices.revokeDevice({ deviceId: laptop.deviceId }, a.as);
     await eventually(
       () => h.stack.query('messaging', 'select 1 from queued_delivery where recipient_user_id = $1 and recipient_device_id = $2', [a.userId, laptop.deviceId]),
@@ -150,6 +154,11 @@ describe('DevicesChanged', () => {
       (n) => n.length >= 1,
     );
     expect(peerNotices).toEqual([devicesChanged(a.userId)]);
+    // After the commit: the laptop's stream is told to end, the peer's to fetch.
+    await eventually(async () => [...laptopSignals.seen], (seen) => seen.includes('deviceGone'));
+    await eventually(async () => [...peerSignals.seen], (seen) => seen.includes('queued'));
+    laptopSignals.stop();
+    peerSignals.stop();
     expect((await h.notices(a)).filter((n) => n.case === 'devicesChanged')).toEqual([devicesChanged(a.userId)]);
   });
 });

@@ -1,6 +1,6 @@
 import { createClient, type CallOptions, type Client } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
-import type { DescMessage, MessageInitShape } from '@bufbuild/protobuf';
+import { fromBinary, type DescMessage, type MessageInitShape } from '@bufbuild/protobuf';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { encodeEnvelope, packEvent, type EventType } from '@parley/platform';
@@ -10,6 +10,7 @@ import {
   ConversationService,
   DeliveryInternalService,
   DeviceService,
+  LiveSignalSchema,
   MessageService,
   StorageService,
   type ServerNotice,
@@ -119,6 +120,16 @@ export async function startGroupHarness(messagingEnv: Record<string, string> = {
 
     /** Waits until messaging has applied an event id (taken from processed_event). */
     processed,
+
+    /** Collects the kinds of live signal messaging publishes for the device from now on. */
+    async listen(d: TestDevice): Promise<{ seen: string[]; stop(): void }> {
+      const seen: string[] = [];
+      const sub = nc.subscribe(stack.isolation.subjects.liveDevice(d.userId, d.deviceId), {
+        callback: (_err, msg) => seen.push(fromBinary(LiveSignalSchema, msg.data).signal.case ?? 'none'),
+      });
+      await nc.flush();
+      return { seen, stop: () => sub.unsubscribe() };
+    },
 
     async stop(): Promise<void> {
       await nc.close();
