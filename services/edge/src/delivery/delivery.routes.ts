@@ -13,9 +13,10 @@ export function deliveryRoutes(hub: StreamHub, fetcher: (authorization: string) 
       async *subscribe(_req, ctx: HandlerContext): AsyncGenerator<SubscribeResponse> {
         const caller = requireCaller(ctx);
         // requireCaller passed, so the header holds a verified bearer token.
-        const open = hub.open(caller, fetcher(ctx.requestHeader.get('authorization')!));
+        const open = await hub.open(caller, fetcher(ctx.requestHeader.get('authorization')!));
         const left = () => open.stream.end('client_closed');
         ctx.signal.addEventListener('abort', left, { once: true });
+        if (ctx.signal.aborted) left();
         try {
           for await (const event of open.stream.events()) {
             if (event.case === 'delivery') metrics.delivered();

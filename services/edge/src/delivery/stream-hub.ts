@@ -53,10 +53,11 @@ export class StreamHub {
   }
 
   /**
-   * Opens the caller's stream: subscribes to its device's signals first, then announces itself
-   * there (so streams on other edges end), replaces this edge's older stream, and starts the drain.
+   * Opens the caller's stream: replaces this edge's older stream for the device, subscribes to the
+   * device's signals and waits until NATS has the subscription (a signal published from then on
+   * reaches it), then announces itself there (so streams on other edges end) and starts the drain.
    */
-  open(caller: Caller, fetchPage: FetchPage): OpenStream {
+  async open(caller: Caller, fetchPage: FetchPage): Promise<OpenStream> {
     if (this.stopped) throw new ConnectError('edge is shutting down; reconnect', Code.Unavailable);
     const { nats, subjects, log, metrics } = this.opts;
     const stream = new DeliveryStream(
@@ -77,6 +78,9 @@ export class StreamHub {
     const open = { stream, caller, signals };
     this.byDevice.set(key, open);
     metrics.opened();
+    // Should NATS be down, its reconnect makes every stream refetch anyway.
+    await nats.flush().catch(() => undefined);
+    if (stream.ended) return open;
     nats.publish(
       subject,
       toBinary(LiveSignalSchema, create(LiveSignalSchema, { signal: { case: 'streamOpened', value: { streamId: stream.streamId, openedAtMs: BigInt(stream.openedAtMs) } } })),
