@@ -118,6 +118,26 @@ describe('DeliveryService.Subscribe through the edge', () => {
     expect(sub.events).toEqual([]);
   });
 
+  it('serves DeliveryService and forwards MessageService and StorageService, but not DeliveryInternalService', async () => {
+    const alice = await signUp(stack, 'alice');
+    const post = async (path: string) => {
+      const res = await fetch(`${stack.edgeUrl}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${alice.tokens.accessToken}` },
+        body: '{}',
+      });
+      return { status: res.status, body: (await res.json()) as { code?: string; message?: string } };
+    };
+    const internal = await post('/parley.messaging.v1.DeliveryInternalService/FetchDeliveries');
+    expect(internal.status).toBe(404);
+    for (const served of ['parley.messaging.v1.DeliveryService', 'parley.messaging.v1.MessageService', 'parley.messaging.v1.StorageService']) {
+      expect(internal.body.message).toContain(served);
+    }
+    // Past the edge's router: messaging answers, whatever it makes of an empty request.
+    expect((await post('/parley.messaging.v1.StorageService/ListItems')).body.message ?? '').not.toMatch(/^no RPC at/);
+    expect((await post('/parley.messaging.v1.MessageService/AckDeliveries')).body).toMatchObject({ code: 'invalid_argument' });
+  });
+
   it('sends the queue oldest first, then QueueEmpty, then what is queued later', async () => {
     const alice = await signUp(stack, 'alice');
     const queued = await seed(alice, 'old', 3);
