@@ -170,6 +170,16 @@ describe('DeliveryService.Subscribe through the edge', () => {
     expect(sub.ids()).toEqual(queued);
   });
 
+  it('refetches every stream on a resync, so a delivery whose signal was lost still arrives', async () => {
+    const alice = await signUp(stack, 'alice');
+    const sub = subscribe(alice);
+    await until(sub, sawQueueEmpty);
+    const queued = await seed(alice, 'unsignalled', 1);
+    nats.publish(subjects.liveResync, new Uint8Array());
+    await until(sub, (s) => s.ids().length === 1);
+    expect(sub.ids()).toEqual(queued);
+  });
+
   it('after a reconnect sends exactly the unacked deliveries, and never an acked one', async () => {
     const alice = await signUp(stack, 'alice');
     const queued = await seed(alice, 'm', 5);
@@ -292,12 +302,24 @@ describe('DeliveryService.Subscribe through the edge', () => {
   });
 });
 
-describe('DeliveryService.Subscribe with short-lived access tokens', () => {
+describe('DeliveryService.Subscribe with short-lived access tokens and a fast safety poll', () => {
   beforeAll(async () => {
-    stack = await startTestStack({ env: { auth: { ACCESS_TOKEN_TTL_SECONDS: '60' } } });
+    stack = await startTestStack({ env: { auth: { ACCESS_TOKEN_TTL_SECONDS: '60' }, edge: { EDGE_STREAM_POLL_SECONDS: '5' } } });
   });
 
   afterAll(() => stack?.cleanup());
+
+  it('finds deliveries and acks whose signals were lost at the next poll', async () => {
+    const alice = await signUp(stack, 'alice');
+    const queued = await seed(alice, 'm', 257);
+    const sub = subscribe(alice);
+    await until(sub, (s) => s.ids().length === 256);
+    // Queued with no queued signal, and two acked with no acked signal: room for 257 and the late one.
+    const later = await seed(alice, 'late', 1);
+    await stack.query('messaging', 'delete from queued_delivery where id = any($1::bigint[])', [queued.slice(0, 2).map(String)]);
+    await until(sub, sawQueueEmpty);
+    expect(sub.ids()).toEqual([...queued, ...later]);
+  });
 
   it('ends the stream with UNAUTHENTICATED when its access token expires', async () => {
     const alice = await signUp(stack, 'alice');
