@@ -4,7 +4,7 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Subjects } from '@parley/platform';
 import { DeliverySchema, DeliveryService, LiveSignalSchema, MessageService, type SubscribeResponse } from '@parley/proto';
-import { connectErrorOf, edgeClient, eventually, metricValue, startTestStack, type TestStack } from '@parley/testing';
+import { connectErrorOf, edgeClient, eventually, metricValue, startTestStack, startThrowawayNats, type TestStack, type ThrowawayNats } from '@parley/testing';
 import { linkWithPassword, signUp, type SignedInDevice } from './support/accounts.js';
 
 /** A Subscribe call read in the background, as an app keeps it open. */
@@ -328,4 +328,32 @@ describe('DeliveryService.Subscribe with short-lived access tokens and a fast sa
     await expectEnded(sub, Code.Unauthenticated, 'access token expired: refresh and subscribe again');
     expect(await connectErrorOf(ack(alice, [1n]))).toMatchObject({ code: Code.Unauthenticated });
   }, 150_000);
+});
+
+// This part stops and restarts NATS, so it runs its own throwaway nats-server, never the shared one.
+describe('DeliveryService.Subscribe across a NATS outage', () => {
+  let throwaway: ThrowawayNats;
+
+  beforeAll(async () => {
+    throwaway = await startThrowawayNats();
+    stack = await startTestStack({ services: ['auth', 'messaging', 'edge'], natsUrl: throwaway.url });
+  });
+
+  afterAll(async () => {
+    await throwaway?.restart().catch(() => undefined);
+    await stack?.cleanup();
+    await throwaway?.dispose();
+  });
+
+  it('keeps the stream open, and refetches when the edge reconnects to NATS', async () => {
+    const alice = await signUp(stack, 'alice');
+    const sub = subscribe(alice);
+    await until(sub, sawQueueEmpty);
+    await throwaway.stop();
+    // Queued while no signal can reach the edge.
+    const queued = await seed(alice, 'during-outage', 2);
+    await throwaway.restart();
+    await until(sub, (s) => s.ids().length === 2);
+    expect(sub.ids()).toEqual(queued);
+  });
 });
