@@ -4,12 +4,24 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Subjects } from '@parley/platform';
 import { DeliverySchema, DeliveryService, LiveSignalSchema, MessageService, type SubscribeResponse } from '@parley/proto';
-import { connectErrorOf, edgeClient, eventually, metricValue, startTestStack, startThrowawayNats, type TestStack, type ThrowawayNats } from '@parley/testing';
+import {
+  connectErrorOf,
+  edgeClient,
+  eventually,
+  metricValue,
+  startTestStack,
+  startThrowawayNats,
+  type EdgeClientOptions,
+  type TestStack,
+  type ThrowawayNats,
+} from '@parley/testing';
 import { linkWithPassword, signUp, type SignedInDevice } from './support/accounts.js';
 
 /** A Subscribe call read in the background, as an app keeps it open. */
 interface OpenSubscription {
+  /** What the stream sent, heartbeats aside. */
   readonly events: SubscribeResponse['event'][];
+  heartbeats(): number;
   readonly ended: Promise<ConnectError | undefined>;
   /** Ids of the stored deliveries received, in order. */
   ids(): bigint[];
@@ -24,13 +36,17 @@ let subjects: Subjects;
 const opened: OpenSubscription[] = [];
 
 /** Subscribes as `device`, or without a token when it is null. */
-function subscribe(device: SignedInDevice | null, edgeUrl = stack.edgeUrl): OpenSubscription {
+function subscribe(device: SignedInDevice | null, edgeUrl = stack.edgeUrl, protocol: EdgeClientOptions['protocol'] = 'connect-binary'): OpenSubscription {
   const abort = new AbortController();
   const events: SubscribeResponse['event'][] = [];
-  const client = edgeClient(DeliveryService, edgeUrl, { accessToken: device?.tokens.accessToken, protocol: 'connect-binary' });
+  let heartbeats = 0;
+  const client = edgeClient(DeliveryService, edgeUrl, { accessToken: device?.tokens.accessToken, protocol });
   const ended = (async () => {
     try {
-      for await (const res of client.subscribe({}, { signal: abort.signal })) if (res.event.case !== 'heartbeat') events.push(res.event);
+      for await (const res of client.subscribe({}, { signal: abort.signal })) {
+        if (res.event.case === 'heartbeat') heartbeats++;
+        else events.push(res.event);
+      }
       return undefined;
     } catch (err) {
       return ConnectError.from(err);
@@ -39,6 +55,7 @@ function subscribe(device: SignedInDevice | null, edgeUrl = stack.edgeUrl): Open
   const deliveries = () => events.flatMap((e) => (e.case === 'delivery' ? [e.value] : []));
   const sub: OpenSubscription = {
     events,
+    heartbeats: () => heartbeats,
     ended,
     ids: () => deliveries().flatMap((d) => (d.id === 0n ? [] : [d.id])),
     texts: () => deliveries().map((d) => (d.payload.case === 'envelope' ? Buffer.from(d.payload.value.ciphertext).toString() : '')),
@@ -138,10 +155,10 @@ describe('DeliveryService.Subscribe through the edge', () => {
     expect((await post('/parley.messaging.v1.MessageService/AckDeliveries')).body).toMatchObject({ code: 'invalid_argument' });
   });
 
-  it('sends the queue oldest first, then QueueEmpty, then what is queued later', async () => {
+  it('sends the queue oldest first, then QueueEmpty, then what is queued later (Connect JSON, as browsers may call)', async () => {
     const alice = await signUp(stack, 'alice');
     const queued = await seed(alice, 'old', 3);
-    const sub = subscribe(alice);
+    const sub = subscribe(alice, stack.edgeUrl, 'connect-json');
     await until(sub, sawQueueEmpty);
     expect(sub.events.map((e) => e.case)).toEqual(['delivery', 'delivery', 'delivery', 'queueEmpty']);
     expect([sub.ids(), sub.texts()]).toEqual([queued, ['old-1', 'old-2', 'old-3']]);
@@ -264,10 +281,10 @@ describe('DeliveryService.Subscribe through the edge', () => {
     expect(['session has ended: log in again', 'this device was revoked']).toContain(err?.rawMessage);
   });
 
-  it('sends an ephemeral envelope only to a stream open when it is signalled', async () => {
+  it('sends an ephemeral envelope only to a stream open when it is signalled (gRPC-Web)', async () => {
     const alice = await signUp(stack, 'alice');
     await ephemeral(alice, 'while-away');
-    const sub = subscribe(alice);
+    const sub = subscribe(alice, stack.edgeUrl, 'grpc-web');
     await until(sub, sawQueueEmpty);
     await ephemeral(alice, 'while-here');
     await until(sub, (s) => s.texts().length === 1);
@@ -287,24 +304,37 @@ describe('DeliveryService.Subscribe through the edge', () => {
     expect([sub.ids(), sub.texts()]).toEqual([mine, ['alice-phone-1', 'alice-phone-2']]);
   });
 
-  it('counts the stream as open until the client leaves, then as ended by the client', async () => {
-    const open = async () => metricValue(await stack.metrics('edge'), 'parley_edge_streams_open');
+  it('counts the stream as open until the client leaves, then as ended by the client, and what it sent', async () => {
+    const metric = async (name: string, labels?: Record<string, string>) => metricValue(await stack.metrics('edge'), name, labels);
+    const open = () => metric('parley_edge_streams_open');
     // Earlier tests' streams are closed by now, or soon.
     await eventually(open, (n) => n === 0);
-    const leftBefore = metricValue(await stack.metrics('edge'), 'parley_edge_streams_ended_total', { reason: 'client_closed' });
+    const leftBefore = await metric('parley_edge_streams_ended_total', { reason: 'client_closed' });
+    const sentBefore = await metric('parley_edge_deliveries_sent_total');
     const alice = await signUp(stack, 'alice');
+    await seed(alice, 'm', 2);
     const sub = subscribe(alice);
     await until(sub, sawQueueEmpty);
     expect(await open()).toBe(1);
+    expect(await metric('parley_edge_deliveries_sent_total')).toBe(sentBefore + 2);
     sub.close();
     await eventually(open, (n) => n === 0);
-    expect(metricValue(await stack.metrics('edge'), 'parley_edge_streams_ended_total', { reason: 'client_closed' })).toBe(leftBefore + 1);
+    expect(await metric('parley_edge_streams_ended_total', { reason: 'client_closed' })).toBe(leftBefore + 1);
   });
 });
 
-describe('DeliveryService.Subscribe with short-lived access tokens and a fast safety poll', () => {
+describe('DeliveryService.Subscribe with short-lived access tokens, a fast safety poll and frequent heartbeats', () => {
   beforeAll(async () => {
-    stack = await startTestStack({ env: { auth: { ACCESS_TOKEN_TTL_SECONDS: '60' }, edge: { EDGE_STREAM_POLL_SECONDS: '5' } } });
+    stack = await startTestStack({
+      env: { auth: { ACCESS_TOKEN_TTL_SECONDS: '60' }, edge: { EDGE_STREAM_POLL_SECONDS: '5', EDGE_STREAM_HEARTBEAT_SECONDS: '1' } },
+    });
+  });
+
+  it('sends heartbeats on an idle stream', async () => {
+    const alice = await signUp(stack, 'alice');
+    const sub = subscribe(alice);
+    await until(sub, (s) => s.heartbeats() >= 2);
+    expect(sub.events.map((e) => e.case)).toEqual(['queueEmpty']);
   });
 
   afterAll(() => stack?.cleanup());
