@@ -56,7 +56,7 @@ export class DeliveryStream implements StreamIdentity {
   private lastSentAtMs: number;
   private closed = false;
   private endError: ConnectError | undefined;
-  endReason: EndReason | undefined;
+  private endedBecause: EndReason | undefined;
 
   constructor(
     readonly streamId: string,
@@ -71,6 +71,10 @@ export class DeliveryStream implements StreamIdentity {
 
   get ended(): boolean {
     return this.closed;
+  }
+
+  get endReason(): EndReason | undefined {
+    return this.endedBecause;
   }
 
   get inFlightCount(): number {
@@ -132,7 +136,7 @@ export class DeliveryStream implements StreamIdentity {
   end(reason: EndReason, error?: ConnectError): void {
     if (this.closed) return;
     this.closed = true;
-    this.endReason = reason;
+    this.endedBecause = reason;
     this.endError = error;
     this.pending = [];
     clearTimeout(this.retryTimer);
