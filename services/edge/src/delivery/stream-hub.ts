@@ -26,6 +26,7 @@ export interface StreamHubOptions {
 }
 
 const CLOCK_MS = 1000;
+const RESYNC_SPREAD_MS = 5000;
 
 /**
  * The edge's open Subscribe streams, at most one per device. It feeds each stream its device's
@@ -136,8 +137,16 @@ export class StreamHub {
     }
   }
 
+  /**
+   * Every stream refetches, spread over up to RESYNC_SPREAD_MS (about a millisecond per stream),
+   * so a messaging restart or a NATS reconnect doesn't send thousands of fetches at once.
+   */
   private resyncAll(): void {
-    for (const { stream } of this.byDevice.values()) stream.resync();
+    const spreadMs = Math.min(RESYNC_SPREAD_MS, this.byDevice.size);
+    for (const { stream } of this.byDevice.values()) {
+      if (spreadMs < 2) stream.resync();
+      else setTimeout(() => stream.resync(), Math.random() * spreadMs).unref();
+    }
   }
 
   private async watchConnection(): Promise<void> {
