@@ -33,3 +33,9 @@ export function row(name, m, baseline, width = 58) {
     `${name.padEnd(width)} ${m.perSecond.toFixed(1).padStart(9)}/s  p50 ${m.p50.toFixed(1).padStart(7)} ms  p99 ${m.p99.toFixed(1).padStart(7)} ms  ${ratio}`,
   );
 }
+
+/** One line of latencies, with the ratio of each percentile to `baseline`'s. */
+export function latencyRow(name, m, baseline, width = 58) {
+  const ratios = baseline ? `p50 ${(m.p50 / baseline.p50).toPrecision(2)}x  p99 ${(m.p99 / baseline.p99).toPrecision(2)}x` : '';
+  console.log(`${name.padEnd(width)} ${m.perSecond.toFixed(1).padStart(9)}/s  p50 ${m.p50.toFixed(1).padStart(7)} ms  p99 ${m.p99.toFixed(1).padStart(7)} ms  ${ratios}`);
+}

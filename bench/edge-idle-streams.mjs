@@ -1,0 +1,79 @@
+// Measures what idle DeliveryService.Subscribe streams cost one edge process: its resident memory
+// (VmRSS from /proc) holding STREAMS open streams, beside the same process holding none, and the
+// bytes per stream; also how fast they open and the edge's V8 heap.
+// - Each stream is a distinct device (a newer Subscribe for a device ends the older one), so the
+//   run signs in STREAMS devices: accounts of DEVICES_PER_ACCOUNT devices, the primary and the
+//   rest linked with the password (auth allows 5 password tries per link code's account per 10
+//   minutes, hence 5), with auth at BCRYPT_COST=4. The signing-in traffic warms the edge before
+//   the baseline is read.
+// - The streams are opened from this one process over HTTP/1.1 keep-alive, one TCP connection
+//   each (ulimit -n must exceed STREAMS), and each counts as open once it sent QueueEmpty.
+// - Each figure is read after SETTLE_MS of idleness; nothing is sent on the streams but what the
+//   edge sends by itself.
+// Run: npx nx run-many -t build && node bench/edge-idle-streams.mjs
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { metricValue, startTestStack } from '@parley/testing';
+import { Subscription, edgeClients, mapConcurrently, signedInAccounts } from './support/messaging.mjs';
+
+const STREAMS = 10_000;
+const DEVICES_PER_ACCOUNT = 5;
+const OPEN_CONCURRENCY = 200;
+const SETTLE_MS = 5000;
+const MB = 1024 * 1024;
+
+/** The process's resident set, from /proc (VmRSS is in kB). */
+function rssBytes(pid) {
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Number(kb) * 1024;
+}
+
+async function edgeFigures(stack) {
+  await sleep(SETTLE_MS);
+  const metrics = await stack.metrics('edge');
+  return { rss: rssBytes(stack.services.edge.pid), heapUsed: metricValue(metrics, 'nodejs_heap_size_used_bytes') };
+}
+
+const stack = await startTestStack({ services: ['auth', 'messaging', 'edge'], env: { auth: { BCRYPT_COST: '4' } } });
+let subscriptions = [];
+try {
+  const clients = edgeClients(stack.edgeUrl);
+  const signingInStarted = performance.now();
+  const accounts = await signedInAccounts(stack, clients, 'bench_idle', Math.ceil(STREAMS / DEVICES_PER_ACCOUNT), DEVICES_PER_ACCOUNT, {
+    concurrency: 32,
+    awaitMessaging: false,
+  });
+  const devices = accounts.flat().slice(0, STREAMS);
+  const signingInSeconds = (performance.now() - signingInStarted) / 1000;
+
+  const idle = await edgeFigures(stack);
+  const clientRssBefore = process.memoryUsage().rss;
+  const openStarted = performance.now();
+  subscriptions = await mapConcurrently(devices.length, OPEN_CONCURRENCY, async (i) => {
+    const subscription = new Subscription(clients, devices[i]);
+    await subscription.open();
+    return subscription;
+  });
+  const openSeconds = (performance.now() - openStarted) / 1000;
+  const holding = await edgeFigures(stack);
+  const holdingLater = await edgeFigures(stack);
+  await Promise.all(subscriptions.map((s) => s.check()));
+  const clientRss = process.memoryUsage().rss - clientRssBefore;
+  await Promise.all(subscriptions.map((s) => s.close()));
+  subscriptions = [];
+  const closed = await edgeFigures(stack);
+
+  const perStream = (holding.rss - idle.rss) / STREAMS;
+  const line = (name, value, note = '') => console.log(`${name.padEnd(52)} ${value.padStart(12)}  ${note}`);
+  console.log(`\n2 cores; ${STREAMS} devices signed in in ${signingInSeconds.toFixed(0)} s; each figure after ${SETTLE_MS / 1000} s idle\n`);
+  line('baseline: edge RSS, 0 streams', `${(idle.rss / MB).toFixed(1)} MB`, `heap used ${(idle.heapUsed / MB).toFixed(1)} MB`);
+  line(`edge RSS, ${STREAMS} idle Subscribe streams`, `${(holding.rss / MB).toFixed(1)} MB`, `${(holding.rss / idle.rss).toPrecision(2)}x; heap used ${(holding.heapUsed / MB).toFixed(1)} MB`);
+  line(`edge RSS, the same ${SETTLE_MS / 1000} s later`, `${(holdingLater.rss / MB).toFixed(1)} MB`, `heap used ${(holdingLater.heapUsed / MB).toFixed(1)} MB`);
+  line('edge RSS per stream', `${(perStream / 1024).toFixed(1)} kB`, `heap ${((holding.heapUsed - idle.heapUsed) / STREAMS / 1024).toFixed(1)} kB per stream`);
+  line('edge RSS after the streams closed', `${(closed.rss / MB).toFixed(1)} MB`, `heap used ${(closed.heapUsed / MB).toFixed(1)} MB`);
+  line(`opening ${STREAMS} streams, ${OPEN_CONCURRENCY} at a time`, `${openSeconds.toFixed(1)} s`, `${(STREAMS / openSeconds).toFixed(0)} streams/s`);
+  line('this client process, RSS for the streams', `${(clientRss / MB).toFixed(1)} MB`);
+} finally {
+  await Promise.all(subscriptions.map((s) => s.close()));
+  await stack.cleanup();
+}
