@@ -2,10 +2,13 @@
 // (VmRSS from /proc) holding STREAMS open streams, beside the same process holding none, and the
 // bytes per stream; also how fast they open and the edge's V8 heap.
 // - Each stream is a distinct device (a newer Subscribe for a device ends the older one), so the
-//   run signs in STREAMS devices: accounts of DEVICES_PER_ACCOUNT devices, the primary and the
-//   rest linked with the password (auth allows 5 password tries per link code's account per 10
-//   minutes, hence 5), with auth at BCRYPT_COST=4. The signing-in traffic warms the edge before
-//   the baseline is read.
+//   run needs STREAMS device tokens. Signing that many devices in through auth took ~11 minutes on
+//   this loaded 2-core machine (about 26 registrations and links a second), so the run registers
+//   ACCOUNTS real accounts through the edge and signs tokens for device ids 1…DEVICES_PER_ACCOUNT
+//   of each with the stack's own auth key (bench/support/tokens.mjs): the claims auth would issue,
+//   for devices auth never linked. The edge and messaging check tokens by signature alone, so to
+//   them these are ordinary devices with empty queues; the registrations warm the edge before the
+//   baseline is read.
 // - The streams are opened from this one process over HTTP/1.1 keep-alive, one TCP connection
 //   each (ulimit -n must exceed STREAMS), and each counts as open once it sent QueueEmpty.
 // - Each figure is read after SETTLE_MS of idleness; nothing is sent on the streams but what the
@@ -15,9 +18,11 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { metricValue, startTestStack } from '@parley/testing';
 import { Subscription, edgeClients, mapConcurrently, signedInAccounts } from './support/messaging.mjs';
+import { tokenMinter } from './support/tokens.mjs';
 
 const STREAMS = 10_000;
-const DEVICES_PER_ACCOUNT = 5;
+const DEVICES_PER_ACCOUNT = 100;
+const ACCOUNTS = STREAMS / DEVICES_PER_ACCOUNT;
 const OPEN_CONCURRENCY = 200;
 const SETTLE_MS = 5000;
 const MB = 1024 * 1024;
@@ -31,20 +36,23 @@ function rssBytes(pid) {
 async function edgeFigures(stack) {
   await sleep(SETTLE_MS);
   const metrics = await stack.metrics('edge');
-  return { rss: rssBytes(stack.services.edge.pid), heapUsed: metricValue(metrics, 'nodejs_heap_size_used_bytes') };
+  return {
+    rss: rssBytes(stack.services.edge.pid),
+    heapUsed: metricValue(metrics, 'nodejs_heap_size_used_bytes'),
+    streamsOpen: metricValue(metrics, 'parley_edge_streams_open'),
+  };
 }
 
 const stack = await startTestStack({ services: ['auth', 'messaging', 'edge'], env: { auth: { BCRYPT_COST: '4' } } });
 let subscriptions = [];
 try {
   const clients = edgeClients(stack.edgeUrl);
-  const signingInStarted = performance.now();
-  const accounts = await signedInAccounts(stack, clients, 'bench_idle', Math.ceil(STREAMS / DEVICES_PER_ACCOUNT), DEVICES_PER_ACCOUNT, {
-    concurrency: 32,
-    awaitMessaging: false,
-  });
-  const devices = accounts.flat().slice(0, STREAMS);
-  const signingInSeconds = (performance.now() - signingInStarted) / 1000;
+  const accounts = await signedInAccounts(stack, clients, 'bench_idle', ACCOUNTS, 1, { awaitMessaging: false });
+  const mint = await tokenMinter(stack);
+  const devices = [];
+  for (const [{ userId }] of accounts) {
+    for (let deviceId = 1; deviceId <= DEVICES_PER_ACCOUNT; deviceId++) devices.push({ userId, deviceId, accessToken: await mint(userId, deviceId) });
+  }
 
   const idle = await edgeFigures(stack);
   const clientRssBefore = process.memoryUsage().rss;
@@ -65,7 +73,8 @@ try {
 
   const perStream = (holding.rss - idle.rss) / STREAMS;
   const line = (name, value, note = '') => console.log(`${name.padEnd(52)} ${value.padStart(12)}  ${note}`);
-  console.log(`\n2 cores; ${STREAMS} devices signed in in ${signingInSeconds.toFixed(0)} s; each figure after ${SETTLE_MS / 1000} s idle\n`);
+  if (holding.streamsOpen !== STREAMS) throw new Error(`the edge reports ${holding.streamsOpen} streams open, not ${STREAMS}`);
+  console.log(`\n2 cores; ${ACCOUNTS} accounts x ${DEVICES_PER_ACCOUNT} device tokens; each figure after ${SETTLE_MS / 1000} s idle\n`);
   line('baseline: edge RSS, 0 streams', `${(idle.rss / MB).toFixed(1)} MB`, `heap used ${(idle.heapUsed / MB).toFixed(1)} MB`);
   line(`edge RSS, ${STREAMS} idle Subscribe streams`, `${(holding.rss / MB).toFixed(1)} MB`, `${(holding.rss / idle.rss).toPrecision(2)}x; heap used ${(holding.heapUsed / MB).toFixed(1)} MB`);
   line(`edge RSS, the same ${SETTLE_MS / 1000} s later`, `${(holdingLater.rss / MB).toFixed(1)} MB`, `heap used ${(holdingLater.heapUsed / MB).toFixed(1)} MB`);
