@@ -11,10 +11,12 @@
 //   baseline is read.
 // - The streams are opened from this one process over HTTP/1.1 keep-alive, one TCP connection
 //   each (ulimit -n must exceed STREAMS), and each counts as open once it sent QueueEmpty.
-// - Each figure is read after SETTLE_MS of idleness; nothing is sent on the streams but what the
-//   edge sends by itself.
+// - Each figure is read after SETTLE_MS of idleness (nothing is sent on the streams but what the
+//   edge sends by itself), then again after a full GC in the edge, forced through a preload that
+//   collects on SIGUSR2 (bench/support/gc-on-signal.cjs): RSS as the OS sees it, and live heap.
 // Run: npx nx run-many -t build && node bench/edge-idle-streams.mjs
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { metricValue, startTestStack } from '@parley/testing';
 import { Subscription, edgeClients, mapConcurrently, signedInAccounts } from './support/messaging.mjs';
@@ -33,17 +35,29 @@ function rssBytes(pid) {
   return Number(kb) * 1024;
 }
 
+/** The edge's RSS, heap used and open streams after SETTLE_MS idle, and its RSS and heap right after a full GC. */
 async function edgeFigures(stack) {
   await sleep(SETTLE_MS);
-  const metrics = await stack.metrics('edge');
-  return {
-    rss: rssBytes(stack.services.edge.pid),
-    heapUsed: metricValue(metrics, 'nodejs_heap_size_used_bytes'),
-    streamsOpen: metricValue(metrics, 'parley_edge_streams_open'),
+  const read = async () => {
+    const metrics = await stack.metrics('edge');
+    return {
+      rss: rssBytes(stack.services.edge.pid),
+      heapUsed: metricValue(metrics, 'nodejs_heap_size_used_bytes'),
+      streamsOpen: metricValue(metrics, 'parley_edge_streams_open'),
+    };
   };
+  const idle = await read();
+  process.kill(stack.services.edge.pid, 'SIGUSR2');
+  await sleep(1000);
+  const collected = await read();
+  return { ...idle, rssAfterGc: collected.rss, liveHeap: collected.heapUsed };
 }
 
-const stack = await startTestStack({ services: ['auth', 'messaging', 'edge'], env: { auth: { BCRYPT_COST: '4' } } });
+const gcOnSignal = fileURLToPath(new URL('./support/gc-on-signal.cjs', import.meta.url));
+const stack = await startTestStack({
+  services: ['auth', 'messaging', 'edge'],
+  env: { auth: { BCRYPT_COST: '4' }, edge: { NODE_OPTIONS: `--expose-gc --require ${gcOnSignal}` } },
+});
 let subscriptions = [];
 try {
   const clients = edgeClients(stack.edgeUrl);
@@ -71,17 +85,19 @@ try {
   subscriptions = [];
   const closed = await edgeFigures(stack);
 
-  const perStream = (holding.rss - idle.rss) / STREAMS;
-  const line = (name, value, note = '') => console.log(`${name.padEnd(52)} ${value.padStart(12)}  ${note}`);
+  const mb = (bytes) => `${(bytes / MB).toFixed(1)} MB`;
+  const kb = (bytes) => `${(bytes / 1024).toFixed(1)} kB`;
+  const line = (name, f, note = '') => console.log(`${name.padEnd(44)} ${mb(f.rss).padStart(10)} ${mb(f.rssAfterGc).padStart(10)} ${mb(f.heapUsed).padStart(10)} ${mb(f.liveHeap).padStart(10)}  ${note}`);
   if (holding.streamsOpen !== STREAMS) throw new Error(`the edge reports ${holding.streamsOpen} streams open, not ${STREAMS}`);
   console.log(`\n2 cores; ${ACCOUNTS} accounts x ${DEVICES_PER_ACCOUNT} device tokens; each figure after ${SETTLE_MS / 1000} s idle\n`);
-  line('baseline: edge RSS, 0 streams', `${(idle.rss / MB).toFixed(1)} MB`, `heap used ${(idle.heapUsed / MB).toFixed(1)} MB`);
-  line(`edge RSS, ${STREAMS} idle Subscribe streams`, `${(holding.rss / MB).toFixed(1)} MB`, `${(holding.rss / idle.rss).toPrecision(2)}x; heap used ${(holding.heapUsed / MB).toFixed(1)} MB`);
-  line(`edge RSS, the same ${SETTLE_MS / 1000} s later`, `${(holdingLater.rss / MB).toFixed(1)} MB`, `heap used ${(holdingLater.heapUsed / MB).toFixed(1)} MB`);
-  line('edge RSS per stream', `${(perStream / 1024).toFixed(1)} kB`, `heap ${((holding.heapUsed - idle.heapUsed) / STREAMS / 1024).toFixed(1)} kB per stream`);
-  line('edge RSS after the streams closed', `${(closed.rss / MB).toFixed(1)} MB`, `heap used ${(closed.heapUsed / MB).toFixed(1)} MB`);
-  line(`opening ${STREAMS} streams, ${OPEN_CONCURRENCY} at a time`, `${openSeconds.toFixed(1)} s`, `${(STREAMS / openSeconds).toFixed(0)} streams/s`);
-  line('this client process, RSS for the streams', `${(clientRss / MB).toFixed(1)} MB`);
+  console.log(`${'edge process'.padEnd(44)} ${'RSS'.padStart(10)} ${'after GC'.padStart(10)} ${'heap used'.padStart(10)} ${'live heap'.padStart(10)}`);
+  line('baseline: 0 streams', idle);
+  line(`${STREAMS} idle Subscribe streams`, holding, `RSS ${(holding.rss / idle.rss).toPrecision(2)}x the baseline`);
+  line(`the same, ${SETTLE_MS / 1000} s later`, holdingLater);
+  line('after the streams closed', closed);
+  const perStream = (a, b) => kb((holding[a] - idle[a]) / STREAMS).padStart(b);
+  console.log(`${'per stream'.padEnd(44)} ${perStream('rss', 10)} ${perStream('rssAfterGc', 10)} ${perStream('heapUsed', 10)} ${perStream('liveHeap', 10)}`);
+  console.log(`\nopening ${STREAMS} streams, ${OPEN_CONCURRENCY} at a time: ${openSeconds.toFixed(1)} s (${(STREAMS / openSeconds).toFixed(0)} streams/s); this client's RSS grew ${mb(clientRss)}`);
 } finally {
   await Promise.all(subscriptions.map((s) => s.close()));
   await stack.cleanup();
