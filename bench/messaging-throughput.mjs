@@ -9,12 +9,13 @@
 //   carries an envelope for every device but the sender's), counted as received and acked by every
 //   subscribed device, against pgbench inserting as many rows per transaction (rows/s).
 // A message's ciphertext carries its send time, so latency is measured in this one process.
+// Where the CPU goes: each process's CPU time (from /proc) per delivered message (or envelope).
 // Accounts: auth runs with BCRYPT_COST=4; devices are linked with the password.
 // Run: npx nx run-many -t build && node bench/messaging-throughput.mjs
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestStack } from '@parley/testing';
-import { latencyRow, row, summarize } from './support/measure.mjs';
+import { cpuMs, latencyRow, row, summarize } from './support/measure.mjs';
 import { Subscription, as, edgeClients, envelopesTo, mapConcurrently, signedInAccounts, untilAcked } from './support/messaging.mjs';
 import { pgbench, scratchDatabase } from './support/pgbench.mjs';
 
@@ -76,6 +77,18 @@ async function deliver(clients, conversations, subscriptions, total, { rate, env
   return summarize(latencies, (lastAck - started) / 1000);
 }
 
+/** Runs `run` and returns its figures with the CPU ms each of the edge, messaging and this client used per `units` of work. */
+async function withCpu(stack, units, run) {
+  const pids = { edge: stack.services.edge.pid, messaging: stack.services.messaging.pid, client: process.pid };
+  const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid)]));
+  const figures = await run();
+  const cpu = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, (cpuMs(pid) - before[name]) / units]));
+  return { ...figures, cpu };
+}
+
+const cpuLine = (what, { cpu }) =>
+  console.log(`${''.padEnd(WIDTH)} CPU per ${what}: edge ${cpu.edge.toFixed(2)} ms, messaging ${cpu.messaging.toFixed(2)} ms, this client ${cpu.client.toFixed(2)} ms`);
+
 const stack = await startTestStack({ services: ['auth', 'messaging', 'edge'], env: { auth: { BCRYPT_COST: '4' } } });
 const subscriptions = [];
 try {
@@ -89,7 +102,7 @@ try {
   subscriptions.push(...(await subscribe(clients, pairs.map((p) => p.recipients[0]))));
 
   await deliver(clients, pairs, subscriptions, WARMUP);
-  const oneToOne = await deliver(clients, pairs, subscriptions, MESSAGES);
+  const oneToOne = await withCpu(stack, MESSAGES, () => deliver(clients, pairs, subscriptions, MESSAGES));
   const serial = await deliver(clients, pairs.slice(0, 1), subscriptions, SERIAL_MESSAGES);
   const halfRate = Math.max(1, Math.round(oneToOne.perSecond / 2));
   const paced = await deliver(clients, pairs, subscriptions, halfRate * PACED_SECONDS, { rate: halfRate });
@@ -101,7 +114,10 @@ try {
   const groupSubscriptions = await subscribe(clients, groupRecipients);
   subscriptions.push(...groupSubscriptions);
   const groupSenders = Array.from({ length: GROUP_CONCURRENCY }, () => ({ conversationId: group.id, sender: owner[0], recipients: groupRecipients }));
-  const groupDelivery = await deliver(clients, groupSenders, groupSubscriptions, GROUP_MESSAGES, { envelopesPerMessage: groupRecipients.length });
+  const groupEnvelopes = GROUP_MESSAGES * groupRecipients.length;
+  const groupDelivery = await withCpu(stack, groupEnvelopes, () =>
+    deliver(clients, groupSenders, groupSubscriptions, GROUP_MESSAGES, { envelopesPerMessage: groupRecipients.length }),
+  );
 
   const db = await scratchDatabase(stack, 'bench_pgbench');
   const inserts = await pgbench(db, insertRow, { clients: CONCURRENCY, seconds: PGBENCH_SECONDS });
@@ -112,12 +128,14 @@ try {
   console.log(`\n2 cores; ${CIPHERTEXT_BYTES}-byte ciphertexts; Connect binary over HTTP/1.1; latencies are send→receive (pgbench: per transaction)\n`);
   row(`baseline: pgbench single-row INSERT, ${CONCURRENCY} clients`, inserts, undefined, WIDTH);
   row(`1:1 delivered (sent, received, acked), ${CONCURRENCY} senders`, oneToOne, inserts, WIDTH);
+  cpuLine('message', oneToOne);
   latencyRow(`baseline: one message at a time, nothing else running`, serial, undefined, WIDTH);
   latencyRow(`baseline: pgbench single-row INSERT paced at ${halfRate}/s`, pacedInserts, undefined, WIDTH);
   latencyRow(`1:1 paced at ${halfRate}/s (half the 1:1 rate)`, paced, pacedInserts, WIDTH);
   console.log(`${''.padEnd(WIDTH)} against one at a time: p50 ${(paced.p50 / serial.p50).toPrecision(2)}x  p99 ${(paced.p99 / serial.p99).toPrecision(2)}x`);
   row(`baseline: pgbench ${groupRecipients.length}-row INSERT, ${GROUP_CONCURRENCY} clients (rows/s)`, groupRows, undefined, WIDTH);
   row(`group of ${GROUP_MEMBERS}x${DEVICES_PER_MEMBER} devices: envelopes delivered/s, ${GROUP_CONCURRENCY} sends in flight`, groupDelivery, groupRows, WIDTH);
+  cpuLine('envelope', groupDelivery);
 } finally {
   await Promise.all(subscriptions.map((s) => s.close()));
   await stack.cleanup();
