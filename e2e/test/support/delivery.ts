@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Code, ConnectError } from '@connectrpc/connect';
+import { Code, ConnectError, type Client } from '@connectrpc/connect';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { CiphertextType, DeliveryService, MessageService, type OutgoingEnvelopeSchema, type SendMessageResponse } from '@parley/proto';
 import { edgeClient, eventually, type TestStack } from '@parley/testing';
@@ -52,20 +52,19 @@ export async function untilAccepted<T>(call: () => Promise<T>, onRetry?: (code: 
   }
 }
 
-/** A sending device: SendMessage through `edgeUrl`, retried by client_message_id until it succeeds. */
+/** A sending device: SendMessage through one edge, retried by client_message_id until it succeeds. */
 export class Sender {
   /** How often each failure code was retried. */
   readonly retries = new Map<Code, number>();
+  private readonly messages: Client<typeof MessageService>;
 
-  constructor(
-    private readonly device: SignedInDevice,
-    private readonly edgeUrl: string,
-  ) {}
+  constructor(device: SignedInDevice, edgeUrl: string) {
+    this.messages = edgeClient(MessageService, edgeUrl, { accessToken: device.tokens.accessToken });
+  }
 
   send(conversationId: string, clientMessageId: string, envelopes: OutgoingEnvelopeInit[]): Promise<SendMessageResponse> {
-    const messages = edgeClient(MessageService, this.edgeUrl, { accessToken: this.device.tokens.accessToken });
     return untilAccepted(
-      () => messages.sendMessage({ conversationId, clientMessageId, envelopes }),
+      () => this.messages.sendMessage({ conversationId, clientMessageId, envelopes }),
       (code) => this.retries.set(code, (this.retries.get(code) ?? 0) + 1),
     );
   }
