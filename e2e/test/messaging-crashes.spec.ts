@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { SendMessageResponse } from '@parley/proto';
+import { databaseUrl } from '@parley/stack';
 import { eventually, startTestStack, startThrowawayNats, type TestStack, type ThrowawayNats } from '@parley/testing';
+import pg from 'pg';
 import { linkWithPassword, signUp, type SignedInDevice } from './support/accounts.js';
 import { Inbox, Sender, envelopesFrom, knownDevices, type OutgoingEnvelopeInit } from './support/delivery.js';
 
@@ -72,6 +74,25 @@ async function queuedEnvelopes(stack: TestStack, conversationId: string, devices
   return Number(row!.n);
 }
 
+/**
+ * Kills messaging, preferably just after it committed a message whose answer the sender has not
+ * had yet, so the sender's retry must be answered as a duplicate. That window is a few ms, so this
+ * watches the conversation's last seq for a while and then kills anyway.
+ */
+async function killWhenCommittedUnanswered(stack: TestStack, conversationId: string, answered: () => number) {
+  const db = new pg.Client({ connectionString: databaseUrl(stack.isolation.pgUrl, stack.databaseName('messaging')) });
+  await db.connect();
+  try {
+    for (let attempt = 0; attempt < 500; attempt++) {
+      const { rows } = await db.query<{ last_seq: string }>('select last_seq from conversation where id = $1', [conversationId]);
+      if (Number(rows[0]!.last_seq) > answered()) break;
+    }
+    await stack.services.messaging.kill9();
+  } finally {
+    await db.end();
+  }
+}
+
 /** Sends `count` messages one after another, each retried by its client_message_id until it succeeds. */
 async function sendLoop(sender: Sender, chat: DirectChat, count: number, results: SendMessageResponse[]) {
   for (let i = 0; i < count; i++) results.push(await sender.send(chat.conversationId, randomUUID(), chat.envelopes));
@@ -104,7 +125,7 @@ describe('on the shared NATS', () => {
     let sentAtKill = 0;
     const crash = (async () => {
       await eventually(async () => sent.length, (n) => n >= 300, 120_000);
-      await stack.services.messaging.kill9();
+      await killWhenCommittedUnanswered(stack, chat.conversationId, () => sent.length);
       sentAtKill = sent.length;
       await sleep(1000);
       await stack.services.messaging.start();

@@ -35,8 +35,13 @@ export function envelopesFrom(sender: SignedInDevice, devices: KnownDevice[], ci
     .map((d) => ({ recipientUserId: d.userId, recipientDeviceId: d.deviceId, registrationId: d.registrationId, type: CiphertextType.SIGNAL, ciphertext }));
 }
 
-/** What a client retries: the server or the path to it was down, or the call was cut. */
-const TRANSIENT = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.Aborted]);
+/**
+ * What a client retries: the server or the path to it was down, or the call was cut. CANCELED is
+ * here because the edge relays a backend killed mid-call as the reset it saw ("http/2 stream
+ * closed with error code CANCEL"), though this client cancelled nothing; retrying is safe only
+ * because a send is idempotent by its client_message_id.
+ */
+const TRANSIENT = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.Aborted, Code.Canceled]);
 
 /** Runs `call` until it succeeds, retrying transient failures; anything else is thrown. */
 export async function untilAccepted<T>(call: () => Promise<T>, onRetry?: (code: Code) => void): Promise<T> {
