@@ -55,8 +55,9 @@ async function subscribe(clients, devices) {
 }
 
 /**
- * Sends `total` messages from `senders` slots in flight, each slot on its own conversation
- * (optionally paced at `rate`/s overall), and waits until `expectedEnvelopes` are acked.
+ * Sends `total` messages, one in flight per entry of `conversations` (optionally paced at `rate`/s
+ * overall), and waits until `subscriptions` acked all their envelopes. Rate and latencies run
+ * from the first send to the last ack.
  */
 async function deliver(clients, conversations, subscriptions, total, { rate, envelopesPerMessage = 1 } = {}) {
   latencies = [];
