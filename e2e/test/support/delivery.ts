@@ -36,12 +36,12 @@ export function envelopesFrom(sender: SignedInDevice, devices: KnownDevice[], ci
 }
 
 /**
- * What a client retries: the server or the path to it was down, or the call was cut. CANCELED is
- * here because the edge relays a backend killed mid-call as the reset it saw ("http/2 stream
- * closed with error code CANCEL"), though this client cancelled nothing; retrying is safe only
- * because a send is idempotent by its client_message_id.
+ * What a client retries: the server or the path to it was down, or the call was cut. A backend
+ * killed mid-call reaches the client as UNAVAILABLE (the edge does not relay the reset it sees as
+ * CANCELED), so CANCELED is not here. Retrying is safe because a send is idempotent by its
+ * client_message_id.
  */
-const TRANSIENT = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.Aborted, Code.Canceled]);
+const TRANSIENT = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.Aborted]);
 
 /** Runs `call` until it succeeds, retrying transient failures; anything else is thrown. */
 export async function untilAccepted<T>(call: () => Promise<T>, onRetry?: (code: Code) => void): Promise<T> {

@@ -22,9 +22,12 @@ function callOptions(ctx: HandlerContext): CallOptions {
  * reached is the caller's problem only as "try again". Internal and unknown failures may describe
  * the network between services, so they become a plain error that the edge logs and hides.
  */
-function relayError(err: unknown): never {
+function relayError(err: unknown, ctx: HandlerContext): never {
   const e = ConnectError.from(err);
-  if (e.code === Code.Unavailable) throw new ConnectError('service temporarily unavailable; retry shortly', Code.Unavailable);
+  // A backend stream reset (e.g. the backend died mid-call) surfaces as CANCELED; only a client
+  // that went away really cancelled, and anyone else should retry.
+  const backendGone = e.code === Code.Canceled && !ctx.signal.aborted;
+  if (e.code === Code.Unavailable || backendGone) throw new ConnectError('service temporarily unavailable; retry shortly', Code.Unavailable);
   if (e.code === Code.Internal || e.code === Code.Unknown || e.code === Code.DataLoss) throw new Error(e.message, { cause: err });
   const relayed = new ConnectError(e.rawMessage, e.code);
   relayed.details = e.details;
@@ -47,7 +50,7 @@ function forwarder(method: DescMethod, client: Record<string, AnyFn>) {
         try {
           return await call(req, callOptions(ctx));
         } catch (err) {
-          relayError(err);
+          relayError(err, ctx);
         }
       };
     case 'server_streaming':
@@ -55,7 +58,7 @@ function forwarder(method: DescMethod, client: Record<string, AnyFn>) {
         try {
           yield* call(req, callOptions(ctx)) as AsyncIterable<unknown>;
         } catch (err) {
-          relayError(err);
+          relayError(err, ctx);
         }
       };
     default:
