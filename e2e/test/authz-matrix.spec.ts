@@ -346,6 +346,14 @@ describe("a group's admin actions by a plain member", () => {
   });
 });
 
+describe('a message, to a member who did not send it', () => {
+  it("can't be retracted by them (PERMISSION_DENIED), and its delivery status is not theirs to see (NOT_FOUND)", async () => {
+    const retract = await connectErrorOf(f.bob.messages.retractMessage({ conversationId: f.direct.id, messageId: f.aliceMessageId }));
+    const status = await connectErrorOf(f.bob.messages.getDeliveryStatus({ messageId: f.aliceMessageId }));
+    expect([retract.code, status.code]).toEqual([Code.PermissionDenied, Code.NotFound]);
+  });
+});
+
 describe("another device's queue", () => {
   it("can't be acked: Alice's delivery ids from Bob's token ack nothing, and Alice still gets them", async () => {
     expect((await f.bob.messages.ackDeliveries({ deliveryIds: f.aliceDeliveryIds })).acked).toBe(0);

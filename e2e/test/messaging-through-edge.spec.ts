@@ -314,6 +314,14 @@ describe('groups through the edge', () => {
       expect(await stream.ack([notice])).toBe(1);
     }
 
+    // Dave hears of his joining the same way, and gets nothing sent before it.
+    const daveQueue = await queueOf(stack.edgeUrl, dave);
+    expect(deliveriesOf(sent.messageId, daveQueue)).toEqual([]);
+    expect(daveQueue.map((d) => d.payload.case === 'notice' && d.payload.value.notice)).toContainEqual({
+      case: 'membershipChanged',
+      value: expect.objectContaining({ conversationId: group.id }),
+    });
+
     // The next message must include Dave's device too.
     const daveDevice = await recipientOf(dave);
     const err = await connectErrorOf(alice.messages.sendMessage({ conversationId: group.id, clientMessageId: randomUUID(), envelopes: addresses.map((d) => opaqueEnvelope(d, 'x')) }));
