@@ -14,7 +14,8 @@ let stack: TestStack;
 
 beforeAll(async () => {
   await cryptoReady();
-  stack = await startTestStack();
+  // Streams refetch on their own only hourly, so a delivery that arrives on an open stream came by its live signal.
+  stack = await startTestStack({ env: { edge: { EDGE_STREAM_POLL_SECONDS: '3600' } } });
 });
 
 afterEach(closeAllSubscriptions);
