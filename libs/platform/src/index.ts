@@ -5,6 +5,7 @@ export * from './observability/metrics.js';
 export * from './observability/request-context.js';
 export * from './db/database.js';
 export * from './db/platform-entities.js';
+export * from './db/sql.js';
 export * from './bus/nats.js';
 export * from './bus/stream.js';
 export * from './bus/subjects.js';

@@ -13,6 +13,8 @@ export const messagingConfigSchema = {
   GROUP_MAX_MEMBERS: env.int({ min: 2, max: 100_000, default: 1000 }),
   /** How long after sending a message its sender may still retract it. */
   RETRACT_WINDOW_SECONDS: env.int({ min: 60, max: 365 * DAY, default: DAY }),
+  /** How often expired queue rows and messages are deleted. */
+  EXPIRY_SWEEP_SECONDS: env.int({ min: 1, max: 3600, default: 60 }),
   /** Per-user encrypted storage: the most items, and the largest value of one. */
   STORAGE_MAX_ITEMS: env.int({ min: 1, max: 100_000, default: 1000 }),
   STORAGE_MAX_ITEM_BYTES: env.int({ min: 256, max: 1024 * 1024, default: 64 * 1024 }),

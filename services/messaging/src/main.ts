@@ -2,6 +2,7 @@ import { runService } from '@parley/platform';
 import { ConversationService, DeliveryInternalService, MessageService } from '@parley/proto';
 import { messagingConfigSchema } from './config.js';
 import { database } from './database.js';
+import { ExpirySweeper } from './domain/expiry-sweeper.js';
 import { accountDeletedConsumer } from './events/consumers/account-deleted.consumer.js';
 import { contactAddedConsumer } from './events/consumers/contact-added.consumer.js';
 import { contactRemovedConsumer } from './events/consumers/contact-removed.consumer.js';
@@ -42,4 +43,9 @@ void runService({
   services: [ConversationService.typeName, MessageService.typeName, DeliveryInternalService.typeName],
   tokens: 'remote',
   routes: (_ctx, deps) => [conversationRoutes(deps), messageRoutes(deps), deliveryInternalRoutes(deps)],
+  async start({ orm, config, log }) {
+    const sweeper = new ExpirySweeper(orm, config.EXPIRY_SWEEP_SECONDS, log);
+    sweeper.start();
+    return { close: () => sweeper.stop() };
+  },
 });

@@ -1,6 +1,7 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { sqlRows } from '@parley/platform';
 import { DeliverySchema, type Delivery } from '@parley/proto';
 import type { DeviceRef } from '../events/live-signals.js';
 
@@ -17,7 +18,8 @@ export interface NewDelivery extends DeviceRef {
 export async function enqueue(em: EntityManager, items: NewDelivery[], now: Date, expiresAt: Date): Promise<DeviceRef[]> {
   if (items.length === 0) return [];
   const bodies = items.map(({ payload }) => Buffer.from(toBinary(DeliverySchema, create(DeliverySchema, { serverTime: timestampFromDate(now), payload }))));
-  await em.execute(
+  await sqlRows(
+    em,
     `insert into queued_delivery (recipient_user_id, recipient_device_id, message_id, body, created_at, expires_at)
      select u, d, m, b, ?, ? from unnest(?::uuid[], ?::smallint[], ?::uuid[], ?::bytea[]) as t(u, d, m, b)`,
     [now, expiresAt, items.map((i) => i.userId), items.map((i) => i.deviceId), items.map((i) => i.messageId), bodies],

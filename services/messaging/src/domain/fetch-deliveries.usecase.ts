@@ -1,4 +1,4 @@
-import { rpcError, type Caller } from '@parley/platform';
+import { rpcError, sqlRows, type Caller } from '@parley/platform';
 import type { Delivery } from '@parley/proto';
 import { toDelivery } from './delivery-queue.js';
 import type { MessagingDeps } from './messaging-deps.js';
@@ -22,14 +22,15 @@ export async function fetchDeliveries(deps: MessagingDeps, caller: Caller, input
   if (input.limit < 1 || input.limit > MAX_IN_FLIGHT) throw rpcError.invalidArgument(`limit must be 1 to ${MAX_IN_FLIGHT}`);
   const em = deps.orm.em.fork();
   const inFlight = input.inFlightIds.map(String);
-  const rows: { id: string; body: Buffer }[] = await em.execute(
+  const rows = await sqlRows<{ id: string; body: Buffer }>(
+    em,
     `select id, body from queued_delivery
      where recipient_user_id = ? and recipient_device_id = ? and expires_at > now() and id <> all(?::bigint[])
      order by id limit ?`,
     [caller.userId, caller.deviceId, inFlight, input.limit + 1],
   );
-  const stillQueued: { id: string }[] = inFlight.length
-    ? await em.execute(`select id from queued_delivery where recipient_user_id = ? and recipient_device_id = ? and id = any(?::bigint[])`, [
+  const stillQueued = inFlight.length
+    ? await sqlRows<{ id: string }>(em, `select id from queued_delivery where recipient_user_id = ? and recipient_device_id = ? and id = any(?::bigint[])`, [
         caller.userId,
         caller.deviceId,
         inFlight,
