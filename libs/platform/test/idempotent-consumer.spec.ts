@@ -26,6 +26,8 @@ let nc: NatsConnection;
 
 /** Handler deliveries per event id, whether or not their transaction committed. */
 const attempts = new Map<string, number>();
+/** Event ids whose after-commit callback ran. */
+const afterCommits: string[] = [];
 
 /**
  * Records each attempt in handler_write inside the consumer's transaction, then behaves as the
@@ -45,6 +47,7 @@ const userProjection = defineConsumer({
     ]);
     if (payload.username === 'broken') throw new Error(`projection broken for ${payload.userId}`);
     if (payload.username === 'flaky' && attempt <= 2) throw new Error(`flaky attempt ${attempt}`);
+    return () => afterCommits.push(envelope.id);
   },
 });
 
@@ -138,6 +141,7 @@ describe('idempotent consumer', () => {
     expect(seen).toEqual({ applied: 1, duplicate: 1, retried: 0, dead_lettered: 0 });
     expect(await writes(e.id)).toEqual([1]);
     expect(await processed(r, e.id)).toBe(1);
+    expect(afterCommits.filter((id) => id === e.id)).toHaveLength(1);
   });
 
   it('retries a failing handler and keeps only the writes of the attempt that succeeded', async () => {
@@ -154,6 +158,8 @@ describe('idempotent consumer', () => {
     // Attempts 1 and 2 wrote a row each, then threw: their transactions rolled back.
     expect(await writes(e.id)).toEqual([3]);
     expect(await processed(r, e.id)).toBe(1);
+    // Only the attempt that committed ran its after-commit work.
+    expect(afterCommits.filter((id) => id === e.id)).toHaveLength(1);
   });
 
   it(`dead-letters an event whose handler fails ${MAX_ATTEMPTS} times, with the reason`, async () => {
@@ -170,6 +176,7 @@ describe('idempotent consumer', () => {
     expect(attempts.get(e.id)).toBe(MAX_ATTEMPTS);
     expect(await writes(e.id)).toEqual([]);
     expect(await processed(r, e.id)).toBe(0);
+    expect(afterCommits).not.toContain(e.id);
 
     const dead = await r.jsm.streams.getMessage(r.subjects.stream, { last_by_subj: r.subjects.deadLetter(r.consumer.durable) });
     expect(Buffer.from(dead!.data).equals(Buffer.from(bytes))).toBe(true);

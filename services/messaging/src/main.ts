@@ -1,13 +1,16 @@
 import { runService } from '@parley/platform';
-import { ConversationService, DeliveryInternalService, MessageService } from '@parley/proto';
+import { ConversationService, DeliveryInternalService, MessageService, StorageService } from '@parley/proto';
 import { messagingConfigSchema } from './config.js';
 import { database } from './database.js';
 import { ExpirySweeper } from './domain/expiry-sweeper.js';
+import type { MessagingDeps } from './domain/messaging-deps.js';
 import { accountDeletedConsumer } from './events/consumers/account-deleted.consumer.js';
 import { contactAddedConsumer } from './events/consumers/contact-added.consumer.js';
 import { contactRemovedConsumer } from './events/consumers/contact-removed.consumer.js';
 import { deviceAddedConsumer } from './events/consumers/device-added.consumer.js';
 import { deviceRevokedConsumer } from './events/consumers/device-revoked.consumer.js';
+import { identityKeyChangedConsumer } from './events/consumers/identity-key-changed.consumer.js';
+import { preKeysLowConsumer } from './events/consumers/pre-keys-low.consumer.js';
 import { privacyChangedConsumer } from './events/consumers/privacy-changed.consumer.js';
 import { userBlockedConsumer } from './events/consumers/user-blocked.consumer.js';
 import { userRegisteredConsumer } from './events/consumers/user-registered.consumer.js';
@@ -16,22 +19,25 @@ import { LiveSignals } from './events/live-signals.js';
 import { conversationRoutes } from './rpc/conversation.routes.js';
 import { deliveryInternalRoutes } from './rpc/delivery-internal.routes.js';
 import { messageRoutes } from './rpc/message.routes.js';
+import { storageRoutes } from './rpc/storage.routes.js';
 
 void runService({
   name: 'messaging',
   config: messagingConfigSchema,
   database,
   bus: {
-    consumers: [
+    consumers: (deps: MessagingDeps) => [
       userRegisteredConsumer,
-      deviceAddedConsumer,
-      deviceRevokedConsumer,
+      deviceAddedConsumer(deps),
+      deviceRevokedConsumer(deps),
       userBlockedConsumer,
       userUnblockedConsumer,
       contactAddedConsumer,
       contactRemovedConsumer,
       privacyChangedConsumer,
-      accountDeletedConsumer,
+      accountDeletedConsumer(deps),
+      identityKeyChangedConsumer(deps),
+      preKeysLowConsumer(deps),
     ],
   },
   async init({ orm, config, nats, subjects }) {
@@ -40,9 +46,9 @@ void runService({
     live.resync();
     return { orm, config, live };
   },
-  services: [ConversationService.typeName, MessageService.typeName, DeliveryInternalService.typeName],
+  services: [ConversationService.typeName, MessageService.typeName, DeliveryInternalService.typeName, StorageService.typeName],
   tokens: 'remote',
-  routes: (_ctx, deps) => [conversationRoutes(deps), messageRoutes(deps), deliveryInternalRoutes(deps)],
+  routes: (_ctx, deps) => [conversationRoutes(deps), messageRoutes(deps), deliveryInternalRoutes(deps), storageRoutes(deps)],
   async start({ orm, config, log }) {
     const sweeper = new ExpirySweeper(orm, config.EXPIRY_SWEEP_SECONDS, log);
     sweeper.start();

@@ -203,7 +203,12 @@ describe('device read-model', () => {
 
   it('keeps a revocation when the older addition arrives after it', async () => {
     const a = await account();
-    await publishAt(events.deviceRevoked, { userId: a.id, deviceId: 5 }, new Date());
+    const revoked = await publishAt(events.deviceRevoked, { userId: a.id, deviceId: 5 }, new Date());
+    // Consumers of different subjects run independently: the addition must come after the revocation was applied.
+    await eventually(
+      () => stack.query('messaging', 'select 1 from processed_event where event_id = $1', [revoked]),
+      (rows) => rows.length === 1,
+    );
     const late = await publishAt(events.deviceAdded, { userId: a.id, deviceId: 5, registrationId: 55 }, new Date(Date.now() - 60_000));
     await eventually(
       () => stack.query('messaging', 'select 1 from processed_event where event_id = $1', [late]),

@@ -12,12 +12,18 @@ import type { EventType } from '../events/catalog.js';
 import { decodeEvent } from '../events/envelope.js';
 import type { Metrics } from '../observability/metrics.js';
 
-/** One consumer handles one subject. Its handler runs inside the transaction that records the event. */
+/** Work a handler leaves for after its transaction commits (e.g. signals about what it wrote). */
+export type AfterCommit = () => void;
+
+/**
+ * One consumer handles one subject. Its handler runs inside the transaction that records the event;
+ * what it returns runs once that transaction commits, and never for a duplicate or a failure.
+ */
 export interface ConsumerSpec<D extends DescMessage = DescMessage> {
   /** Unique within the service, e.g. "user-projection"; the durable is "<service>_<name>". */
   name: string;
   eventType: EventType<D>;
-  handle(em: EntityManager, payload: MessageShape<D>, envelope: EventEnvelope): Promise<void>;
+  handle(em: EntityManager, payload: MessageShape<D>, envelope: EventEnvelope): Promise<void | AfterCommit>;
 }
 
 export function defineConsumer<D extends DescMessage>(spec: ConsumerSpec<D>): ConsumerSpec {
@@ -128,15 +134,23 @@ export class IdempotentConsumer {
   }
 
   private async apply(envelope: EventEnvelope, payload: MessageShape<DescMessage>): Promise<Outcome> {
-    return this.rt.orm.em.fork().transactional(async (em) => {
+    const after: { run?: AfterCommit } = {};
+    const outcome = await this.rt.orm.em.fork().transactional(async (em): Promise<Outcome> => {
       const inserted: unknown[] = await em.execute(
         'insert into processed_event (consumer, event_id, processed_at) values (?, ?, now()) on conflict do nothing returning event_id',
         [this.durable, envelope.id],
       );
       if (inserted.length === 0) return 'duplicate';
-      await this.spec.handle(em, payload, envelope);
+      after.run = (await this.spec.handle(em, payload, envelope)) ?? undefined;
       return 'applied';
     });
+    // The event is recorded: a throw here must not make it retry (it would be a duplicate).
+    try {
+      after.run?.();
+    } catch (err) {
+      this.rt.log.warn({ consumer: this.durable, err: (err as Error).message }, 'after-commit work failed');
+    }
+    return outcome;
   }
 
   private async fail(msg: JsMsg, err: Error): Promise<Outcome> {

@@ -43,8 +43,11 @@ export interface ServiceDefinition<S extends ConfigSchema, D = undefined> {
   config: S;
   /** The service owns a database: DATABASE_URL is required and migrations run at start-up. */
   database?: DatabaseSpec;
-  /** The service publishes or consumes events: NATS_URL and EVENT_PREFIX apply. */
-  bus?: { consumers: ConsumerSpec[] };
+  /**
+   * The service publishes or consumes events: NATS_URL and EVENT_PREFIX apply. Consumers that need
+   * what `init` built are given as a function of it.
+   */
+  bus?: { consumers: ConsumerSpec[] | ((deps: D) => ConsumerSpec[]) };
   /** Builds what routes and tokens need once config and connections are up; a throw stops start-up. */
   init?: (ctx: ServiceContext<ConfigOf<S>>) => Promise<D>;
   /** How access tokens are checked: against auth's JWKS (fetched over RPC), or a verifier the service makes. */
@@ -149,7 +152,8 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
     relay = new OutboxRelay(orm, nats, log, metrics);
     relay.start();
   }
-  const consumers = (def.bus?.consumers ?? []).map(
+  const specs = typeof def.bus?.consumers === 'function' ? def.bus.consumers(deps) : (def.bus?.consumers ?? []);
+  const consumers = specs.map(
     (spec) =>
       new IdempotentConsumer(spec, {
         service: def.name,

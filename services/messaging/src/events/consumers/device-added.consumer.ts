@@ -1,11 +1,18 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { changedAt, defineConsumer, events, ifNotOlder } from '@parley/platform';
 import { DeviceProjectionSchema } from '../../domain/device-projection.entity.js';
+import type { MessagingDeps } from '../../domain/messaging-deps.js';
+import { devicesChanged } from '../../domain/notices.js';
 
-export const deviceAddedConsumer = defineConsumer({
-  name: 'device-added',
-  eventType: events.deviceAdded,
-  async handle(em, { userId, deviceId, registrationId }, envelope) {
-    const at = changedAt(envelope);
-    await em.upsert(DeviceProjectionSchema, { userId, deviceId, registrationId, active: true, changedAt: at }, ifNotOlder(at));
-  },
-});
+/** The device joins the set a message must be encrypted to; the user's peers and other devices hear of it. */
+export const deviceAddedConsumer = (deps: MessagingDeps) =>
+  defineConsumer({
+    name: 'device-added',
+    eventType: events.deviceAdded,
+    async handle(em, { userId, deviceId, registrationId }, envelope) {
+      const at = changedAt(envelope);
+      await em.upsert(DeviceProjectionSchema, { userId, deviceId, registrationId, active: true, changedAt: at }, ifNotOlder(at));
+      const signal = await devicesChanged({ em: em as EntityManager, ttlSeconds: deps.config.MESSAGE_TTL_SECONDS }, userId, deviceId);
+      return () => deps.live.queued(signal);
+    },
+  });

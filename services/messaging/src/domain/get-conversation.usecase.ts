@@ -1,0 +1,11 @@
+import type { Caller } from '@parley/platform';
+import { loadConversationView, type ConversationView } from './conversation-view.js';
+import { requireMember } from './membership.js';
+import type { MessagingDeps } from './messaging-deps.js';
+
+/** One conversation the caller is a member of. */
+export async function getConversation(deps: MessagingDeps, caller: Caller, input: { conversationId: string }): Promise<ConversationView> {
+  const em = deps.orm.em.fork();
+  const { conversation } = await requireMember(em, input.conversationId, caller.userId);
+  return loadConversationView(em, conversation, caller.userId);
+}

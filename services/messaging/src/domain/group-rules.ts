@@ -1,0 +1,67 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { rpcError, sqlRows } from '@parley/platform';
+import type { Conversation, ConversationMember, MemberRole } from './conversation.entity.js';
+import { ConversationMemberSchema } from './conversation.entity.js';
+import { requireUuid } from './membership.js';
+import { UserProjectionSchema } from './user-projection.entity.js';
+
+/** The largest encrypted group info (title, avatar reference) a group may carry. */
+export const ENCRYPTED_INFO_MAX_BYTES = 4 * 1024;
+
+/** Membership changes apply to groups only. */
+export function requireGroup(conversation: Conversation): void {
+  if (conversation.kind !== 'group') throw rpcError.failedPrecondition('direct conversations have fixed members');
+}
+
+/** PERMISSION_DENIED unless the caller holds one of `roles`; `action` says what they tried. */
+export function requireRole(member: ConversationMember, roles: MemberRole[], action: string): void {
+  if (!roles.includes(member.role)) throw rpcError.permissionDenied(`only the group's ${roles.join(' or ')} may ${action}`);
+}
+
+export function requireInfoSize(info: Uint8Array): void {
+  if (info.length > ENCRYPTED_INFO_MAX_BYTES) throw rpcError.invalidArgument(`encrypted_info is at most ${ENCRYPTED_INFO_MAX_BYTES} bytes`);
+}
+
+/** The ids as lowercase UUIDs without repeats, in the order given. */
+export function parseUserIds(ids: string[], field: string): string[] {
+  return [...new Set(ids.map((id) => requireUuid(id, field)))];
+}
+
+/** NOT_FOUND naming the first id that is not a known user. */
+export async function requireUsersExist(em: EntityManager, userIds: string[]): Promise<void> {
+  if (userIds.length === 0) return;
+  const found = new Set((await em.find(UserProjectionSchema, { userId: { $in: userIds } }, { fields: ['userId'] })).map((u) => u.userId));
+  const missing = userIds.find((id) => !found.has(id));
+  if (missing) throw rpcError.notFound(`no user has id ${missing}`);
+}
+
+export function requireWithinCap(total: number, cap: number): void {
+  if (total > cap) throw rpcError.resourceExhausted(`the group would have ${total} members; a group is full at ${cap}`);
+}
+
+/** The member `userId` of the locked conversation, or NOT_FOUND. */
+export async function requireTargetMember(em: EntityManager, conversation: Conversation, userId: string): Promise<ConversationMember> {
+  const member = await em.findOne(ConversationMemberSchema, { conversation, userId });
+  if (!member) throw rpcError.notFound(`user ${userId} is not a member of this group`);
+  return member;
+}
+
+/**
+ * PERMISSION_DENIED naming the first user who does not accept messages from `adderId`: the rule of
+ * requireMayMessage (may-message.ts), checked for a whole group in one query rather than three
+ * per member.
+ */
+export async function requireMayAdd(em: EntityManager, adderId: string, userIds: string[]): Promise<void> {
+  if (userIds.length === 0) return;
+  const refused = await sqlRows<{ id: string }>(
+    em,
+    `select u.id from unnest(?::uuid[]) with ordinality as u(id, ord)
+     where exists (select 1 from block_projection b where b.active
+                   and ((b.blocker_id = ? and b.blocked_id = u.id) or (b.blocker_id = u.id and b.blocked_id = ?)))
+        or (exists (select 1 from messaging_policy_projection p where p.user_id = u.id and p.contacts_only)
+            and not exists (select 1 from contact_projection c where c.user_id = u.id and c.contact_user_id = ? and c.active))
+     order by u.ord limit 1`,
+    [userIds, adderId, adderId, adderId],
+  );
+  if (refused.length) throw rpcError.permissionDenied(`user ${refused[0]!.id} does not accept messages from you`);
+}

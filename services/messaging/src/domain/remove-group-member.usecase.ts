@@ -1,0 +1,24 @@
+import { rpcError, type Caller } from '@parley/platform';
+import { loadConversationView, type ConversationView } from './conversation-view.js';
+import { requireGroup, requireRole, requireTargetMember } from './group-rules.js';
+import { requireMember, requireUuid } from './membership.js';
+import type { MessagingDeps } from './messaging-deps.js';
+import { membershipChanged } from './notices.js';
+
+/** Removes a member: the owner may remove anyone else, an admin only plain members. */
+export async function removeGroupMember(deps: MessagingDeps, caller: Caller, input: { conversationId: string; userId: string }): Promise<ConversationView> {
+  const userId = requireUuid(input.userId, 'user_id');
+  if (userId === caller.userId) throw rpcError.invalidArgument('to remove yourself, leave the group');
+  const { view, signal } = await deps.orm.em.fork().transactional(async (em) => {
+    const { conversation, member } = await requireMember(em, input.conversationId, caller.userId, { lock: true });
+    requireGroup(conversation);
+    requireRole(member, ['owner', 'admin'], 'remove members');
+    const target = await requireTargetMember(em, conversation, userId);
+    if (member.role === 'admin' && target.role !== 'member') throw rpcError.permissionDenied('an admin may remove only plain members');
+    em.remove(target);
+    const view = await loadConversationView(em, conversation, caller.userId);
+    return { view, signal: await membershipChanged({ em, ttlSeconds: deps.config.MESSAGE_TTL_SECONDS }, conversation.id, [userId]) };
+  });
+  deps.live.queued(signal);
+  return view;
+}

@@ -1,0 +1,30 @@
+import { rpcError, type Caller } from '@parley/platform';
+import { MemberRole } from '@parley/proto';
+import { loadConversationView, type ConversationView } from './conversation-view.js';
+import { requireGroup, requireRole, requireTargetMember } from './group-rules.js';
+import { requireMember, requireUuid } from './membership.js';
+import type { MessagingDeps } from './messaging-deps.js';
+import { membershipChanged } from './notices.js';
+
+const settable = { [MemberRole.ADMIN]: 'admin', [MemberRole.MEMBER]: 'member' } as const;
+
+/** Makes a member an admin or a plain member again (owner only). */
+export async function setGroupMemberRole(deps: MessagingDeps, caller: Caller, input: { conversationId: string; userId: string; role: MemberRole }): Promise<ConversationView> {
+  const userId = requireUuid(input.userId, 'user_id');
+  if (input.role === MemberRole.OWNER) throw rpcError.invalidArgument('role may not be OWNER: use TransferOwnership');
+  const role = input.role === MemberRole.ADMIN || input.role === MemberRole.MEMBER ? settable[input.role] : undefined;
+  if (!role) throw rpcError.invalidArgument('role must be ADMIN or MEMBER');
+  if (userId === caller.userId) throw rpcError.invalidArgument("you can't change your own role: transfer ownership instead");
+  const { view, signal } = await deps.orm.em.fork().transactional(async (em) => {
+    const { conversation, member } = await requireMember(em, input.conversationId, caller.userId, { lock: true });
+    requireGroup(conversation);
+    requireRole(member, ['owner'], 'change roles');
+    const target = await requireTargetMember(em, conversation, userId);
+    const changed = target.role !== role;
+    target.role = role;
+    const view = await loadConversationView(em, conversation, caller.userId);
+    return { view, signal: changed ? await membershipChanged({ em, ttlSeconds: deps.config.MESSAGE_TTL_SECONDS }, conversation.id) : [] };
+  });
+  deps.live.queued(signal);
+  return view;
+}
