@@ -18,4 +18,8 @@ export const edgeConfigSchema = {
   EDGE_TRUSTED_PROXY_HOPS: env.int({ min: 0, max: 10, default: 0 }),
   /** How long a revoked session is remembered: at least auth's longest access-token lifetime. */
   REVOCATION_WINDOW_SECONDS: env.int({ min: 60, max: 86400, default: 3600 }),
+  /** Period of each Subscribe stream's safety refetch (jittered), which repairs lost live signals. */
+  EDGE_STREAM_POLL_SECONDS: env.int({ min: 5, max: 3600, default: 60 }),
+  /** Idle time after which a Subscribe stream gets a heartbeat, below proxies' idle timeouts. */
+  EDGE_STREAM_HEARTBEAT_SECONDS: env.int({ min: 1, max: 300, default: 25 }),
 };

@@ -5,9 +5,15 @@ import type { RevokedSessions } from './revoked-sessions.js';
 
 /**
  * Keeps `revoked` fed from auth's session.revoked events. It replays the last window first, so a
- * fresh edge replica refuses what was revoked before it started.
+ * fresh edge replica refuses what was revoked before it started. `onRevoked` hears of each
+ * revocation too, e.g. to end the sessions' open streams.
  */
-export async function followRevocations(ctx: ServiceContext<unknown>, revoked: RevokedSessions, windowMs: number): Promise<EventFollower> {
+export async function followRevocations(
+  ctx: ServiceContext<unknown>,
+  revoked: RevokedSessions,
+  windowMs: number,
+  onRevoked: (sessionIds: readonly string[]) => void,
+): Promise<EventFollower> {
   new Gauge({
     name: 'parley_edge_revoked_sessions',
     help: 'Revoked sessions whose access tokens the edge refuses until they expire',
@@ -23,6 +29,7 @@ export async function followRevocations(ctx: ServiceContext<unknown>, revoked: R
     { since: new Date(Date.now() - windowMs), log: ctx.log },
     (payload, envelope) => {
       revoked.add(payload.sessionIds, envelope.occurredAt ? timestampDate(envelope.occurredAt) : new Date());
+      onRevoked(payload.sessionIds);
     },
   );
   await follower.caughtUp;

@@ -86,9 +86,13 @@ export function messageHarness(stack: TestStack) {
       };
     },
 
-    /** Everything queued for `device`, oldest first. */
+    /**
+     * What is queued for `device`, oldest first, leaving out the DevicesChanged notices that
+     * linking and revoking the test's devices queue: these tests are about messages.
+     */
     async queued(device: TestDevice): Promise<Delivery[]> {
-      return (await queue.fetchDeliveries({ inFlightIds: [], limit: 256 }, device.as)).deliveries;
+      const { deliveries } = await queue.fetchDeliveries({ inFlightIds: [], limit: 256 }, device.as);
+      return deliveries.filter((d) => !(d.payload.case === 'notice' && d.payload.value.notice.case === 'devicesChanged'));
     },
 
     async ackAll(device: TestDevice): Promise<number> {

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/messaging/v1/delivery.proto.
  */
 export const file_parley_messaging_v1_delivery: GenFile = /*@__PURE__*/
-  fileDesc("CiJwYXJsZXkvbWVzc2FnaW5nL3YxL2RlbGl2ZXJ5LnByb3RvEhNwYXJsZXkubWVzc2FnaW5nLnYxIhIKEFN1YnNjcmliZVJlcXVlc3QihwEKEVN1YnNjcmliZVJlc3BvbnNlEjEKCGRlbGl2ZXJ5GAEgASgLMh0ucGFybGV5Lm1lc3NhZ2luZy52MS5EZWxpdmVyeUgAEjYKC3F1ZXVlX2VtcHR5GAIgASgLMh8ucGFybGV5Lm1lc3NhZ2luZy52MS5RdWV1ZUVtcHR5SABCBwoFZXZlbnQiDAoKUXVldWVFbXB0eSK6AQoIRGVsaXZlcnkSCgoCaWQYASABKAQSLwoLc2VydmVyX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKCGVudmVsb3BlGAMgASgLMh0ucGFybGV5Lm1lc3NhZ2luZy52MS5FbnZlbG9wZUgAEjMKBm5vdGljZRgEIAEoCzIhLnBhcmxleS5tZXNzYWdpbmcudjEuU2VydmVyTm90aWNlSABCCQoHcGF5bG9hZCLQAQoIRW52ZWxvcGUSFwoPY29udmVyc2F0aW9uX2lkGAEgASgJEhIKCm1lc3NhZ2VfaWQYAiABKAkSCwoDc2VxGAMgASgEEhYKDnNlbmRlcl91c2VyX2lkGAQgASgJEhgKEHNlbmRlcl9kZXZpY2VfaWQYBSABKA0SMQoEdHlwZRgGIAEoDjIjLnBhcmxleS5tZXNzYWdpbmcudjEuQ2lwaGVydGV4dFR5cGUSEgoKY2lwaGVydGV4dBgHIAEoDBIRCgllcGhlbWVyYWwYCCABKAgiggMKDFNlcnZlck5vdGljZRJECg9kZXZpY2VzX2NoYW5nZWQYASABKAsyKS5wYXJsZXkubWVzc2FnaW5nLnYxLkRldmljZXNDaGFuZ2VkTm90aWNlSAASSgoSbWVtYmVyc2hpcF9jaGFuZ2VkGAIgASgLMiwucGFybGV5Lm1lc3NhZ2luZy52MS5NZW1iZXJzaGlwQ2hhbmdlZE5vdGljZUgAEk0KFGlkZW50aXR5X2tleV9jaGFuZ2VkGAMgASgLMi0ucGFybGV5Lm1lc3NhZ2luZy52MS5JZGVudGl0eUtleUNoYW5nZWROb3RpY2VIABI9CgxwcmVfa2V5c19sb3cYBCABKAsyJS5wYXJsZXkubWVzc2FnaW5nLnYxLlByZUtleXNMb3dOb3RpY2VIABJIChFtZXNzYWdlX3JldHJhY3RlZBgFIAEoCzIrLnBhcmxleS5tZXNzYWdpbmcudjEuTWVzc2FnZVJldHJhY3RlZE5vdGljZUgAQggKBm5vdGljZSInChREZXZpY2VzQ2hhbmdlZE5vdGljZRIPCgd1c2VyX2lkGAEgASgJIjIKF01lbWJlcnNoaXBDaGFuZ2VkTm90aWNlEhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCSI+ChhJZGVudGl0eUtleUNoYW5nZWROb3RpY2USDwoHdXNlcl9pZBgBIAEoCRIRCglkZXZpY2VfaWQYAiABKA0iOQoQUHJlS2V5c0xvd05vdGljZRIQCghwcmVfa2V5cxgBIAEoDRITCgtwcV9wcmVfa2V5cxgCIAEoDSJqChZNZXNzYWdlUmV0cmFjdGVkTm90aWNlEhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCRISCgptZXNzYWdlX2lkGAIgASgJEgsKA3NlcRgDIAEoBBIWCg5zZW5kZXJfdXNlcl9pZBgEIAEoCTJvCg9EZWxpdmVyeVNlcnZpY2USXAoJU3Vic2NyaWJlEiUucGFybGV5Lm1lc3NhZ2luZy52MS5TdWJzY3JpYmVSZXF1ZXN0GiYucGFybGV5Lm1lc3NhZ2luZy52MS5TdWJzY3JpYmVSZXNwb25zZTABYgZwcm90bzM", [file_google_protobuf_timestamp, file_parley_messaging_v1_message]);
+  fileDesc("CiJwYXJsZXkvbWVzc2FnaW5nL3YxL2RlbGl2ZXJ5LnByb3RvEhNwYXJsZXkubWVzc2FnaW5nLnYxIhIKEFN1YnNjcmliZVJlcXVlc3QivAEKEVN1YnNjcmliZVJlc3BvbnNlEjEKCGRlbGl2ZXJ5GAEgASgLMh0ucGFybGV5Lm1lc3NhZ2luZy52MS5EZWxpdmVyeUgAEjYKC3F1ZXVlX2VtcHR5GAIgASgLMh8ucGFybGV5Lm1lc3NhZ2luZy52MS5RdWV1ZUVtcHR5SAASMwoJaGVhcnRiZWF0GAMgASgLMh4ucGFybGV5Lm1lc3NhZ2luZy52MS5IZWFydGJlYXRIAEIHCgVldmVudCIMCgpRdWV1ZUVtcHR5IgsKCUhlYXJ0YmVhdCK6AQoIRGVsaXZlcnkSCgoCaWQYASABKAQSLwoLc2VydmVyX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKCGVudmVsb3BlGAMgASgLMh0ucGFybGV5Lm1lc3NhZ2luZy52MS5FbnZlbG9wZUgAEjMKBm5vdGljZRgEIAEoCzIhLnBhcmxleS5tZXNzYWdpbmcudjEuU2VydmVyTm90aWNlSABCCQoHcGF5bG9hZCLQAQoIRW52ZWxvcGUSFwoPY29udmVyc2F0aW9uX2lkGAEgASgJEhIKCm1lc3NhZ2VfaWQYAiABKAkSCwoDc2VxGAMgASgEEhYKDnNlbmRlcl91c2VyX2lkGAQgASgJEhgKEHNlbmRlcl9kZXZpY2VfaWQYBSABKA0SMQoEdHlwZRgGIAEoDjIjLnBhcmxleS5tZXNzYWdpbmcudjEuQ2lwaGVydGV4dFR5cGUSEgoKY2lwaGVydGV4dBgHIAEoDBIRCgllcGhlbWVyYWwYCCABKAgiggMKDFNlcnZlck5vdGljZRJECg9kZXZpY2VzX2NoYW5nZWQYASABKAsyKS5wYXJsZXkubWVzc2FnaW5nLnYxLkRldmljZXNDaGFuZ2VkTm90aWNlSAASSgoSbWVtYmVyc2hpcF9jaGFuZ2VkGAIgASgLMiwucGFybGV5Lm1lc3NhZ2luZy52MS5NZW1iZXJzaGlwQ2hhbmdlZE5vdGljZUgAEk0KFGlkZW50aXR5X2tleV9jaGFuZ2VkGAMgASgLMi0ucGFybGV5Lm1lc3NhZ2luZy52MS5JZGVudGl0eUtleUNoYW5nZWROb3RpY2VIABI9CgxwcmVfa2V5c19sb3cYBCABKAsyJS5wYXJsZXkubWVzc2FnaW5nLnYxLlByZUtleXNMb3dOb3RpY2VIABJIChFtZXNzYWdlX3JldHJhY3RlZBgFIAEoCzIrLnBhcmxleS5tZXNzYWdpbmcudjEuTWVzc2FnZVJldHJhY3RlZE5vdGljZUgAQggKBm5vdGljZSInChREZXZpY2VzQ2hhbmdlZE5vdGljZRIPCgd1c2VyX2lkGAEgASgJIjIKF01lbWJlcnNoaXBDaGFuZ2VkTm90aWNlEhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCSI+ChhJZGVudGl0eUtleUNoYW5nZWROb3RpY2USDwoHdXNlcl9pZBgBIAEoCRIRCglkZXZpY2VfaWQYAiABKA0iOQoQUHJlS2V5c0xvd05vdGljZRIQCghwcmVfa2V5cxgBIAEoDRITCgtwcV9wcmVfa2V5cxgCIAEoDSJqChZNZXNzYWdlUmV0cmFjdGVkTm90aWNlEhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCRISCgptZXNzYWdlX2lkGAIgASgJEgsKA3NlcRgDIAEoBBIWCg5zZW5kZXJfdXNlcl9pZBgEIAEoCTJvCg9EZWxpdmVyeVNlcnZpY2USXAoJU3Vic2NyaWJlEiUucGFybGV5Lm1lc3NhZ2luZy52MS5TdWJzY3JpYmVSZXF1ZXN0GiYucGFybGV5Lm1lc3NhZ2luZy52MS5TdWJzY3JpYmVSZXNwb25zZTABYgZwcm90bzM", [file_google_protobuf_timestamp, file_parley_messaging_v1_message]);
 
 /**
  * @generated from message parley.messaging.v1.SubscribeRequest
@@ -50,6 +50,14 @@ export type SubscribeResponse = Message<"parley.messaging.v1.SubscribeResponse">
      */
     value: QueueEmpty;
     case: "queueEmpty";
+  } | {
+    /**
+     * Sent while the stream is otherwise idle, so proxies keep it open; ignore it.
+     *
+     * @generated from field: parley.messaging.v1.Heartbeat heartbeat = 3;
+     */
+    value: Heartbeat;
+    case: "heartbeat";
   } | { case: undefined; value?: undefined };
 };
 
@@ -72,6 +80,19 @@ export type QueueEmpty = Message<"parley.messaging.v1.QueueEmpty"> & {
  */
 export const QueueEmptySchema: GenMessage<QueueEmpty> = /*@__PURE__*/
   messageDesc(file_parley_messaging_v1_delivery, 2);
+
+/**
+ * @generated from message parley.messaging.v1.Heartbeat
+ */
+export type Heartbeat = Message<"parley.messaging.v1.Heartbeat"> & {
+};
+
+/**
+ * Describes the message parley.messaging.v1.Heartbeat.
+ * Use `create(HeartbeatSchema)` to create a new message.
+ */
+export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
+  messageDesc(file_parley_messaging_v1_delivery, 3);
 
 /**
  * Delivery is one item of a device's queue.
@@ -114,7 +135,7 @@ export type Delivery = Message<"parley.messaging.v1.Delivery"> & {
  * Use `create(DeliverySchema)` to create a new message.
  */
 export const DeliverySchema: GenMessage<Delivery> = /*@__PURE__*/
-  messageDesc(file_parley_messaging_v1_delivery, 3);
+  messageDesc(file_parley_messaging_v1_delivery, 4);
 
 /**
  * Envelope is a message's ciphertext for this device.
@@ -172,7 +193,7 @@ export type Envelope = Message<"parley.messaging.v1.Envelope"> & {
  * Use `create(EnvelopeSchema)` to create a new message.
  */
 export const EnvelopeSchema: GenMessage<Envelope> = /*@__PURE__*/
-  messageDesc(file_parley_messaging_v1_delivery, 4);
+  messageDesc(file_parley_messaging_v1_delivery, 5);
 
 /**
  * ServerNotice tells a device about a change it should act on.
@@ -221,7 +242,7 @@ export type ServerNotice = Message<"parley.messaging.v1.ServerNotice"> & {
  * Use `create(ServerNoticeSchema)` to create a new message.
  */
 export const ServerNoticeSchema: GenMessage<ServerNotice> = /*@__PURE__*/
-  messageDesc(file_parley_messaging_v1_delivery, 5);
+  messageDesc(file_parley_messaging_v1_delivery, 6);
 
 /**
  * A user you share a conversation with (or you) added or removed a device: refresh their devices.
@@ -240,7 +261,7 @@ export type DevicesChangedNotice = Message<"parley.messaging.v1.DevicesChangedNo
  * Use `create(DevicesChangedNoticeSchema)` to create a new message.
  */
 export const DevicesChangedNoticeSchema: GenMessage<DevicesChangedNotice> = /*@__PURE__*/
-  messageDesc(file_parley_messaging_v1_delivery, 6);
+  messageDesc(file_parley_messaging_v1_delivery, 7);
 
 /**
  * A conversation's members or roles changed: fetch it again.
@@ -259,7 +280,7 @@ export type MembershipChangedNotice = Message<"parley.messaging.v1.MembershipCha
  * Use `create(MembershipChangedNoticeSchema)` to create a new message.
  */
 export const MembershipChangedNoticeSchema: GenMessage<MembershipChangedNotice> = /*@__PURE__*/
-  messageDesc(file_parley_messaging_v1_delivery, 7);
+  messageDesc(file_parley_messaging_v1_delivery, 8);
 
 /**
  * A device's identity key changed: its safety number changed.
@@ -283,7 +304,7 @@ export type IdentityKeyChangedNotice = Message<"parley.messaging.v1.IdentityKeyC
  * Use `create(IdentityKeyChangedNoticeSchema)` to create a new message.
  */
 export const IdentityKeyChangedNoticeSchema: GenMessage<IdentityKeyChangedNotice> = /*@__PURE__*/
-  messageDesc(file_parley_messaging_v1_delivery, 8);
+  messageDesc(file_parley_messaging_v1_delivery, 9);
 
 /**
  * This device is running out of one-time prekeys: upload more.
@@ -307,7 +328,7 @@ export type PreKeysLowNotice = Message<"parley.messaging.v1.PreKeysLowNotice"> &
  * Use `create(PreKeysLowNoticeSchema)` to create a new message.
  */
 export const PreKeysLowNoticeSchema: GenMessage<PreKeysLowNotice> = /*@__PURE__*/
-  messageDesc(file_parley_messaging_v1_delivery, 9);
+  messageDesc(file_parley_messaging_v1_delivery, 10);
 
 /**
  * The sender deleted a message for everyone.
@@ -341,7 +362,7 @@ export type MessageRetractedNotice = Message<"parley.messaging.v1.MessageRetract
  * Use `create(MessageRetractedNoticeSchema)` to create a new message.
  */
 export const MessageRetractedNoticeSchema: GenMessage<MessageRetractedNotice> = /*@__PURE__*/
-  messageDesc(file_parley_messaging_v1_delivery, 10);
+  messageDesc(file_parley_messaging_v1_delivery, 11);
 
 /**
  * DeliveryService streams the calling device's queue to it. Served by the edge.

@@ -1,0 +1,290 @@
+import { create } from '@bufbuild/protobuf';
+import { Code, ConnectError } from '@connectrpc/connect';
+import { DeliverySchema, type Delivery } from '@parley/proto';
+import { DeliveryStream, MAX_IN_FLIGHT, type FetchPage, type FetchedPage, type StreamEvent } from './delivery-stream.js';
+
+/** A device's queue as messaging's FetchDeliveries serves it: oldest first, skipping in-flight ids. */
+class FakeQueue {
+  private readonly rows = new Map<bigint, Delivery>();
+  private nextId = 1n;
+  readonly calls: { inFlightIds: bigint[]; limit: number }[] = [];
+
+  add(count: number): bigint[] {
+    const ids: bigint[] = [];
+    for (let i = 0; i < count; i++) {
+      const id = this.nextId++;
+      this.rows.set(id, create(DeliverySchema, { id }));
+      ids.push(id);
+    }
+    return ids;
+  }
+
+  /** What AckDeliveries does to the queue; the acked signal is the test's to send or lose. */
+  delete(ids: bigint[]): void {
+    for (const id of ids) this.rows.delete(id);
+  }
+
+  readonly fetch: FetchPage = async (inFlightIds, limit) => {
+    this.calls.push({ inFlightIds, limit });
+    const inFlight = new Set(inFlightIds);
+    const available = [...this.rows.values()].filter((d) => !inFlight.has(d.id));
+    return {
+      deliveries: available.slice(0, limit),
+      stillQueuedIds: inFlightIds.filter((id) => this.rows.has(id)),
+      more: available.length > limit,
+    };
+  };
+}
+
+const timing = { expiresAtMs: Date.now() + 3_600_000, heartbeatMs: 25_000, pollMs: 60_000 };
+
+function openStream(fetch: FetchPage, overrides: Partial<typeof timing> = {}, id = 'stream-b', openedAtMs = 1000) {
+  const stream = new DeliveryStream(id, openedAtMs, fetch, { ...timing, ...overrides });
+  return { stream, reader: reader(stream) };
+}
+
+/** Reads a stream's events as the handler would, and what it ended with. */
+function reader(stream: DeliveryStream) {
+  const events: StreamEvent[] = [];
+  let error: ConnectError | undefined;
+  let done = false;
+  void (async () => {
+    try {
+      for await (const event of stream.events()) events.push(event);
+    } catch (err) {
+      error = err as ConnectError;
+    }
+    done = true;
+  })();
+  return {
+    events,
+    get error() {
+      return error;
+    },
+    get done() {
+      return done;
+    },
+    ids: () => events.filter((e) => e.case === 'delivery').map((e) => (e.value as Delivery).id),
+    cases: () => events.map((e) => e.case),
+  };
+}
+
+/** Lets every pending promise and callback run. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+function range(from: number, to: number): bigint[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => BigInt(from + i));
+}
+
+describe('DeliveryStream', () => {
+  it('drains the queue oldest first, says QueueEmpty once, then sends what is queued later', async () => {
+    const queue = new FakeQueue();
+    queue.add(3);
+    const { stream, reader: r } = openStream(queue.fetch);
+    stream.start();
+    await settle();
+    expect(r.cases()).toEqual(['delivery', 'delivery', 'delivery', 'queueEmpty']);
+    expect(r.ids()).toEqual([1n, 2n, 3n]);
+    queue.add(2);
+    stream.queued();
+    await settle();
+    expect(r.ids()).toEqual([1n, 2n, 3n, 4n, 5n]);
+    expect(r.cases().filter((c) => c === 'queueEmpty')).toHaveLength(1);
+    stream.end('client_closed');
+  });
+
+  it('keeps at most 256 unacked, and sends more as acks free the window', async () => {
+    const queue = new FakeQueue();
+    queue.add(300);
+    const { stream, reader: r } = openStream(queue.fetch);
+    stream.start();
+    await settle();
+    expect(r.ids()).toEqual(range(1, MAX_IN_FLIGHT));
+    expect(r.cases()).not.toContain('queueEmpty');
+
+    queue.delete(range(1, 10));
+    stream.acked(range(1, 10));
+    await settle();
+    expect(r.ids()).toEqual(range(1, 266));
+    expect(stream.inFlightCount).toBe(MAX_IN_FLIGHT);
+
+    const rest = range(11, 266);
+    queue.delete(rest);
+    stream.acked(rest);
+    await settle();
+    expect(r.ids()).toEqual(range(1, 300));
+    expect(r.cases().at(-1)).toBe('queueEmpty');
+    expect(queue.calls.every(({ inFlightIds, limit }) => inFlightIds.length + limit <= MAX_IN_FLIGHT)).toBe(true);
+    stream.end('client_closed');
+  });
+
+  it('does not fetch on a queued signal while the window is full, but does after an ack', async () => {
+    const queue = new FakeQueue();
+    queue.add(MAX_IN_FLIGHT);
+    const { stream, reader: r } = openStream(queue.fetch);
+    stream.start();
+    await settle();
+    const fetchesWhenFull = queue.calls.length;
+    queue.add(1);
+    stream.queued();
+    await settle();
+    expect(queue.calls).toHaveLength(fetchesWhenFull);
+    queue.delete([1n]);
+    stream.acked([1n]);
+    await settle();
+    expect(r.ids().at(-1)).toBe(BigInt(MAX_IN_FLIGHT + 1));
+    stream.end('client_closed');
+  });
+
+  it('runs one fetch at a time, and signals during a fetch coalesce into one more fetch', async () => {
+    const queue = new FakeQueue();
+    const gates: (() => void)[] = [];
+    let running = 0;
+    let mostAtOnce = 0;
+    const gated: FetchPage = async (inFlightIds, limit) => {
+      running++;
+      mostAtOnce = Math.max(mostAtOnce, running);
+      await new Promise<void>((resolve) => gates.push(resolve));
+      running--;
+      return queue.fetch(inFlightIds, limit);
+    };
+    const { stream, reader: r } = openStream(gated);
+    stream.start();
+    await settle();
+    queue.add(1);
+    stream.queued();
+    stream.queued();
+    stream.resync();
+    await settle();
+    expect(gates).toHaveLength(1);
+    gates.shift()!();
+    await settle();
+    expect(gates).toHaveLength(1);
+    gates.shift()!();
+    await settle();
+    expect(gates).toHaveLength(0);
+    expect(mostAtOnce).toBe(1);
+    expect(queue.calls).toHaveLength(2);
+    expect(r.ids()).toEqual([1n]);
+    stream.end('client_closed');
+  });
+
+  it('learns from stillQueuedIds of acks whose signal was lost, and refills the window', async () => {
+    const queue = new FakeQueue();
+    queue.add(MAX_IN_FLIGHT + 5);
+    const { stream, reader: r } = openStream(queue.fetch);
+    stream.start();
+    await settle();
+    expect(stream.inFlightCount).toBe(MAX_IN_FLIGHT);
+    // Acked through messaging, but the acked signal never arrives.
+    queue.delete(range(1, 5));
+    stream.resync();
+    await settle();
+    expect(r.ids()).toEqual(range(1, MAX_IN_FLIGHT + 5));
+    expect(r.cases().at(-1)).toBe('queueEmpty');
+    expect(stream.inFlightCount).toBe(MAX_IN_FLIGHT);
+    stream.end('client_closed');
+  });
+
+  it('never sends an in-flight delivery twice, however many fetches run', async () => {
+    const queue = new FakeQueue();
+    queue.add(5);
+    const { stream, reader: r } = openStream(queue.fetch);
+    stream.start();
+    await settle();
+    stream.resync();
+    stream.queued();
+    await settle();
+    stream.resync();
+    await settle();
+    expect(r.ids()).toEqual(range(1, 5));
+    stream.end('client_closed');
+  });
+
+  it('sends an ephemeral delivery at once, outside the window', async () => {
+    const queue = new FakeQueue();
+    queue.add(MAX_IN_FLIGHT);
+    const { stream, reader: r } = openStream(queue.fetch);
+    stream.start();
+    await settle();
+    stream.ephemeral(create(DeliverySchema, { id: 0n }));
+    await settle();
+    expect(r.ids().at(-1)).toBe(0n);
+    expect(r.ids()).toHaveLength(MAX_IN_FLIGHT + 1);
+    expect(stream.inFlightCount).toBe(MAX_IN_FLIGHT);
+    stream.end('client_closed');
+  });
+
+  it('ends when a newer stream for the device opens, whichever signal arrives, with ties broken by stream id', async () => {
+    const queue = new FakeQueue();
+    const { stream, reader: r } = openStream(queue.fetch, {}, 'stream-b', 1000);
+    stream.start();
+    stream.streamOpened({ streamId: 'stream-b', openedAtMs: 1000 });
+    stream.streamOpened({ streamId: 'stream-z', openedAtMs: 999 });
+    stream.streamOpened({ streamId: 'stream-a', openedAtMs: 1000 });
+    await settle();
+    expect(r.done).toBe(false);
+    stream.streamOpened({ streamId: 'stream-c', openedAtMs: 1000 });
+    await settle();
+    expect(r.done).toBe(true);
+    expect([r.error?.code, r.error?.rawMessage]).toEqual([Code.FailedPrecondition, 'replaced: another Subscribe for this device is open']);
+    expect(stream.endReason).toBe('replaced');
+  });
+
+  it('retries a fetch that failed with UNAVAILABLE, keeping the stream open', async () => {
+    const queue = new FakeQueue();
+    queue.add(2);
+    let failuresLeft = 2;
+    const flaky: FetchPage = async (inFlightIds, limit): Promise<FetchedPage> => {
+      if (failuresLeft-- > 0) throw new ConnectError('messaging is restarting', Code.Unavailable);
+      return queue.fetch(inFlightIds, limit);
+    };
+    const { stream, reader: r } = openStream(flaky);
+    stream.start();
+    while (!r.cases().includes('queueEmpty')) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(r.ids()).toEqual([1n, 2n]);
+    expect(r.done).toBe(false);
+    stream.end('client_closed');
+  });
+
+  it('ends with UNAUTHENTICATED when messaging refuses the token', async () => {
+    const refusing: FetchPage = async () => {
+      throw new ConnectError('access token expired: get a new one with AuthService/Refresh', Code.Unauthenticated);
+    };
+    const { stream, reader: r } = openStream(refusing);
+    stream.start();
+    await settle();
+    expect(r.error?.code).toBe(Code.Unauthenticated);
+    expect(stream.endReason).toBe('unauthenticated');
+  });
+
+  it('on the clock: ends at the token expiry, sends a heartbeat when idle, and polls the queue', async () => {
+    const queue = new FakeQueue();
+    const now = Date.now();
+    const { stream, reader: r } = openStream(queue.fetch, { expiresAtMs: now + 10 * 60_000, heartbeatMs: 25_000, pollMs: 60_000 }, 's', now);
+    stream.start();
+    await settle();
+    const fetches = queue.calls.length;
+    stream.tick(now + 1000);
+    await settle();
+    expect(r.cases()).toEqual(['queueEmpty']);
+    // Later than any jittered poll period (at most 1.5 times it).
+    stream.tick(now + 91_000);
+    await settle();
+    expect(r.cases()).toEqual(['queueEmpty', 'heartbeat']);
+    expect(queue.calls.length).toBe(fetches + 1);
+    stream.tick(now + 10 * 60_000);
+    await settle();
+    expect([r.error?.code, r.error?.rawMessage]).toEqual([Code.Unauthenticated, 'access token expired: refresh and subscribe again']);
+    expect(stream.endReason).toBe('token_expired');
+  });
+
+  it('stops without an error when the client leaves', async () => {
+    const { stream, reader: r } = openStream(new FakeQueue().fetch);
+    stream.start();
+    await settle();
+    stream.end('client_closed');
+    await settle();
+    expect([r.done, r.error]).toEqual([true, undefined]);
+  });
+});

@@ -1,0 +1,251 @@
+import { Code, ConnectError } from '@connectrpc/connect';
+import type { Delivery } from '@parley/proto';
+
+/** The most deliveries a stream holds unacked (messaging's FetchDeliveries caps limit and in-flight ids at it too). */
+export const MAX_IN_FLIGHT = 256;
+
+export interface FetchedPage {
+  deliveries: Delivery[];
+  stillQueuedIds: bigint[];
+  more: boolean;
+}
+
+/** Reads the device's queue: the oldest deliveries not in `inFlightIds`, at most `limit`. */
+export type FetchPage = (inFlightIds: bigint[], limit: number) => Promise<FetchedPage>;
+
+export type StreamEvent = { case: 'delivery'; value: Delivery } | { case: 'queueEmpty'; value: object } | { case: 'heartbeat'; value: object };
+
+/** Why a stream ended, as the stream-ends metric names it. */
+export type EndReason = 'client_closed' | 'replaced' | 'session_revoked' | 'device_gone' | 'token_expired' | 'unauthenticated' | 'shutdown';
+
+export interface StreamIdentity {
+  streamId: string;
+  openedAtMs: number;
+}
+
+export interface StreamTiming {
+  /** When the access token the stream was opened with expires. */
+  expiresAtMs: number;
+  /** Idle time after which a heartbeat is sent. */
+  heartbeatMs: number;
+  /** The safety poll's period; each poll is jittered by ±50%. */
+  pollMs: number;
+}
+
+const RETRY_FIRST_MS = 250;
+const RETRY_MAX_MS = 10_000;
+
+/**
+ * One device's Subscribe stream, driven by live signals, a shared clock (`tick`) and a fetch
+ * function; it knows nothing of NATS or RPC. It keeps at most MAX_IN_FLIGHT deliveries unacked
+ * and runs at most one fetch at a time: a signal during a fetch asks for one more after it.
+ * Signals are hints: every loss is repaired by the next fetch (safety poll, resync, reconnect),
+ * which also learns from `stillQueuedIds` which in-flight deliveries were acked meanwhile.
+ */
+export class DeliveryStream implements StreamIdentity {
+  private readonly inFlight = new Set<bigint>();
+  private pending: StreamEvent[] = [];
+  private wake: (() => void) | undefined;
+  private fetching = false;
+  private fetchWanted = false;
+  private morePending = false;
+  private drained = false;
+  private failures = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private nextPollAtMs: number;
+  private lastSentAtMs: number;
+  private closed = false;
+  private endError: ConnectError | undefined;
+  private endedBecause: EndReason | undefined;
+
+  constructor(
+    readonly streamId: string,
+    readonly openedAtMs: number,
+    private readonly fetchPage: FetchPage,
+    private readonly timing: StreamTiming,
+    private readonly onFetchError: (err: ConnectError) => void = () => undefined,
+  ) {
+    this.lastSentAtMs = openedAtMs;
+    this.nextPollAtMs = openedAtMs + jittered(timing.pollMs);
+  }
+
+  get ended(): boolean {
+    return this.closed;
+  }
+
+  get endReason(): EndReason | undefined {
+    return this.endedBecause;
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** Starts the drain: everything queued, then QueueEmpty. */
+  start(): void {
+    this.requestFetch(true);
+  }
+
+  /** New deliveries were queued. With a full window there is nothing to fetch until an ack. */
+  queued(): void {
+    this.requestFetch(false);
+  }
+
+  /** Signals may have been missed (resync, NATS reconnect, safety poll): fetch even with a full window, to learn of lost acks. */
+  resync(): void {
+    this.requestFetch(true);
+  }
+
+  acked(ids: readonly bigint[]): void {
+    const wasFull = this.inFlight.size >= MAX_IN_FLIGHT;
+    let freed = false;
+    for (const id of ids) freed = this.inFlight.delete(id) || freed;
+    if (freed && (wasFull || this.morePending)) this.requestFetch(false);
+  }
+
+  /** Ephemeral deliveries are sent at once: never stored, never acked, outside the window. */
+  ephemeral(delivery: Delivery): void {
+    this.emit({ case: 'delivery', value: delivery });
+  }
+
+  /**
+   * Another stream for this device opened. The newest wins, ties broken by stream id, so two
+   * streams that hear of each other agree on which one ends.
+   */
+  streamOpened(other: StreamIdentity): void {
+    if (other.streamId !== this.streamId && isNewer(other, this)) {
+      this.end('replaced', new ConnectError('replaced: another Subscribe for this device is open', Code.FailedPrecondition));
+    }
+  }
+
+  /** The shared clock: token expiry, heartbeats, safety polls. */
+  tick(nowMs: number): void {
+    if (this.closed) return;
+    if (nowMs >= this.timing.expiresAtMs) {
+      this.end('token_expired', new ConnectError('access token expired: refresh and subscribe again', Code.Unauthenticated));
+      return;
+    }
+    if (nowMs - this.lastSentAtMs >= this.timing.heartbeatMs && this.pending.length === 0) this.emit({ case: 'heartbeat', value: {} });
+    if (nowMs >= this.nextPollAtMs) {
+      this.nextPollAtMs = nowMs + jittered(this.timing.pollMs);
+      this.resync();
+    }
+  }
+
+  /** Ends the stream: with `error` the client receives it, without one (the client left) it just stops. */
+  end(reason: EndReason, error?: ConnectError): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.endedBecause = reason;
+    this.endError = error;
+    this.pending = [];
+    clearTimeout(this.retryTimer);
+    this.wake?.();
+  }
+
+  /** What to send, in order, until the stream ends; throws the error it ended with. */
+  async *events(): AsyncGenerator<StreamEvent, void, undefined> {
+    for (;;) {
+      if (this.closed) {
+        if (this.endError) throw this.endError;
+        return;
+      }
+      const next = this.pending.shift();
+      if (next) {
+        yield next;
+        continue;
+      }
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = undefined;
+    }
+  }
+
+  private emit(event: StreamEvent): void {
+    if (this.closed) return;
+    this.pending.push(event);
+    this.lastSentAtMs = Date.now();
+    this.wake?.();
+  }
+
+  private requestFetch(evenIfFull: boolean): void {
+    if (this.closed) return;
+    if (!evenIfFull && this.inFlight.size >= MAX_IN_FLIGHT) {
+      this.morePending = true;
+      return;
+    }
+    this.fetchWanted = true;
+    if (!this.fetching && !this.retryTimer) void this.runFetches();
+  }
+
+  private async runFetches(): Promise<void> {
+    this.fetching = true;
+    try {
+      while (this.fetchWanted && !this.closed) {
+        this.fetchWanted = false;
+        if (!(await this.fetchOnce())) return;
+      }
+    } finally {
+      this.fetching = false;
+    }
+  }
+
+  /** One page; false when it failed and a retry is scheduled. */
+  private async fetchOnce(): Promise<boolean> {
+    const requested = [...this.inFlight];
+    // With a full window, a one-item page still tells which in-flight ids were acked.
+    const limit = Math.max(MAX_IN_FLIGHT - requested.length, 1);
+    let page: FetchedPage;
+    try {
+      page = await this.fetchPage(requested, limit);
+    } catch (err) {
+      this.fetchFailed(ConnectError.from(err));
+      return false;
+    }
+    this.failures = 0;
+    if (this.closed) return true;
+    const stillQueued = new Set(page.stillQueuedIds);
+    for (const id of requested) if (!stillQueued.has(id)) this.inFlight.delete(id);
+    let dropped = false;
+    for (const delivery of page.deliveries) {
+      if (this.inFlight.size >= MAX_IN_FLIGHT) {
+        dropped = true;
+        break;
+      }
+      this.inFlight.add(delivery.id);
+      this.emit({ case: 'delivery', value: delivery });
+    }
+    this.morePending = page.more || dropped;
+    if (this.morePending) {
+      if (this.inFlight.size < MAX_IN_FLIGHT) this.fetchWanted = true;
+    } else if (!this.drained) {
+      this.drained = true;
+      this.emit({ case: 'queueEmpty', value: {} });
+    }
+    return true;
+  }
+
+  private fetchFailed(err: ConnectError): void {
+    if (this.closed) return;
+    if (err.code === Code.Unauthenticated) {
+      this.end('unauthenticated', new ConnectError(err.rawMessage, Code.Unauthenticated));
+      return;
+    }
+    this.onFetchError(err);
+    // Messaging restarting or unreachable: keep the stream and try again, backing off.
+    this.fetchWanted = true;
+    const delay = Math.min(RETRY_FIRST_MS * 2 ** this.failures++, RETRY_MAX_MS);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.runFetches();
+    }, jittered(delay));
+  }
+}
+
+function isNewer(a: StreamIdentity, b: StreamIdentity): boolean {
+  return a.openedAtMs !== b.openedAtMs ? a.openedAtMs > b.openedAtMs : a.streamId > b.streamId;
+}
+
+/** `ms` ±50%, so many streams' timers don't fire together. */
+function jittered(ms: number): number {
+  return ms * (0.5 + Math.random());
+}
