@@ -78,6 +78,8 @@ describe('libsignal end to end through the edge', () => {
       plaintext,
     );
     expect(envelopes.map((e) => e.type)).toEqual([CiphertextType.PREKEY_SIGNAL, CiphertextType.PREKEY_SIGNAL, CiphertextType.PREKEY_SIGNAL]);
+    // Each envelope carries the registration id of the bundle its session came from.
+    expect(envelopes.map((e) => e.registrationId)).toEqual([...bobBundles, ...ownBundles].map((b) => b.registrationId));
     const sent = await sendWhenDevicesKnown(alicePhone.messages, conversation.id, envelopes);
     expect(sent).toMatchObject({ seq: 1n, duplicate: false });
 
