@@ -87,13 +87,6 @@ export class Subscription {
     }
   }
 
-  /** The error the server ended the stream with; fails if it ended without one. */
-  async endedWith(): Promise<ConnectError> {
-    await this.reading;
-    if (!this.endError) throw new Error('the stream ended without an error');
-    return this.endError;
-  }
-
   /** Acks deliveries through MessageService.AckDeliveries on the same edge, as this device; returns how many were acked. */
   async ack(deliveries: Delivery[]): Promise<number> {
     const messages = edgeClient(MessageService, this.edgeUrl, { accessToken: this.device.tokens.accessToken });
