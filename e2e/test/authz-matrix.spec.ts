@@ -1,7 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { create, toJsonString, type DescMessage, type DescMethod, type DescService, type MessageInitShape } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient, type CallOptions } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
-import { randomUUID } from 'node:crypto';
 import {
   AuthService,
   ContactService,
