@@ -1,5 +1,6 @@
 // What every bench script needs: run an operation with N in flight, summarise its latencies, and
 // print a row beside its baseline.
+import { readFileSync } from 'node:fs';
 
 /** Ops/s and latency percentiles (ms) of `latencies` collected over `seconds`. */
 export function summarize(latencies, seconds) {
@@ -32,4 +33,16 @@ export function row(name, m, baseline, width = 58) {
   console.log(
     `${name.padEnd(width)} ${m.perSecond.toFixed(1).padStart(9)}/s  p50 ${m.p50.toFixed(1).padStart(7)} ms  p99 ${m.p99.toFixed(1).padStart(7)} ms  ${ratio}`,
   );
+}
+
+/** One line of latencies, with the ratio of each percentile to `baseline`'s. */
+export function latencyRow(name, m, baseline, width = 58) {
+  const ratios = baseline ? `p50 ${(m.p50 / baseline.p50).toPrecision(2)}x  p99 ${(m.p99 / baseline.p99).toPrecision(2)}x` : '';
+  console.log(`${name.padEnd(width)} ${m.perSecond.toFixed(1).padStart(9)}/s  p50 ${m.p50.toFixed(1).padStart(7)} ms  p99 ${m.p99.toFixed(1).padStart(7)} ms  ${ratios}`);
+}
+
+/** CPU time (user + system, ms) a process has used so far, from /proc (clock ticks of 10 ms). */
+export function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }

@@ -1,54 +1,29 @@
-import { createClient, type CallOptions, type Client } from '@connectrpc/connect';
+import { createClient, type Client } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { fromBinary, type DescMessage, type MessageInitShape } from '@bufbuild/protobuf';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { encodeEnvelope, packEvent, type EventType } from '@parley/platform';
-import {
-  AuthService,
-  ContactService,
-  ConversationService,
-  DeliveryInternalService,
-  DeviceService,
-  LiveSignalSchema,
-  MessageService,
-  StorageService,
-  type ServerNotice,
-} from '@parley/proto';
+import { ContactService, DeliveryInternalService, LiveSignalSchema, StorageService, type ServerNotice } from '@parley/proto';
 import { eventually, startTestStack, type TestStack } from '@parley/testing';
+import { messageHarness, type TestDevice } from './message-harness.js';
 
-export const PASSWORD = 'correct horse battery';
-
-/** One signed-in device of a user, once messaging knows it. */
-export interface TestDevice {
-  userId: string;
-  deviceId: number;
-  as: CallOptions;
-}
+export { PASSWORD, type TestDevice } from './message-harness.js';
 
 type Notice = ServerNotice['notice'];
 
-/** A stack of auth and messaging, with clients and the steps the group, notice and storage specs share. */
+/**
+ * A stack of auth and messaging with the send-path harness, plus what the group, notice and
+ * storage specs add: contacts, storage, events published onto the bus, and live signals.
+ */
 export async function startGroupHarness(messagingEnv: Record<string, string> = {}) {
   const stack: TestStack = await startTestStack({ services: ['auth', 'messaging'], env: { auth: { BCRYPT_COST: '4' }, messaging: messagingEnv } });
   const nc: NatsConnection = await connect({ servers: stack.natsUrl });
-  const authTransport = createGrpcTransport({ baseUrl: `http://127.0.0.1:${stack.services.auth.rpcPort}` });
+  const base = messageHarness(stack);
   const messagingTransport = createGrpcTransport({ baseUrl: `http://127.0.0.1:${stack.services.messaging.rpcPort}` });
-  const auth: Client<typeof AuthService> = createClient(AuthService, authTransport);
-  const contacts: Client<typeof ContactService> = createClient(ContactService, authTransport);
-  const devices: Client<typeof DeviceService> = createClient(DeviceService, authTransport);
-  const conversations: Client<typeof ConversationService> = createClient(ConversationService, messagingTransport);
+  const contacts: Client<typeof ContactService> = createClient(ContactService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${stack.services.auth.rpcPort}` }));
   const storage: Client<typeof StorageService> = createClient(StorageService, messagingTransport);
-  const messages: Client<typeof MessageService> = createClient(MessageService, messagingTransport);
   const queue: Client<typeof DeliveryInternalService> = createClient(DeliveryInternalService, messagingTransport);
-  let n = 0;
-
-  const bearer = (token: string): CallOptions => ({ headers: { authorization: `Bearer ${token}` } });
-  const knownDevice = (d: TestDevice) =>
-    eventually(
-      () => stack.query('messaging', 'select 1 from device_projection where user_id = $1 and device_id = $2 and active', [d.userId, d.deviceId]),
-      (rows) => rows.length === 1,
-    );
   const processed = (eventId: string) =>
     eventually(
       () => stack.query('messaging', 'select 1 from processed_event where event_id = $1', [eventId]),
@@ -56,35 +31,10 @@ export async function startGroupHarness(messagingEnv: Record<string, string> = {
     );
 
   return {
+    ...base,
     stack,
-    auth,
     contacts,
-    devices,
-    conversations,
     storage,
-    messages,
-
-    /** A new account's first device. */
-    async account(): Promise<TestDevice> {
-      const res = await auth.register({ username: `grp_${process.pid}_${++n}`, password: PASSWORD, registrationId: 1000 + n });
-      const device = { userId: res.user!.id, deviceId: res.device!.deviceId, as: bearer(res.tokens!.accessToken) };
-      await eventually(
-        () => stack.query('messaging', 'select 1 from user_projection where user_id = $1', [device.userId]),
-        (rows) => rows.length === 1,
-      );
-      await knownDevice(device);
-      return device;
-    },
-
-    /** Another device of `primary`'s account. */
-    async link(primary: TestDevice): Promise<TestDevice> {
-      const { code } = await devices.createLinkCode({}, primary.as);
-      const res = await devices.linkDevice({ code, deviceName: `device ${++n}`, registrationId: 2000 + n, password: PASSWORD });
-      if (res.outcome.case !== 'linked') throw new Error(`expected the device to be linked at once, got ${res.outcome.case}`);
-      const linked = { userId: primary.userId, deviceId: res.outcome.value.device!.deviceId, as: bearer(res.outcome.value.tokens!.accessToken) };
-      await knownDevice(linked);
-      return linked;
-    },
 
     async block(blocker: TestDevice, blocked: TestDevice): Promise<void> {
       await contacts.blockUser({ userId: blocked.userId }, blocker.as);
@@ -102,8 +52,7 @@ export async function startGroupHarness(messagingEnv: Record<string, string> = {
 
     /** Acks everything queued for the device, so the next look sees only what came after. */
     async drain(d: TestDevice): Promise<void> {
-      const { deliveries } = await queue.fetchDeliveries({ inFlightIds: [], limit: 256 }, d.as);
-      if (deliveries.length) await messages.ackDeliveries({ deliveryIds: deliveries.map((x) => x.id) }, d.as);
+      await base.ackAll(d);
     },
 
     /**
@@ -125,7 +74,9 @@ export async function startGroupHarness(messagingEnv: Record<string, string> = {
     async listen(d: TestDevice): Promise<{ seen: string[]; stop(): void }> {
       const seen: string[] = [];
       const sub = nc.subscribe(stack.isolation.subjects.liveDevice(d.userId, d.deviceId), {
-        callback: (_err, msg) => seen.push(fromBinary(LiveSignalSchema, msg.data).signal.case ?? 'none'),
+        callback: (_err, msg) => {
+          seen.push(fromBinary(LiveSignalSchema, msg.data).signal.case ?? 'none');
+        },
       });
       await nc.flush();
       return { seen, stop: () => sub.unsubscribe() };

@@ -34,6 +34,7 @@ export function messageHarness(stack: TestStack) {
     );
 
   return {
+    auth,
     messages,
     conversations,
     devices,

@@ -1,0 +1,231 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Code, ConnectError } from '@connectrpc/connect';
+import type { SendMessageResponse } from '@parley/proto';
+import { databaseUrl } from '@parley/stack';
+import { eventually, startTestStack, startThrowawayNats, type TestStack, type ThrowawayNats } from '@parley/testing';
+import pg from 'pg';
+import { linkWithPassword, signUp, type SignedInDevice } from './support/accounts.js';
+import { Inbox, Sender, envelopesFrom, knownDevices, type OutgoingEnvelopeInit } from './support/delivery.js';
+
+// Real processes are killed here (messaging, an edge) and NATS is restarted; what must hold each
+// time: every message reaches every device, each exactly once, and an acked delivery never comes back.
+
+jest.setTimeout(300_000);
+
+interface DirectChat {
+  alice: SignedInDevice;
+  alice2: SignedInDevice;
+  bob: SignedInDevice;
+  bob2: SignedInDevice;
+  conversationId: string;
+  /** From Alice's primary device: to both of Bob's devices and her own second one. */
+  envelopes: OutgoingEnvelopeInit[];
+}
+
+/** Alice and Bob, two devices each, in a direct conversation that messaging knows all four devices of. */
+async function directChat(stack: TestStack): Promise<DirectChat> {
+  const alice = await signUp(stack, 'alice');
+  const bob = await signUp(stack, 'bob');
+  const alice2 = await linkWithPassword(stack, alice, 'alice laptop');
+  const bob2 = await linkWithPassword(stack, bob, 'bob laptop');
+  const devices = await knownDevices(stack, [alice.user.id, bob.user.id], 4);
+  const opened = await eventually(
+    () => alice.conversations.openDirectConversation({ userId: bob.user.id }).catch((err) => ConnectError.from(err).code),
+    (res) => res !== Code.NotFound,
+  );
+  if (typeof opened !== 'object') throw new Error(`OpenDirectConversation failed with code ${Code[opened]}`);
+  const conversationId = opened.conversation!.id;
+  return { alice, alice2, bob, bob2, conversationId, envelopes: envelopesFrom(alice, devices, new Uint8Array(64).fill(7)) };
+}
+
+/** Checks one device got exactly `sent`: each message once, in one delivery received once, and nothing back after its ack. */
+function expectEachOnce(inbox: Inbox, sent: SendMessageResponse[]) {
+  const messages = inbox.messages();
+  expect([...messages.keys()].sort()).toEqual(sent.map((s) => s.messageId).sort());
+  for (const { messageId, seq } of sent) expect(messages.get(messageId)).toEqual({ seq, deliveryIds: expect.any(Set) });
+  expect([...messages.values()].filter((m) => m.deliveryIds.size !== 1)).toEqual([]);
+  expect([...inbox.timesReceived()].filter(([, times]) => times !== 1)).toEqual([]);
+  expect(inbox.redeliveredAfterAck).toEqual([]);
+  expect(inbox.ackFailures).toEqual([]);
+}
+
+/** Seqs 1…n, each once, and n distinct message ids: what a gapless, duplicate-free conversation holds. */
+function expectGapless(sent: SendMessageResponse[], n: number) {
+  expect(new Set(sent.map((s) => s.messageId)).size).toBe(n);
+  expect(sent.map((s) => Number(s.seq)).sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+}
+
+const sorted = (ids: bigint[]) => [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+
+async function storedMessages(stack: TestStack, conversationId: string): Promise<number> {
+  const [row] = await stack.query<{ n: string }>('messaging', 'select count(*) as n from message where conversation_id = $1', [conversationId]);
+  return Number(row!.n);
+}
+
+/** Envelopes of the conversation still in some device's queue, for the given devices. */
+async function queuedEnvelopes(stack: TestStack, conversationId: string, devices: SignedInDevice[]): Promise<number> {
+  const [row] = await stack.query<{ n: string }>(
+    'messaging',
+    `select count(*) as n from queued_delivery q join message m on m.id = q.message_id
+     where m.conversation_id = $1 and (q.recipient_user_id, q.recipient_device_id) in (select * from unnest($2::uuid[], $3::smallint[]))`,
+    [conversationId, devices.map((d) => d.user.id), devices.map((d) => d.deviceId)],
+  );
+  return Number(row!.n);
+}
+
+/**
+ * Kills messaging, preferably just after it committed a message whose answer the sender has not
+ * had yet, so the sender's retry must be answered as a duplicate. That window is a few ms, so this
+ * watches the conversation's last seq for a while and then kills anyway.
+ */
+async function killWhenCommittedUnanswered(stack: TestStack, conversationId: string, answered: () => number) {
+  const db = new pg.Client({ connectionString: databaseUrl(stack.isolation.pgUrl, stack.databaseName('messaging')) });
+  await db.connect();
+  try {
+    for (let attempt = 0; attempt < 500; attempt++) {
+      const { rows } = await db.query<{ last_seq: string }>('select last_seq from conversation where id = $1', [conversationId]);
+      if (Number(rows[0]!.last_seq) > answered()) break;
+    }
+    await stack.services.messaging.kill9();
+  } finally {
+    await db.end();
+  }
+}
+
+/** Sends `count` messages one after another, each retried by its client_message_id until it succeeds. */
+async function sendLoop(sender: Sender, chat: DirectChat, count: number, results: SendMessageResponse[]) {
+  for (let i = 0; i < count; i++) results.push(await sender.send(chat.conversationId, randomUUID(), chat.envelopes));
+}
+
+describe('on the shared NATS', () => {
+  let stack: TestStack;
+  const inboxes: Inbox[] = [];
+
+  beforeAll(async () => {
+    stack = await startTestStack({ services: ['auth', 'messaging', 'edge'], env: { auth: { BCRYPT_COST: '4' } } });
+  });
+
+  afterEach(async () => {
+    await Promise.all(inboxes.splice(0).map((i) => i.stop()));
+  });
+
+  afterAll(async () => {
+    await stack?.cleanup();
+  });
+
+  it('kill -9 of messaging in the middle of 1,000 sends loses and duplicates nothing', async () => {
+    const chat = await directChat(stack);
+    const receivers = [chat.bob, chat.bob2, chat.alice2];
+    inboxes.push(...receivers.map((d) => new Inbox(d, { edgeUrl: () => stack.edgeUrl })));
+    await Promise.all(inboxes.map((i) => i.start()));
+    const sender = new Sender(chat.alice, stack.edgeUrl);
+    const sent: SendMessageResponse[] = [];
+
+    let sentAtKill = 0;
+    const crash = (async () => {
+      await eventually(async () => sent.length, (n) => n >= 300, 120_000);
+      await killWhenCommittedUnanswered(stack, chat.conversationId, () => sent.length);
+      sentAtKill = sent.length;
+      await sleep(1000);
+      await stack.services.messaging.start();
+    })();
+    await sendLoop(sender, chat, 1000, sent);
+    await crash;
+
+    // The kill landed mid-loop, and the sender saw it.
+    expect(sentAtKill).toBeLessThan(1000);
+    expect(sender.retries.size).toBeGreaterThan(0);
+    expectGapless(sent, 1000);
+    expect(await storedMessages(stack, chat.conversationId)).toBe(1000);
+    for (const inbox of inboxes) await inbox.untilMessages(1000, 120_000);
+    for (const inbox of inboxes) expectEachOnce(inbox, sent);
+    expect(await queuedEnvelopes(stack, chat.conversationId, receivers)).toBe(0);
+  });
+
+  it("kill -9 of the edge holding a receiver's stream: on another edge it gets what it had not acked, and nothing it had", async () => {
+    const chat = await directChat(stack);
+    const edgeB = await stack.startReplica('edge');
+    let bobEdge = edgeB.url;
+    let ackEverything = false;
+    // Before the crash Bob acks only even seqs (and notices), leaving the odd ones in flight on edge B.
+    const bob = new Inbox(chat.bob, { edgeUrl: () => bobEdge, shouldAck: (r) => ackEverything || r.messageId === '' || r.seq % 2n === 0n });
+    inboxes.push(bob);
+    await bob.start();
+    const sender = new Sender(chat.alice, stack.edgeUrl);
+    const before: SendMessageResponse[] = [];
+    await sendLoop(sender, chat, 40, before);
+    await bob.untilMessages(40);
+    expect(bob.streamUrls).toEqual([edgeB.url]);
+    const streamOnB = bob.streamUrls.length - 1;
+    const deliveryOf = new Map([...bob.messages()].map(([messageId, m]) => [messageId, [...m.deliveryIds][0]!]));
+    const ackedOnB = new Set(before.filter((s) => s.seq % 2n === 0n).map((s) => deliveryOf.get(s.messageId)!));
+    const unackedOnB = new Set(before.filter((s) => s.seq % 2n === 1n).map((s) => deliveryOf.get(s.messageId)!));
+    expect([...ackedOnB].filter((id) => !bob.acked.has(id))).toEqual([]);
+
+    bobEdge = stack.edgeUrl;
+    ackEverything = true;
+    await edgeB.process.kill9();
+    const after: SendMessageResponse[] = [];
+    await sendLoop(sender, chat, 10, after);
+    await bob.untilMessages(50);
+
+    // After the crash, through edge A: exactly the envelopes left unacked on B, and the new ones.
+    expect(bob.streamUrls.slice(streamOnB + 1).every((url) => url === stack.edgeUrl)).toBe(true);
+    const reconnected = bob.received.filter((r) => r.stream > streamOnB && r.messageId !== '').map((r) => r.deliveryId);
+    const newDeliveries = after.map((s) => [...bob.messages().get(s.messageId)!.deliveryIds][0]!);
+    expect(sorted(reconnected)).toEqual(sorted([...unackedOnB, ...newDeliveries]));
+    expect([...bob.messages().values()].filter((m) => m.deliveryIds.size !== 1)).toEqual([]);
+    expect(bob.redeliveredAfterAck).toEqual([]);
+    expect(bob.ackFailures).toEqual([]);
+    expectGapless([...before, ...after], 50);
+    expect(await queuedEnvelopes(stack, chat.conversationId, [chat.bob])).toBe(0);
+  });
+});
+
+describe('on a NATS that restarts', () => {
+  // This stack has a nats-server of its own, which it stops and restarts; never the shared one.
+  let nats: ThrowawayNats;
+  let stack: TestStack;
+  const inboxes: Inbox[] = [];
+
+  beforeAll(async () => {
+    nats = await startThrowawayNats();
+    stack = await startTestStack({ services: ['auth', 'messaging', 'edge'], natsUrl: nats.url, env: { auth: { BCRYPT_COST: '4' } } });
+  });
+
+  afterAll(async () => {
+    await Promise.all(inboxes.splice(0).map((i) => i.stop()));
+    await nats?.restart().catch(() => undefined);
+    await stack?.cleanup();
+    await nats?.dispose();
+  });
+
+  it('messages sent while NATS is stopped and restarted reach every device exactly once', async () => {
+    const chat = await directChat(stack);
+    const receivers = [chat.bob, chat.bob2, chat.alice2];
+    inboxes.push(...receivers.map((d) => new Inbox(d, { edgeUrl: () => stack.edgeUrl })));
+    await Promise.all(inboxes.map((i) => i.start()));
+    const sender = new Sender(chat.alice, stack.edgeUrl);
+    const sent: SendMessageResponse[] = [];
+
+    let sentWhileDown = 0;
+    const outage = (async () => {
+      await eventually(async () => sent.length, (n) => n >= 100, 120_000);
+      await nats.stop();
+      const atStop = sent.length;
+      // Down until 100 more were sent, or 10 s if sending stalls without NATS (the test then fails below).
+      await eventually(async () => sent.length, (n) => n >= atStop + 100, 10_000).catch(() => undefined);
+      sentWhileDown = sent.length - atStop;
+      await nats.restart();
+    })();
+    await sendLoop(sender, chat, 300, sent);
+    await outage;
+
+    expect(sentWhileDown).toBeGreaterThan(0);
+    expectGapless(sent, 300);
+    for (const inbox of inboxes) await inbox.untilMessages(300, 120_000);
+    for (const inbox of inboxes) expectEachOnce(inbox, sent);
+    expect(await queuedEnvelopes(stack, chat.conversationId, receivers)).toBe(0);
+  });
+});
