@@ -1,6 +1,8 @@
 import { Code } from '@connectrpc/connect';
 import { connectErrorOf, eventually, startTestStack, type TestStack } from '@parley/testing';
-import { PASSWORD, clientsOf, linkWithPassword, signUp } from './support/accounts.js';
+import { PASSWORD, clientsOf, linkWithPassword, signUp, type SignedInDevice } from './support/accounts.js';
+import { createGroup, opaqueEnvelope, openDirect, recipientOf, sendWhenDevicesKnown } from './support/messages.js';
+import { closeAllSubscriptions, deliveriesOf, queueOf, Subscription } from './support/subscription.js';
 import { tracesOf } from './support/traces.js';
 
 let stack: TestStack;
@@ -9,7 +11,18 @@ beforeAll(async () => {
   stack = await startTestStack();
 });
 
+afterEach(closeAllSubscriptions);
+
 afterAll(() => stack?.cleanup());
+
+/** Reads the device's queue and acks all of it, as an app does with what it has processed. */
+async function receiveAll(device: SignedInDevice) {
+  const subscription = Subscription.open(stack.edgeUrl, device);
+  const deliveries = await subscription.backlog();
+  if (deliveries.length > 0) await subscription.ack(deliveries);
+  await subscription.close();
+  return deliveries;
+}
 
 it('deleting an account leaves nothing of the user in any service database, and its tokens stop at once', async () => {
   const alice = await signUp(stack, 'alice');
@@ -23,10 +36,26 @@ it('deleting an account leaves nothing of the user in any service database, and 
   await carol.contacts.setPrivacy({ messagingPolicy: 2 });
   await clientsOf(stack).auth.requestPasswordReset({ username: carol.user.username });
   await connectErrorOf(clientsOf(stack).auth.login({ username: carol.user.username, password: 'not the password at all' }));
-  const conversation = await eventually(
-    () => alice.conversations.openDirectConversation({ userId: carol.user.id }).catch(() => undefined),
-    (res) => res !== undefined,
+  const conversation = await openDirect(alice, carol);
+
+  // Carol messages Alice and is messaged back, joins a group and writes in it, and stores an item.
+  const bob = await signUp(stack, 'bob');
+  const [aliceDevice, bobDevice, carolPhone, carolLaptop] = await Promise.all([recipientOf(alice), recipientOf(bob), recipientOf(carol), recipientOf(laptop)]);
+  const fromCarol = await sendWhenDevicesKnown(carol.messages, conversation.id, [opaqueEnvelope(aliceDevice, 'hi'), opaqueEnvelope(carolLaptop, 'hi')]);
+  const toCarol = await sendWhenDevicesKnown(alice.messages, conversation.id, [opaqueEnvelope(carolPhone, 'hey'), opaqueEnvelope(carolLaptop, 'hey')]);
+  const group = await createGroup(alice, [bob]);
+  await alice.conversations.addMembers({ conversationId: group.id, userIds: [carol.user.id] });
+  const inGroup = await sendWhenDevicesKnown(
+    carol.messages,
+    group.id,
+    [aliceDevice, bobDevice, carolLaptop].map((d) => opaqueEnvelope(d, 'hello, group')),
   );
+  await carol.storage.putItem({ key: 'starred.1', value: new TextEncoder().encode('a starred message, encrypted') });
+  // Carol's phone and the others read what they got; her laptop's queue still holds its deliveries.
+  expect(deliveriesOf(toCarol.messageId, await receiveAll(carol))).toHaveLength(1);
+  expect(deliveriesOf(fromCarol.messageId, await receiveAll(alice))).toHaveLength(1);
+  expect(deliveriesOf(inGroup.messageId, await receiveAll(bob))).toHaveLength(1);
+  expect(deliveriesOf(toCarol.messageId, await queueOf(stack.edgeUrl, laptop))).toHaveLength(1);
 
   // The search can see the user where they are stored, so an empty result below means something.
   const carolIs = [carol.user.id, carol.user.username];
@@ -34,7 +63,17 @@ it('deleting an account leaves nothing of the user in any service database, and 
     () => tracesOf(stack, carolIs),
     (traces) => ['auth', 'messaging'].every((s) => traces.some((t) => t.service === s)),
   );
-  expect(before.map((t) => `${t.service}.${t.table}`)).toEqual(expect.arrayContaining(['auth.app_user', 'auth.device', 'auth.session']));
+  expect(before.map((t) => `${t.service}.${t.table}`)).toEqual(
+    expect.arrayContaining([
+      'auth.app_user',
+      'auth.device',
+      'auth.session',
+      'messaging.conversation_member',
+      'messaging.message',
+      'messaging.queued_delivery',
+      'messaging.stored_item',
+    ]),
+  );
 
   const wrong = await connectErrorOf(carol.auth.deleteAccount({ password: 'not the password at all' }));
   expect(wrong.code).toBe(Code.PermissionDenied);
@@ -53,7 +92,10 @@ it('deleting an account leaves nothing of the user in any service database, and 
   expect((await connectErrorOf(clientsOf(stack).auth.login({ username: carol.user.username, password: PASSWORD }))).code).toBe(Code.Unauthenticated);
   // Other users keep their own data; the conversation with a deleted user is gone.
   expect((await alice.contacts.listContacts({})).contacts).toEqual([]);
-  expect(await tracesOf(stack, [conversation!.conversation!.id])).toEqual([]);
+  expect(await tracesOf(stack, [conversation.id])).toEqual([]);
+  // The group goes on without her.
+  const { conversation: after } = await alice.conversations.getConversation({ conversationId: group.id });
+  expect(after!.members.map((m) => m.userId).sort()).toEqual([alice.user.id, bob.user.id].sort());
   expect((await alice.auth.getMe({})).user?.id).toBe(alice.user.id);
   // The username is free again.
   const again = await clientsOf(stack).auth.register({ username: carol.user.username, password: PASSWORD, registrationId: 9 });

@@ -1,17 +1,33 @@
+import { randomUUID } from 'node:crypto';
 import { create, toJsonString, type DescMessage, type DescMethod, type DescService, type MessageInitShape } from '@bufbuild/protobuf';
-import { Code, ConnectError, createClient } from '@connectrpc/connect';
+import { Code, ConnectError, createClient, type CallOptions } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
-import { AuthService, ContactService, ConversationService, DeviceService, KeyService } from '@parley/proto';
+import {
+  AuthService,
+  ContactService,
+  ConversationService,
+  DeliveryService,
+  DeviceService,
+  KeyService,
+  MemberRole,
+  MessageService,
+  StorageService,
+  type Conversation,
+  type Delivery,
+  type OutgoingEnvelope,
+} from '@parley/proto';
 import { connectErrorOf, edgeClient, eventually, startTestStack, type TestStack } from '@parley/testing';
 import { SignJWT, importJWK, type JWK } from 'jose';
 import { PASSWORD, clientsOf, linkWithPassword, signUp, type SignedInDevice } from './support/accounts.js';
+import { createGroup, opaqueEnvelope, openDirect, recipientOf, sendWhenDevicesKnown } from './support/messages.js';
 import { SignalDevice } from './support/signal-client.js';
+import { closeAllSubscriptions, deliveriesOf, queueOf } from './support/subscription.js';
 
 /**
  * Every public RPC, called with no token, an expired token, a revoked device's token and another
  * user's token. Each row says what the call is and what another user's token may do with it.
  */
-const PUBLIC_SERVICES: DescService[] = [AuthService, DeviceService, ContactService, ConversationService, KeyService];
+const PUBLIC_SERVICES: DescService[] = [AuthService, DeviceService, ContactService, ConversationService, MessageService, DeliveryService, StorageService, KeyService];
 
 interface Fixture {
   alice: SignedInDevice;
@@ -24,9 +40,23 @@ interface Fixture {
   erin: SignedInDevice;
   /** Alice's primary device's libsignal keys, uploaded with ALICE_PRE_KEYS one-time keys of each kind. */
   aliceKeys: SignalDevice;
+  /** Alice's direct conversation with Bob. */
+  direct: Conversation;
+  /** Alice's group: Alice the owner, Bob and Carol plain members. */
+  group: Conversation;
+  /** Alice's message to Bob (and her tablet) in `direct`. */
+  aliceMessageId: string;
+  /** An envelope for Bob's device: what a send into `direct` must carry. */
+  toBob: OutgoingEnvelope;
+  /** Bob's message to Alice: the deliveries in the queue of Alice's primary device. */
+  bobMessageId: string;
+  aliceDeliveryIds: bigint[];
 }
 
 const ALICE_PRE_KEYS = 5;
+/** An item Alice stores; other users use the same key for their own. */
+const ALICE_ITEM_KEY = 'draft.alice';
+const ALICE_ITEM = new TextEncoder().encode('ciphertext of a draft');
 
 /** Unauthenticated RPCs: the request is the credential. An empty request must fail validation, not auth. */
 type Row =
@@ -82,6 +112,29 @@ const MATRIX: Record<string, Row> = {
   'parley.auth.v1.ContactService/SetPrivacy': own(() => ({ messagingPolicy: 2 })),
   'parley.auth.v1.ContactService/SearchUsers': own(() => ({ query: 'zzz_nobody' })),
   'parley.messaging.v1.ConversationService/OpenDirectConversation': own((f) => ({ userId: f.bob.user.id })),
+  'parley.messaging.v1.ConversationService/CreateGroup': own((f) => ({ memberUserIds: [f.carol.user.id] })),
+  // Another user's conversation is NOT_FOUND, the same as one that doesn't exist.
+  'parley.messaging.v1.ConversationService/GetConversation': targeted((f) => ({ conversationId: f.direct.id })),
+  'parley.messaging.v1.ConversationService/ListConversations': own(),
+  'parley.messaging.v1.ConversationService/AddMembers': targeted((f) => ({ conversationId: f.group.id, userIds: [f.erin.user.id] })),
+  'parley.messaging.v1.ConversationService/RemoveMember': targeted((f) => ({ conversationId: f.group.id, userId: f.bob.user.id })),
+  'parley.messaging.v1.ConversationService/LeaveGroup': targeted((f) => ({ conversationId: f.group.id })),
+  'parley.messaging.v1.ConversationService/SetMemberRole': targeted((f) => ({ conversationId: f.group.id, userId: f.bob.user.id, role: MemberRole.ADMIN })),
+  'parley.messaging.v1.ConversationService/TransferOwnership': targeted((f) => ({ conversationId: f.group.id, newOwnerUserId: f.bob.user.id })),
+  'parley.messaging.v1.ConversationService/UpdateGroupInfo': targeted((f) => ({ conversationId: f.group.id, encryptedInfo: new Uint8Array([1, 2, 3]) })),
+  'parley.messaging.v1.ConversationService/UpdateMemberSettings': targeted((f) => ({ conversationId: f.direct.id, archived: true })),
+  // A fresh client_message_id each call, so a call is never answered as a retry.
+  'parley.messaging.v1.MessageService/SendMessage': targeted((f) => ({ conversationId: f.direct.id, clientMessageId: randomUUID(), envelopes: [f.toBob] })),
+  'parley.messaging.v1.MessageService/RetractMessage': targeted((f) => ({ conversationId: f.direct.id, messageId: f.aliceMessageId })),
+  'parley.messaging.v1.MessageService/GetDeliveryStatus': targeted((f) => ({ messageId: f.aliceMessageId })),
+  // Acks only ever touch the caller's own queue: Alice's ids ack nothing of hers (see below).
+  'parley.messaging.v1.MessageService/AckDeliveries': own((f) => ({ deliveryIds: f.aliceDeliveryIds })),
+  // The caller's own device's queue; the first response is read.
+  'parley.messaging.v1.DeliveryService/Subscribe': ownDevice(),
+  'parley.messaging.v1.StorageService/PutItem': own(() => ({ key: ALICE_ITEM_KEY, value: new TextEncoder().encode('mallory') })),
+  'parley.messaging.v1.StorageService/GetItem': targeted(() => ({ key: ALICE_ITEM_KEY })),
+  'parley.messaging.v1.StorageService/ListItems': own(),
+  'parley.messaging.v1.StorageService/DeleteItem': own(() => ({ key: ALICE_ITEM_KEY })),
   // Keys go to the caller's own device; a fresh set each call, so a repeat is never a duplicate.
   'parley.keys.v1.KeyService/UploadKeys': ownDevice(() => new SignalDevice('mallory', 1, 1).uploadRequest({ preKeys: 1, pqPreKeys: 1 })),
   'parley.keys.v1.KeyService/GetPreKeyCounts': ownDevice(),
@@ -123,11 +176,28 @@ beforeAll(async () => {
     (err) => err?.code !== Code.FailedPrecondition,
   );
   if (refusal) throw refusal;
-  f = { alice: alice!, aliceTablet, aliceSessionId, pendingCode, bob: bob!, carol: carol!, dave: dave!, erin: erin!, aliceKeys };
+  const messaging = await messagingFixture(alice!, aliceTablet, bob!, carol!);
+  f = { alice: alice!, aliceTablet, aliceSessionId, pendingCode, bob: bob!, carol: carol!, dave: dave!, erin: erin!, aliceKeys, ...messaging };
   expiredToken = await expiredTokenOf(alice!, aliceSessionId);
 });
 
+afterEach(closeAllSubscriptions);
+
 afterAll(() => stack?.cleanup());
+
+/** Alice's conversations, a message each way between her and Bob, and a stored item. */
+async function messagingFixture(alice: SignedInDevice, aliceTablet: SignedInDevice, bob: SignedInDevice, carol: SignedInDevice) {
+  const direct = await openDirect(alice, bob);
+  const group = await createGroup(alice, [bob, carol]);
+  const [alicePhone, tablet, bobPhone] = [await recipientOf(alice), await recipientOf(aliceTablet), await recipientOf(bob)];
+  const toBob = opaqueEnvelope(bobPhone, 'from Alice');
+  const aliceMessage = await sendWhenDevicesKnown(alice.messages, direct.id, [toBob, opaqueEnvelope(tablet, 'from Alice')]);
+  const bobMessage = await sendWhenDevicesKnown(bob.messages, direct.id, [opaqueEnvelope(alicePhone, 'from Bob'), opaqueEnvelope(tablet, 'from Bob')]);
+  const aliceDeliveryIds = deliveriesOf(bobMessage.messageId, await queueOf(stack.edgeUrl, alice)).map((d) => d.id);
+  if (aliceDeliveryIds.length !== 1) throw new Error(`expected Bob's message once in Alice's queue, found it ${aliceDeliveryIds.length} times`);
+  await alice.storage.putItem({ key: ALICE_ITEM_KEY, value: ALICE_ITEM });
+  return { direct, group, toBob, aliceMessageId: aliceMessage.messageId, bobMessageId: bobMessage.messageId, aliceDeliveryIds };
+}
 
 const keysOf = (device: SignedInDevice) => edgeClient(KeyService, stack.edgeUrl, { accessToken: device.tokens.accessToken });
 
@@ -144,13 +214,22 @@ async function expiredTokenOf(device: SignedInDevice, sessionId: string): Promis
     .sign(await importJWK(jwk, 'EdDSA'));
 }
 
+/** Calls `method` through the edge; a server-streaming call answers with its first response, or its error. */
 async function call(method: DescMethod, request: Record<string, unknown>, token?: string): Promise<unknown> {
   const client = createClient(method.parent, createConnectTransport({ baseUrl: stack.edgeUrl, httpVersion: '1.1' })) as unknown as Record<
     string,
-    (req: unknown, opts: unknown) => Promise<unknown>
+    (req: unknown, opts: CallOptions) => unknown
   >;
   const headers = token ? { authorization: `Bearer ${token}` } : {};
-  return client[method.localName]!(create(method.input, request as MessageInitShape<DescMessage>), { headers });
+  const input = create(method.input, request as MessageInitShape<DescMessage>);
+  if (method.methodKind !== 'server_streaming') return client[method.localName]!(input, { headers });
+  const abort = new AbortController();
+  try {
+    for await (const res of client[method.localName]!(input, { headers, signal: abort.signal }) as AsyncIterable<unknown>) return res;
+    throw new Error(`${name(method)} ended without a response`);
+  } finally {
+    abort.abort();
+  }
 }
 
 async function errorOf(method: DescMethod, request: Record<string, unknown>, token?: string): Promise<ConnectError> {
@@ -249,6 +328,50 @@ describe('KeyService/GetPreKeyBundles between users when one blocks the other', 
   });
 });
 
+describe("a group's admin actions by a plain member", () => {
+  it('are refused with PERMISSION_DENIED, and change nothing', async () => {
+    const { bob, carol, erin, group } = f;
+    const conversationId = group.id;
+    const attempts: [string, Promise<unknown>][] = [
+      ['AddMembers', bob.conversations.addMembers({ conversationId, userIds: [erin.user.id] })],
+      ['RemoveMember of a member', bob.conversations.removeMember({ conversationId, userId: carol.user.id })],
+      ['RemoveMember of the owner', bob.conversations.removeMember({ conversationId, userId: f.alice.user.id })],
+      ['SetMemberRole', bob.conversations.setMemberRole({ conversationId, userId: carol.user.id, role: MemberRole.ADMIN })],
+      ['TransferOwnership', bob.conversations.transferOwnership({ conversationId, newOwnerUserId: carol.user.id })],
+      ['UpdateGroupInfo', bob.conversations.updateGroupInfo({ conversationId, encryptedInfo: new Uint8Array([9]) })],
+    ];
+    const codes = await Promise.all(attempts.map(async ([what, attempt]) => [what, (await connectErrorOf(attempt)).code]));
+    expect(codes).toEqual(attempts.map(([what]) => [what, Code.PermissionDenied]));
+  });
+});
+
+describe('a message, to a member who did not send it', () => {
+  it("can't be retracted by them (PERMISSION_DENIED), and its delivery status is not theirs to see (NOT_FOUND)", async () => {
+    const retract = await connectErrorOf(f.bob.messages.retractMessage({ conversationId: f.direct.id, messageId: f.aliceMessageId }));
+    const status = await connectErrorOf(f.bob.messages.getDeliveryStatus({ messageId: f.aliceMessageId }));
+    expect([retract.code, status.code]).toEqual([Code.PermissionDenied, Code.NotFound]);
+  });
+});
+
+describe("another device's queue", () => {
+  it("can't be acked: Alice's delivery ids from Bob's token ack nothing, and Alice still gets them", async () => {
+    expect((await f.bob.messages.ackDeliveries({ deliveryIds: f.aliceDeliveryIds })).acked).toBe(0);
+    // Nor from Alice's own other device: a queue is a device's, not an account's.
+    expect((await f.aliceTablet.messages.ackDeliveries({ deliveryIds: f.aliceDeliveryIds })).acked).toBe(0);
+    const queue = await queueOf(stack.edgeUrl, f.alice);
+    expect(deliveriesOf(f.bobMessageId, queue).map((d) => d.id)).toEqual(f.aliceDeliveryIds);
+  });
+
+  it("is never what Subscribe shows: each device sees only its own deliveries", async () => {
+    const [phone, tablet, bob] = [await queueOf(stack.edgeUrl, f.alice), await queueOf(stack.edgeUrl, f.aliceTablet), await queueOf(stack.edgeUrl, f.bob)];
+    const messagesIn = (queue: Delivery[]) => [f.aliceMessageId, f.bobMessageId].filter((id) => deliveriesOf(id, queue).length > 0);
+    // Alice's phone sent her message and Bob sent his: neither is sent back to its sender's device.
+    expect([messagesIn(phone), messagesIn(tablet), messagesIn(bob)]).toEqual([[f.bobMessageId], [f.aliceMessageId, f.bobMessageId], [f.aliceMessageId]]);
+    const ids = [phone, tablet, bob].flatMap((queue) => queue.map((d) => d.id));
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});
+
 describe("after the matrix, Alice's account is as she left it", () => {
   it('keeps her sessions, devices, contacts, requests, blocks, profile and privacy', async () => {
     const { alice, aliceTablet } = f;
@@ -265,6 +388,25 @@ describe("after the matrix, Alice's account is as she left it", () => {
       () => alice.conversations.openDirectConversation({ userId: f.bob.user.id }).then(() => true, () => false),
       (ok) => ok,
     );
+  });
+
+  it('keeps her conversations, messages, queue and stored items', async () => {
+    const { alice, direct, group } = f;
+    const summary = (c: Conversation | undefined) => ({
+      members: c?.members.map((m) => [m.userId, m.role]).sort(),
+      encryptedInfo: c?.encryptedInfo,
+      infoVersion: c?.infoVersion,
+      lastSeq: c?.lastSeq,
+      archived: c?.settings?.archived ?? false,
+    });
+    expect(summary((await alice.conversations.getConversation({ conversationId: direct.id })).conversation)).toEqual({ ...summary(direct), lastSeq: 2n });
+    expect(summary((await alice.conversations.getConversation({ conversationId: group.id })).conversation)).toEqual(summary(group));
+    expect((await f.bob.conversations.getConversation({ conversationId: direct.id })).conversation?.settings?.archived ?? false).toBe(false);
+    const status = await alice.messages.getDeliveryStatus({ messageId: f.aliceMessageId });
+    expect(status.retracted).toBe(false);
+    expect(deliveriesOf(f.bobMessageId, await queueOf(stack.edgeUrl, alice)).map((d) => d.id)).toEqual(f.aliceDeliveryIds);
+    expect((await alice.storage.getItem({ key: ALICE_ITEM_KEY })).item).toMatchObject({ value: ALICE_ITEM, version: 1n });
+    expect((await alice.storage.listItems({})).items.map((i) => i.key)).toEqual([ALICE_ITEM_KEY]);
   });
 
   it('keeps her keys: her identity and signed prekey, less only the one-time keys others claimed', async () => {

@@ -1,5 +1,5 @@
 import type { Client } from '@connectrpc/connect';
-import { AuthService, ContactService, ConversationService, DeviceService, type TokenPair, type User } from '@parley/proto';
+import { AuthService, ContactService, ConversationService, DeviceService, MessageService, StorageService, type TokenPair, type User } from '@parley/proto';
 import { edgeClient, type TestStack } from '@parley/testing';
 
 export const PASSWORD = 'violet tangerine quarry 42';
@@ -10,6 +10,8 @@ export interface EdgeClients {
   devices: Client<typeof DeviceService>;
   contacts: Client<typeof ContactService>;
   conversations: Client<typeof ConversationService>;
+  messages: Client<typeof MessageService>;
+  storage: Client<typeof StorageService>;
 }
 
 export function clientsOf(stack: TestStack, accessToken?: string): EdgeClients {
@@ -18,6 +20,8 @@ export function clientsOf(stack: TestStack, accessToken?: string): EdgeClients {
     devices: edgeClient(DeviceService, stack.edgeUrl, { accessToken }),
     contacts: edgeClient(ContactService, stack.edgeUrl, { accessToken }),
     conversations: edgeClient(ConversationService, stack.edgeUrl, { accessToken }),
+    messages: edgeClient(MessageService, stack.edgeUrl, { accessToken }),
+    storage: edgeClient(StorageService, stack.edgeUrl, { accessToken }),
   };
 }
 

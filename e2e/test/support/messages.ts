@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import { create } from '@bufbuild/protobuf';
+import { Code, ConnectError, type Client } from '@connectrpc/connect';
+import {
+  CiphertextType,
+  DeviceMismatchSchema,
+  OutgoingEnvelopeSchema,
+  type Conversation,
+  type DeviceMismatch,
+  type MessageService,
+  type OutgoingEnvelope,
+  type SendMessageResponse,
+} from '@parley/proto';
+import { eventually } from '@parley/testing';
+import type { SignedInDevice } from './accounts.js';
+
+/** A device as a sender addresses it: who, which device, and the registration id its session is with. */
+export interface RecipientDevice {
+  userId: string;
+  deviceId: number;
+  registrationId: number;
+}
+
+export async function recipientOf(device: SignedInDevice): Promise<RecipientDevice> {
+  const { device: d } = await device.auth.getMe({});
+  return { userId: device.user.id, deviceId: device.deviceId, registrationId: d!.registrationId };
+}
+
+/** An envelope whose ciphertext is just the bytes of `text`: the server never looks inside, so tests that aren't about encryption skip it. */
+export function opaqueEnvelope(to: RecipientDevice, text: string): OutgoingEnvelope {
+  return create(OutgoingEnvelopeSchema, {
+    recipientUserId: to.userId,
+    recipientDeviceId: to.deviceId,
+    registrationId: to.registrationId,
+    type: CiphertextType.SIGNAL,
+    ciphertext: new TextEncoder().encode(text),
+  });
+}
+
+export const textOf = (ciphertext: Uint8Array): string => new TextDecoder().decode(ciphertext);
+
+/** Opens the direct conversation once messaging has learnt both users from auth's events. */
+export async function openDirect(from: SignedInDevice, to: SignedInDevice): Promise<Conversation> {
+  const res = await eventually(
+    () => from.conversations.openDirectConversation({ userId: to.user.id }).catch((err) => ConnectError.from(err)),
+    (res) => !(res instanceof ConnectError && res.code === Code.NotFound),
+  );
+  if (res instanceof ConnectError) throw res;
+  return res.conversation!;
+}
+
+/** Creates a group once messaging has learnt every member from auth's events. */
+export async function createGroup(owner: SignedInDevice, members: SignedInDevice[]): Promise<Conversation> {
+  const res = await eventually(
+    () => owner.conversations.createGroup({ memberUserIds: members.map((m) => m.user.id) }).catch((err) => ConnectError.from(err)),
+    (res) => !(res instanceof ConnectError && res.code === Code.NotFound),
+  );
+  if (res instanceof ConnectError) throw res;
+  return res.conversation!;
+}
+
+/** The DeviceMismatch detail of a refused send; undefined for any other error. */
+export function mismatchOf(err: ConnectError): DeviceMismatch | undefined {
+  if (err.code !== Code.FailedPrecondition) return undefined;
+  return err.findDetails(DeviceMismatchSchema)[0];
+}
+
+/**
+ * Sends, retrying with the same client_message_id while messaging's view of the devices lags
+ * auth's events (it learns devices from them, so a brand-new device is "extra" for a moment).
+ * The tries are one message. Any other failure, or a mismatch that lasts, fails.
+ */
+export async function sendWhenDevicesKnown(
+  messages: Client<typeof MessageService>,
+  conversationId: string,
+  envelopes: OutgoingEnvelope[],
+  clientMessageId: string = randomUUID(),
+): Promise<SendMessageResponse> {
+  const res = await eventually(
+    () => messages.sendMessage({ conversationId, clientMessageId, envelopes }).catch((err) => ConnectError.from(err)),
+    (res) => !(res instanceof ConnectError && mismatchOf(res)),
+  );
+  if (res instanceof ConnectError) throw res;
+  return res;
+}
