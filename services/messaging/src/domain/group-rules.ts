@@ -1,8 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { rpcError, sqlRows } from '@parley/platform';
+import { rpcError } from '@parley/platform';
 import type { Conversation, ConversationMember, MemberRole } from './conversation.entity.js';
 import { ConversationMemberSchema } from './conversation.entity.js';
 import { requireUuid } from './membership.js';
+import { firstRefusingRecipient } from './may-message.js';
 import { UserProjectionSchema } from './user-projection.entity.js';
 
 /** The largest encrypted group info (title, avatar reference) a group may carry. */
@@ -46,22 +47,8 @@ export async function requireTargetMember(em: EntityManager, conversation: Conve
   return member;
 }
 
-/**
- * PERMISSION_DENIED naming the first user who does not accept messages from `adderId`: the rule of
- * requireMayMessage (may-message.ts), checked for a whole group in one query rather than three
- * per member.
- */
+/** PERMISSION_DENIED naming the first user who does not accept messages from `adderId`. */
 export async function requireMayAdd(em: EntityManager, adderId: string, userIds: string[]): Promise<void> {
-  if (userIds.length === 0) return;
-  const refused = await sqlRows<{ id: string }>(
-    em,
-    `select u.id from unnest(?::uuid[]) with ordinality as u(id, ord)
-     where exists (select 1 from block_projection b where b.active
-                   and ((b.blocker_id = ? and b.blocked_id = u.id) or (b.blocker_id = u.id and b.blocked_id = ?)))
-        or (exists (select 1 from messaging_policy_projection p where p.user_id = u.id and p.contacts_only)
-            and not exists (select 1 from contact_projection c where c.user_id = u.id and c.contact_user_id = ? and c.active))
-     order by u.ord limit 1`,
-    [userIds, adderId, adderId, adderId],
-  );
-  if (refused.length) throw rpcError.permissionDenied(`user ${refused[0]!.id} does not accept messages from you`);
+  const refused = await firstRefusingRecipient(em, adderId, userIds);
+  if (refused) throw rpcError.permissionDenied(`user ${refused} does not accept messages from you`);
 }
