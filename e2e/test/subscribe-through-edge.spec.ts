@@ -277,7 +277,7 @@ describe('DeliveryService.Subscribe through the edge', () => {
     await alice.devices.revokeDevice({ deviceId: laptop.deviceId });
     const err = await sub.ended;
     expect(err?.code).toBe(Code.Unauthenticated);
-    // Whichever comes first ends it: auth's session.revoked event, or messaging's deviceGone signal.
+    // Whichever comes first ends it: the auth.session.revoked event, or messaging's deviceGone signal.
     expect(['session has ended: log in again', 'this device was revoked']).toContain(err?.rawMessage);
   });
 

@@ -78,7 +78,7 @@ describe('RenameDevice', () => {
 });
 
 describe('RevokeDevice', () => {
-  it("ends the device's tokens at once, leaves the other device working, and publishes session.revoked and device.revoked", async () => {
+  it("ends the device's tokens at once, leaves the other device working, and publishes auth.session.revoked and auth.device.revoked", async () => {
     const primary = await rig.register();
     const userId = primary.user!.id;
     const tablet = await rig.linkByApproval(primary.tokens!.accessToken, 'Tablet');

@@ -55,7 +55,7 @@ describe('CreateLinkCode', () => {
 });
 
 describe('LinkDevice with the password', () => {
-  it('links the device at once: a new session, device.added with its registration id, and both devices listed', async () => {
+  it('links the device at once: a new session, auth.device.added with its registration id, and both devices listed', async () => {
     const primary = await rig.register(1111);
     const code = await newCode(primary.tokens!.accessToken);
     const res = await rig.devices.linkDevice({ code, deviceName: 'Laptop', registrationId: 4321, password });

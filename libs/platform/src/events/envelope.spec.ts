@@ -11,7 +11,7 @@ describe('event envelope', () => {
 
     expect(decoded.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(decoded.id).toBe(envelope.id);
-    expect(decoded.type).toBe('user.registered');
+    expect(decoded.type).toBe('auth.user.registered');
     expect(decoded.producer).toBe('auth');
     expect(decoded.occurredAt?.seconds).toBe(envelope.occurredAt?.seconds);
     expect(payload.$typeName).toBe(UserRegisteredSchema.typeName);
@@ -27,9 +27,9 @@ describe('event envelope', () => {
 
   it('rejects an envelope of another event type', () => {
     // Same payload schema, different name: only the envelope's type tells them apart.
-    const other: EventType<typeof UserRegisteredSchema> = { name: 'user.deleted', schema: UserRegisteredSchema };
+    const other: EventType<typeof UserRegisteredSchema> = { name: 'auth.user.deleted', schema: UserRegisteredSchema };
     const bytes = encodeEnvelope(packEvent('auth', events.userRegistered, { userId: 'u-1' }));
-    expect(() => decodeEvent(other, bytes)).toThrow('expected event user.deleted, got user.registered');
+    expect(() => decodeEvent(other, bytes)).toThrow('expected event auth.user.deleted, got auth.user.registered');
   });
 
   it('rejects bytes that are not an envelope', () => {

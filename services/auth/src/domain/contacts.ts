@@ -35,7 +35,7 @@ export async function blockedEitherWay(em: EntityManager, a: string, b: string):
   return n > 0;
 }
 
-/** Makes the two contacts (one row per side) and announces it with contact.added. */
+/** Makes the two contacts (one row per side) and announces it with auth.contact.added. */
 export function addContact(em: EntityManager, deps: Pick<ContactDeps, 'outbox'>, user: User, other: User, now: Date): Contact {
   const mine = em.create(ContactSchema, { user, contact: other, since: now });
   em.create(ContactSchema, { user: other, contact: user, since: now });
@@ -43,7 +43,7 @@ export function addContact(em: EntityManager, deps: Pick<ContactDeps, 'outbox'>,
   return mine;
 }
 
-/** Ends the contact between the two, if any, with contact.removed; true if there was one. */
+/** Ends the contact between the two, if any, with auth.contact.removed; true if there was one. */
 export async function endContact(em: EntityManager, deps: Pick<ContactDeps, 'outbox'>, a: string, b: string): Promise<boolean> {
   const deleted = await em.nativeDelete(ContactSchema, { $or: [{ user: a, contact: b }, { user: b, contact: a }] });
   if (deleted === 0) return false;

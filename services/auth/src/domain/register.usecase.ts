@@ -16,8 +16,8 @@ export interface RegisterInput {
 }
 
 /**
- * Creates the account, its primary device and that device's first session, with user.registered
- * and device.added, all in one transaction.
+ * Creates the account, its primary device and that device's first session, with auth.user.registered
+ * and auth.device.added, all in one transaction.
  */
 export async function register(deps: AuthDeps, input: RegisterInput): Promise<{ user: User; device: Device; tokens: TokenPair }> {
   const username = parseUsername(input.username);

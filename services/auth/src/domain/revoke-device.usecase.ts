@@ -8,8 +8,8 @@ import { announceRevocations, revokeSessions } from './sessions.js';
 
 /**
  * Unlinks a device of the caller's account, possibly the caller's own. Its sessions are revoked
- * first so session.revoked names them, then the row goes, taking its sessions and refresh tokens
- * by cascade, with device.revoked in the same transaction. Returns once the edge has been told.
+ * first so auth.session.revoked names them, then the row goes, taking its sessions and refresh tokens
+ * by cascade, with auth.device.revoked in the same transaction. Returns once the edge has been told.
  */
 export async function revokeDevice(deps: AuthDeps, caller: Caller, input: { deviceId: number }): Promise<void> {
   const deviceId = parseDeviceId(input.deviceId);
