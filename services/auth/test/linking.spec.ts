@@ -123,7 +123,7 @@ describe('LinkDevice with the password', () => {
       [{ code: 'abc' }, Code.InvalidArgument, 'code is malformed: copy it again exactly as it was given'],
       [{ code: unknown }, Code.NotFound, 'unknown link code: create a new one on a linked device'],
       [{ code, deviceName: '' }, Code.InvalidArgument, 'device name is required'],
-      [{ code, registrationId: 0 }, Code.InvalidArgument, 'registration_id must be between 1 and 16380'],
+      [{ code, registrationId: 0 }, Code.InvalidArgument, 'registration_id is required'],
       [{ code, registrationId: 16381 }, Code.InvalidArgument, 'registration_id must be between 1 and 16380'],
     ] as const;
     for (const [req, errCode, message] of cases) {

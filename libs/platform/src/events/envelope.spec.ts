@@ -1,6 +1,7 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import { anyPack, timestampNow } from '@bufbuild/protobuf/wkt';
 import { EventEnvelopeSchema, GetJwksRequestSchema, UserRegisteredSchema } from '@parley/proto';
+import { UUID_PATTERN } from '../limits/uuid.js';
 import { events, type EventType } from './catalog.js';
 import { decodeEvent, encodeEnvelope, packEvent } from './envelope.js';
 
@@ -9,7 +10,7 @@ describe('event envelope', () => {
     const envelope = packEvent('auth', events.userRegistered, { userId: 'u-1', username: 'alice' });
     const { envelope: decoded, payload } = decodeEvent(events.userRegistered, encodeEnvelope(envelope));
 
-    expect(decoded.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(decoded.id).toMatch(UUID_PATTERN);
     expect(decoded.id).toBe(envelope.id);
     expect(decoded.type).toBe('auth.user.registered');
     expect(decoded.producer).toBe('auth');

@@ -1,16 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { events, rpcError } from '@parley/platform';
+import { events, requireUuid, rpcError } from '@parley/platform';
 import { BlockSchema, ContactRequestSchema, ContactSchema, type Contact } from './contact.entity.js';
 import type { ContactDeps } from './contact-deps.js';
 import { UserSchema, type User } from './user.entity.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The other user of a pairwise operation: a well-formed id that is not the caller's. */
 export function parseOtherUserId(raw: string, callerId: string, selfMessage: string): string {
-  const id = raw.trim().toLowerCase();
-  if (!id) throw rpcError.invalidArgument('user_id is required');
-  if (!UUID.test(id)) throw rpcError.invalidArgument('user_id must be a UUID');
+  const id = requireUuid(raw, 'user_id');
   if (id === callerId) throw rpcError.invalidArgument(selfMessage);
   return id;
 }

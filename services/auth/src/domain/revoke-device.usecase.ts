@@ -1,7 +1,6 @@
-import { events, rpcError, type Caller } from '@parley/platform';
+import { events, requireDeviceId, rpcError, type Caller } from '@parley/platform';
 import type { AuthDeps } from './auth-deps.js';
 import { DeviceSchema, PRIMARY_DEVICE_ID } from './device.entity.js';
-import { parseDeviceId } from './device-input.js';
 import { LinkCodeSchema } from './link-code.entity.js';
 import { requireLiveSession } from './live-session.js';
 import { announceRevocations, revokeSessions } from './sessions.js';
@@ -12,7 +11,7 @@ import { announceRevocations, revokeSessions } from './sessions.js';
  * by cascade, with auth.device.revoked in the same transaction. Returns once the edge has been told.
  */
 export async function revokeDevice(deps: AuthDeps, caller: Caller, input: { deviceId: number }): Promise<void> {
-  const deviceId = parseDeviceId(input.deviceId);
+  const deviceId = requireDeviceId(input.deviceId, 'device_id');
   const now = new Date();
   await deps.orm.em.fork().transactional(async (em) => {
     await requireLiveSession(em, caller);
