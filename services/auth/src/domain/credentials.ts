@@ -7,6 +7,7 @@ import { isCommonPassword } from './common-passwords.js';
 export const USERNAME_MIN = 3;
 export const USERNAME_MAX = 32;
 export const PASSWORD_MIN = 10;
+// eslint-disable-next-line no-restricted-syntax -- characters of a password, not the delivery window
 export const PASSWORD_MAX = 256;
 
 /**
