@@ -47,7 +47,7 @@ function uploads(firstKeyId) {
   return [first, ...Array.from({ length: KEYS_PER_TARGET / BATCH - 1 }, batch)];
 }
 
-/** Uploads once keys has learned the device from auth's device.added event. */
+/** Uploads once keys has learned the device from the auth.device.added event. */
 async function upload(keys, request) {
   await eventually(
     () =>

@@ -170,7 +170,7 @@ beforeAll(async () => {
   const aliceSessionId = sessions.sessions.find((s) => s.current)!.id;
   const aliceKeys = new SignalDevice(alice!.user.id, alice!.deviceId, 1);
   const upload = aliceKeys.uploadRequest({ preKeys: ALICE_PRE_KEYS, pqPreKeys: ALICE_PRE_KEYS });
-  // keys learns Alice's device from auth's device.added event.
+  // keys learns Alice's device from the auth.device.added event.
   const refusal = await eventually(
     () => keysOf(alice!).uploadKeys(upload).then(() => undefined, (err) => ConnectError.from(err)),
     (err) => err?.code !== Code.FailedPrecondition,
@@ -310,7 +310,7 @@ let daveClaims = 0;
 
 describe('KeyService/GetPreKeyBundles between users when one blocks the other', () => {
   it('is refused with PERMISSION_DENIED both ways, with the same message, naming nothing of Alice', async () => {
-    // Alice blocked Dave; keys learns of it from auth's user.blocked event.
+    // Alice blocked Dave; keys learns of it from the auth.user.blocked event.
     const daveAsks = await eventually(
       () =>
         keysOf(f.dave)

@@ -21,7 +21,7 @@ afterAll(async () => {
 
 const projected = () => stack.query<{ n: string }>('messaging', 'select count(*) as n from user_projection').then((r) => Number(r[0]!.n));
 
-it('registrations succeed while NATS is down, and each user.registered reaches messaging exactly once when it returns', async () => {
+it('registrations succeed while NATS is down, and each auth.user.registered reaches messaging exactly once when it returns', async () => {
   const auth = edgeClient(AuthService, stack.edgeUrl);
   await auth.register({ username: 'before_outage', password: 'correct horse battery', registrationId: 1234 });
   await eventually(projected, (n) => n === 1);
@@ -30,7 +30,7 @@ it('registrations succeed while NATS is down, and each user.registered reaches m
   const names = Array.from({ length: 12 }, (_, i) => `during_outage_${i}`);
   const registered = await Promise.all(names.map((username) => auth.register({ username, password: 'correct horse battery', registrationId: 1234 })));
   expect(registered.map((r) => r.user?.username)).toEqual(names);
-  // The events wait in auth's outbox, committed with the accounts: user.registered and the primary device's device.added.
+  // The events wait in auth's outbox, committed with the accounts: auth.user.registered and the primary device's auth.device.added.
   const waiting = await stack.query('auth', 'select id from outbox_event');
   expect(waiting).toHaveLength(2 * names.length);
   expect(await projected()).toBe(1);

@@ -41,7 +41,7 @@ async function keyHolder(account: SignedInDevice): Promise<KeyHolder> {
 }
 
 /**
- * Uploads once keys knows the device: it learns devices from auth's device.added events, so until
+ * Uploads once keys knows the device: it learns devices from the auth.device.added events, so until
  * then an upload fails with FAILED_PRECONDITION. Any other failure fails the test.
  */
 async function upload(holder: KeyHolder, request: UploadKeysRequest): Promise<UploadKeysResponse> {

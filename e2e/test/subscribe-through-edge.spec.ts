@@ -2,7 +2,7 @@ import { create, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampNow } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { Subjects } from '@parley/platform';
+import { MAX_DELIVERIES_IN_FLIGHT, Subjects } from '@parley/platform';
 import { DeliverySchema, DeliveryService, LiveSignalSchema, MessageService, type SubscribeResponse } from '@parley/proto';
 import {
   connectErrorOf,
@@ -174,12 +174,12 @@ describe('DeliveryService.Subscribe through the edge', () => {
     const alice = await signUp(stack, 'alice');
     const queued = await seed(alice, 'm', 300);
     const sub = subscribe(alice);
-    await until(sub, (s) => s.ids().length === 256);
+    await until(sub, (s) => s.ids().length === MAX_DELIVERIES_IN_FLIGHT);
     // Signals on one subject arrive in order: once the ephemeral is here, the queued signal before it was handled too.
     await signal(alice, { case: 'queued', value: {} });
     await ephemeral(alice, 'barrier');
     await until(sub, (s) => s.texts().includes('barrier'));
-    expect(sub.ids()).toEqual(queued.slice(0, 256));
+    expect(sub.ids()).toEqual(queued.slice(0, MAX_DELIVERIES_IN_FLIGHT));
     expect(sawQueueEmpty(sub)).toBe(false);
 
     expect((await ack(alice, queued.slice(0, 100))).acked).toBe(100);
@@ -251,9 +251,9 @@ describe('DeliveryService.Subscribe through the edge', () => {
 
     it('frees the window of a stream on edge A when the device acks through edge B', async () => {
       const alice = await signUp(stack, 'alice');
-      const queued = await seed(alice, 'm', 257);
+      const queued = await seed(alice, 'm', MAX_DELIVERIES_IN_FLIGHT + 1);
       const onA = subscribe(alice);
-      await until(onA, (s) => s.ids().length === 256);
+      await until(onA, (s) => s.ids().length === MAX_DELIVERIES_IN_FLIGHT);
       await ack(alice, [queued[0]!], edgeB);
       await until(onA, sawQueueEmpty);
       expect(onA.ids()).toEqual(queued);
@@ -277,7 +277,7 @@ describe('DeliveryService.Subscribe through the edge', () => {
     await alice.devices.revokeDevice({ deviceId: laptop.deviceId });
     const err = await sub.ended;
     expect(err?.code).toBe(Code.Unauthenticated);
-    // Whichever comes first ends it: auth's session.revoked event, or messaging's deviceGone signal.
+    // Whichever comes first ends it: the auth.session.revoked event, or messaging's deviceGone signal.
     expect(['session has ended: log in again', 'this device was revoked']).toContain(err?.rawMessage);
   });
 
@@ -349,9 +349,9 @@ describe('DeliveryService.Subscribe with short-lived access tokens, a fast safet
 
   it('finds deliveries and acks whose signals were lost at the next poll', async () => {
     const alice = await signUp(stack, 'alice');
-    const queued = await seed(alice, 'm', 257);
+    const queued = await seed(alice, 'm', MAX_DELIVERIES_IN_FLIGHT + 1);
     const sub = subscribe(alice);
-    await until(sub, (s) => s.ids().length === 256);
+    await until(sub, (s) => s.ids().length === MAX_DELIVERIES_IN_FLIGHT);
     // Queued with no queued signal, and two acked with no acked signal: room for 257 and the late one.
     const later = await seed(alice, 'late', 1);
     await stack.query('messaging', 'delete from queued_delivery where id = any($1::bigint[])', [queued.slice(0, 2).map(String)]);

@@ -13,7 +13,7 @@ export interface KeyedDevice {
 
 /**
  * Gives `account` libsignal keys and uploads them once keys knows the device (it learns devices
- * from auth's device.added events; until then an upload is FAILED_PRECONDITION). 20 one-time keys
+ * from the auth.device.added events; until then an upload is FAILED_PRECONDITION). 20 one-time keys
  * of each kind keep the device above keys' low-water mark, so no PreKeysLow notice joins its queue.
  */
 export async function withSignalKeys(stack: TestStack, account: SignedInDevice, counts: GeneratedKeys = { preKeys: 20, pqPreKeys: 20 }): Promise<KeyedDevice> {

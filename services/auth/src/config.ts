@@ -11,7 +11,7 @@ export const authConfigSchema = {
   ACCESS_TOKEN_TTL_SECONDS: env.int({ min: 60, max: 3600, default: 900 }),
   REFRESH_TOKEN_TTL_SECONDS: env.int({ min: 3600, max: 400 * 86400, default: 30 * 86400 }),
   BCRYPT_COST: env.int({ min: 4, max: 15, default: 12 }),
-  /** libsignal addresses at most 127 devices per account. */
+  /** An account can hold no more devices than libsignal has device ids (MAX_DEVICE_ID). */
   MAX_DEVICES_PER_ACCOUNT: env.int({ min: 1, max: MAX_DEVICE_ID, default: 10 }),
   LINK_CODE_TTL_SECONDS: env.int({ min: 60, max: 3600, default: 600 }),
   PASSWORD_RESET_TTL_SECONDS: env.int({ min: 60, max: 86400, default: 1800 }),

@@ -59,7 +59,7 @@ describe('Register', () => {
     for (const r of results) if (r.status === 'rejected') expect(ConnectError.from(r.reason).code).toBe(Code.AlreadyExists);
   });
 
-  it('publishes user.registered through the outbox to the run’s stream', async () => {
+  it('publishes auth.user.registered through the outbox to the run’s stream', async () => {
     const res = await auth.register({ username: username(), password, registrationId: 1234 });
     const nc = await connect({ servers: stack.natsUrl });
     try {

@@ -109,7 +109,7 @@ describe('contact requests', () => {
     expect([missing.code, missing.rawMessage]).toEqual([Code.NotFound, `no user has id ${unknown}`]);
   });
 
-  it('sends, lists on both sides, refuses a duplicate, and accepting makes contacts with contact.added', async () => {
+  it('sends, lists on both sides, refuses a duplicate, and accepting makes contacts with auth.contact.added', async () => {
     const a = await account();
     const b = await account();
     // UpdateProfile is not served yet; the lists must still carry whatever display name is stored.
@@ -189,7 +189,7 @@ describe('contact requests', () => {
     expect((await connectErrorOf(contacts.cancelContactRequest({ userId: b.id }, a.as))).code).toBe(Code.NotFound);
   });
 
-  it('removes a contact for both sides with contact.removed', async () => {
+  it('removes a contact for both sides with auth.contact.removed', async () => {
     const a = await account();
     const b = await account();
     const c = await account();
@@ -237,7 +237,7 @@ describe('blocks', () => {
     expect(blocks.map((e) => e.blockedId).sort()).toEqual([b.id, c.id].sort());
   });
 
-  it('treats a repeated block as done, without a second user.blocked', async () => {
+  it('treats a repeated block as done, without a second auth.user.blocked', async () => {
     const a = await account();
     const b = await account();
     await contacts.blockUser({ userId: b.id }, a.as);
@@ -254,7 +254,7 @@ describe('blocks', () => {
     expect((await connectErrorOf(contacts.blockUser({ userId: randomUUID() }, a.as))).code).toBe(Code.NotFound);
   });
 
-  it('unblocking lifts only the caller’s own block, with user.unblocked', async () => {
+  it('unblocking lifts only the caller’s own block, with auth.user.unblocked', async () => {
     const a = await account();
     const b = await account();
     await contacts.blockUser({ userId: b.id }, a.as);

@@ -1,5 +1,5 @@
 import { Code } from '@connectrpc/connect';
-import { events } from '@parley/platform';
+import { MAX_DEVICE_ID, events } from '@parley/platform';
 import { connectErrorOf } from '@parley/testing';
 import { DeviceTestRig, password, sessionIdOf, withToken } from './device-support';
 
@@ -78,7 +78,7 @@ describe('RenameDevice', () => {
 });
 
 describe('RevokeDevice', () => {
-  it("ends the device's tokens at once, leaves the other device working, and publishes session.revoked and device.revoked", async () => {
+  it("ends the device's tokens at once, leaves the other device working, and publishes auth.session.revoked and auth.device.revoked", async () => {
     const primary = await rig.register();
     const userId = primary.user!.id;
     const tablet = await rig.linkByApproval(primary.tokens!.accessToken, 'Tablet');
@@ -158,11 +158,11 @@ describe('device ids and the cap', () => {
     expect(await link('Fifth')).toBe(5);
     expect(await ids()).toEqual([1, 4, 5]);
 
-    // Reaching 127 by linking would take 126 links; move a device there directly instead.
-    await rig.stack.query('auth', 'update device set device_id = 127 where user_id = $1 and device_id = 5', [primary.user!.id]);
+    // Reaching MAX_DEVICE_ID by linking would take 126 links; move a device there directly instead.
+    await rig.stack.query('auth', 'update device set device_id = $2 where user_id = $1 and device_id = 5', [primary.user!.id, MAX_DEVICE_ID]);
     await rig.devices.revokeDevice({ deviceId: 4 }, token);
     expect(await link('Wrapped')).toBe(2);
-    expect(await ids()).toEqual([1, 2, 127]);
+    expect(await ids()).toEqual([1, 2, MAX_DEVICE_ID]);
   });
 
   it('checks the cap again when the device is added, for codes made while there was room', async () => {

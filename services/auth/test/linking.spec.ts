@@ -55,7 +55,7 @@ describe('CreateLinkCode', () => {
 });
 
 describe('LinkDevice with the password', () => {
-  it('links the device at once: a new session, device.added with its registration id, and both devices listed', async () => {
+  it('links the device at once: a new session, auth.device.added with its registration id, and both devices listed', async () => {
     const primary = await rig.register(1111);
     const code = await newCode(primary.tokens!.accessToken);
     const res = await rig.devices.linkDevice({ code, deviceName: 'Laptop', registrationId: 4321, password });
@@ -123,7 +123,7 @@ describe('LinkDevice with the password', () => {
       [{ code: 'abc' }, Code.InvalidArgument, 'code is malformed: copy it again exactly as it was given'],
       [{ code: unknown }, Code.NotFound, 'unknown link code: create a new one on a linked device'],
       [{ code, deviceName: '' }, Code.InvalidArgument, 'device name is required'],
-      [{ code, registrationId: 0 }, Code.InvalidArgument, 'registration_id must be between 1 and 16380'],
+      [{ code, registrationId: 0 }, Code.InvalidArgument, 'registration_id is required'],
       [{ code, registrationId: 16381 }, Code.InvalidArgument, 'registration_id must be between 1 and 16380'],
     ] as const;
     for (const [req, errCode, message] of cases) {

@@ -8,7 +8,7 @@ export const keysConfigSchema = {
   MAX_PRE_KEYS_PER_UPLOAD: env.int({ min: 1, max: 1000, default: 100 }),
   /** Most one-time prekeys of each kind a device may have stored. */
   MAX_STORED_PRE_KEYS: env.int({ min: 1, max: 100000, default: 1000 }),
-  /** Below this many one-time EC or Kyber prekeys, a device is told once (keys.prekeys.low) to upload more. */
+  /** Below this many one-time EC or Kyber prekeys, a device is told once (keys.pre_keys.ran_low) to upload more. */
   PREKEY_LOW_WATER_MARK: env.int({ min: 0, max: 100000, default: 10 }),
   // A token bucket per (requester, target user): a burst of N claims, and one more every REFILL seconds.
   PREKEY_CLAIMS_PER_TARGET: env.int({ min: 1, max: 1000000, default: 100 }),

@@ -111,7 +111,7 @@ describe('GetPreKeyBundles', () => {
 });
 
 describe('low-water mark', () => {
-  it('announces keys.prekeys.low once per crossing, again only after an upload lifted the counts', async () => {
+  it('announces keys.pre_keys.ran_low once per crossing, again only after an upload lifted the counts', async () => {
     const alice = await ks.account();
     const bob = await ks.account();
     const low = await recordEvents(ks.stack, events.preKeysLow);
@@ -183,7 +183,7 @@ async function publishAt<D extends DescMessage>(type: EventType<D>, payload: Mes
 }
 
 describe('read-models', () => {
-  it('keep a revoked device revoked when its older device.added arrives late', async () => {
+  it('keep a revoked device revoked when its older auth.device.added arrives late', async () => {
     const bob = await ks.account();
     const processed = (id: string) =>
       eventually(() => ks.stack.query('keys', 'select 1 from processed_event where event_id = $1', [id]), (rows) => rows.length === 1);

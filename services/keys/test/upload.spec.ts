@@ -182,7 +182,7 @@ describe('UploadKeys refuses', () => {
 
   it('a device keys has not heard of yet', async () => {
     const bob = await ks.account();
-    // As if device.added were still on its way.
+    // As if auth.device.added were still on its way.
     await ks.stack.query('keys', 'delete from device_projection where user_id = $1', [bob.id]);
     expect(await uploadError(bob, bob.device.firstUpload())).toEqual([Code.FailedPrecondition, 'device not known yet; retry shortly']);
   });

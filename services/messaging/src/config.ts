@@ -17,5 +17,6 @@ export const messagingConfigSchema = {
   EXPIRY_SWEEP_SECONDS: env.int({ min: 1, max: 3600, default: 60 }),
   /** Per-user encrypted storage: the most items, and the largest value of one. */
   STORAGE_MAX_ITEMS: env.int({ min: 1, max: 100_000, default: 1000 }),
+  // eslint-disable-next-line no-restricted-syntax -- bytes of an item, not the delivery window
   STORAGE_MAX_ITEM_BYTES: env.int({ min: 256, max: 1024 * 1024, default: 64 * 1024 }),
 };

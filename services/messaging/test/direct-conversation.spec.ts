@@ -218,7 +218,7 @@ describe('device read-model', () => {
   });
 });
 
-describe('account.deleted', () => {
+describe('auth.account.deleted', () => {
   it('wipes the user from every messaging table, with their direct conversations', async () => {
     const gone = await account();
     const friend = await account();

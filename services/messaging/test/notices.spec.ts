@@ -191,7 +191,7 @@ describe('key events', () => {
   });
 });
 
-describe('account.deleted', () => {
+describe('auth.account.deleted', () => {
   /** Every row of every messaging table holding the id anywhere: as text, in arrays, or as bytes. */
   async function rowsHolding(id: string): Promise<string[]> {
     const columns = await h.stack.query<{ table_name: string; column_name: string; data_type: string }>(

@@ -233,11 +233,11 @@ describe('SendMessage', () => {
     ]);
     expect(await refusal({ conversationId, clientMessageId: 'a', envelopes: [{ ...ok, recipientDeviceId: 0 }] })).toEqual([
       Code.InvalidArgument,
-      'envelopes[0].recipient_device_id must be 1 to 127',
+      'envelopes[0].recipient_device_id is required',
     ]);
     expect(await refusal({ conversationId, clientMessageId: 'a', envelopes: [{ ...ok, registrationId: 16381 }] })).toEqual([
       Code.InvalidArgument,
-      'envelopes[0].registration_id must be 1 to 16380',
+      'envelopes[0].registration_id must be between 1 and 16380',
     ]);
     expect(await refusal({ conversationId, clientMessageId: 'a', envelopes: [{ ...ok, type: CiphertextType.UNSPECIFIED }] })).toEqual([
       Code.InvalidArgument,

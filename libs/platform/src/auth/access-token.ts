@@ -1,5 +1,6 @@
 import { Code, ConnectError, createContextKey, type HandlerContext, type Interceptor } from '@connectrpc/connect';
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWK } from 'jose';
+import { isDeviceId } from '../limits/signal-ids.js';
 import { rpcError } from '../rpc/errors.js';
 
 export const ACCESS_TOKEN_ISSUER = 'parley-auth';
@@ -10,7 +11,7 @@ export const ACCESS_TOKEN_ALG = 'EdDSA';
 export interface Caller {
   userId: string;
   sessionId: string;
-  /** The account's device the token was issued to (libsignal's device id, 1 to 127). */
+  /** The account's device the token was issued to (libsignal's device id, 1 to MAX_DEVICE_ID). */
   deviceId: number;
   /** When the token stops being accepted: a long-lived stream opened with it ends then. */
   expiresAt: Date;
@@ -18,8 +19,6 @@ export interface Caller {
 
 /** Whom a token is issued to: a caller before the token exists. */
 export type TokenSubject = Omit<Caller, 'expiresAt'>;
-
-export const MAX_DEVICE_ID = 127;
 
 export interface TokenVerifier {
   verify(token: string): Promise<Caller>;
@@ -72,7 +71,7 @@ export function createTokenVerifier(source: JwksSource, opts: { maxAgeMs?: numbe
         });
         const { sub, sid, did, exp } = payload;
         if (typeof sub !== 'string' || typeof sid !== 'string' || !Number.isInteger(did) || typeof exp !== 'number') throw new Error('claims');
-        if ((did as number) < 1 || (did as number) > MAX_DEVICE_ID) throw new Error('claims');
+        if (!isDeviceId(did as number)) throw new Error('claims');
         return { userId: sub, sessionId: sid, deviceId: did as number, expiresAt: new Date(exp * 1000) };
       } catch (err) {
         if (err instanceof joseErrors.JWTExpired) {

@@ -6,7 +6,7 @@ describe('Subjects', () => {
     const s = new Subjects('parley_t1');
     expect(s.stream).toBe('PARLEY_T1_EVENTS');
     expect(s.all).toBe('parley_t1.>');
-    expect(s.of(events.userRegistered)).toBe('parley_t1.user.registered');
+    expect(s.of(events.userRegistered)).toBe('parley_t1.auth.user.registered');
     expect(s.deadLetter('auth_user-projection')).toBe('parley_t1.dlq.auth_user-projection');
   });
 

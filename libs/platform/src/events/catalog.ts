@@ -25,21 +25,26 @@ function eventType<D extends DescMessage>(name: string, schema: D): EventType<D>
   return { name, schema };
 }
 
-/** Every event Parley publishes, declared once. Subjects are `<EVENT_PREFIX>.<name>`. */
+/**
+ * Every event Parley publishes, declared once. Subjects are `<EVENT_PREFIX>.<name>`; a name is
+ * `<producer>.<entity>.<verb>`: the publishing service, the thing that changed (snake_case), and
+ * what happened to it in the past tense, since an event reports a committed fact, never a request.
+ * catalog.spec.ts holds every name to it. Keys are the proto messages' names in camelCase.
+ */
 export const events = {
-  userRegistered: eventType('user.registered', UserRegisteredSchema),
-  accountDeleted: eventType('account.deleted', AccountDeletedSchema),
-  deviceAdded: eventType('device.added', DeviceAddedSchema),
-  deviceRevoked: eventType('device.revoked', DeviceRevokedSchema),
-  sessionsRevoked: eventType('session.revoked', SessionsRevokedSchema),
+  userRegistered: eventType('auth.user.registered', UserRegisteredSchema),
+  accountDeleted: eventType('auth.account.deleted', AccountDeletedSchema),
+  deviceAdded: eventType('auth.device.added', DeviceAddedSchema),
+  deviceRevoked: eventType('auth.device.revoked', DeviceRevokedSchema),
+  sessionsRevoked: eventType('auth.session.revoked', SessionsRevokedSchema),
   passwordResetRequested: eventType('auth.password_reset.requested', PasswordResetRequestedSchema),
-  userBlocked: eventType('user.blocked', UserBlockedSchema),
-  userUnblocked: eventType('user.unblocked', UserUnblockedSchema),
-  contactAdded: eventType('contact.added', ContactAddedSchema),
-  contactRemoved: eventType('contact.removed', ContactRemovedSchema),
-  privacyChanged: eventType('privacy.changed', PrivacyChangedSchema),
-  preKeysLow: eventType('keys.prekeys.low', PreKeysLowSchema),
-  identityKeyChanged: eventType('keys.identity.changed', IdentityKeyChangedSchema),
+  userBlocked: eventType('auth.user.blocked', UserBlockedSchema),
+  userUnblocked: eventType('auth.user.unblocked', UserUnblockedSchema),
+  contactAdded: eventType('auth.contact.added', ContactAddedSchema),
+  contactRemoved: eventType('auth.contact.removed', ContactRemovedSchema),
+  privacyChanged: eventType('auth.privacy.changed', PrivacyChangedSchema),
+  preKeysLow: eventType('keys.pre_keys.ran_low', PreKeysLowSchema),
+  identityKeyChanged: eventType('keys.identity_key.changed', IdentityKeyChangedSchema),
 } as const;
 
 export const allEventTypes: EventType[] = Object.values(events);

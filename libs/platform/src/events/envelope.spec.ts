@@ -1,6 +1,7 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import { anyPack, timestampNow } from '@bufbuild/protobuf/wkt';
 import { EventEnvelopeSchema, GetJwksRequestSchema, UserRegisteredSchema } from '@parley/proto';
+import { UUID_PATTERN } from '../limits/uuid.js';
 import { events, type EventType } from './catalog.js';
 import { decodeEvent, encodeEnvelope, packEvent } from './envelope.js';
 
@@ -9,9 +10,9 @@ describe('event envelope', () => {
     const envelope = packEvent('auth', events.userRegistered, { userId: 'u-1', username: 'alice' });
     const { envelope: decoded, payload } = decodeEvent(events.userRegistered, encodeEnvelope(envelope));
 
-    expect(decoded.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(decoded.id).toMatch(UUID_PATTERN);
     expect(decoded.id).toBe(envelope.id);
-    expect(decoded.type).toBe('user.registered');
+    expect(decoded.type).toBe('auth.user.registered');
     expect(decoded.producer).toBe('auth');
     expect(decoded.occurredAt?.seconds).toBe(envelope.occurredAt?.seconds);
     expect(payload.$typeName).toBe(UserRegisteredSchema.typeName);
@@ -27,9 +28,9 @@ describe('event envelope', () => {
 
   it('rejects an envelope of another event type', () => {
     // Same payload schema, different name: only the envelope's type tells them apart.
-    const other: EventType<typeof UserRegisteredSchema> = { name: 'user.deleted', schema: UserRegisteredSchema };
+    const other: EventType<typeof UserRegisteredSchema> = { name: 'auth.user.deleted', schema: UserRegisteredSchema };
     const bytes = encodeEnvelope(packEvent('auth', events.userRegistered, { userId: 'u-1' }));
-    expect(() => decodeEvent(other, bytes)).toThrow('expected event user.deleted, got user.registered');
+    expect(() => decodeEvent(other, bytes)).toThrow('expected event auth.user.deleted, got auth.user.registered');
   });
 
   it('rejects bytes that are not an envelope', () => {

@@ -5,7 +5,7 @@ import type { ContactDeps } from './contact-deps.js';
 import { addContact, lockPair, parseOtherUserId, requireUser } from './contacts.js';
 import { requireLiveSession } from './live-session.js';
 
-/** Accepts the request `userId` sent the caller: both become contacts (contact.added). */
+/** Accepts the request `userId` sent the caller: both become contacts (auth.contact.added). */
 export async function acceptContactRequest(deps: ContactDeps, caller: Caller, input: { userId: string }): Promise<Contact> {
   const otherId = parseOtherUserId(input.userId, caller.userId, 'you have no contact request from yourself');
   return deps.orm.em.fork().transactional(async (em) => {

@@ -22,7 +22,7 @@ export async function requireRoomForDevice(em: EntityManager, deps: DeviceDeps, 
 }
 
 /**
- * Adds a device to the account, with device.added, in the caller's transaction. The account row
+ * Adds a device to the account, with auth.device.added, in the caller's transaction. The account row
  * is locked first, so concurrent additions take turns: none can take the same id or pass the cap.
  */
 export async function addDevice(

@@ -5,8 +5,8 @@ import { dropRequests, endContact, lockPair, parseOtherUserId, requireUser } fro
 import { requireLiveSession } from './live-session.js';
 
 /**
- * Blocks `userId`: any contact (contact.removed) and pending request between the two ends, then
- * user.blocked. Blocking someone already blocked changes nothing and announces nothing.
+ * Blocks `userId`: any contact (auth.contact.removed) and pending request between the two ends, then
+ * auth.user.blocked. Blocking someone already blocked changes nothing and announces nothing.
  */
 export async function blockUser(deps: ContactDeps, caller: Caller, input: { userId: string }): Promise<void> {
   const otherId = parseOtherUserId(input.userId, caller.userId, "you can't block yourself");

@@ -1,16 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { events, rpcError } from '@parley/platform';
+import { events, requireUuid, rpcError } from '@parley/platform';
 import { BlockSchema, ContactRequestSchema, ContactSchema, type Contact } from './contact.entity.js';
 import type { ContactDeps } from './contact-deps.js';
 import { UserSchema, type User } from './user.entity.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The other user of a pairwise operation: a well-formed id that is not the caller's. */
 export function parseOtherUserId(raw: string, callerId: string, selfMessage: string): string {
-  const id = raw.trim().toLowerCase();
-  if (!id) throw rpcError.invalidArgument('user_id is required');
-  if (!UUID.test(id)) throw rpcError.invalidArgument('user_id must be a UUID');
+  const id = requireUuid(raw, 'user_id');
   if (id === callerId) throw rpcError.invalidArgument(selfMessage);
   return id;
 }
@@ -35,7 +31,7 @@ export async function blockedEitherWay(em: EntityManager, a: string, b: string):
   return n > 0;
 }
 
-/** Makes the two contacts (one row per side) and announces it with contact.added. */
+/** Makes the two contacts (one row per side) and announces it with auth.contact.added. */
 export function addContact(em: EntityManager, deps: Pick<ContactDeps, 'outbox'>, user: User, other: User, now: Date): Contact {
   const mine = em.create(ContactSchema, { user, contact: other, since: now });
   em.create(ContactSchema, { user: other, contact: user, since: now });
@@ -43,7 +39,7 @@ export function addContact(em: EntityManager, deps: Pick<ContactDeps, 'outbox'>,
   return mine;
 }
 
-/** Ends the contact between the two, if any, with contact.removed; true if there was one. */
+/** Ends the contact between the two, if any, with auth.contact.removed; true if there was one. */
 export async function endContact(em: EntityManager, deps: Pick<ContactDeps, 'outbox'>, a: string, b: string): Promise<boolean> {
   const deleted = await em.nativeDelete(ContactSchema, { $or: [{ user: a, contact: b }, { user: b, contact: a }] });
   if (deleted === 0) return false;

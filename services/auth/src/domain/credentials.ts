@@ -7,16 +7,20 @@ import { isCommonPassword } from './common-passwords.js';
 export const USERNAME_MIN = 3;
 export const USERNAME_MAX = 32;
 export const PASSWORD_MIN = 10;
+// eslint-disable-next-line no-restricted-syntax -- characters of a password, not the delivery window
 export const PASSWORD_MAX = 256;
 
-/** Usernames are case-insensitive: they are stored and compared in lowercase. */
-export function parseUsername(raw: string): string {
+/**
+ * Usernames are case-insensitive: they are stored and compared in lowercase. `field` names the
+ * request field in errors, for fields that hold a username too (a search query).
+ */
+export function parseUsername(raw: string, field = 'username'): string {
   const username = raw.normalize('NFKC').trim().toLowerCase();
-  if (!username) throw rpcError.invalidArgument('username is required');
-  if (username.length > USERNAME_MAX) throw rpcError.invalidArgument(`username must be at most ${USERNAME_MAX} characters`);
-  if (username.length < USERNAME_MIN) throw rpcError.invalidArgument(`username must be at least ${USERNAME_MIN} characters`);
+  if (!username) throw rpcError.invalidArgument(`${field} is required`);
+  if (username.length > USERNAME_MAX) throw rpcError.invalidArgument(`${field} must be at most ${USERNAME_MAX} characters`);
+  if (username.length < USERNAME_MIN) throw rpcError.invalidArgument(`${field} must be at least ${USERNAME_MIN} characters`);
   if (!/^[a-z0-9_.]+$/.test(username)) {
-    throw rpcError.invalidArgument("username may contain only letters a-z, digits, '_' and '.'");
+    throw rpcError.invalidArgument(`${field} may contain only letters a-z, digits, '_' and '.'`);
   }
   return username;
 }

@@ -10,7 +10,7 @@ import { UserSchema } from './user.entity.js';
 export const RECENT_LOGIN_SECONDS = 300;
 
 /**
- * Deletes the account and, by cascade, everything auth holds for it; account.deleted tells every
+ * Deletes the account and, by cascade, everything auth holds for it; auth.account.deleted tells every
  * other service to do the same. Its sessions are announced revoked so the edge refuses them at once.
  */
 export async function deleteAccount(deps: AuthDeps, caller: Caller, input: { password: string }): Promise<void> {

@@ -1,3 +1,4 @@
+import { MAX_DEVICE_ID } from '@parley/platform';
 import { nextDeviceId } from './device-ids';
 
 describe('nextDeviceId', () => {
@@ -7,13 +8,13 @@ describe('nextDeviceId', () => {
     expect(nextDeviceId([1, 5])).toBe(6);
   });
 
-  it('falls back to the lowest free id from 2 once 127 is taken', () => {
-    expect(nextDeviceId([1, 127])).toBe(2);
-    expect(nextDeviceId([1, 2, 3, 5, 127])).toBe(4);
+  it('falls back to the lowest free id from 2 once MAX_DEVICE_ID is taken', () => {
+    expect(nextDeviceId([1, MAX_DEVICE_ID])).toBe(2);
+    expect(nextDeviceId([1, 2, 3, 5, MAX_DEVICE_ID])).toBe(4);
   });
 
-  it('finds nothing when 2 to 127 are all taken', () => {
-    const all = Array.from({ length: 127 }, (_, i) => i + 1);
+  it('finds nothing when 2 to MAX_DEVICE_ID are all taken', () => {
+    const all = Array.from({ length: MAX_DEVICE_ID }, (_, i) => i + 1);
     expect(nextDeviceId(all)).toBeUndefined();
     expect(nextDeviceId(all.filter((id) => id !== 64))).toBe(64);
   });

@@ -5,10 +5,10 @@ import { UserSchema, type User } from './user.entity.js';
 export interface Device {
   id: string;
   user: User;
-  /** libsignal's device id: 1 for the primary device, 2 to 127 for linked ones. */
+  /** libsignal's device id: 1 for the primary device, 2 to MAX_DEVICE_ID for linked ones. */
   deviceId: number;
   name: string;
-  /** The device's Signal registration id, 1 to 16380. */
+  /** The device's Signal registration id, 1 to MAX_REGISTRATION_ID. */
   registrationId: number;
   createdAt: Date;
 }

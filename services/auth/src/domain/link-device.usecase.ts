@@ -1,9 +1,9 @@
 import { LockMode } from '@mikro-orm/core';
-import { rpcError } from '@parley/platform';
+import { requireRegistrationId, rpcError } from '@parley/platform';
 import { requireRoomForDevice, type NewDevice } from './add-device.js';
 import { verifyPassword } from './credentials.js';
 import type { DeviceDeps } from './device-deps.js';
-import { parseDeviceName, parseRegistrationId } from './device-input.js';
+import { parseDeviceName } from './device-input.js';
 import { LinkCodeSchema, type LinkCode } from './link-code.entity.js';
 import {
   APPROVAL_SECRET_BYTES,
@@ -38,7 +38,7 @@ function requireOpenCode(code: LinkCode | null, now: Date): asserts code is Link
  */
 export async function linkDevice(deps: DeviceDeps, input: LinkDeviceInput): Promise<LinkDeviceOutcome> {
   const codeHash = parseSecret(input.code, 'code', LINK_CODE_BYTES);
-  const device = { name: parseDeviceName(input.deviceName), registrationId: parseRegistrationId(input.registrationId) };
+  const device = { name: parseDeviceName(input.deviceName), registrationId: requireRegistrationId(input.registrationId, 'registration_id') };
   return input.password ? linkWithPassword(deps, codeHash, device, input.password) : requestApproval(deps, codeHash, device);
 }
 

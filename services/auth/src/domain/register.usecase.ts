@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { events, rpcError } from '@parley/platform';
+import { events, requireRegistrationId, rpcError } from '@parley/platform';
 import type { AuthDeps } from './auth-deps.js';
 import { hashPassword, parseNewPassword, parseUsername } from './credentials.js';
 import { DeviceSchema, PRIMARY_DEVICE_ID, type Device } from './device.entity.js';
-import { parseDeviceName, parseRegistrationId } from './device-input.js';
+import { parseDeviceName } from './device-input.js';
 import { openSession, withAccessToken, type TokenPair } from './sessions.js';
 import { UserSchema, type User } from './user.entity.js';
 
@@ -16,13 +16,13 @@ export interface RegisterInput {
 }
 
 /**
- * Creates the account, its primary device and that device's first session, with user.registered
- * and device.added, all in one transaction.
+ * Creates the account, its primary device and that device's first session, with auth.user.registered
+ * and auth.device.added, all in one transaction.
  */
 export async function register(deps: AuthDeps, input: RegisterInput): Promise<{ user: User; device: Device; tokens: TokenPair }> {
   const username = parseUsername(input.username);
   const password = parseNewPassword(input.password, username);
-  const registrationId = parseRegistrationId(input.registrationId);
+  const registrationId = requireRegistrationId(input.registrationId, 'registration_id');
   const deviceName = input.deviceName ? parseDeviceName(input.deviceName) : 'Primary device';
   const passwordHash = await hashPassword(password, deps.bcryptCost);
   const now = new Date();

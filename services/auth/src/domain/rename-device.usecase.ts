@@ -1,7 +1,7 @@
-import { rpcError, type Caller } from '@parley/platform';
+import { requireDeviceId, rpcError, type Caller } from '@parley/platform';
 import type { AuthDeps } from './auth-deps.js';
 import { DeviceSchema, type Device } from './device.entity.js';
-import { parseDeviceId, parseDeviceName } from './device-input.js';
+import { parseDeviceName } from './device-input.js';
 import { requireLiveSession } from './live-session.js';
 
 export interface RenameDeviceInput {
@@ -11,7 +11,7 @@ export interface RenameDeviceInput {
 
 /** Renames any device of the caller's account. */
 export async function renameDevice(deps: AuthDeps, caller: Caller, input: RenameDeviceInput): Promise<Device> {
-  const deviceId = parseDeviceId(input.deviceId);
+  const deviceId = requireDeviceId(input.deviceId, 'device_id');
   const name = parseDeviceName(input.name);
   return deps.orm.em.fork().transactional(async (em) => {
     await requireLiveSession(em, caller);

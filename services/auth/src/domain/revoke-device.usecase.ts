@@ -1,18 +1,17 @@
-import { events, rpcError, type Caller } from '@parley/platform';
+import { events, requireDeviceId, rpcError, type Caller } from '@parley/platform';
 import type { AuthDeps } from './auth-deps.js';
 import { DeviceSchema, PRIMARY_DEVICE_ID } from './device.entity.js';
-import { parseDeviceId } from './device-input.js';
 import { LinkCodeSchema } from './link-code.entity.js';
 import { requireLiveSession } from './live-session.js';
 import { announceRevocations, revokeSessions } from './sessions.js';
 
 /**
  * Unlinks a device of the caller's account, possibly the caller's own. Its sessions are revoked
- * first so session.revoked names them, then the row goes, taking its sessions and refresh tokens
- * by cascade, with device.revoked in the same transaction. Returns once the edge has been told.
+ * first so auth.session.revoked names them, then the row goes, taking its sessions and refresh tokens
+ * by cascade, with auth.device.revoked in the same transaction. Returns once the edge has been told.
  */
 export async function revokeDevice(deps: AuthDeps, caller: Caller, input: { deviceId: number }): Promise<void> {
-  const deviceId = parseDeviceId(input.deviceId);
+  const deviceId = requireDeviceId(input.deviceId, 'device_id');
   const now = new Date();
   await deps.orm.em.fork().transactional(async (em) => {
     await requireLiveSession(em, caller);

@@ -1,9 +1,7 @@
-import { rpcError, type Caller } from '@parley/platform';
+import { requireUuid, rpcError, type Caller } from '@parley/platform';
 import type { AuthDeps } from './auth-deps.js';
 import { requireLiveSession } from './live-session.js';
 import { announceRevocations, revokeSessions } from './sessions.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Ends one open session of the caller's account (the caller's own included). Any other id,
@@ -12,9 +10,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export async function revokeSession(deps: AuthDeps, caller: Caller, input: { sessionId: string }): Promise<void> {
   const em = deps.orm.em.fork();
   await requireLiveSession(em, caller);
-  if (!input.sessionId) throw rpcError.invalidArgument('session_id is required');
-  if (!UUID.test(input.sessionId)) throw rpcError.invalidArgument('session_id must be a session id from ListSessions');
-  const revoked = await em.transactional((tx) => revokeSessions(tx, deps, caller.userId, { id: input.sessionId.toLowerCase() }));
+  const sessionId = requireUuid(input.sessionId, 'session_id', 'a session id from ListSessions');
+  const revoked = await em.transactional((tx) => revokeSessions(tx, deps, caller.userId, { id: sessionId }));
   if (revoked.length === 0) throw rpcError.notFound('your account has no open session with that id: see ListSessions');
   await announceRevocations(deps);
 }

@@ -1,7 +1,6 @@
 import type { Caller } from '@parley/platform';
-import { rpcError } from '@parley/platform';
 import type { ContactDeps } from './contact-deps.js';
-import { USERNAME_MAX, USERNAME_MIN } from './credentials.js';
+import { parseUsername } from './credentials.js';
 import { requireLiveSession } from './live-session.js';
 import { UserSchema, type User } from './user.entity.js';
 
@@ -12,14 +11,9 @@ export interface SearchUsersInput {
   prefix: boolean;
 }
 
-/** Normalised like usernames are stored, so a search finds what Register would have stored. */
+/** A username or its first characters, held to the username rules, so a search finds what Register stored. */
 export function parseSearchQuery(raw: string): string {
-  const query = raw.normalize('NFKC').trim().toLowerCase();
-  if (!query) throw rpcError.invalidArgument('query is required');
-  if (query.length < USERNAME_MIN) throw rpcError.invalidArgument(`query must be at least ${USERNAME_MIN} characters`);
-  if (query.length > USERNAME_MAX) throw rpcError.invalidArgument(`query must be at most ${USERNAME_MAX} characters`);
-  if (!/^[a-z0-9_.]+$/.test(query)) throw rpcError.invalidArgument("query may contain only letters a-z, digits, '_' and '.'");
-  return query;
+  return parseUsername(raw, 'query');
 }
 
 /**

@@ -44,7 +44,7 @@ export async function withAccessToken(deps: AuthDeps, caller: TokenSubject, refr
 
 /**
  * Ends the user's live sessions that match `where`, inside the caller's transaction, and tells
- * the edge (session.revoked) so their access tokens stop working at the next call.
+ * the edge (auth.session.revoked) so their access tokens stop working at the next call.
  */
 export async function revokeSessions(
   em: EntityManager,

@@ -4,7 +4,7 @@ import type { ContactDeps } from './contact-deps.js';
 import { requireLiveSession } from './live-session.js';
 import { UserSchema, type MessagingPolicyName } from './user.entity.js';
 
-/** Sets who may message the caller; only a change is announced, with privacy.changed. */
+/** Sets who may message the caller; only a change is announced, with auth.privacy.changed. */
 export async function setPrivacy(deps: ContactDeps, caller: Caller, policy: MessagingPolicyName): Promise<MessagingPolicyName> {
   return deps.orm.em.fork().transactional(async (em) => {
     await requireLiveSession(em, caller);

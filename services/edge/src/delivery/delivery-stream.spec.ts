@@ -1,7 +1,8 @@
 import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
-import { DeliverySchema, type Delivery } from '@parley/proto';
-import { DeliveryStream, MAX_IN_FLIGHT, type FetchPage, type FetchedPage, type StreamEvent } from './delivery-stream.js';
+import { MAX_DELIVERIES_IN_FLIGHT } from '@parley/platform';
+import { DeliverySchema, FetchDeliveriesResponseSchema, type Delivery, type FetchDeliveriesResponse } from '@parley/proto';
+import { DeliveryStream, type FetchPage, type StreamEvent } from './delivery-stream.js';
 
 /** A device's queue as messaging's FetchDeliveries serves it: oldest first, skipping in-flight ids. */
 class FakeQueue {
@@ -28,11 +29,11 @@ class FakeQueue {
     this.calls.push({ inFlightIds, limit });
     const inFlight = new Set(inFlightIds);
     const available = [...this.rows.values()].filter((d) => !inFlight.has(d.id));
-    return {
+    return create(FetchDeliveriesResponseSchema, {
       deliveries: available.slice(0, limit),
       stillQueuedIds: inFlightIds.filter((id) => this.rows.has(id)),
       more: available.length > limit,
-    };
+    });
   };
 }
 
@@ -99,14 +100,14 @@ describe('DeliveryStream', () => {
     const { stream, reader: r } = openStream(queue.fetch);
     stream.start();
     await settle();
-    expect(r.ids()).toEqual(range(1, MAX_IN_FLIGHT));
+    expect(r.ids()).toEqual(range(1, MAX_DELIVERIES_IN_FLIGHT));
     expect(r.cases()).not.toContain('queueEmpty');
 
     queue.delete(range(1, 10));
     stream.acked(range(1, 10));
     await settle();
     expect(r.ids()).toEqual(range(1, 266));
-    expect(stream.inFlightCount).toBe(MAX_IN_FLIGHT);
+    expect(stream.inFlightCount).toBe(MAX_DELIVERIES_IN_FLIGHT);
 
     const rest = range(11, 266);
     queue.delete(rest);
@@ -114,13 +115,13 @@ describe('DeliveryStream', () => {
     await settle();
     expect(r.ids()).toEqual(range(1, 300));
     expect(r.cases().at(-1)).toBe('queueEmpty');
-    expect(queue.calls.every(({ inFlightIds, limit }) => inFlightIds.length + limit <= MAX_IN_FLIGHT)).toBe(true);
+    expect(queue.calls.every(({ inFlightIds, limit }) => inFlightIds.length + limit <= MAX_DELIVERIES_IN_FLIGHT)).toBe(true);
     stream.end('client_closed');
   });
 
   it('does not fetch on a queued signal while the window is full, but does after an ack', async () => {
     const queue = new FakeQueue();
-    queue.add(MAX_IN_FLIGHT);
+    queue.add(MAX_DELIVERIES_IN_FLIGHT);
     const { stream, reader: r } = openStream(queue.fetch);
     stream.start();
     await settle();
@@ -132,7 +133,7 @@ describe('DeliveryStream', () => {
     queue.delete([1n]);
     stream.acked([1n]);
     await settle();
-    expect(r.ids().at(-1)).toBe(BigInt(MAX_IN_FLIGHT + 1));
+    expect(r.ids().at(-1)).toBe(BigInt(MAX_DELIVERIES_IN_FLIGHT + 1));
     stream.end('client_closed');
   });
 
@@ -171,18 +172,18 @@ describe('DeliveryStream', () => {
 
   it('learns from stillQueuedIds of acks whose signal was lost, and refills the window', async () => {
     const queue = new FakeQueue();
-    queue.add(MAX_IN_FLIGHT + 5);
+    queue.add(MAX_DELIVERIES_IN_FLIGHT + 5);
     const { stream, reader: r } = openStream(queue.fetch);
     stream.start();
     await settle();
-    expect(stream.inFlightCount).toBe(MAX_IN_FLIGHT);
+    expect(stream.inFlightCount).toBe(MAX_DELIVERIES_IN_FLIGHT);
     // Acked through messaging, but the acked signal never arrives.
     queue.delete(range(1, 5));
     stream.resync();
     await settle();
-    expect(r.ids()).toEqual(range(1, MAX_IN_FLIGHT + 5));
+    expect(r.ids()).toEqual(range(1, MAX_DELIVERIES_IN_FLIGHT + 5));
     expect(r.cases().at(-1)).toBe('queueEmpty');
-    expect(stream.inFlightCount).toBe(MAX_IN_FLIGHT);
+    expect(stream.inFlightCount).toBe(MAX_DELIVERIES_IN_FLIGHT);
     stream.end('client_closed');
   });
 
@@ -203,15 +204,15 @@ describe('DeliveryStream', () => {
 
   it('sends an ephemeral delivery at once, outside the window', async () => {
     const queue = new FakeQueue();
-    queue.add(MAX_IN_FLIGHT);
+    queue.add(MAX_DELIVERIES_IN_FLIGHT);
     const { stream, reader: r } = openStream(queue.fetch);
     stream.start();
     await settle();
     stream.ephemeral(create(DeliverySchema, { id: 0n }));
     await settle();
     expect(r.ids().at(-1)).toBe(0n);
-    expect(r.ids()).toHaveLength(MAX_IN_FLIGHT + 1);
-    expect(stream.inFlightCount).toBe(MAX_IN_FLIGHT);
+    expect(r.ids()).toHaveLength(MAX_DELIVERIES_IN_FLIGHT + 1);
+    expect(stream.inFlightCount).toBe(MAX_DELIVERIES_IN_FLIGHT);
     stream.end('client_closed');
   });
 
@@ -235,7 +236,7 @@ describe('DeliveryStream', () => {
     const queue = new FakeQueue();
     queue.add(2);
     let failuresLeft = 2;
-    const flaky: FetchPage = async (inFlightIds, limit): Promise<FetchedPage> => {
+    const flaky: FetchPage = async (inFlightIds, limit): Promise<FetchDeliveriesResponse> => {
       if (failuresLeft-- > 0) throw new ConnectError('messaging is restarting', Code.Unavailable);
       return queue.fetch(inFlightIds, limit);
     };

@@ -1,17 +1,9 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import type { Delivery } from '@parley/proto';
-
-/** The most deliveries a stream holds unacked (messaging's FetchDeliveries caps limit and in-flight ids at it too). */
-export const MAX_IN_FLIGHT = 256;
-
-export interface FetchedPage {
-  deliveries: Delivery[];
-  stillQueuedIds: bigint[];
-  more: boolean;
-}
+import { MAX_DELIVERIES_IN_FLIGHT } from '@parley/platform';
+import type { Delivery, FetchDeliveriesResponse } from '@parley/proto';
 
 /** Reads the device's queue: the oldest deliveries not in `inFlightIds`, at most `limit`. */
-export type FetchPage = (inFlightIds: bigint[], limit: number) => Promise<FetchedPage>;
+export type FetchPage = (inFlightIds: bigint[], limit: number) => Promise<FetchDeliveriesResponse>;
 
 export type StreamEvent = { case: 'delivery'; value: Delivery } | { case: 'queueEmpty'; value: object } | { case: 'heartbeat'; value: object };
 
@@ -37,8 +29,8 @@ const RETRY_MAX_MS = 10_000;
 
 /**
  * One device's Subscribe stream, driven by live signals, a shared clock (`tick`) and a fetch
- * function; it knows nothing of NATS or RPC. It keeps at most MAX_IN_FLIGHT deliveries unacked
- * and runs at most one fetch at a time: a signal during a fetch asks for one more after it.
+ * function; it knows nothing of NATS or RPC. It keeps at most MAX_DELIVERIES_IN_FLIGHT unacked and
+ * runs at most one fetch at a time: a signal during a fetch asks for one more after it.
  * Signals are hints: every loss is repaired by the next fetch (safety poll, resync, reconnect),
  * which also learns from `stillQueuedIds` which in-flight deliveries were acked meanwhile.
  */
@@ -97,7 +89,7 @@ export class DeliveryStream implements StreamIdentity {
   }
 
   acked(ids: readonly bigint[]): void {
-    const wasFull = this.inFlight.size >= MAX_IN_FLIGHT;
+    const wasFull = this.inFlight.size >= MAX_DELIVERIES_IN_FLIGHT;
     let freed = false;
     for (const id of ids) freed = this.inFlight.delete(id) || freed;
     if (freed && (wasFull || this.morePending)) this.requestFetch(false);
@@ -169,7 +161,7 @@ export class DeliveryStream implements StreamIdentity {
 
   private requestFetch(evenIfFull: boolean): void {
     if (this.closed) return;
-    if (!evenIfFull && this.inFlight.size >= MAX_IN_FLIGHT) {
+    if (!evenIfFull && this.inFlight.size >= MAX_DELIVERIES_IN_FLIGHT) {
       this.morePending = true;
       return;
     }
@@ -193,8 +185,8 @@ export class DeliveryStream implements StreamIdentity {
   private async fetchOnce(): Promise<boolean> {
     const requested = [...this.inFlight];
     // With a full window, a one-item page still tells which in-flight ids were acked.
-    const limit = Math.max(MAX_IN_FLIGHT - requested.length, 1);
-    let page: FetchedPage;
+    const limit = Math.max(MAX_DELIVERIES_IN_FLIGHT - requested.length, 1);
+    let page: FetchDeliveriesResponse;
     try {
       page = await this.fetchPage(requested, limit);
     } catch (err) {
@@ -207,7 +199,7 @@ export class DeliveryStream implements StreamIdentity {
     for (const id of requested) if (!stillQueued.has(id)) this.inFlight.delete(id);
     let dropped = false;
     for (const delivery of page.deliveries) {
-      if (this.inFlight.size >= MAX_IN_FLIGHT) {
+      if (this.inFlight.size >= MAX_DELIVERIES_IN_FLIGHT) {
         dropped = true;
         break;
       }
@@ -216,7 +208,7 @@ export class DeliveryStream implements StreamIdentity {
     }
     this.morePending = page.more || dropped;
     if (this.morePending) {
-      if (this.inFlight.size < MAX_IN_FLIGHT) this.fetchWanted = true;
+      if (this.inFlight.size < MAX_DELIVERIES_IN_FLIGHT) this.fetchWanted = true;
     } else if (!this.drained) {
       this.drained = true;
       this.emit({ case: 'queueEmpty', value: {} });

@@ -4,7 +4,7 @@ import { events, followEvents, type EventFollower, type ServiceContext } from '@
 import type { RevokedSessions } from './revoked-sessions.js';
 
 /**
- * Keeps `revoked` fed from auth's session.revoked events. It replays the last window first, so a
+ * Keeps `revoked` fed from the auth.session.revoked events. It replays the last window first, so a
  * fresh edge replica refuses what was revoked before it started. `onRevoked` hears of each
  * revocation too, e.g. to end the sessions' open streams.
  */

@@ -1,6 +1,6 @@
 import { EntitySchema } from '@mikro-orm/core';
 
-/** Whether blockerId blocks blockedId, kept from auth's user.blocked and user.unblocked. */
+/** Whether blockerId blocks blockedId, kept from auth.user.blocked and auth.user.unblocked. */
 export interface BlockProjection {
   blockerId: string;
   blockedId: string;

@@ -19,7 +19,7 @@ export interface DeviceKeys {
   lastResortSignature: Buffer;
   /** Where the current identity key sits in the identity log (the only link from a user to the log). */
   logIndex: number;
-  /** Set when keys.prekeys.low was announced; cleared when an upload lifts both counts to the mark. */
+  /** Set when keys.pre_keys.ran_low was announced; cleared when an upload lifts both counts to the mark. */
   lowNotified: boolean;
   updatedAt: Date;
 }

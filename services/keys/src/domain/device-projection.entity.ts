@@ -1,14 +1,14 @@
 import { EntitySchema } from '@mikro-orm/core';
 
 /**
- * One device of a user, kept from auth's device.added and device.revoked: which devices may upload
+ * One device of a user, kept from auth.device.added and auth.device.revoked: which devices may upload
  * keys, and the registration id each bundle carries.
  */
 export interface DeviceProjection {
   userId: string;
   deviceId: number;
   registrationId: number;
-  /** False once revoked: the row stays so an older device.added arriving late can't revive it. */
+  /** False once revoked: the row stays so an older auth.device.added arriving late can't revive it. */
   active: boolean;
   /** When auth made the change this row reflects. */
   changedAt: Date;

@@ -16,6 +16,6 @@ export interface KeyLimits {
   maxPreKeysPerUpload: number;
   /** Most one-time prekeys of each kind stored per device. */
   maxStoredPreKeys: number;
-  /** keys.prekeys.low fires once when either count falls below this. */
+  /** keys.pre_keys.ran_low fires once when either count falls below this. */
   lowWaterMark: number;
 }

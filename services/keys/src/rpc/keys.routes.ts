@@ -1,5 +1,5 @@
 import type { ConnectRouter } from '@connectrpc/connect';
-import { MAX_DEVICE_ID, requireCaller, rpcError } from '@parley/platform';
+import { MAX_DEVICE_ID, isDeviceId, requireCaller, requireUuid, rpcError } from '@parley/platform';
 import { KeyService } from '@parley/proto';
 import { getConsistencyProof } from '../domain/get-consistency-proof.usecase.js';
 import { getPreKeyBundles } from '../domain/get-pre-key-bundles.usecase.js';
@@ -8,8 +8,6 @@ import { getTreeHead } from '../domain/get-tree-head.usecase.js';
 import type { KeysDeps } from '../domain/keys-deps.js';
 import { uploadKeys } from '../domain/upload-keys.usecase.js';
 import { toPreKeyBundle, toSignedTreeHead } from './messages.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** KeyService: each handler authenticates, validates, limits, calls one use case, shapes the answer. */
 export function keysRoutes(deps: KeysDeps) {
@@ -26,10 +24,10 @@ export function keysRoutes(deps: KeysDeps) {
 
       async getPreKeyBundles(req, ctx) {
         const caller = requireCaller(ctx);
-        const userId = req.userId.trim().toLowerCase();
-        if (!userId) throw rpcError.invalidArgument('user_id is required');
-        if (!UUID.test(userId)) throw rpcError.invalidArgument('user_id must be a UUID');
-        if (req.deviceId > MAX_DEVICE_ID) throw rpcError.invalidArgument(`device_id must be 0 (every device) or from 1 to ${MAX_DEVICE_ID}`);
+        const userId = requireUuid(req.userId, 'user_id');
+        if (req.deviceId !== 0 && !isDeviceId(req.deviceId)) {
+          throw rpcError.invalidArgument(`device_id must be 0 (every device) or from 1 to ${MAX_DEVICE_ID}`);
+        }
         await deps.claimsPerTarget.enforce(`${caller.userId}:${userId}`, "too many key requests for this user");
         const { bundles, log } = await getPreKeyBundles(deps, caller, { userId, deviceId: req.deviceId });
         return { bundles: bundles.map((b) => toPreKeyBundle(b, log)) };

@@ -1,6 +1,6 @@
 import { EntitySchema } from '@mikro-orm/core';
 
-/** One side of a contact, kept from auth's contact.added and contact.removed: one row per side. */
+/** One side of a contact, kept from auth.contact.added and auth.contact.removed: one row per side. */
 export interface ContactProjection {
   userId: string;
   contactUserId: string;

@@ -1,6 +1,5 @@
-import { rpcError, type Caller } from '@parley/platform';
+import { requireUuid, rpcError, type Caller } from '@parley/platform';
 import { DeliveryState } from '@parley/proto';
-import { requireUuid } from './membership.js';
 import type { MessagingDeps } from './messaging-deps.js';
 
 export interface DeviceDeliveryState {

@@ -1,25 +1,17 @@
-import { rpcError, sqlRows, type Caller } from '@parley/platform';
-import type { Delivery } from '@parley/proto';
+import { create } from '@bufbuild/protobuf';
+import { MAX_DELIVERIES_IN_FLIGHT, rpcError, sqlRows, type Caller } from '@parley/platform';
+import { FetchDeliveriesResponseSchema, type FetchDeliveriesResponse } from '@parley/proto';
 import { toDelivery } from './delivery-queue.js';
 import type { MessagingDeps } from './messaging-deps.js';
-
-/** The most deliveries a stream holds unacked, and so the most one fetch returns. */
-export const MAX_IN_FLIGHT = 256;
-
-export interface FetchedDeliveries {
-  deliveries: Delivery[];
-  stillQueuedIds: bigint[];
-  more: boolean;
-}
 
 /**
  * The calling device's oldest unexpired deliveries that are not in flight. Skipping in-flight ids
  * rather than reading after a cursor matters: ids are taken at insert, not at commit, so a lower
  * id can become visible after a higher one was read.
  */
-export async function fetchDeliveries(deps: MessagingDeps, caller: Caller, input: { inFlightIds: bigint[]; limit: number }): Promise<FetchedDeliveries> {
-  if (input.inFlightIds.length > MAX_IN_FLIGHT) throw rpcError.invalidArgument(`in_flight_ids holds at most ${MAX_IN_FLIGHT} ids`);
-  if (input.limit < 1 || input.limit > MAX_IN_FLIGHT) throw rpcError.invalidArgument(`limit must be 1 to ${MAX_IN_FLIGHT}`);
+export async function fetchDeliveries(deps: MessagingDeps, caller: Caller, input: { inFlightIds: bigint[]; limit: number }): Promise<FetchDeliveriesResponse> {
+  if (input.inFlightIds.length > MAX_DELIVERIES_IN_FLIGHT) throw rpcError.invalidArgument(`in_flight_ids holds at most ${MAX_DELIVERIES_IN_FLIGHT} ids`);
+  if (input.limit < 1 || input.limit > MAX_DELIVERIES_IN_FLIGHT) throw rpcError.invalidArgument(`limit must be 1 to ${MAX_DELIVERIES_IN_FLIGHT}`);
   const em = deps.orm.em.fork();
   const inFlight = input.inFlightIds.map(String);
   const rows = await sqlRows<{ id: string; body: Buffer }>(
@@ -36,9 +28,9 @@ export async function fetchDeliveries(deps: MessagingDeps, caller: Caller, input
         inFlight,
       ])
     : [];
-  return {
+  return create(FetchDeliveriesResponseSchema, {
     deliveries: rows.slice(0, input.limit).map((r) => toDelivery(r.id, r.body)),
     stillQueuedIds: stillQueued.map((r) => BigInt(r.id)),
     more: rows.length > input.limit,
-  };
+  });
 }

@@ -1,8 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { rpcError } from '@parley/platform';
+import { requireUuid, rpcError } from '@parley/platform';
 import type { Conversation, ConversationMember, MemberRole } from './conversation.entity.js';
 import { ConversationMemberSchema } from './conversation.entity.js';
-import { requireUuid } from './membership.js';
 import { firstRefusingRecipient } from './may-message.js';
 import { UserProjectionSchema } from './user-projection.entity.js';
 

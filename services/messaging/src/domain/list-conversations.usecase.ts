@@ -1,11 +1,7 @@
-import { rpcError, sqlRows, type Caller } from '@parley/platform';
+import { pageSize, requireUuid, rpcError, sqlRows, type Caller } from '@parley/platform';
 import type { Conversation, ConversationKind, ConversationMember, MemberRole } from './conversation.entity.js';
 import type { ConversationView } from './conversation-view.js';
-import { requireUuid } from './membership.js';
 import type { MessagingDeps } from './messaging-deps.js';
-
-export const MAX_PAGE_SIZE = 100;
-export const DEFAULT_PAGE_SIZE = 50;
 
 /** Where a page ends: the last conversation's activity time (µs since the epoch, exact) and id. */
 interface Cursor {
@@ -60,8 +56,7 @@ export async function listConversations(
   caller: Caller,
   input: { pageSize: number; pageToken: string; includeArchived: boolean },
 ): Promise<{ conversations: ConversationView[]; nextPageToken: string }> {
-  if (input.pageSize > MAX_PAGE_SIZE) throw rpcError.invalidArgument(`page_size is at most ${MAX_PAGE_SIZE}`);
-  const size = input.pageSize || DEFAULT_PAGE_SIZE;
+  const size = pageSize(input.pageSize);
   const after = input.pageToken ? decodeCursor(input.pageToken) : undefined;
   const em = deps.orm.em.fork();
   const rows = await sqlRows<PageRow>(

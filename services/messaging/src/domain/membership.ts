@@ -1,17 +1,7 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { rpcError } from '@parley/platform';
+import { requireUuid, rpcError } from '@parley/platform';
 import { ConversationMemberSchema, ConversationSchema, type Conversation, type ConversationMember } from './conversation.entity.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** `value` as a lowercase UUID, or INVALID_ARGUMENT naming `field`. */
-export function requireUuid(value: string, field: string): string {
-  const v = value.trim().toLowerCase();
-  if (!v) throw rpcError.invalidArgument(`${field} is required`);
-  if (!UUID.test(v)) throw rpcError.invalidArgument(`${field} must be a UUID`);
-  return v;
-}
 
 export interface Membership {
   conversation: Conversation;

@@ -1,7 +1,7 @@
 import { EntitySchema } from '@mikro-orm/core';
 
 /**
- * A user's "who may message me", kept from auth's privacy.changed. No row means everyone may. It
+ * A user's "who may message me", kept from auth.privacy.changed. No row means everyone may. It
  * is its own table, not a user_projection column, so it holds even if it arrives before the user.
  */
 export interface MessagingPolicyProjection {

@@ -1,7 +1,7 @@
 import { Code } from '@connectrpc/connect';
 import { CiphertextType, DeviceMismatchSchema, type OutgoingEnvelope } from '@parley/proto';
 import { connectErrorThrownBy } from '@parley/testing';
-import { deviceMismatch, requireClientMessageId, requireMatchingDevices, validEnvelopes, type ExpectedDevice } from './outgoing-envelopes.js';
+import { CLIENT_MESSAGE_ID_MAX, deviceMismatch, requireClientMessageId, requireMatchingDevices, validEnvelopes, type ExpectedDevice } from './outgoing-envelopes.js';
 
 const U1 = '00000000-0000-4000-8000-000000000001';
 const U2 = '00000000-0000-4000-8000-000000000002';
@@ -38,8 +38,9 @@ describe('validEnvelopes', () => {
 describe('requireClientMessageId', () => {
   it('takes UUIDs and short tokens, nothing else', () => {
     expect(requireClientMessageId(U1)).toBe(U1);
-    expect(requireClientMessageId('a'.repeat(64))).toBe('a'.repeat(64));
-    expect(connectErrorThrownBy(() => requireClientMessageId('a'.repeat(65))).code).toBe(Code.InvalidArgument);
+    const longest = 'a'.repeat(CLIENT_MESSAGE_ID_MAX);
+    expect(requireClientMessageId(longest)).toBe(longest);
+    expect(connectErrorThrownBy(() => requireClientMessageId(`${longest}a`)).code).toBe(Code.InvalidArgument);
     expect(connectErrorThrownBy(() => requireClientMessageId('a/b')).code).toBe(Code.InvalidArgument);
   });
 });

@@ -1,15 +1,12 @@
 import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
-import { rpcError } from '@parley/platform';
+import { requireDeviceId, requireRegistrationId, requireUuid, rpcError } from '@parley/platform';
 import { CiphertextType, DeviceAddressSchema, DeviceMismatchSchema, type DeviceAddress, type DeviceMismatch, type OutgoingEnvelope } from '@parley/proto';
 import type { DeviceRef } from '../events/live-signals.js';
-import { requireUuid } from './membership.js';
 import { deviceKey } from './message.entity.js';
 
-const CLIENT_MESSAGE_ID = /^[A-Za-z0-9_-]{1,64}$/;
-/** libsignal's bounds: device ids 1..127, registration ids 1..16380. */
-const MAX_DEVICE_ID = 127;
-const MAX_REGISTRATION_ID = 16380;
+export const CLIENT_MESSAGE_ID_MAX = 64;
+const CLIENT_MESSAGE_ID = new RegExp(`^[A-Za-z0-9_-]{1,${CLIENT_MESSAGE_ID_MAX}}$`);
 
 export interface EnvelopeLimits {
   envelopeMaxBytes: number;
@@ -30,7 +27,9 @@ export interface ExpectedDevice extends DeviceRef {
 
 export function requireClientMessageId(value: string): string {
   if (!value) throw rpcError.invalidArgument('client_message_id is required');
-  if (!CLIENT_MESSAGE_ID.test(value)) throw rpcError.invalidArgument('client_message_id must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -');
+  if (!CLIENT_MESSAGE_ID.test(value)) {
+    throw rpcError.invalidArgument(`client_message_id must be 1 to ${CLIENT_MESSAGE_ID_MAX} characters of A-Z, a-z, 0-9, _ and -`);
+  }
   return value;
 }
 
@@ -44,12 +43,8 @@ export function validEnvelopes(envelopes: OutgoingEnvelope[], limits: EnvelopeLi
   const valid = envelopes.map((e, i): ValidEnvelope => {
     const field = `envelopes[${i}]`;
     const userId = requireUuid(e.recipientUserId, `${field}.recipient_user_id`);
-    if (e.recipientDeviceId < 1 || e.recipientDeviceId > MAX_DEVICE_ID) {
-      throw rpcError.invalidArgument(`${field}.recipient_device_id must be 1 to ${MAX_DEVICE_ID}`);
-    }
-    if (e.registrationId < 1 || e.registrationId > MAX_REGISTRATION_ID) {
-      throw rpcError.invalidArgument(`${field}.registration_id must be 1 to ${MAX_REGISTRATION_ID}`);
-    }
+    requireDeviceId(e.recipientDeviceId, `${field}.recipient_device_id`);
+    requireRegistrationId(e.registrationId, `${field}.registration_id`);
     if (e.type === CiphertextType.UNSPECIFIED || CiphertextType[e.type] === undefined) {
       throw rpcError.invalidArgument(`${field}.type must be a known ciphertext type`);
     }

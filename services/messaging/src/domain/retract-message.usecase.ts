@@ -1,10 +1,10 @@
 import { create } from '@bufbuild/protobuf';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { rpcError, sqlRows, type Caller } from '@parley/platform';
+import { requireUuid, rpcError, sqlRows, type Caller } from '@parley/platform';
 import { ServerNoticeSchema } from '@parley/proto';
 import type { DeviceRef } from '../events/live-signals.js';
 import { enqueue } from './delivery-queue.js';
-import { requireMember, requireUuid } from './membership.js';
+import { requireMember } from './membership.js';
 import { deviceKey } from './message.entity.js';
 import type { MessagingDeps } from './messaging-deps.js';
 

@@ -1,11 +1,9 @@
-import { rpcError, sqlRows, type Caller } from '@parley/platform';
+import { pageSize, rpcError, sqlRows, type Caller } from '@parley/platform';
 import type { MessagingDeps } from './messaging-deps.js';
 import type { StoredItem } from './stored-item.entity.js';
 
 export const MAX_KEY_LENGTH = 128;
-const KEY = /^[A-Za-z0-9._-]{1,128}$/;
-export const MAX_ITEMS_PAGE_SIZE = 100;
-export const DEFAULT_ITEMS_PAGE_SIZE = 50;
+const KEY = new RegExp(`^[A-Za-z0-9._-]{1,${MAX_KEY_LENGTH}}$`);
 
 function requireKey(key: string, field = 'key'): string {
   if (!KEY.test(key)) throw rpcError.invalidArgument(`${field} must be 1 to ${MAX_KEY_LENGTH} characters of A-Z a-z 0-9 . _ -`);
@@ -64,8 +62,7 @@ export async function getItem(deps: MessagingDeps, caller: Caller, input: { key:
 
 /** The caller's items in byte order of their keys; the page token is the last key of the previous page. */
 export async function listItems(deps: MessagingDeps, caller: Caller, input: { pageSize: number; pageToken: string }): Promise<{ items: StoredItem[]; nextPageToken: string }> {
-  if (input.pageSize > MAX_ITEMS_PAGE_SIZE) throw rpcError.invalidArgument(`page_size is at most ${MAX_ITEMS_PAGE_SIZE}`);
-  const size = input.pageSize || DEFAULT_ITEMS_PAGE_SIZE;
+  const size = pageSize(input.pageSize);
   const after = input.pageToken ? requireKey(input.pageToken, 'page_token') : '';
   const rows = await sqlRows<ItemRow>(deps.orm.em.fork(), `select key, value, version, updated_at from stored_item where user_id = ? and key collate "C" > ? order by key collate "C" limit ?`, [caller.userId, after, size + 1]);
   const items = rows.slice(0, size).map((r) => toItem(caller.userId, r));

@@ -1,7 +1,7 @@
-import { rpcError, type Caller } from '@parley/platform';
+import { requireUuid, rpcError, type Caller } from '@parley/platform';
 import { loadConversationView, type ConversationView } from './conversation-view.js';
 import { requireGroup, requireRole, requireTargetMember } from './group-rules.js';
-import { requireMember, requireUuid } from './membership.js';
+import { requireMember } from './membership.js';
 import type { MessagingDeps } from './messaging-deps.js';
 import { membershipChanged } from './notices.js';
 

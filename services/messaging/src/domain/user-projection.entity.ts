@@ -1,6 +1,6 @@
 import { EntitySchema } from '@mikro-orm/core';
 
-/** Messaging's read-model of auth's accounts, fed by user.registered. */
+/** Messaging's read-model of auth's accounts, fed by auth.user.registered. */
 export interface UserProjection {
   userId: string;
   username: string;

@@ -3,7 +3,7 @@ import { createGrpcTransport } from '@connectrpc/connect-node';
 import { fromBinary, type DescMessage, type MessageInitShape } from '@bufbuild/protobuf';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { encodeEnvelope, packEvent, type EventType } from '@parley/platform';
+import { MAX_DELIVERIES_IN_FLIGHT, encodeEnvelope, packEvent, type EventType } from '@parley/platform';
 import { ContactService, DeliveryInternalService, LiveSignalSchema, StorageService, type ServerNotice } from '@parley/proto';
 import { eventually, startTestStack, type TestStack } from '@parley/testing';
 import { messageHarness, type TestDevice } from './message-harness.js';
@@ -46,7 +46,7 @@ export async function startGroupHarness(messagingEnv: Record<string, string> = {
 
     /** The notices queued for the device, oldest first. */
     async notices(d: TestDevice): Promise<Notice[]> {
-      const { deliveries } = await queue.fetchDeliveries({ inFlightIds: [], limit: 256 }, d.as);
+      const { deliveries } = await queue.fetchDeliveries({ inFlightIds: [], limit: MAX_DELIVERIES_IN_FLIGHT }, d.as);
       return deliveries.flatMap((x) => (x.payload.case === 'notice' ? [x.payload.value.notice] : []));
     },
 

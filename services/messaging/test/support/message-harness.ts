@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createClient, type CallOptions, type Client } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
+import { MAX_DELIVERIES_IN_FLIGHT } from '@parley/platform';
 import { AuthService, ConversationService, DeliveryInternalService, DeviceService, CiphertextType, MessageService, type Delivery } from '@parley/proto';
 import { eventually, type TestStack } from '@parley/testing';
 
@@ -92,12 +93,12 @@ export function messageHarness(stack: TestStack) {
      * linking and revoking the test's devices queue: these tests are about messages.
      */
     async queued(device: TestDevice): Promise<Delivery[]> {
-      const { deliveries } = await queue.fetchDeliveries({ inFlightIds: [], limit: 256 }, device.as);
+      const { deliveries } = await queue.fetchDeliveries({ inFlightIds: [], limit: MAX_DELIVERIES_IN_FLIGHT }, device.as);
       return deliveries.filter((d) => !(d.payload.case === 'notice' && d.payload.value.notice.case === 'devicesChanged'));
     },
 
     async ackAll(device: TestDevice): Promise<number> {
-      const ids = (await queue.fetchDeliveries({ inFlightIds: [], limit: 256 }, device.as)).deliveries.map((d) => d.id);
+      const ids = (await queue.fetchDeliveries({ inFlightIds: [], limit: MAX_DELIVERIES_IN_FLIGHT }, device.as)).deliveries.map((d) => d.id);
       return ids.length ? (await messages.ackDeliveries({ deliveryIds: ids }, device.as)).acked : 0;
     },
   };

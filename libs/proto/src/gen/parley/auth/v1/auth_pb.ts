@@ -98,7 +98,7 @@ export const TokenPairSchema: GenMessage<TokenPair> = /*@__PURE__*/
  */
 export type Device = Message<"parley.auth.v1.Device"> & {
   /**
-   * 1 is the primary device; linked devices get 2 to 127.
+   * 1 is the primary device; linked devices get 2 to MAX_DEVICE_ID (127).
    *
    * @generated from field: uint32 device_id = 1;
    */
@@ -110,7 +110,7 @@ export type Device = Message<"parley.auth.v1.Device"> & {
   name: string;
 
   /**
-   * The device's Signal registration id, 1 to 16380.
+   * The device's Signal registration id, 1 to MAX_REGISTRATION_ID (16380).
    *
    * @generated from field: uint32 registration_id = 3;
    */
@@ -155,7 +155,7 @@ export type RegisterRequest = Message<"parley.auth.v1.RegisterRequest"> & {
   password: string;
 
   /**
-   * The primary device's Signal registration id, 1 to 16380.
+   * The primary device's Signal registration id, 1 to MAX_REGISTRATION_ID (16380).
    *
    * @generated from field: uint32 registration_id = 3;
    */

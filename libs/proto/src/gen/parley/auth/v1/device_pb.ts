@@ -171,7 +171,7 @@ export type LinkDeviceRequest = Message<"parley.auth.v1.LinkDeviceRequest"> & {
   deviceName: string;
 
   /**
-   * The new device's Signal registration id, 1 to 16380.
+   * The new device's Signal registration id, 1 to MAX_REGISTRATION_ID (16380).
    *
    * @generated from field: uint32 registration_id = 3;
    */

@@ -28,7 +28,7 @@ export type EventEnvelope = Message<"parley.events.v1.EventEnvelope"> & {
   id: string;
 
   /**
-   * The subject suffix, e.g. "user.registered".
+   * The subject suffix, e.g. "auth.user.registered".
    *
    * @generated from field: string type = 2;
    */

@@ -254,7 +254,7 @@ export const GetConversationResponseSchema: GenMessage<GetConversationResponse> 
  */
 export type ListConversationsRequest = Message<"parley.messaging.v1.ListConversationsRequest"> & {
   /**
-   * At most 100; 0 means 50.
+   * At most MAX_PAGE_SIZE (100); 0 means DEFAULT_PAGE_SIZE (50).
    *
    * @generated from field: uint32 page_size = 1;
    */

@@ -19,14 +19,14 @@ export const file_parley_messaging_v1_delivery_internal: GenFile = /*@__PURE__*/
  */
 export type FetchDeliveriesRequest = Message<"parley.messaging.v1.FetchDeliveriesRequest"> & {
   /**
-   * Ids sent on the stream and not known to be acked; at most 256.
+   * Ids sent on the stream and not known to be acked; at most MAX_DELIVERIES_IN_FLIGHT (256).
    *
    * @generated from field: repeated uint64 in_flight_ids = 1;
    */
   inFlightIds: bigint[];
 
   /**
-   * At most 256.
+   * At most MAX_DELIVERIES_IN_FLIGHT (256).
    *
    * @generated from field: uint32 limit = 2;
    */

@@ -372,8 +372,8 @@ export const MessageRetractedNoticeSchema: GenMessage<MessageRetractedNotice> = 
 export const DeliveryService: GenService<{
   /**
    * Subscribe first sends everything queued for the calling device, oldest first, then a
-   * QueueEmpty marker, then new deliveries as they arrive. At most 256 deliveries are unacked at
-   * a time: ack them with MessageService.AckDeliveries to receive more. Anything unacked is sent
+   * QueueEmpty marker, then new deliveries as they arrive. At most MAX_DELIVERIES_IN_FLIGHT (256)
+   * deliveries are unacked at a time: ack them with MessageService.AckDeliveries to receive more. Anything unacked is sent
    * again on the next Subscribe; nothing acked ever is. A newer Subscribe for the same device
    * ends this one with FAILED_PRECONDITION; a revoked session or an expired token ends it with
    * UNAUTHENTICATED.

@@ -135,7 +135,7 @@ export const GetItemResponseSchema: GenMessage<GetItemResponse> = /*@__PURE__*/
  */
 export type ListItemsRequest = Message<"parley.messaging.v1.ListItemsRequest"> & {
   /**
-   * At most 100; 0 means 50.
+   * At most MAX_PAGE_SIZE (100); 0 means DEFAULT_PAGE_SIZE (50).
    *
    * @generated from field: uint32 page_size = 1;
    */
