@@ -1,5 +1,5 @@
 import { events, rpcError, type Caller } from '@parley/platform';
-import type { AuthDeps } from './auth-deps.js';
+import type { AuthDeps } from '../deps.js';
 import { DeviceSchema, PRIMARY_DEVICE_ID } from './device.entity.js';
 import { parseDeviceId } from './device-input.js';
 import { LinkCodeSchema } from './link-code.entity.js';

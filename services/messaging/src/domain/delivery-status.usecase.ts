@@ -1,7 +1,7 @@
 import { rpcError, type Caller } from '@parley/platform';
 import { DeliveryState } from '@parley/proto';
+import type { MessagingDeps } from '../deps.js';
 import { requireUuid } from './membership.js';
-import type { MessagingDeps } from './messaging-deps.js';
 
 export interface DeviceDeliveryState {
   userId: string;

@@ -1,7 +1,7 @@
 import { rpcError, sqlRows, type Caller } from '@parley/platform';
 import type { Delivery } from '@parley/proto';
+import type { MessagingDeps } from '../deps.js';
 import { toDelivery } from './delivery-queue.js';
-import type { MessagingDeps } from './messaging-deps.js';
 
 /** The most deliveries a stream holds unacked, and so the most one fetch returns. */
 export const MAX_IN_FLIGHT = 256;

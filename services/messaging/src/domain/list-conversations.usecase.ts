@@ -1,8 +1,8 @@
 import { rpcError, sqlRows, type Caller } from '@parley/platform';
+import type { MessagingDeps } from '../deps.js';
 import type { Conversation, ConversationKind, ConversationMember, MemberRole } from './conversation.entity.js';
 import type { ConversationView } from './conversation-view.js';
 import { requireUuid } from './membership.js';
-import type { MessagingDeps } from './messaging-deps.js';
 
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 50;
