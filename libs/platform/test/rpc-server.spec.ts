@@ -6,7 +6,7 @@ import { AuthInternalService, GetJwksResponseSchema, Health } from '@parley/prot
 import { grpcHealthCheck } from '@parley/stack';
 import { metricValue, connectErrorOf } from '@parley/testing';
 import { pino } from 'pino';
-import { authInterceptor, requireCaller, type TokenVerifier } from '../src/auth/access-token.js';
+import { requireCaller, type TokenVerifier } from '../src/auth/access-token.js';
 import { createMetrics } from '../src/observability/metrics.js';
 import { rpcError } from '../src/rpc/errors.js';
 import { HealthState, ServingStatus, healthRoutes } from '../src/rpc/health.js';
@@ -31,6 +31,13 @@ interface Harness {
 
 const running: RunningServer[] = [];
 
+/** For servers whose tests send no token. */
+const refuseEveryToken: TokenVerifier = {
+  async verify() {
+    throw rpcError.unauthenticated('invalid access token: log in again');
+  },
+};
+
 async function start(opts: { verifier?: TokenVerifier } = {}): Promise<Harness> {
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
@@ -47,8 +54,8 @@ async function start(opts: { verifier?: TokenVerifier } = {}): Promise<Harness> 
     port: 0,
     host: '127.0.0.1',
     routes: [healthRoutes(state), (router) => router.service(AuthInternalService, { getJwks: (_req, ctx) => h.getJwks(ctx) })],
-    // As runService does: token verification runs inside the fixed chain.
-    interceptors: [...serverInterceptors(log, metrics), ...(opts.verifier ? [authInterceptor(opts.verifier)] : [])],
+    // The chain runService builds, ending in token verification.
+    interceptors: serverInterceptors(log, metrics, opts.verifier ?? refuseEveryToken),
   });
   running.push(h.server);
   h.address = `127.0.0.1:${h.server.port}`;

@@ -11,6 +11,11 @@ export const authConfigSchema = {
   ACCESS_TOKEN_TTL_SECONDS: env.int({ min: 60, max: 3600, default: 900 }),
   REFRESH_TOKEN_TTL_SECONDS: env.int({ min: 3600, max: 400 * 86400, default: 30 * 86400 }),
   BCRYPT_COST: env.int({ min: 4, max: 15, default: 12 }),
+  /**
+   * libuv's thread pool, which Node sizes from this variable itself at start-up; read here too so
+   * bcrypt takes all but two of its threads. Raise it on bigger machines to hash more at once.
+   */
+  UV_THREADPOOL_SIZE: env.int({ min: 1, max: 1024, default: 4 }),
   /** An account can hold no more devices than libsignal has device ids (MAX_DEVICE_ID). */
   MAX_DEVICES_PER_ACCOUNT: env.int({ min: 1, max: MAX_DEVICE_ID, default: 10 }),
   LINK_CODE_TTL_SECONDS: env.int({ min: 60, max: 3600, default: 600 }),

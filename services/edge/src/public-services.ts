@@ -9,19 +9,20 @@ import {
   MessageService,
   StorageService,
 } from '@parley/proto';
+import type { EdgeBackends } from './deps.js';
 
 /**
- * The client-facing services forwarded to a backend, and the backend URL variable for each.
+ * The client-facing services forwarded to a backend, and which backend serves each.
  * Internal services (e.g. AuthInternalService, DeliveryInternalService) are not reachable.
  */
-export const forwardedServices: { service: DescService; backend: 'AUTH_URL' | 'KEYS_URL' | 'MESSAGING_URL' }[] = [
-  { service: AuthService, backend: 'AUTH_URL' },
-  { service: DeviceService, backend: 'AUTH_URL' },
-  { service: ContactService, backend: 'AUTH_URL' },
-  { service: KeyService, backend: 'KEYS_URL' },
-  { service: ConversationService, backend: 'MESSAGING_URL' },
-  { service: MessageService, backend: 'MESSAGING_URL' },
-  { service: StorageService, backend: 'MESSAGING_URL' },
+export const forwardedServices: { service: DescService; backend: keyof EdgeBackends }[] = [
+  { service: AuthService, backend: 'auth' },
+  { service: DeviceService, backend: 'auth' },
+  { service: ContactService, backend: 'auth' },
+  { service: KeyService, backend: 'keys' },
+  { service: ConversationService, backend: 'messaging' },
+  { service: MessageService, backend: 'messaging' },
+  { service: StorageService, backend: 'messaging' },
 ];
 
 /** Client-facing services the edge serves itself. */

@@ -1,10 +1,8 @@
-import { cryptoReady } from '@parley/crypto';
 import { runService } from '@parley/platform';
 import { KeyService } from '@parley/proto';
 import { keysConfigSchema } from './config.js';
 import { database } from './database.js';
-import { IdentityLog } from './domain/identity-log.js';
-import { claimsPerTargetLimiter } from './domain/rate-limits.js';
+import { buildKeysDeps } from './deps.js';
 import { accountDeletedConsumer } from './events/consumers/account-deleted.consumer.js';
 import { deviceAddedConsumer } from './events/consumers/device-added.consumer.js';
 import { deviceRevokedConsumer } from './events/consumers/device-revoked.consumer.js';
@@ -16,24 +14,10 @@ void runService({
   name: 'keys',
   config: keysConfigSchema,
   database,
-  bus: { consumers: [deviceAddedConsumer, deviceRevokedConsumer, userBlockedConsumer, userUnblockedConsumer, accountDeletedConsumer] },
+  bus: true,
   services: [KeyService.typeName],
+  init: buildKeysDeps,
   tokens: 'remote',
-  init: async ({ config }) => {
-    await cryptoReady();
-    return IdentityLog.fromConfig(config.KEYS_LOG_SIGNING_KEY);
-  },
-  routes: ({ orm, outbox, config }, log) => [
-    keysRoutes({
-      orm,
-      outbox,
-      log,
-      limits: {
-        maxPreKeysPerUpload: config.MAX_PRE_KEYS_PER_UPLOAD,
-        maxStoredPreKeys: config.MAX_STORED_PRE_KEYS,
-        lowWaterMark: config.PREKEY_LOW_WATER_MARK,
-      },
-      claimsPerTarget: claimsPerTargetLimiter(orm, config),
-    }),
-  ],
+  routes: (deps) => [keysRoutes(deps)],
+  consumers: () => [deviceAddedConsumer, deviceRevokedConsumer, userBlockedConsumer, userUnblockedConsumer, accountDeletedConsumer],
 });

@@ -1,14 +1,16 @@
 import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
 import type { Logger } from 'pino';
+import { authInterceptor, type TokenVerifier } from '../auth/access-token.js';
 import type { Metrics } from '../observability/metrics.js';
 import { REQUEST_ID_HEADER, requestIdFrom, runInRequest } from '../observability/request-context.js';
 
 /**
- * The fixed server chain, outermost first: request context and access log, metrics, then error
- * mapping, so the log and the metrics see the code the caller gets.
+ * The fixed server chain, outermost first: request context and access log, metrics, error
+ * mapping (so the log and the metrics see the code the caller gets), then token verification.
+ * Built once, complete; every server of a process gets the same chain.
  */
-export function serverInterceptors(log: Logger, metrics: Metrics): Interceptor[] {
-  return [requestContext(log), measure(metrics), mapErrors(log)];
+export function serverInterceptors(log: Logger, metrics: Metrics, verifier: TokenVerifier): readonly Interceptor[] {
+  return [requestContext(log), measure(metrics), mapErrors(log), authInterceptor(verifier)];
 }
 
 function requestContext(log: Logger): Interceptor {

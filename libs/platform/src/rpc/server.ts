@@ -18,7 +18,7 @@ export interface RpcServerOptions {
   port: number;
   host?: string;
   routes: Routes[];
-  interceptors: Interceptor[];
+  interceptors: readonly Interceptor[];
   readMaxBytes?: number;
 }
 
@@ -27,7 +27,7 @@ const DEFAULT_READ_MAX_BYTES = 4 * 1024 * 1024;
 function adapter(opts: RpcServerOptions, fallback?: NodeHandlerFn) {
   return connectNodeAdapter({
     routes: (router) => opts.routes.forEach((r) => r(router)),
-    interceptors: opts.interceptors,
+    interceptors: [...opts.interceptors],
     readMaxBytes: opts.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
     ...(fallback ? { fallback } : {}),
   });

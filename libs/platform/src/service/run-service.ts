@@ -18,14 +18,18 @@ import { HealthState, ServingStatus, healthRoutes } from '../rpc/health.js';
 import { serverInterceptors } from '../rpc/interceptors.js';
 import { startRpcServer, type Routes, type RunningServer } from '../rpc/server.js';
 import { internalClient } from '../rpc/client.js';
-import { authInterceptor, createTokenVerifier, type TokenVerifier } from '../auth/access-token.js';
+import { createTokenVerifier, type TokenVerifier } from '../auth/access-token.js';
 
 type PlatformConfig = ConfigOf<typeof platformConfigSchema>;
 
-/** What the platform hands a service's wiring. Parts the service did not ask for throw when used. */
+/**
+ * What the platform hands a service's `init`, to build its deps from. Parts the service did not
+ * ask for throw when used.
+ */
 export interface ServiceContext<C> {
   readonly name: string;
   readonly config: C & PlatformConfig;
+  /** The pino logger, named after the service. */
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly health: HealthState;
@@ -33,34 +37,45 @@ export interface ServiceContext<C> {
   readonly outbox: Outbox;
   readonly nats: NatsConnection;
   readonly subjects: Subjects;
-  /** The server chain, ending in token verification; any further server of this process uses it too. */
-  readonly interceptors: Interceptor[];
 }
 
-export interface ServiceDefinition<S extends ConfigSchema, D = undefined> {
+/** What `start` gets beside the deps: the server chain, complete, that the RPC server uses too. */
+export interface StartContext {
+  readonly interceptors: readonly Interceptor[];
+}
+
+/** Something `start` runs until shutdown. */
+export interface Closable {
+  close(graceMs: number): Promise<void>;
+}
+
+/**
+ * A service's wiring. `init` builds one typed deps object; routes, consumers, the token verifier
+ * and `start` are functions of it and nothing else.
+ */
+export interface ServiceDefinition<S extends ConfigSchema, D> {
   name: string;
   /** This service's own variables, on top of the platform's. */
   config: S;
   /** The service owns a database: DATABASE_URL is required and migrations run at start-up. */
   database?: DatabaseSpec;
-  /**
-   * The service publishes or consumes events: NATS_URL and EVENT_PREFIX apply. Consumers that need
-   * what `init` built are given as a function of it.
-   */
-  bus?: { consumers: ConsumerSpec[] | ((deps: D) => ConsumerSpec[]) };
-  /** Builds what routes and tokens need once config and connections are up; a throw stops start-up. */
-  init?: (ctx: ServiceContext<ConfigOf<S>>) => Promise<D>;
-  /** How access tokens are checked: against auth's JWKS (fetched over RPC), or a verifier the service makes. */
-  tokens: 'remote' | ((ctx: ServiceContext<ConfigOf<S>>, deps: D) => TokenVerifier);
+  /** The service publishes or consumes events: NATS_URL and EVENT_PREFIX apply. */
+  bus?: boolean;
   /** The proto services it serves over internal gRPC. */
   services: string[];
-  routes: (ctx: ServiceContext<ConfigOf<S>>, deps: D) => Routes[];
+  /** Builds the deps once config and connections are up; a throw stops start-up. */
+  init: (ctx: ServiceContext<ConfigOf<S>>) => Promise<D>;
+  /** How access tokens are checked: against auth's JWKS (fetched over RPC), or a verifier made from the deps. */
+  tokens: 'remote' | ((deps: D) => TokenVerifier);
+  routes: (deps: D) => Routes[];
+  /** Durable consumers, one per subject; they need `database` and `bus`. */
+  consumers?: (deps: D) => ConsumerSpec[];
   /** Anything else to run (e.g. the edge's public server), stopped first at shutdown. */
-  start?: (ctx: ServiceContext<ConfigOf<S>>, deps: D) => Promise<{ close(graceMs: number): Promise<void> }>;
+  start?: (deps: D, ctx: StartContext) => Promise<Closable>;
 }
 
 /** The whole life of a service process: config, connections, servers, and a clean shutdown. */
-export function runService<S extends ConfigSchema, D = undefined>(def: ServiceDefinition<S, D>): Promise<void> {
+export function runService<S extends ConfigSchema, D>(def: ServiceDefinition<S, D>): Promise<void> {
   // Whatever start-up did not foresee still ends in one line, not a stack trace.
   return startService(def).catch((err: unknown) => {
     process.stderr.write(`${def.name} cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -119,14 +134,12 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
     throw new Error(`${def.name} did not declare ${what}`);
   };
   const outbox = subjects ? new Outbox(def.name, subjects, () => relay) : undefined;
-  const interceptors = serverInterceptors(log, metrics);
   const ctx = {
     name: def.name,
     config: cfg,
     log,
     metrics,
     health,
-    interceptors,
     get orm() {
       return orm ?? missing('a database')();
     },
@@ -141,24 +154,22 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
     },
   } as ServiceContext<ConfigOf<S>>;
 
-  const deps = def.init ? await def.init(ctx).catch((err: Error) => fatal(`${def.name} cannot start: ${err.message}`)) : (undefined as D);
+  const deps = await def.init(ctx).catch((err: Error) => fatal(`${def.name} cannot start: ${err.message}`));
+  // The chain ends in token verification, which may need the deps: so it is built after init, once.
   const verifier =
-    def.tokens === 'remote'
-      ? remoteVerifier((cfg as unknown as ConfigOf<typeof authClientConfigSchema>).AUTH_URL)
-      : def.tokens(ctx, deps);
-  interceptors.push(authInterceptor(verifier));
+    def.tokens === 'remote' ? remoteVerifier((cfg as unknown as ConfigOf<typeof authClientConfigSchema>).AUTH_URL) : def.tokens(deps);
+  const interceptors = serverInterceptors(log, metrics, verifier);
 
   if (orm && nats) {
     relay = new OutboxRelay(orm, nats, log, metrics);
     relay.start();
   }
-  const specs = typeof def.bus?.consumers === 'function' ? def.bus.consumers(deps) : (def.bus?.consumers ?? []);
-  const consumers = specs.map(
+  const consumers = (def.consumers?.(deps) ?? []).map(
     (spec) =>
       new IdempotentConsumer(spec, {
         service: def.name,
         orm: orm ?? missing('a database')(),
-        nc: nats!,
+        nc: nats ?? missing('a bus')(),
         subjects: subjects!,
         streamReplicas: cfg.EVENT_STREAM_REPLICAS!,
         maxAttempts: cfg.CONSUMER_MAX_ATTEMPTS!,
@@ -172,7 +183,7 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
   try {
     rpc = await startRpcServer({
       port: cfg.RPC_PORT,
-      routes: [healthRoutes(health), ...def.routes(ctx, deps)],
+      routes: [healthRoutes(health), ...def.routes(deps)],
       interceptors,
     });
   } catch (err) {
@@ -182,7 +193,7 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
     fatal(`cannot listen for metrics on port ${cfg.METRICS_PORT}: ${err.message}`),
   );
   const extra = def.start
-    ? await def.start(ctx, deps).catch((err: Error) => fatal(`${def.name} cannot start: ${err.message}`))
+    ? await def.start(deps, { interceptors }).catch((err: Error) => fatal(`${def.name} cannot start: ${err.message}`))
     : undefined;
 
   const checkDependencies = async () => {

@@ -1,12 +1,12 @@
 import type { Caller } from '@parley/platform';
 import { rpcError } from '@parley/platform';
+import type { AuthDeps } from '../deps.js';
 import { ContactRequestSchema, type Contact } from './contact.entity.js';
-import type { ContactDeps } from './contact-deps.js';
 import { addContact, lockPair, parseOtherUserId, requireUser } from './contacts.js';
 import { requireLiveSession } from './live-session.js';
 
 /** Accepts the request `userId` sent the caller: both become contacts (auth.contact.added). */
-export async function acceptContactRequest(deps: ContactDeps, caller: Caller, input: { userId: string }): Promise<Contact> {
+export async function acceptContactRequest(deps: AuthDeps, caller: Caller, input: { userId: string }): Promise<Contact> {
   const otherId = parseOtherUserId(input.userId, caller.userId, 'you have no contact request from yourself');
   return deps.orm.em.fork().transactional(async (em) => {
     const { user } = await requireLiveSession(em, caller);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { events, rpcError } from '@parley/platform';
-import type { DeviceDeps } from './device-deps.js';
+import type { AuthDeps } from '../deps.js';
 import { DeviceSchema, type Device } from './device.entity.js';
 import { nextDeviceId } from './device-ids.js';
 import { UserSchema, type User } from './user.entity.js';
@@ -17,8 +17,8 @@ function deviceCapReached(max: number) {
 }
 
 /** Refuses early when the account is full, so nobody waits on a link that can't finish; addDevice checks again under its lock. */
-export async function requireRoomForDevice(em: EntityManager, deps: DeviceDeps, userId: string): Promise<void> {
-  if ((await em.count(DeviceSchema, { user: userId })) >= deps.maxDevicesPerAccount) throw deviceCapReached(deps.maxDevicesPerAccount);
+export async function requireRoomForDevice(em: EntityManager, deps: AuthDeps, userId: string): Promise<void> {
+  if ((await em.count(DeviceSchema, { user: userId })) >= deps.settings.maxDevicesPerAccount) throw deviceCapReached(deps.settings.maxDevicesPerAccount);
 }
 
 /**
@@ -27,7 +27,7 @@ export async function requireRoomForDevice(em: EntityManager, deps: DeviceDeps, 
  */
 export async function addDevice(
   em: EntityManager,
-  deps: DeviceDeps,
+  deps: AuthDeps,
   userId: string,
   input: NewDevice,
   now: Date,
@@ -35,8 +35,8 @@ export async function addDevice(
   const user = await em.findOne(UserSchema, { id: userId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
   if (!user) throw rpcError.notFound('this account no longer exists');
   const devices = await em.find(DeviceSchema, { user: userId });
-  const deviceId = devices.length < deps.maxDevicesPerAccount ? nextDeviceId(devices.map((d) => d.deviceId)) : undefined;
-  if (deviceId === undefined) throw deviceCapReached(deps.maxDevicesPerAccount);
+  const deviceId = devices.length < deps.settings.maxDevicesPerAccount ? nextDeviceId(devices.map((d) => d.deviceId)) : undefined;
+  if (deviceId === undefined) throw deviceCapReached(deps.settings.maxDevicesPerAccount);
   const device = em.create(DeviceSchema, { id: randomUUID(), user, deviceId, ...input, createdAt: now });
   deps.outbox.add(em, events.deviceAdded, { userId, deviceId, registrationId: input.registrationId });
   return { user, device };

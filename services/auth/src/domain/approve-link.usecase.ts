@@ -1,6 +1,6 @@
 import { LockMode } from '@mikro-orm/core';
 import { rpcError, type Caller } from '@parley/platform';
-import type { AuthDeps } from './auth-deps.js';
+import type { AuthDeps } from '../deps.js';
 import { LinkCodeSchema } from './link-code.entity.js';
 import { LINK_CODE_BYTES, parseSecret, pendingRequest, requireLiveCode } from './link-codes.js';
 import { requireLiveSession } from './live-session.js';

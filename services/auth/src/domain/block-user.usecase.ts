@@ -1,6 +1,6 @@
 import type { Caller } from '@parley/platform';
 import { events } from '@parley/platform';
-import type { ContactDeps } from './contact-deps.js';
+import type { AuthDeps } from '../deps.js';
 import { dropRequests, endContact, lockPair, parseOtherUserId, requireUser } from './contacts.js';
 import { requireLiveSession } from './live-session.js';
 
@@ -8,7 +8,7 @@ import { requireLiveSession } from './live-session.js';
  * Blocks `userId`: any contact (auth.contact.removed) and pending request between the two ends, then
  * auth.user.blocked. Blocking someone already blocked changes nothing and announces nothing.
  */
-export async function blockUser(deps: ContactDeps, caller: Caller, input: { userId: string }): Promise<void> {
+export async function blockUser(deps: AuthDeps, caller: Caller, input: { userId: string }): Promise<void> {
   const otherId = parseOtherUserId(input.userId, caller.userId, "you can't block yourself");
   await deps.orm.em.fork().transactional(async (em) => {
     const { user } = await requireLiveSession(em, caller);

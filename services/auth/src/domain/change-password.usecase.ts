@@ -1,6 +1,6 @@
 import { rpcError, type Caller } from '@parley/platform';
-import type { AuthDeps } from './auth-deps.js';
-import { hashPassword, parseNewPassword, verifyPassword } from './credentials.js';
+import type { AuthDeps } from '../deps.js';
+import { parseNewPassword } from './credentials.js';
 import { checkWithinBudgets } from './failure-budget.js';
 import { requireLiveSession } from './live-session.js';
 import { announceRevocations, revokeSessions } from './sessions.js';
@@ -25,13 +25,13 @@ export async function changePassword(deps: AuthDeps, caller: Caller, input: Chan
   const newPassword = parseNewPassword(input.newPassword, user.username);
   if (newPassword === input.currentPassword.normalize('NFKC')) throw rpcError.invalidArgument('new_password must differ from the current password');
   const budget = {
-    limiter: deps.limits.loginFailuresPerAccount,
+    limiter: deps.rateLimits.loginFailuresPerAccount,
     subject: user.username,
     exhausted: 'too many wrong passwords for this account',
   };
-  const proven = await checkWithinBudgets([budget], async () => ((await verifyPassword(input.currentPassword, user.passwordHash)) ? true : null));
+  const proven = await checkWithinBudgets([budget], async () => ((await deps.passwords.verify(input.currentPassword, user.passwordHash)) ? true : null));
   if (!proven) throw rpcError.permissionDenied('current_password is wrong');
-  const passwordHash = await hashPassword(newPassword, deps.bcryptCost);
+  const passwordHash = await deps.passwords.hash(newPassword);
   const now = new Date();
   const revoked = await deps.orm.em.fork().transactional(async (em) => {
     // The session may have been revoked while bcrypt ran.

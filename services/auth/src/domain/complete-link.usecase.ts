@@ -1,11 +1,11 @@
 import { LockMode } from '@mikro-orm/core';
 import { rpcError } from '@parley/platform';
-import type { DeviceDeps } from './device-deps.js';
+import type { AuthDeps } from '../deps.js';
 import { LinkCodeSchema } from './link-code.entity.js';
 import { APPROVAL_SECRET_BYTES, finishLink, parseSecret, pendingRequest, redeemLinkCode, requireLiveCode, type Linked } from './link-codes.js';
 
 /** Links the device that LinkDevice put on hold, once a device of the account has approved it. */
-export async function completeLink(deps: DeviceDeps, input: { approvalSecret: string }): Promise<Linked> {
+export async function completeLink(deps: AuthDeps, input: { approvalSecret: string }): Promise<Linked> {
   const secretHash = parseSecret(input.approvalSecret, 'approval_secret', APPROVAL_SECRET_BYTES);
   const now = new Date();
   const redeemed = await deps.orm.em.fork().transactional(async (em) => {

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { events, requireUuid, rpcError } from '@parley/platform';
+import type { AuthDeps } from '../deps.js';
 import { BlockSchema, ContactRequestSchema, ContactSchema, type Contact } from './contact.entity.js';
-import type { ContactDeps } from './contact-deps.js';
 import { UserSchema, type User } from './user.entity.js';
 
 /** The other user of a pairwise operation: a well-formed id that is not the caller's. */
@@ -32,7 +32,7 @@ export async function blockedEitherWay(em: EntityManager, a: string, b: string):
 }
 
 /** Makes the two contacts (one row per side) and announces it with auth.contact.added. */
-export function addContact(em: EntityManager, deps: Pick<ContactDeps, 'outbox'>, user: User, other: User, now: Date): Contact {
+export function addContact(em: EntityManager, deps: Pick<AuthDeps, 'outbox'>, user: User, other: User, now: Date): Contact {
   const mine = em.create(ContactSchema, { user, contact: other, since: now });
   em.create(ContactSchema, { user: other, contact: user, since: now });
   deps.outbox.add(em, events.contactAdded, { userId: user.id, contactUserId: other.id });
@@ -40,7 +40,7 @@ export function addContact(em: EntityManager, deps: Pick<ContactDeps, 'outbox'>,
 }
 
 /** Ends the contact between the two, if any, with auth.contact.removed; true if there was one. */
-export async function endContact(em: EntityManager, deps: Pick<ContactDeps, 'outbox'>, a: string, b: string): Promise<boolean> {
+export async function endContact(em: EntityManager, deps: Pick<AuthDeps, 'outbox'>, a: string, b: string): Promise<boolean> {
   const deleted = await em.nativeDelete(ContactSchema, { $or: [{ user: a, contact: b }, { user: b, contact: a }] });
   if (deleted === 0) return false;
   deps.outbox.add(em, events.contactRemoved, { userId: a, contactUserId: b });

@@ -1,7 +1,4 @@
-import { createHash } from 'node:crypto';
-import bcrypt from 'bcrypt';
 import { rpcError } from '@parley/platform';
-import { HashingSlots } from './hashing-slots.js';
 import { isCommonPassword } from './common-passwords.js';
 
 export const USERNAME_MIN = 3;
@@ -35,27 +32,4 @@ export function parseNewPassword(raw: string, username: string): string {
   if (password.toLowerCase().includes(username)) throw rpcError.invalidArgument('password must not contain the username');
   if (isCommonPassword(password)) throw rpcError.invalidArgument('password is too common: choose another');
   return password;
-}
-
-/**
- * bcrypt leaves two of libuv's threads (UV_THREADPOOL_SIZE, 4 by default) to everything else, so
- * token checks (WebCrypto) keep flowing during a burst of logins. Raise UV_THREADPOOL_SIZE on
- * bigger machines to hash more passwords at once.
- */
-const hashing = new HashingSlots(Math.max(1, (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 2), 500);
-
-/**
- * bcrypt reads at most 72 bytes, so it hashes the password's SHA-256 instead: every character
- * counts, and no input can smuggle a NUL. The async API runs on libuv's pool, off the event loop.
- */
-function prehash(password: string): string {
-  return createHash('sha256').update(password.normalize('NFKC'), 'utf8').digest('base64');
-}
-
-export function hashPassword(password: string, cost: number): Promise<string> {
-  return hashing.run(() => bcrypt.hash(prehash(password), cost));
-}
-
-export function verifyPassword(password: string, hash: string): Promise<boolean> {
-  return hashing.run(() => bcrypt.compare(prehash(password), hash));
 }

@@ -1,12 +1,12 @@
 import type { Caller } from '@parley/platform';
 import { rpcError } from '@parley/platform';
+import type { AuthDeps } from '../deps.js';
 import { ContactRequestSchema } from './contact.entity.js';
-import type { ContactDeps } from './contact-deps.js';
 import { parseOtherUserId } from './contacts.js';
 import { requireLiveSession } from './live-session.js';
 
 /** Declines the request `userId` sent the caller. The sender is not told; they may ask again. */
-export async function declineContactRequest(deps: ContactDeps, caller: Caller, input: { userId: string }): Promise<void> {
+export async function declineContactRequest(deps: AuthDeps, caller: Caller, input: { userId: string }): Promise<void> {
   const otherId = parseOtherUserId(input.userId, caller.userId, 'you have no contact request from yourself');
   const em = deps.orm.em.fork();
   await requireLiveSession(em, caller);

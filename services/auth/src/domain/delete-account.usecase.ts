@@ -1,6 +1,5 @@
 import { events, RateLimiter, rpcError, type Caller } from '@parley/platform';
-import type { AuthDeps } from './auth-deps.js';
-import { verifyPassword } from './credentials.js';
+import type { AuthDeps } from '../deps.js';
 import { checkWithinBudgets } from './failure-budget.js';
 import { requireLiveSession } from './live-session.js';
 import { announceRevocations, revokeSessions } from './sessions.js';
@@ -19,8 +18,8 @@ export async function deleteAccount(deps: AuthDeps, caller: Caller, input: { pas
   const user = session.user;
   if (input.password) {
     // Wrong guesses spend the login-failure budget, so a stolen token is no faster way to guess.
-    const budget = { limiter: deps.limits.loginFailuresPerAccount, subject: user.username, exhausted: 'too many wrong passwords for this account' };
-    const proven = await checkWithinBudgets([budget], async () => ((await verifyPassword(input.password, user.passwordHash)) ? true : null));
+    const budget = { limiter: deps.rateLimits.loginFailuresPerAccount, subject: user.username, exhausted: 'too many wrong passwords for this account' };
+    const proven = await checkWithinBudgets([budget], async () => ((await deps.passwords.verify(input.password, user.passwordHash)) ? true : null));
     if (!proven) throw rpcError.permissionDenied('wrong password: the account was not deleted');
   } else if (!session.passwordVerifiedAt || Date.now() - session.passwordVerifiedAt.getTime() > RECENT_LOGIN_SECONDS * 1000) {
     throw rpcError.failedPrecondition(

@@ -1,5 +1,5 @@
 import type { Caller } from '@parley/platform';
-import type { AuthDeps } from './auth-deps.js';
+import type { AuthDeps } from '../deps.js';
 import type { Device } from './device.entity.js';
 import { requireLiveSession } from './live-session.js';
 import type { User } from './user.entity.js';

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { rpcError } from '@parley/platform';
+import type { AuthDeps } from '../deps.js';
 import { addDevice, type NewDevice } from './add-device.js';
-import type { DeviceDeps } from './device-deps.js';
 import type { Device } from './device.entity.js';
 import type { LinkCode } from './link-code.entity.js';
 import { openSession, withAccessToken, type TokenPair } from './sessions.js';
@@ -55,7 +55,7 @@ export function pendingRequest(code: LinkCode): NewDevice | undefined {
 /** Spends the locked code on a new device and signs it in, in the caller's transaction. */
 export async function redeemLinkCode(
   em: EntityManager,
-  deps: DeviceDeps,
+  deps: AuthDeps,
   code: LinkCode,
   input: NewDevice,
   now: Date,
@@ -68,7 +68,7 @@ export async function redeemLinkCode(
 }
 
 /** Hands out the tokens of a committed redemption. */
-export async function finishLink(deps: DeviceDeps, redeemed: Awaited<ReturnType<typeof redeemLinkCode>>): Promise<Linked> {
+export async function finishLink(deps: AuthDeps, redeemed: Awaited<ReturnType<typeof redeemLinkCode>>): Promise<Linked> {
   const { user, device, caller, refresh } = redeemed;
   return { user, device, tokens: await withAccessToken(deps, caller, refresh) };
 }

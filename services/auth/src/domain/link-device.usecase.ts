@@ -1,8 +1,7 @@
 import { LockMode } from '@mikro-orm/core';
 import { requireRegistrationId, rpcError } from '@parley/platform';
+import type { AuthDeps } from '../deps.js';
 import { requireRoomForDevice, type NewDevice } from './add-device.js';
-import { verifyPassword } from './credentials.js';
-import type { DeviceDeps } from './device-deps.js';
 import { parseDeviceName } from './device-input.js';
 import { LinkCodeSchema, type LinkCode } from './link-code.entity.js';
 import {
@@ -36,21 +35,21 @@ function requireOpenCode(code: LinkCode | null, now: Date): asserts code is Link
  * Redeems a link code from the new device. With the account's password the device is linked at
  * once; without it, the request is recorded and the new device gets a secret for CompleteLink.
  */
-export async function linkDevice(deps: DeviceDeps, input: LinkDeviceInput): Promise<LinkDeviceOutcome> {
+export async function linkDevice(deps: AuthDeps, input: LinkDeviceInput): Promise<LinkDeviceOutcome> {
   const codeHash = parseSecret(input.code, 'code', LINK_CODE_BYTES);
   const device = { name: parseDeviceName(input.deviceName), registrationId: requireRegistrationId(input.registrationId, 'registration_id') };
   return input.password ? linkWithPassword(deps, codeHash, device, input.password) : requestApproval(deps, codeHash, device);
 }
 
-async function linkWithPassword(deps: DeviceDeps, codeHash: string, device: NewDevice, password: string): Promise<LinkDeviceOutcome> {
+async function linkWithPassword(deps: AuthDeps, codeHash: string, device: NewDevice, password: string): Promise<LinkDeviceOutcome> {
   // A dead code costs neither a rate-limit token nor a bcrypt comparison.
   const code = await deps.orm.em.fork().findOne(LinkCodeSchema, { codeHash }, { populate: ['user'] });
   requireOpenCode(code, new Date());
-  await deps.limits.linkPasswordsPerAccount.enforce(
+  await deps.rateLimits.linkPasswordsPerAccount.enforce(
     code.user.id,
     'too many passwords tried to link a device to this account (leave the password empty to ask a linked device to approve instead)',
   );
-  if (!(await verifyPassword(password, code.user.passwordHash))) {
+  if (!(await deps.passwords.verify(password, code.user.passwordHash))) {
     throw rpcError.unauthenticated("wrong password: enter the account's password, or leave it empty to ask a linked device to approve");
   }
   const now = new Date();
@@ -63,7 +62,7 @@ async function linkWithPassword(deps: DeviceDeps, codeHash: string, device: NewD
   return { linked: await finishLink(deps, redeemed) };
 }
 
-async function requestApproval(deps: DeviceDeps, codeHash: string, device: NewDevice): Promise<LinkDeviceOutcome> {
+async function requestApproval(deps: AuthDeps, codeHash: string, device: NewDevice): Promise<LinkDeviceOutcome> {
   const { secret, hash } = newSecret(APPROVAL_SECRET_BYTES);
   const now = new Date();
   await deps.orm.em.fork().transactional(async (em) => {

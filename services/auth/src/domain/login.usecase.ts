@@ -1,6 +1,5 @@
 import { rpcError } from '@parley/platform';
-import type { AuthDeps } from './auth-deps.js';
-import { hashPassword, verifyPassword } from './credentials.js';
+import type { AuthDeps } from '../deps.js';
 import { DeviceSchema, PRIMARY_DEVICE_ID, type Device } from './device.entity.js';
 import { checkWithinBudgets } from './failure-budget.js';
 import { openSession, withAccessToken, type TokenPair } from './sessions.js';
@@ -31,13 +30,13 @@ export async function login(deps: AuthDeps, input: LoginInput): Promise<{ user: 
   const username = input.username.normalize('NFKC').trim().toLowerCase().slice(0, LOOKUP_MAX);
   const em = deps.orm.em.fork();
   const budgets = [
-    { limiter: deps.limits.loginFailuresPerAccount, subject: username, exhausted: 'too many failed logins for this username' },
-    { limiter: deps.limits.loginFailuresPerAddress, subject: input.clientAddress, exhausted: 'too many failed logins from this address' },
+    { limiter: deps.rateLimits.loginFailuresPerAccount, subject: username, exhausted: 'too many failed logins for this username' },
+    { limiter: deps.rateLimits.loginFailuresPerAddress, subject: input.clientAddress, exhausted: 'too many failed logins from this address' },
   ];
   const user = await checkWithinBudgets(budgets, async () => {
     const found = await em.findOne(UserSchema, { username });
-    const hash = found?.passwordHash ?? (await (decoyHash ??= hashPassword('parley-decoy-password', deps.bcryptCost)));
-    return (await verifyPassword(input.password, hash)) ? found : null;
+    const hash = found?.passwordHash ?? (await (decoyHash ??= deps.passwords.hash('parley-decoy-password')));
+    return (await deps.passwords.verify(input.password, hash)) ? found : null;
   });
   if (!user) throw rpcError.unauthenticated(WRONG_CREDENTIALS);
   const device = await em.findOne(DeviceSchema, { user: user.id, deviceId });

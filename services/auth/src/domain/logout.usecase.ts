@@ -1,5 +1,5 @@
 import type { Caller } from '@parley/platform';
-import type { AuthDeps } from './auth-deps.js';
+import type { AuthDeps } from '../deps.js';
 import { announceRevocations, revokeSessions } from './sessions.js';
 
 /** Ends the caller's session: its refresh tokens stop working and its access tokens are refused. */

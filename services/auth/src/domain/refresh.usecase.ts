@@ -1,6 +1,6 @@
 import { LockMode } from '@mikro-orm/core';
 import { rpcError, type TokenSubject } from '@parley/platform';
-import type { AuthDeps } from './auth-deps.js';
+import type { AuthDeps } from '../deps.js';
 import { RefreshTokenSchema } from './refresh-token.entity.js';
 import { addRefreshToken, announceRevocations, revokeSessions, withAccessToken, type TokenPair } from './sessions.js';
 import { hashRefreshToken } from './token-issuer.js';

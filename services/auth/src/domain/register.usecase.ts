@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { events, requireRegistrationId, rpcError } from '@parley/platform';
-import type { AuthDeps } from './auth-deps.js';
-import { hashPassword, parseNewPassword, parseUsername } from './credentials.js';
+import type { AuthDeps } from '../deps.js';
+import { parseNewPassword, parseUsername } from './credentials.js';
 import { DeviceSchema, PRIMARY_DEVICE_ID, type Device } from './device.entity.js';
 import { parseDeviceName } from './device-input.js';
 import { openSession, withAccessToken, type TokenPair } from './sessions.js';
@@ -24,7 +24,7 @@ export async function register(deps: AuthDeps, input: RegisterInput): Promise<{ 
   const password = parseNewPassword(input.password, username);
   const registrationId = requireRegistrationId(input.registrationId, 'registration_id');
   const deviceName = input.deviceName ? parseDeviceName(input.deviceName) : 'Primary device';
-  const passwordHash = await hashPassword(password, deps.bcryptCost);
+  const passwordHash = await deps.passwords.hash(password);
   const now = new Date();
   try {
     const { user, device, caller, refresh } = await deps.orm.em.fork().transactional(async (em) => {

@@ -1,11 +1,11 @@
 import type { Caller } from '@parley/platform';
 import { rpcError } from '@parley/platform';
-import type { ContactDeps } from './contact-deps.js';
+import type { AuthDeps } from '../deps.js';
 import { endContact, lockPair, parseOtherUserId } from './contacts.js';
 import { requireLiveSession } from './live-session.js';
 
 /** Ends the contact with `userId` for both sides (auth.contact.removed). */
-export async function removeContact(deps: ContactDeps, caller: Caller, input: { userId: string }): Promise<void> {
+export async function removeContact(deps: AuthDeps, caller: Caller, input: { userId: string }): Promise<void> {
   const otherId = parseOtherUserId(input.userId, caller.userId, 'you are not your own contact');
   await deps.orm.em.fork().transactional(async (em) => {
     await requireLiveSession(em, caller);

@@ -1,5 +1,5 @@
 import { requireDeviceId, rpcError, type Caller } from '@parley/platform';
-import type { AuthDeps } from './auth-deps.js';
+import type { AuthDeps } from '../deps.js';
 import { DeviceSchema, type Device } from './device.entity.js';
 import { parseDeviceName } from './device-input.js';
 import { requireLiveSession } from './live-session.js';

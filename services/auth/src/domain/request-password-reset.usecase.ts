@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { events, rpcError, type RateLimiter } from '@parley/platform';
-import type { AuthDeps } from './auth-deps.js';
+import type { AuthDeps } from '../deps.js';
 import { parseUsername } from './credentials.js';
 import { PasswordResetTokenSchema } from './password-reset-token.entity.js';
 import { newOpaqueToken } from './token-issuer.js';
@@ -23,18 +23,18 @@ export interface RequestPasswordResetInput {
 export async function requestPasswordReset(deps: AuthDeps, input: RequestPasswordResetInput): Promise<void> {
   const username = parseUsername(input.username);
   const issued = await deps.orm.em.fork().transactional(async (em) => {
-    await spend(em, deps.limits.passwordResetsPerAddress, input.clientAddress, 'too many password reset requests from this address');
-    await spend(em, deps.limits.passwordResetsPerAccount, username, 'too many password reset requests for this username');
+    await spend(em, deps.rateLimits.passwordResetsPerAddress, input.clientAddress, 'too many password reset requests from this address');
+    await spend(em, deps.rateLimits.passwordResetsPerAccount, username, 'too many password reset requests for this username');
     const user = await em.findOne(UserSchema, { username });
     const { token, hash } = newOpaqueToken();
     if (!user) return undefined;
     const now = new Date();
-    const expiresAt = new Date(now.getTime() + deps.passwordResetTtlSeconds * 1000);
+    const expiresAt = new Date(now.getTime() + deps.settings.passwordResetTtlSeconds * 1000);
     em.create(PasswordResetTokenSchema, { id: randomUUID(), user, tokenHash: hash, createdAt: now, expiresAt });
     deps.outbox.add(em, events.passwordResetRequested, { userId: user.id, username, resetToken: token, expiresAt: timestampFromDate(expiresAt) });
     return { token, expiresAt };
   });
-  if (issued && deps.devMode) {
+  if (issued && deps.settings.devMode) {
     deps.log.warn({ username, resetToken: issued.token, expiresAt: issued.expiresAt }, 'AUTH_DEV_MODE: password reset token');
   }
 }

@@ -1,6 +1,6 @@
 import { rpcError } from '@parley/platform';
-import type { AuthDeps } from './auth-deps.js';
-import { hashPassword, parseNewPassword } from './credentials.js';
+import type { AuthDeps } from '../deps.js';
+import { parseNewPassword } from './credentials.js';
 import { PasswordResetTokenSchema, type PasswordResetToken } from './password-reset-token.entity.js';
 import { announceRevocations, revokeSessions } from './sessions.js';
 import { storePasswordHash } from './store-password.js';
@@ -34,7 +34,7 @@ export async function resetPassword(deps: AuthDeps, input: ResetPasswordInput): 
   if (!stored) throw rpcError.notFound(UNKNOWN_TOKEN);
   refuseSpent(stored, new Date());
   const userId = stored.user.id;
-  const passwordHash = await hashPassword(parseNewPassword(input.newPassword, stored.user.username), deps.bcryptCost);
+  const passwordHash = await deps.passwords.hash(parseNewPassword(input.newPassword, stored.user.username));
   const now = new Date();
   const revoked = await deps.orm.em.fork().transactional(async (em) => {
     const spent = await em.nativeUpdate(PasswordResetTokenSchema, { id: stored.id, usedAt: null, expiresAt: { $gt: now } }, { usedAt: now });

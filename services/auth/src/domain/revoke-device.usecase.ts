@@ -1,5 +1,5 @@
 import { events, requireDeviceId, rpcError, type Caller } from '@parley/platform';
-import type { AuthDeps } from './auth-deps.js';
+import type { AuthDeps } from '../deps.js';
 import { DeviceSchema, PRIMARY_DEVICE_ID } from './device.entity.js';
 import { LinkCodeSchema } from './link-code.entity.js';
 import { requireLiveSession } from './live-session.js';

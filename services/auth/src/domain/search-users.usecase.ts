@@ -1,5 +1,5 @@
 import type { Caller } from '@parley/platform';
-import type { ContactDeps } from './contact-deps.js';
+import type { AuthDeps } from '../deps.js';
 import { parseUsername } from './credentials.js';
 import { requireLiveSession } from './live-session.js';
 import { UserSchema, type User } from './user.entity.js';
@@ -20,11 +20,11 @@ export function parseSearchQuery(raw: string): string {
  * Users whose username is `query`, or starts with it, by username: never the caller, nor anyone
  * the caller blocked or who blocked the caller. Rate limited per caller, since it enumerates users.
  */
-export async function searchUsers(deps: ContactDeps, caller: Caller, input: SearchUsersInput): Promise<User[]> {
+export async function searchUsers(deps: AuthDeps, caller: Caller, input: SearchUsersInput): Promise<User[]> {
   const em = deps.orm.em.fork();
   await requireLiveSession(em, caller);
   const query = parseSearchQuery(input.query);
-  await deps.searchLimiter.enforce(caller.userId, 'too many user searches');
+  await deps.rateLimits.searchUsersPerCaller.enforce(caller.userId, 'too many user searches');
   // '_' is a legal username character and a LIKE wildcard, so the pattern escapes it.
   const literal = query.replace(/[\\%_]/g, '\\$&');
   const pattern = input.prefix ? `${literal}%` : literal;

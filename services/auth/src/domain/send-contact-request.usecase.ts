@@ -1,7 +1,7 @@
 import type { Caller } from '@parley/platform';
 import { rpcError } from '@parley/platform';
+import type { AuthDeps } from '../deps.js';
 import { ContactRequestSchema, ContactSchema } from './contact.entity.js';
-import type { ContactDeps } from './contact-deps.js';
 import { addContact, blockedEitherWay, lockPair, parseOtherUserId, requireUser } from './contacts.js';
 import { requireLiveSession } from './live-session.js';
 
@@ -9,7 +9,7 @@ import { requireLiveSession } from './live-session.js';
  * Asks `userId` to become the caller's contact. If they already asked the caller, the two become
  * contacts at once. A block either way refuses without saying who blocked whom.
  */
-export async function sendContactRequest(deps: ContactDeps, caller: Caller, input: { userId: string }): Promise<{ becameContacts: boolean }> {
+export async function sendContactRequest(deps: AuthDeps, caller: Caller, input: { userId: string }): Promise<{ becameContacts: boolean }> {
   const otherId = parseOtherUserId(input.userId, caller.userId, "you can't send a contact request to yourself");
   return deps.orm.em.fork().transactional(async (em) => {
     const { user } = await requireLiveSession(em, caller);

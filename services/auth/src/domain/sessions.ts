@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { events, type TokenSubject } from '@parley/platform';
-import type { AuthDeps } from './auth-deps.js';
+import type { AuthDeps } from '../deps.js';
 import type { Device } from './device.entity.js';
 import { RefreshTokenSchema } from './refresh-token.entity.js';
 import { SessionSchema, type Session } from './session.entity.js';
@@ -24,7 +24,7 @@ export interface PendingRefreshToken {
 /** A pending refresh token: persisted in the caller's transaction, handed out after commit. */
 export function addRefreshToken(em: EntityManager, deps: AuthDeps, session: Session, now: Date): PendingRefreshToken {
   const { token, hash } = newRefreshToken();
-  const expiresAt = new Date(now.getTime() + deps.refreshTtlSeconds * 1000);
+  const expiresAt = new Date(now.getTime() + deps.settings.refreshTtlSeconds * 1000);
   em.create(RefreshTokenSchema, { id: randomUUID(), session, tokenHash: hash, createdAt: now, expiresAt });
   return { refreshToken: token, refreshTokenExpiresAt: expiresAt };
 }

@@ -1,5 +1,5 @@
 import type { Caller } from '@parley/platform';
-import type { AuthDeps } from './auth-deps.js';
+import type { AuthDeps } from '../deps.js';
 import { requireLiveSession } from './live-session.js';
 import { parseAvatarMediaId, parseDisplayName } from './profile-input.js';
 import type { User } from './user.entity.js';

@@ -1,9 +1,9 @@
 import type { ConnectRouter } from '@connectrpc/connect';
 import { AuthInternalService } from '@parley/proto';
-import type { TokenIssuer } from '../domain/token-issuer.js';
+import type { AuthDeps } from '../deps.js';
 
 /** For Parley's services only: the public keys that verify access tokens, current and previous. */
-export function authInternalRoutes(issuer: TokenIssuer) {
+export function authInternalRoutes({ issuer }: AuthDeps) {
   return (router: ConnectRouter) =>
     router.service(AuthInternalService, {
       getJwks() {

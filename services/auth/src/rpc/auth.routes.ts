@@ -1,7 +1,7 @@
 import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
 import { CLIENT_ADDRESS_HEADER, clientAddressFrom, requireCaller } from '@parley/platform';
 import { AuthService } from '@parley/proto';
-import type { AuthDeps } from '../domain/auth-deps.js';
+import type { AuthDeps } from '../deps.js';
 import { deleteAccount } from '../domain/delete-account.usecase.js';
 import { changePassword } from '../domain/change-password.usecase.js';
 import { getMe } from '../domain/get-me.usecase.js';

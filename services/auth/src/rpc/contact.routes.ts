@@ -1,10 +1,10 @@
 import type { ConnectRouter } from '@connectrpc/connect';
 import { requireCaller } from '@parley/platform';
 import { ContactService } from '@parley/proto';
+import type { AuthDeps } from '../deps.js';
 import { acceptContactRequest } from '../domain/accept-contact-request.usecase.js';
 import { blockUser } from '../domain/block-user.usecase.js';
 import { cancelContactRequest } from '../domain/cancel-contact-request.usecase.js';
-import type { ContactDeps } from '../domain/contact-deps.js';
 import { declineContactRequest } from '../domain/decline-contact-request.usecase.js';
 import { getPrivacy } from '../domain/get-privacy.usecase.js';
 import { listBlockedUsers } from '../domain/list-blocked-users.usecase.js';
@@ -18,7 +18,7 @@ import { unblockUser } from '../domain/unblock-user.usecase.js';
 import { parseMessagingPolicy, toContact, toContactRequest, toMessagingPolicy, toUser } from './messages.js';
 
 /** ContactService: every handler authenticates, then calls one use case. */
-export function contactRoutes(deps: ContactDeps) {
+export function contactRoutes(deps: AuthDeps) {
   return (router: ConnectRouter) =>
     router.service(ContactService, {
       async sendContactRequest(req, ctx) {

@@ -2,10 +2,10 @@ import type { ConnectRouter } from '@connectrpc/connect';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { requireCaller } from '@parley/platform';
 import { DeviceService } from '@parley/proto';
+import type { AuthDeps } from '../deps.js';
 import { approveLink } from '../domain/approve-link.usecase.js';
 import { completeLink } from '../domain/complete-link.usecase.js';
 import { createLinkCode } from '../domain/create-link-code.usecase.js';
-import type { DeviceDeps } from '../domain/device-deps.js';
 import { linkDevice } from '../domain/link-device.usecase.js';
 import { listDevices } from '../domain/list-devices.usecase.js';
 import { renameDevice } from '../domain/rename-device.usecase.js';
@@ -13,7 +13,7 @@ import { revokeDevice } from '../domain/revoke-device.usecase.js';
 import { toDevice, toLinkedDevice } from './messages.js';
 
 /** DeviceService: LinkDevice and CompleteLink come from a device that has no token yet; the rest need one. */
-export function deviceRoutes(deps: DeviceDeps) {
+export function deviceRoutes(deps: AuthDeps) {
   return (router: ConnectRouter) =>
     router.service(DeviceService, {
       async listDevices(_req, ctx) {

@@ -2,24 +2,22 @@ import { create } from '@bufbuild/protobuf';
 import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
 import { requireCaller } from '@parley/platform';
 import { DeliveryService, SubscribeResponseSchema, type SubscribeResponse } from '@parley/proto';
-import type { FetchPage } from './delivery-stream.js';
-import type { StreamHub } from './stream-hub.js';
-import type { StreamMetrics } from './stream-metrics.js';
+import type { EdgeDeps } from '../deps.js';
 
 /** DeliveryService, served by the edge itself: Subscribe streams the calling device's queue. */
-export function deliveryRoutes(hub: StreamHub, fetcher: (authorization: string) => FetchPage, metrics: StreamMetrics) {
+export function deliveryRoutes({ hub, fetchDeliveries, streamMetrics }: EdgeDeps) {
   return (router: ConnectRouter) =>
     router.service(DeliveryService, {
       async *subscribe(_req, ctx: HandlerContext): AsyncGenerator<SubscribeResponse> {
         const caller = requireCaller(ctx);
         // requireCaller passed, so the header holds a verified bearer token.
-        const open = await hub.open(caller, fetcher(ctx.requestHeader.get('authorization')!));
+        const open = await hub.open(caller, fetchDeliveries(ctx.requestHeader.get('authorization')!));
         const left = () => open.stream.end('client_closed');
         ctx.signal.addEventListener('abort', left, { once: true });
         if (ctx.signal.aborted) left();
         try {
           for await (const event of open.stream.events()) {
-            if (event.case === 'delivery') metrics.delivered();
+            if (event.case === 'delivery') streamMetrics.delivered();
             yield create(SubscribeResponseSchema, { event });
           }
         } finally {

@@ -1,11 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { rpcError } from '@parley/platform';
+import type { KeysDeps } from '../deps.js';
 import { IdentityLog } from './identity-log.js';
-import type { KeysDeps } from './keys-deps.js';
 
 /** RFC 6962 proof that the log at `toSize` extends the log at `fromSize`; 0 < from ≤ to ≤ current size. */
 export async function getConsistencyProof(deps: KeysDeps, input: { fromSize: bigint; toSize: bigint }): Promise<Uint8Array[]> {
-  const snapshot = await deps.log.snapshot(deps.orm.em.fork() as EntityManager);
+  const snapshot = await deps.identityLog.snapshot(deps.orm.em.fork() as EntityManager);
   const size = BigInt(snapshot.leafHashes.length);
   const { fromSize, toSize } = input;
   if (fromSize < 1n) throw rpcError.invalidArgument('from_size must be at least 1');

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { events, rpcError, type Caller } from '@parley/platform';
+import type { KeysDeps } from '../deps.js';
 import type { LogSnapshot } from './identity-log.js';
-import type { KeysDeps } from './keys-deps.js';
 import { preKeyCounts } from './prekey-counts.js';
 
 export interface ClaimTarget {
@@ -31,7 +31,7 @@ export interface ClaimedBundle {
 
 export interface ClaimResult {
   bundles: ClaimedBundle[];
-  log: LogSnapshot;
+  logSnapshot: LogSnapshot;
 }
 
 interface DeviceRow {
@@ -85,7 +85,7 @@ export async function getPreKeyBundles(deps: KeysDeps, caller: Caller, target: C
     for (const device of devices) claimed.push(await claimOne(deps, tx, target.userId, device));
     return claimed;
   });
-  return { bundles, log: await deps.log.snapshot(em) };
+  return { bundles, logSnapshot: await deps.identityLog.snapshot(em) };
 }
 
 async function claimOne(deps: KeysDeps, em: EntityManager, userId: string, d: DeviceRow): Promise<ClaimedBundle> {
@@ -102,7 +102,7 @@ async function claimOne(deps: KeysDeps, em: EntityManager, userId: string, d: De
   const [kyber] = await take('kyber_pre_key', 'key_id, public_key, signature');
 
   const counts = await preKeyCounts(em, userId, d.device_id);
-  const low = counts.preKeys < deps.limits.lowWaterMark || counts.pqPreKeys < deps.limits.lowWaterMark;
+  const low = counts.preKeys < deps.settings.lowWaterMark || counts.pqPreKeys < deps.settings.lowWaterMark;
   if (low && !d.low_notified) {
     // The conditional update keeps the announcement to one per crossing even without the row lock.
     const flagged = await em.execute(

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Caller } from '@parley/platform';
-import type { KeysDeps } from './keys-deps.js';
+import type { KeysDeps } from '../deps.js';
 import { preKeyCounts, type PreKeyCounts } from './prekey-counts.js';
 
 /** The calling device's one-time prekeys left; zeros before its first upload. */

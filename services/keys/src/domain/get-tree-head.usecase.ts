@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { KeysDeps } from '../deps.js';
 import type { LogSnapshot } from './identity-log.js';
-import type { KeysDeps } from './keys-deps.js';
 
 /** The log's current head, freshly signed. */
 export function getTreeHead(deps: KeysDeps): Promise<LogSnapshot> {
-  return deps.log.snapshot(deps.orm.em.fork() as EntityManager);
+  return deps.identityLog.snapshot(deps.orm.em.fork() as EntityManager);
 }

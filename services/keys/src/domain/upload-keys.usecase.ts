@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { events, rpcError, type Caller } from '@parley/platform';
+import type { KeysDeps } from '../deps.js';
 import { DeviceKeysSchema, EcPreKeySchema, KyberPreKeySchema, type DeviceKeys } from './device-keys.entity.js';
-import type { KeysDeps } from './keys-deps.js';
 import { preKeyCounts, type PreKeyCounts } from './prekey-counts.js';
 import { parseUploadInput, type UploadInput, type UploadKeysRequestLike } from './upload-input.js';
 
@@ -16,7 +16,7 @@ export interface UploadResult {
  * prekey signed by the old one, is appended to the identity log and announced.
  */
 export async function uploadKeys(deps: KeysDeps, caller: Caller, req: UploadKeysRequestLike): Promise<UploadResult> {
-  const input = parseUploadInput(req, deps.limits.maxPreKeysPerUpload);
+  const input = parseUploadInput(req, deps.settings.maxPreKeysPerUpload);
   const { userId, deviceId } = caller;
   return (deps.orm.em.fork() as EntityManager).transactional(async (em) => {
     const [device] = (await em.execute('select active from device_projection where user_id = ? and device_id = ? for update', [userId, deviceId])) as {
@@ -41,9 +41,9 @@ export async function uploadKeys(deps: KeysDeps, caller: Caller, req: UploadKeys
       deps.outbox.add(em, events.identityKeyChanged, { userId, deviceId, identityKey: input.identityKey });
     }
     await requireNewIds(em, caller, input);
-    await requireRoom(em, caller, input, deps.limits.maxStoredPreKeys);
+    await requireRoom(em, caller, input, deps.settings.maxStoredPreKeys);
 
-    const logIndex = fresh ? await deps.log.append(em, userId, deviceId, input.identityKey) : current!.logIndex;
+    const logIndex = fresh ? await deps.identityLog.append(em, userId, deviceId, input.identityKey) : current!.logIndex;
     const signed = input.signedPreKey ?? { keyId: current!.signedPreKeyId, publicKey: current!.signedPreKey, signature: current!.signedPreKeySignature };
     const lastResort = input.lastResort ?? { keyId: current!.lastResortKeyId, publicKey: current!.lastResortKey, signature: current!.lastResortSignature };
     const row: DeviceKeys = {
@@ -64,7 +64,7 @@ export async function uploadKeys(deps: KeysDeps, caller: Caller, req: UploadKeys
     if (input.pqPreKeys.length) await em.insertMany(KyberPreKeySchema, input.pqPreKeys.map((k) => ({ userId, deviceId, ...k })));
     const counts = await preKeyCounts(em, userId, deviceId);
     // Back at the mark or above: the next fall below it is a new crossing, announced again.
-    if (counts.preKeys >= deps.limits.lowWaterMark && counts.pqPreKeys >= deps.limits.lowWaterMark) row.lowNotified = false;
+    if (counts.preKeys >= deps.settings.lowWaterMark && counts.pqPreKeys >= deps.settings.lowWaterMark) row.lowNotified = false;
     await em.upsert(DeviceKeysSchema, row, { disableIdentityMap: true });
     return { counts, identityChanged };
   });

@@ -1,11 +1,11 @@
 import type { ConnectRouter } from '@connectrpc/connect';
 import { MAX_DEVICE_ID, isDeviceId, requireCaller, requireUuid, rpcError } from '@parley/platform';
 import { KeyService } from '@parley/proto';
+import type { KeysDeps } from '../deps.js';
 import { getConsistencyProof } from '../domain/get-consistency-proof.usecase.js';
 import { getPreKeyBundles } from '../domain/get-pre-key-bundles.usecase.js';
 import { getPreKeyCounts } from '../domain/get-pre-key-counts.usecase.js';
 import { getTreeHead } from '../domain/get-tree-head.usecase.js';
-import type { KeysDeps } from '../domain/keys-deps.js';
 import { uploadKeys } from '../domain/upload-keys.usecase.js';
 import { toPreKeyBundle, toSignedTreeHead } from './messages.js';
 
@@ -28,15 +28,15 @@ export function keysRoutes(deps: KeysDeps) {
         if (req.deviceId !== 0 && !isDeviceId(req.deviceId)) {
           throw rpcError.invalidArgument(`device_id must be 0 (every device) or from 1 to ${MAX_DEVICE_ID}`);
         }
-        await deps.claimsPerTarget.enforce(`${caller.userId}:${userId}`, "too many key requests for this user");
-        const { bundles, log } = await getPreKeyBundles(deps, caller, { userId, deviceId: req.deviceId });
-        return { bundles: bundles.map((b) => toPreKeyBundle(b, log)) };
+        await deps.rateLimits.claimsPerTarget.enforce(`${caller.userId}:${userId}`, "too many key requests for this user");
+        const { bundles, logSnapshot } = await getPreKeyBundles(deps, caller, { userId, deviceId: req.deviceId });
+        return { bundles: bundles.map((b) => toPreKeyBundle(b, logSnapshot)) };
       },
 
       async getTreeHead(_req, ctx) {
         requireCaller(ctx);
         const { head } = await getTreeHead(deps);
-        return { treeHead: toSignedTreeHead(head), logPublicKey: deps.log.publicKey };
+        return { treeHead: toSignedTreeHead(head), logPublicKey: deps.identityLog.publicKey };
       },
 
       async getConsistencyProof(req, ctx) {

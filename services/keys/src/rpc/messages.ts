@@ -13,7 +13,7 @@ export function toSignedTreeHead(head: SignedHead): SignedTreeHead {
   });
 }
 
-export function toPreKeyBundle(b: ClaimedBundle, log: LogSnapshot): PreKeyBundle {
+export function toPreKeyBundle(b: ClaimedBundle, logSnapshot: LogSnapshot): PreKeyBundle {
   return create(PreKeyBundleSchema, {
     deviceId: b.deviceId,
     registrationId: b.registrationId,
@@ -24,8 +24,8 @@ export function toPreKeyBundle(b: ClaimedBundle, log: LogSnapshot): PreKeyBundle
     preKey: b.preKey,
     identityKeyProof: create(InclusionProofSchema, {
       leafIndex: BigInt(b.logIndex),
-      auditPath: IdentityLog.inclusionProof(log, b.logIndex),
-      treeHead: toSignedTreeHead(log.head),
+      auditPath: IdentityLog.inclusionProof(logSnapshot, b.logIndex),
+      treeHead: toSignedTreeHead(logSnapshot.head),
     }),
   });
 }

@@ -1,5 +1,5 @@
 import { rpcError, sqlRows, type Caller } from '@parley/platform';
-import type { MessagingDeps } from './messaging-deps.js';
+import type { MessagingDeps } from '../deps.js';
 
 export const MAX_ACK_IDS = 1000;
 

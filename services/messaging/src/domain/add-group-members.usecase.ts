@@ -1,9 +1,9 @@
 import { rpcError, type Caller } from '@parley/platform';
+import type { MessagingDeps } from '../deps.js';
 import { ConversationMemberSchema } from './conversation.entity.js';
 import { loadConversationView, type ConversationView } from './conversation-view.js';
 import { parseUserIds, requireGroup, requireMayAdd, requireRole, requireUsersExist, requireWithinCap } from './group-rules.js';
 import { requireMember } from './membership.js';
-import type { MessagingDeps } from './messaging-deps.js';
 import { membershipChanged } from './notices.js';
 
 /**
@@ -20,12 +20,12 @@ export async function addGroupMembers(deps: MessagingDeps, caller: Caller, input
     await requireUsersExist(em, userIds);
     const current = new Set((await em.find(ConversationMemberSchema, { conversation })).map((m) => m.userId));
     const added = userIds.filter((id) => !current.has(id));
-    requireWithinCap(current.size + added.length, deps.config.GROUP_MAX_MEMBERS);
+    requireWithinCap(current.size + added.length, deps.settings.groupMaxMembers);
     await requireMayAdd(em, caller.userId, added);
     const now = new Date();
     for (const userId of added) em.create(ConversationMemberSchema, { conversation, userId, role: 'member', joinedAt: now, archived: false, mutedUntil: null });
     const view = await loadConversationView(em, conversation, caller.userId);
-    const signal = added.length ? await membershipChanged({ em, ttlSeconds: deps.config.MESSAGE_TTL_SECONDS }, conversation.id) : [];
+    const signal = added.length ? await membershipChanged({ em, ttlSeconds: deps.settings.messageTtlSeconds }, conversation.id) : [];
     return { view, signal };
   });
   deps.live.queued(signal);

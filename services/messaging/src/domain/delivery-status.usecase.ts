@@ -1,6 +1,6 @@
 import { requireUuid, rpcError, type Caller } from '@parley/platform';
 import { DeliveryState } from '@parley/proto';
-import type { MessagingDeps } from './messaging-deps.js';
+import type { MessagingDeps } from '../deps.js';
 
 export interface DeviceDeliveryState {
   userId: string;

@@ -1,8 +1,8 @@
 import { create } from '@bufbuild/protobuf';
 import { MAX_DELIVERIES_IN_FLIGHT, rpcError, sqlRows, type Caller } from '@parley/platform';
 import { FetchDeliveriesResponseSchema, type FetchDeliveriesResponse } from '@parley/proto';
+import type { MessagingDeps } from '../deps.js';
 import { toDelivery } from './delivery-queue.js';
-import type { MessagingDeps } from './messaging-deps.js';
 
 /**
  * The calling device's oldest unexpired deliveries that are not in flight. Skipping in-flight ids

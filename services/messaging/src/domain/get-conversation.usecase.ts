@@ -1,7 +1,7 @@
 import type { Caller } from '@parley/platform';
+import type { MessagingDeps } from '../deps.js';
 import { loadConversationView, type ConversationView } from './conversation-view.js';
 import { requireMember } from './membership.js';
-import type { MessagingDeps } from './messaging-deps.js';
 
 /** One conversation the caller is a member of. */
 export async function getConversation(deps: MessagingDeps, caller: Caller, input: { conversationId: string }): Promise<ConversationView> {

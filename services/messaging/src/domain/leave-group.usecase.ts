@@ -1,8 +1,8 @@
 import { rpcError, type Caller } from '@parley/platform';
+import type { MessagingDeps } from '../deps.js';
 import { ConversationMemberSchema, ConversationSchema } from './conversation.entity.js';
 import { requireGroup } from './group-rules.js';
 import { requireMember } from './membership.js';
-import type { MessagingDeps } from './messaging-deps.js';
 import { membershipChanged } from './notices.js';
 
 /** The caller leaves. The owner must hand the group on first, unless they are its last member: then it is deleted. */
@@ -15,7 +15,7 @@ export async function leaveGroup(deps: MessagingDeps, caller: Caller, input: { c
     em.remove(member);
     await em.flush();
     // The leaver's devices hear of it too, so every one of them drops the group.
-    const signal = await membershipChanged({ em, ttlSeconds: deps.config.MESSAGE_TTL_SECONDS }, conversation.id, [caller.userId]);
+    const signal = await membershipChanged({ em, ttlSeconds: deps.settings.messageTtlSeconds }, conversation.id, [caller.userId]);
     if (others === 0) await em.nativeDelete(ConversationSchema, { id: conversation.id });
     return signal;
   });

@@ -1,7 +1,7 @@
 import { pageSize, requireUuid, rpcError, sqlRows, type Caller } from '@parley/platform';
+import type { MessagingDeps } from '../deps.js';
 import type { Conversation, ConversationKind, ConversationMember, MemberRole } from './conversation.entity.js';
 import type { ConversationView } from './conversation-view.js';
-import type { MessagingDeps } from './messaging-deps.js';
 
 /** Where a page ends: the last conversation's activity time (µs since the epoch, exact) and id. */
 interface Cursor {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { requireUuid, rpcError, type Caller } from '@parley/platform';
+import type { MessagingDeps } from '../deps.js';
 import { ConversationMemberSchema, ConversationSchema, directPairKey, type Conversation, type ConversationMember } from './conversation.entity.js';
-import type { MessagingDeps } from './messaging-deps.js';
 import { requireMayMessage } from './may-message.js';
 import { UserProjectionSchema } from './user-projection.entity.js';
 

@@ -1,8 +1,8 @@
 import { requireUuid, rpcError, type Caller } from '@parley/platform';
+import type { MessagingDeps } from '../deps.js';
 import { loadConversationView, type ConversationView } from './conversation-view.js';
 import { requireGroup, requireRole, requireTargetMember } from './group-rules.js';
 import { requireMember } from './membership.js';
-import type { MessagingDeps } from './messaging-deps.js';
 import { membershipChanged } from './notices.js';
 
 /** Removes a member: the owner may remove anyone else, an admin only plain members. */
@@ -17,7 +17,7 @@ export async function removeGroupMember(deps: MessagingDeps, caller: Caller, inp
     if (member.role === 'admin' && target.role !== 'member') throw rpcError.permissionDenied('an admin may remove only plain members');
     em.remove(target);
     const view = await loadConversationView(em, conversation, caller.userId);
-    return { view, signal: await membershipChanged({ em, ttlSeconds: deps.config.MESSAGE_TTL_SECONDS }, conversation.id, [userId]) };
+    return { view, signal: await membershipChanged({ em, ttlSeconds: deps.settings.messageTtlSeconds }, conversation.id, [userId]) };
   });
   deps.live.queued(signal);
   return view;

@@ -2,11 +2,11 @@ import { create } from '@bufbuild/protobuf';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { requireUuid, rpcError, sqlRows, type Caller } from '@parley/platform';
 import { ServerNoticeSchema } from '@parley/proto';
+import type { MessagingDeps } from '../deps.js';
 import type { DeviceRef } from '../events/live-signals.js';
 import { enqueue } from './delivery-queue.js';
 import { requireMember } from './membership.js';
 import { deviceKey } from './message.entity.js';
-import type { MessagingDeps } from './messaging-deps.js';
 
 export interface RetractMessageInput {
   conversationId: string;
@@ -41,7 +41,7 @@ export async function retractMessage(deps: MessagingDeps, caller: Caller, input:
     if (message.sender_user_id !== caller.userId) throw rpcError.permissionDenied('only the sender can delete a message for everyone');
     if (message.retracted_at) return { dropped: 0, notified: [] };
     const now = new Date();
-    const windowSeconds = deps.config.RETRACT_WINDOW_SECONDS;
+    const windowSeconds = deps.settings.retractWindowSeconds;
     if (now.getTime() - new Date(message.sent_at).getTime() > windowSeconds * 1000) {
       throw rpcError.failedPrecondition(`a message can be deleted for everyone only within ${windowSeconds} seconds of sending it`);
     }
@@ -62,7 +62,7 @@ export async function retractMessage(deps: MessagingDeps, caller: Caller, input:
       em,
       devices.map((d) => ({ ...d, messageId: null, payload: { case: 'notice', value: notice } })),
       now,
-      new Date(now.getTime() + deps.config.MESSAGE_TTL_SECONDS * 1000),
+      new Date(now.getTime() + deps.settings.messageTtlSeconds * 1000),
     );
     return { dropped: droppedRows.length, notified };
   });

@@ -5,13 +5,13 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { requireUuid, rpcError, sqlRows, type Caller } from '@parley/platform';
 import { DeliverySchema, EnvelopeSchema, type Envelope, type OutgoingEnvelope } from '@parley/proto';
+import type { MessagingDeps } from '../deps.js';
 import type { DeviceRef } from '../events/live-signals.js';
 import type { Conversation } from './conversation.entity.js';
 import { enqueue, type NewDelivery } from './delivery-queue.js';
 import { requireMayMessage } from './may-message.js';
 import { requireMember } from './membership.js';
 import { deviceKey } from './message.entity.js';
-import type { MessagingDeps } from './messaging-deps.js';
 import { requireClientMessageId, requireMatchingDevices, validEnvelopes, type ExpectedDevice, type ValidEnvelope } from './outgoing-envelopes.js';
 
 export interface SendMessageInput {
@@ -40,7 +40,7 @@ export interface SentMessage {
 export async function sendMessage(deps: MessagingDeps, caller: Caller, input: SendMessageInput): Promise<SentMessage> {
   const conversationId = requireUuid(input.conversationId, 'conversation_id');
   const clientMessageId = requireClientMessageId(input.clientMessageId);
-  const envelopes = validEnvelopes(input.envelopes, { envelopeMaxBytes: deps.config.ENVELOPE_MAX_BYTES, messageMaxBytes: deps.config.MESSAGE_MAX_BYTES });
+  const envelopes = validEnvelopes(input.envelopes, deps.settings);
   if (input.ephemeral) return sendEphemeral(deps, caller, conversationId, envelopes);
 
   const earlier = await earlierSend(deps.orm.em.fork(), caller.userId, clientMessageId, conversationId);
@@ -72,7 +72,7 @@ async function storeMessage(
   const messageId = randomUUID();
   const seq = conversation.lastSeq + 1;
   const sentAt = new Date();
-  const expiresAt = new Date(sentAt.getTime() + deps.config.MESSAGE_TTL_SECONDS * 1000);
+  const expiresAt = new Date(sentAt.getTime() + deps.settings.messageTtlSeconds * 1000);
   // One round trip for both: the data-modifying CTE runs whether or not the insert reads it.
   await sqlRows(
     em,

@@ -1,9 +1,9 @@
 import { requireUuid, rpcError, type Caller } from '@parley/platform';
 import { MemberRole } from '@parley/proto';
+import type { MessagingDeps } from '../deps.js';
 import { loadConversationView, type ConversationView } from './conversation-view.js';
 import { requireGroup, requireRole, requireTargetMember } from './group-rules.js';
 import { requireMember } from './membership.js';
-import type { MessagingDeps } from './messaging-deps.js';
 import { membershipChanged } from './notices.js';
 
 const settable = { [MemberRole.ADMIN]: 'admin', [MemberRole.MEMBER]: 'member' } as const;
@@ -23,7 +23,7 @@ export async function setGroupMemberRole(deps: MessagingDeps, caller: Caller, in
     const changed = target.role !== role;
     target.role = role;
     const view = await loadConversationView(em, conversation, caller.userId);
-    return { view, signal: changed ? await membershipChanged({ em, ttlSeconds: deps.config.MESSAGE_TTL_SECONDS }, conversation.id) : [] };
+    return { view, signal: changed ? await membershipChanged({ em, ttlSeconds: deps.settings.messageTtlSeconds }, conversation.id) : [] };
   });
   deps.live.queued(signal);
   return view;

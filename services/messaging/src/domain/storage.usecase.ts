@@ -1,5 +1,5 @@
 import { pageSize, rpcError, sqlRows, type Caller } from '@parley/platform';
-import type { MessagingDeps } from './messaging-deps.js';
+import type { MessagingDeps } from '../deps.js';
 import type { StoredItem } from './stored-item.entity.js';
 
 export const MAX_KEY_LENGTH = 128;
@@ -26,7 +26,7 @@ const toItem = (userId: string, r: ItemRow): StoredItem => ({ userId, key: r.key
  */
 export async function putItem(deps: MessagingDeps, caller: Caller, input: { key: string; value: Uint8Array; expectedVersion?: bigint }): Promise<StoredItem> {
   const key = requireKey(input.key);
-  const max = deps.config.STORAGE_MAX_ITEM_BYTES;
+  const max = deps.settings.storageMaxItemBytes;
   if (input.value.length > max) throw rpcError.resourceExhausted(`an item's value is at most ${max} bytes; this one has ${input.value.length}`);
   return deps.orm.em.fork().transactional(async (em) => {
     await sqlRows(em, `select pg_advisory_xact_lock(hashtext('stored_item'), hashtext(?::text))`, [caller.userId]);
@@ -39,7 +39,7 @@ export async function putItem(deps: MessagingDeps, caller: Caller, input: { key:
     }
     if (!existing.length) {
       const [{ n }] = (await sqlRows<{ n: number }>(em, `select count(*)::int as n from stored_item where user_id = ?`, [caller.userId])) as [{ n: number }];
-      const limit = deps.config.STORAGE_MAX_ITEMS;
+      const limit = deps.settings.storageMaxItems;
       if (n >= limit) throw rpcError.resourceExhausted(`you already store ${limit} items, the most allowed: delete one first`);
     }
     const [row] = (await sqlRows<ItemRow>(

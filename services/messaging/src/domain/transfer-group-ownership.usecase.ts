@@ -1,8 +1,8 @@
 import { requireUuid, rpcError, type Caller } from '@parley/platform';
+import type { MessagingDeps } from '../deps.js';
 import { loadConversationView, type ConversationView } from './conversation-view.js';
 import { requireGroup, requireRole, requireTargetMember } from './group-rules.js';
 import { requireMember } from './membership.js';
-import type { MessagingDeps } from './messaging-deps.js';
 import { membershipChanged } from './notices.js';
 
 /** Makes another member the owner (owner only); the old owner stays on as an admin. */
@@ -17,7 +17,7 @@ export async function transferGroupOwnership(deps: MessagingDeps, caller: Caller
     target.role = 'owner';
     member.role = 'admin';
     const view = await loadConversationView(em, conversation, caller.userId);
-    return { view, signal: await membershipChanged({ em, ttlSeconds: deps.config.MESSAGE_TTL_SECONDS }, conversation.id) };
+    return { view, signal: await membershipChanged({ em, ttlSeconds: deps.settings.messageTtlSeconds }, conversation.id) };
   });
   deps.live.queued(signal);
   return view;

@@ -1,8 +1,8 @@
 import { rpcError, type Caller } from '@parley/platform';
+import type { MessagingDeps } from '../deps.js';
 import { loadConversationView, type ConversationView } from './conversation-view.js';
 import { requireGroup, requireInfoSize, requireRole } from './group-rules.js';
 import { requireMember } from './membership.js';
-import type { MessagingDeps } from './messaging-deps.js';
 import { membershipChanged } from './notices.js';
 
 /**
@@ -26,7 +26,7 @@ export async function updateGroupInfo(
     conversation.infoVersion += 1;
     const view = await loadConversationView(em, conversation, caller.userId);
     // Members hear of info changes through the same notice, so they refetch the title.
-    return { view, signal: await membershipChanged({ em, ttlSeconds: deps.config.MESSAGE_TTL_SECONDS }, conversation.id) };
+    return { view, signal: await membershipChanged({ em, ttlSeconds: deps.settings.messageTtlSeconds }, conversation.id) };
   });
   deps.live.queued(signal);
   return view;

@@ -1,7 +1,7 @@
 import type { Caller } from '@parley/platform';
+import type { MessagingDeps } from '../deps.js';
 import { loadConversationView, type ConversationView } from './conversation-view.js';
 import { requireMember } from './membership.js';
-import type { MessagingDeps } from './messaging-deps.js';
 
 /** Sets the caller's own archive and mute settings; a mute that already ended is stored as none. */
 export async function updateMemberSettings(

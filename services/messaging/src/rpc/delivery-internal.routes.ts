@@ -1,8 +1,8 @@
 import type { ConnectRouter } from '@connectrpc/connect';
 import { requireCaller } from '@parley/platform';
 import { DeliveryInternalService } from '@parley/proto';
+import type { MessagingDeps } from '../deps.js';
 import { fetchDeliveries } from '../domain/fetch-deliveries.usecase.js';
-import type { MessagingDeps } from '../domain/messaging-deps.js';
 
 /** DeliveryInternalService: the edge reads the calling device's queue for its Subscribe stream. */
 export function deliveryInternalRoutes(deps: MessagingDeps) {

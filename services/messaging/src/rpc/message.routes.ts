@@ -2,9 +2,9 @@ import type { ConnectRouter } from '@connectrpc/connect';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { requireCaller } from '@parley/platform';
 import { MessageService } from '@parley/proto';
+import type { MessagingDeps } from '../deps.js';
 import { ackDeliveries } from '../domain/ack-deliveries.usecase.js';
 import { getDeliveryStatus } from '../domain/delivery-status.usecase.js';
-import type { MessagingDeps } from '../domain/messaging-deps.js';
 import { retractMessage } from '../domain/retract-message.usecase.js';
 import { sendMessage } from '../domain/send-message.usecase.js';
 

@@ -1,7 +1,7 @@
 import type { ConnectRouter } from '@connectrpc/connect';
 import { requireCaller } from '@parley/platform';
 import { StorageService } from '@parley/proto';
-import type { MessagingDeps } from '../domain/messaging-deps.js';
+import type { MessagingDeps } from '../deps.js';
 import { deleteItem, getItem, listItems, putItem } from '../domain/storage.usecase.js';
 import { toStoredItem } from './messages.js';
 

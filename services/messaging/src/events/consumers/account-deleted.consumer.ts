@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { defineConsumer, events, sqlRows } from '@parley/platform';
+import type { MessagingDeps } from '../../deps.js';
 import { BlockProjectionSchema } from '../../domain/block-projection.entity.js';
 import { ContactProjectionSchema } from '../../domain/contact-projection.entity.js';
 import { DeviceProjectionSchema } from '../../domain/device-projection.entity.js';
-import type { MessagingDeps } from '../../domain/messaging-deps.js';
 import { MessagingPolicyProjectionSchema } from '../../domain/messaging-policy-projection.entity.js';
 import { membershipChanged } from '../../domain/notices.js';
 import { UserProjectionSchema } from '../../domain/user-projection.entity.js';
@@ -63,7 +63,7 @@ export const accountDeletedConsumer = (deps: MessagingDeps) =>
       await sqlRows(em, `delete from queued_delivery where message_id is null and position(convert_to(?, 'UTF8') in body) > 0`, [userId]);
       await sqlRows(em, `delete from stored_item where user_id = ?`, [userId]);
       const queued: DeviceRef[] = [];
-      const q = { em, ttlSeconds: deps.config.MESSAGE_TTL_SECONDS };
+      const q = { em, ttlSeconds: deps.settings.messageTtlSeconds };
       for (const conversationId of groupIds) queued.push(...(await membershipChanged(q, conversationId)));
       await em.nativeDelete(BlockProjectionSchema, { $or: [{ blockerId: userId }, { blockedId: userId }] });
       await em.nativeDelete(ContactProjectionSchema, { $or: [{ userId }, { contactUserId: userId }] });

@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { changedAt, defineConsumer, events, ifNotOlder, sqlRows } from '@parley/platform';
+import type { MessagingDeps } from '../../deps.js';
 import { DeviceProjectionSchema } from '../../domain/device-projection.entity.js';
 import { deviceKey } from '../../domain/message.entity.js';
-import type { MessagingDeps } from '../../domain/messaging-deps.js';
 import { devicesChanged } from '../../domain/notices.js';
 
 /**
@@ -29,7 +29,7 @@ export const deviceRevokedConsumer = (deps: MessagingDeps) =>
          where id in (select message_id from gone where message_id is not null) and not (? = any(dropped))`,
         [userId, deviceId, key, key],
       );
-      const signal = await devicesChanged({ em, ttlSeconds: deps.config.MESSAGE_TTL_SECONDS }, userId, deviceId);
+      const signal = await devicesChanged({ em, ttlSeconds: deps.settings.messageTtlSeconds }, userId, deviceId);
       return () => {
         deps.live.deviceGone({ userId, deviceId });
         deps.live.queued(signal);

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { defineConsumer, events } from '@parley/platform';
-import type { MessagingDeps } from '../../domain/messaging-deps.js';
+import type { MessagingDeps } from '../../deps.js';
 import { identityKeyChanged } from '../../domain/notices.js';
 
 /** Everyone who shares a conversation with the user, and the user's other devices, hear of the new identity key. */
@@ -9,7 +9,7 @@ export const identityKeyChangedConsumer = (deps: MessagingDeps) =>
     name: 'identity-key-changed',
     eventType: events.identityKeyChanged,
     async handle(em, { userId, deviceId }) {
-      const signal = await identityKeyChanged({ em: em as EntityManager, ttlSeconds: deps.config.MESSAGE_TTL_SECONDS }, userId, deviceId);
+      const signal = await identityKeyChanged({ em: em as EntityManager, ttlSeconds: deps.settings.messageTtlSeconds }, userId, deviceId);
       return () => deps.live.queued(signal);
     },
   });

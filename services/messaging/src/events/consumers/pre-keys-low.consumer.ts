@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { defineConsumer, events } from '@parley/platform';
-import type { MessagingDeps } from '../../domain/messaging-deps.js';
+import type { MessagingDeps } from '../../deps.js';
 import { preKeysLow } from '../../domain/notices.js';
 
 /** Tells the device that is running out of one-time prekeys to upload more. */
@@ -9,7 +9,7 @@ export const preKeysLowConsumer = (deps: MessagingDeps) =>
     name: 'pre-keys-low',
     eventType: events.preKeysLow,
     async handle(em, { userId, deviceId, preKeys, pqPreKeys }) {
-      const signal = await preKeysLow({ em: em as EntityManager, ttlSeconds: deps.config.MESSAGE_TTL_SECONDS }, { userId, deviceId }, { preKeys, pqPreKeys });
+      const signal = await preKeysLow({ em: em as EntityManager, ttlSeconds: deps.settings.messageTtlSeconds }, { userId, deviceId }, { preKeys, pqPreKeys });
       return () => deps.live.queued(signal);
     },
   });

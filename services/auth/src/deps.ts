@@ -1,0 +1,43 @@
+import type { ConfigOf, Logger, MikroORM, Outbox, ServiceContext } from '@parley/platform';
+import type { authConfigSchema } from './config.js';
+import { PasswordHasher } from './domain/password-hasher.js';
+import { authRateLimits, type AuthRateLimits } from './domain/rate-limits.js';
+import { TokenIssuer } from './domain/token-issuer.js';
+
+/** What auth's routes, use cases and token verifier are built from: made once, in `init`. */
+export interface AuthDeps {
+  orm: MikroORM;
+  outbox: Outbox;
+  log: Logger;
+  issuer: TokenIssuer;
+  passwords: PasswordHasher;
+  rateLimits: AuthRateLimits;
+  settings: AuthSettings;
+}
+
+export interface AuthSettings {
+  refreshTtlSeconds: number;
+  passwordResetTtlSeconds: number;
+  maxDevicesPerAccount: number;
+  linkCodeTtlSeconds: number;
+  /** Logs password reset tokens, for development without a mailer. */
+  devMode: boolean;
+}
+
+export async function buildAuthDeps({ orm, outbox, log, config }: ServiceContext<ConfigOf<typeof authConfigSchema>>): Promise<AuthDeps> {
+  return {
+    orm,
+    outbox,
+    log,
+    issuer: await TokenIssuer.fromJwk(config.AUTH_SIGNING_KEY, config.ACCESS_TOKEN_TTL_SECONDS, config.AUTH_PREVIOUS_SIGNING_KEYS),
+    passwords: new PasswordHasher(config.BCRYPT_COST, config.UV_THREADPOOL_SIZE),
+    rateLimits: authRateLimits(orm, config),
+    settings: {
+      refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+      passwordResetTtlSeconds: config.PASSWORD_RESET_TTL_SECONDS,
+      maxDevicesPerAccount: config.MAX_DEVICES_PER_ACCOUNT,
+      linkCodeTtlSeconds: config.LINK_CODE_TTL_SECONDS,
+      devMode: config.AUTH_DEV_MODE,
+    },
+  };
+}

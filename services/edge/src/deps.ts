@@ -1,0 +1,70 @@
+import type { ConfigOf, EventFollower, Logger, ServiceContext } from '@parley/platform';
+import type { edgeConfigSchema } from './config.js';
+import type { FetchPage } from './delivery/delivery-stream.js';
+import { deliveryFetcher } from './delivery/fetch-deliveries.js';
+import { StreamHub } from './delivery/stream-hub.js';
+import { streamMetrics, type StreamMetrics } from './delivery/stream-metrics.js';
+import { followRevocations } from './revocations/follow-revocations.js';
+import { RevokedSessions } from './revocations/revoked-sessions.js';
+
+/** What the edge's token verifier, public routes and server are built from: made once, in `init`. */
+export interface EdgeDeps {
+  log: Logger;
+  /** Sessions auth revoked recently, whose tokens the edge refuses. */
+  revoked: RevokedSessions;
+  /** Keeps `revoked` fed from auth.session.revoked events. */
+  revocationFollower: EventFollower;
+  hub: StreamHub;
+  streamMetrics: StreamMetrics;
+  /** Reads a device's queue from messaging, with that device's own Authorization. */
+  fetchDeliveries: (authorization: string) => FetchPage;
+  /** The internal gRPC URL of each backend the edge forwards to. */
+  backends: EdgeBackends;
+  settings: EdgeSettings;
+}
+
+export interface EdgeBackends {
+  auth: string;
+  keys: string;
+  messaging: string;
+}
+
+/** The public server's settings; see config.ts for what each variable means. */
+export interface EdgeSettings {
+  httpPort: number;
+  corsAllowedOrigins: string[];
+  trustedProxyHops: number;
+  readMaxBytes: number;
+}
+
+export async function buildEdgeDeps(ctx: ServiceContext<ConfigOf<typeof edgeConfigSchema>>): Promise<EdgeDeps> {
+  const { config, log } = ctx;
+  const windowMs = config.REVOCATION_WINDOW_SECONDS * 1000;
+  const revoked = new RevokedSessions(windowMs);
+  const metrics = streamMetrics(ctx.metrics);
+  const hub = new StreamHub({
+    nats: ctx.nats,
+    subjects: ctx.subjects,
+    log,
+    metrics,
+    heartbeatMs: config.EDGE_STREAM_HEARTBEAT_SECONDS * 1000,
+    pollMs: config.EDGE_STREAM_POLL_SECONDS * 1000,
+  });
+  // Serving starts only after the recent revocations are loaded.
+  const revocationFollower = await followRevocations(ctx, revoked, windowMs, (sessionIds) => hub.endSessions(sessionIds));
+  return {
+    log,
+    revoked,
+    revocationFollower,
+    hub,
+    streamMetrics: metrics,
+    fetchDeliveries: deliveryFetcher(config.MESSAGING_URL),
+    backends: { auth: config.AUTH_URL, keys: config.KEYS_URL, messaging: config.MESSAGING_URL },
+    settings: {
+      httpPort: config.HTTP_PORT,
+      corsAllowedOrigins: config.CORS_ALLOWED_ORIGINS,
+      trustedProxyHops: config.EDGE_TRUSTED_PROXY_HOPS,
+      readMaxBytes: config.EDGE_READ_MAX_BYTES,
+    },
+  };
+}
