@@ -25,3 +25,4 @@ export * from './auth/access-token.js';
 export * from './service/run-service.js';
 export * from './auth/signing-key.js';
 export * from './ratelimit/rate-limiter.js';
+export * from './time/clock.js';
