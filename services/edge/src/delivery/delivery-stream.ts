@@ -1,4 +1,5 @@
 import { Code, ConnectError } from '@connectrpc/connect';
+import { systemClock, type Cancel, type Clock } from '@parley/platform';
 import type { Delivery } from '@parley/proto';
 
 /** The most deliveries a stream holds unacked (messaging's FetchDeliveries caps limit and in-flight ids at it too). */
@@ -37,7 +38,7 @@ const RETRY_MAX_MS = 10_000;
 
 /**
  * One device's Subscribe stream, driven by live signals, a shared clock (`tick`) and a fetch
- * function; it knows nothing of NATS or RPC. It keeps at most MAX_IN_FLIGHT deliveries unacked
+ * function; it knows nothing of NATS or RPC. A failed fetch is retried on `clock`, backing off. It keeps at most MAX_IN_FLIGHT deliveries unacked
  * and runs at most one fetch at a time: a signal during a fetch asks for one more after it.
  * Signals are hints: every loss is repaired by the next fetch (safety poll, resync, reconnect),
  * which also learns from `stillQueuedIds` which in-flight deliveries were acked meanwhile.
@@ -51,7 +52,7 @@ export class DeliveryStream implements StreamIdentity {
   private morePending = false;
   private drained = false;
   private failures = 0;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private cancelRetry: Cancel | undefined;
   private nextPollAtMs: number;
   private lastSentAtMs: number;
   private closed = false;
@@ -64,6 +65,7 @@ export class DeliveryStream implements StreamIdentity {
     private readonly fetchPage: FetchPage,
     private readonly timing: StreamTiming,
     private readonly onFetchError: (err: ConnectError) => void = () => undefined,
+    private readonly clock: Clock = systemClock,
   ) {
     this.lastSentAtMs = openedAtMs;
     this.nextPollAtMs = openedAtMs + jittered(timing.pollMs);
@@ -139,7 +141,7 @@ export class DeliveryStream implements StreamIdentity {
     this.endedBecause = reason;
     this.endError = error;
     this.pending = [];
-    clearTimeout(this.retryTimer);
+    this.cancelRetry?.();
     this.wake?.();
   }
 
@@ -163,7 +165,7 @@ export class DeliveryStream implements StreamIdentity {
   private emit(event: StreamEvent): void {
     if (this.closed) return;
     this.pending.push(event);
-    this.lastSentAtMs = Date.now();
+    this.lastSentAtMs = this.clock.now();
     this.wake?.();
   }
 
@@ -174,7 +176,7 @@ export class DeliveryStream implements StreamIdentity {
       return;
     }
     this.fetchWanted = true;
-    if (!this.fetching && !this.retryTimer) void this.runFetches();
+    if (!this.fetching && !this.cancelRetry) void this.runFetches();
   }
 
   private async runFetches(): Promise<void> {
@@ -234,10 +236,10 @@ export class DeliveryStream implements StreamIdentity {
     // Messaging restarting or unreachable: keep the stream and try again, backing off.
     this.fetchWanted = true;
     const delay = Math.min(RETRY_FIRST_MS * 2 ** this.failures++, RETRY_MAX_MS);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
+    this.cancelRetry = this.clock.schedule(jittered(delay), () => {
+      this.cancelRetry = undefined;
       void this.runFetches();
-    }, jittered(delay));
+    });
   }
 }
 
