@@ -21,15 +21,3 @@ export const systemClock: Clock = {
   },
 };
 
-/** Resolves `ms` from now on `clock`, or at once when `wake` is called first. */
-export function sleep(clock: Clock, ms: number): { done: Promise<void>; wake: () => void } {
-  let wake!: () => void;
-  const done = new Promise<void>((resolve) => {
-    const cancel = clock.schedule(ms, () => resolve());
-    wake = () => {
-      cancel();
-      resolve();
-    };
-  });
-  return { done, wake };
-}
