@@ -38,10 +38,11 @@ const RETRY_MAX_MS = 10_000;
 
 /**
  * One device's Subscribe stream, driven by live signals, a shared clock (`tick`) and a fetch
- * function; it knows nothing of NATS or RPC. A failed fetch is retried on `clock`, backing off. It keeps at most MAX_IN_FLIGHT deliveries unacked
+ * function; it knows nothing of NATS or RPC. It keeps at most MAX_IN_FLIGHT deliveries unacked
  * and runs at most one fetch at a time: a signal during a fetch asks for one more after it.
  * Signals are hints: every loss is repaired by the next fetch (safety poll, resync, reconnect),
- * which also learns from `stillQueuedIds` which in-flight deliveries were acked meanwhile.
+ * which also learns from `stillQueuedIds` which in-flight deliveries were acked meanwhile. A
+ * failed fetch is retried on `clock`, backing off.
  */
 export class DeliveryStream implements StreamIdentity {
   private readonly inFlight = new Set<bigint>();
