@@ -121,7 +121,8 @@ class DevStackRun {
     });
     try {
       const exit = await Promise.race([this.exitPromise!, timeout]);
-      await Promise.race([this.closed, sleep(2000)]); // the last of its output
+      // The last of its output: its pipes close once nothing holds them (a leftover process would, and fails the test).
+      await Promise.race([this.closed, timeout]).catch(() => undefined);
       return exit;
     } finally {
       clearTimeout(timer);

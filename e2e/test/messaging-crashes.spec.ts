@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { SendMessageResponse } from '@parley/proto';
 import { databaseUrl } from '@parley/stack';
@@ -127,7 +126,8 @@ describe('on the shared NATS', () => {
       await eventually(async () => sent.length, (n) => n >= 300, 120_000);
       await killWhenCommittedUnanswered(stack, chat.conversationId, () => sent.length);
       sentAtKill = sent.length;
-      await sleep(1000);
+      // Down until the sender has been refused at least once (or has nothing left to send: checked below).
+      await eventually(async () => ({ retried: sender.retries.size, sent: sent.length }), (s) => s.retried > 0 || s.sent >= 1000, 120_000);
       await stack.services.messaging.start();
     })();
     await sendLoop(sender, chat, 1000, sent);
@@ -214,8 +214,8 @@ describe('on a NATS that restarts', () => {
       await eventually(async () => sent.length, (n) => n >= 100, 120_000);
       await nats.stop();
       const atStop = sent.length;
-      // Down until 100 more were sent, or 10 s if sending stalls without NATS (the test then fails below).
-      await eventually(async () => sent.length, (n) => n >= atStop + 100, 10_000).catch(() => undefined);
+      // Down until 100 more were sent, or 60 s if sending stalls without NATS (the test then fails below).
+      await eventually(async () => sent.length, (n) => n >= atStop + 100, 60_000).catch(() => undefined);
       sentWhileDown = sent.length - atStop;
       await nats.restart();
     })();

@@ -29,3 +29,4 @@ export * from './limits/uuid.js';
 export * from './service/run-service.js';
 export * from './auth/signing-key.js';
 export * from './ratelimit/rate-limiter.js';
+export * from './time/clock.js';

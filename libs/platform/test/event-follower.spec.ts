@@ -1,5 +1,5 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { TEST_NATS_URL, TestIsolation, eventually } from '@parley/testing';
 import { pino } from 'pino';
 import { followEvents, type EventFollower } from '../src/bus/event-follower.js';
@@ -58,7 +58,10 @@ describe('followEvents', () => {
 
   it('skips events older than the start time and is caught up at once when there is nothing newer', async () => {
     await publishRevocation(['old']);
-    await new Promise((r) => setTimeout(r, 50));
+    // The start time must be later than the old event's: wait until the clock has passed it.
+    const jsm = await jetstreamManager(nc);
+    const old = await jsm.streams.getMessage(isolation.subjects.stream, { last_by_subj: isolation.subjects.of(events.sessionsRevoked) });
+    await eventually(async () => Date.now(), (now) => now > old!.time.getTime());
     const seen: string[] = [];
     const follower = await follow(new Date(), seen);
     await follower.caughtUp;

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { connectNats, type NatsConnection } from '../src/bus/nats.js';
 import { ensureEventStream } from '../src/bus/stream.js';
 import type { Subjects } from '../src/bus/subjects.js';
-import { IdempotentConsumer, defineConsumer } from '../src/consumer/idempotent-consumer.js';
+import { IdempotentConsumer, defineConsumer, retryDelayMs } from '../src/consumer/idempotent-consumer.js';
 import { openDatabase, type MikroORM } from '../src/db/database.js';
 import { events } from '../src/events/catalog.js';
 import { encodeEnvelope, packEvent } from '../src/events/envelope.js';
@@ -232,6 +232,12 @@ describe('idempotent consumer', () => {
   });
 });
 
+describe('retryDelayMs', () => {
+  it('doubles from 400 ms after the first failure, up to 30 s', () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 8, 20].map(retryDelayMs)).toEqual([400, 800, 1600, 3200, 6400, 12_800, 25_600, 30_000, 30_000]);
+  });
+});
+
 describe('idempotent consumer across a NATS restart', () => {
   let server: ThrowawayNats;
   let faultNc: NatsConnection;
@@ -269,5 +275,5 @@ describe('idempotent consumer across a NATS restart', () => {
     );
     expect(seen).toEqual({ applied: 2, duplicate: 0, retried: 0, dead_lettered: 0 });
     expect(await writes(after.id)).toEqual([1]);
-  }, 40_000);
+  }, 120_000);
 });

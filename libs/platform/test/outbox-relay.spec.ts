@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { TEST_NATS_URL, TestIsolation, eventually, startThrowawayNats, type ThrowawayNats } from '@parley/testing';
+import { ManualClock, TEST_NATS_URL, TestIsolation, eventually, startThrowawayNats, type ThrowawayNats } from '@parley/testing';
 import { pino } from 'pino';
 import { connectNats, type NatsConnection } from '../src/bus/nats.js';
 import { ensureEventStream } from '../src/bus/stream.js';
@@ -88,8 +88,8 @@ async function storedIds(afterSeq: number, manager: JetStreamManager = jsm): Pro
 describe('outbox relay', () => {
   it('publishes every committed event exactly once, in commit order, woken by the commit', async () => {
     const from = await lastSeq();
-    // Polling is effectively off: only the commit hook can make the relay publish in time.
-    startRelay(nc, { idlePollMs: 3_600_000 });
+    // The idle poll waits on a clock nobody moves: only the commit hook can make the relay publish.
+    startRelay(nc, { clock: new ManualClock() });
     const committed: string[] = [];
     for (const size of [1, 10, 4, 20, 15]) committed.push(...(await commitEvents(size, `order-${committed.length}`)));
     expect(committed).toHaveLength(50);
@@ -176,8 +176,9 @@ async function outboxIdsIn(em: EntityManager): Promise<string[]> {
 
 describe('outbox relay drain', () => {
   it('resolves true only once the events committed before the call are in the stream', async () => {
-    // A long idle poll: only the drain request's wake-up can get the events out in time.
-    startRelay(nc, { idlePollMs: 60_000 });
+    // The idle poll and the drain's timeout wait on a clock nobody moves: only the drain request's
+    // wake-up can get the events out, and however slow that is, the wait cannot time out first.
+    startRelay(nc, { clock: new ManualClock() });
     const before = await lastSeq();
     const ids = await commitEvents(3, 'drained');
     await expect(relay!.drained(5000)).resolves.toBe(true);
@@ -185,7 +186,7 @@ describe('outbox relay drain', () => {
   });
 
   it('resolves true at once when nothing is pending, and false when the relay stops first', async () => {
-    startRelay(nc, { idlePollMs: 60_000 });
+    startRelay(nc, { clock: new ManualClock() });
     await expect(relay!.drained(5000)).resolves.toBe(true);
     const pending = relay!.drained(60_000);
     await relay!.stop();
@@ -209,8 +210,11 @@ describe('outbox relay during a NATS outage', () => {
     await server?.dispose();
   });
 
-  it('keeps events through the outage and publishes each exactly once after it', async () => {
-    const metrics = startRelay(faultNc, { idlePollMs: 50, maxBackoffMs: 500 });
+  it('keeps events through the outage, backing off, and publishes each exactly once after it', async () => {
+    // The backoff waits on this clock: the test sees each wait the relay chose, and ends it.
+    const clock = new ManualClock();
+    const metrics = startRelay(faultNc, { idlePollMs: 50, maxBackoffMs: 500, clock });
+    const failures = async () => (await metrics.registry.getSingleMetric('parley_outbox_publish_failures_total')?.get())?.values[0]?.value ?? 0;
     const first = await commitEvents(1, 'before-outage');
     await eventually(() => storedIds(0, faultJsm), (ids) => ids.length === 1);
     expect(await storedIds(0, faultJsm)).toEqual(first);
@@ -219,19 +223,33 @@ describe('outbox relay during a NATS outage', () => {
     const committed: string[] = [];
     for (let t = 0; t < 4; t++) committed.push(...(await commitEvents(5, `outage-${t}`)));
 
-    // The relay has tried and failed; the events wait in the outbox.
-    await eventually(
-      async () => (await metrics.registry.getSingleMetric('parley_outbox_publish_failures_total')?.get())?.values[0]?.value ?? 0,
-      (failures) => failures >= 1,
-    );
+    // The relay has tried and failed; the events wait in the outbox, and it waits 200 ms to retry.
+    await eventually(failures, (n) => n >= 1);
+    expect(await outboxRows()).toBe(20);
+    expect(clock.pending()).toEqual([200]);
+
+    // Nothing can be drained while NATS is down: the wait gives up rather than hang. New commits
+    // (and the drain's wake-up) do not cut the backoff short; its end starts the second try.
+    const drained = relay!.drained(300);
+    clock.advance(300);
+    await expect(drained).resolves.toBe(false);
+    await eventually(failures, (n) => n >= 2);
+    expect(clock.pending()).toEqual([400]);
+    clock.advance(400);
+    await eventually(failures, (n) => n >= 3);
+    expect(clock.pending()).toEqual([500]);
     expect(await outboxRows()).toBe(20);
 
-    // Nothing can be drained while NATS is down: the wait gives up rather than hang.
-    await expect(relay!.drained(300)).resolves.toBe(false);
-
     await server.restart();
-    await eventually(outboxRows, (n) => n === 0);
+    // Each look moves the clock past any backoff, so the relay retries until NATS takes the events.
+    await eventually(
+      async () => {
+        clock.advance(500);
+        return outboxRows();
+      },
+      (n) => n === 0,
+    );
     expect(await storedIds(0, faultJsm)).toEqual([...first, ...committed]);
     expect((await faultJsm.streams.info(isolation.subjects.stream)).state.messages).toBe(21);
-  });
+  }, 120_000);
 });

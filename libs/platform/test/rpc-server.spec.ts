@@ -67,8 +67,12 @@ function newClient(port: number): Client<typeof AuthInternalService> {
   return createClient(AuthInternalService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
 }
 
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A promise the test resolves when it chooses: a handler that runs until the test lets it finish. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((r) => (open = r));
+  return { opened, open };
+}
 
 afterEach(() => jest.restoreAllMocks());
 
@@ -229,18 +233,21 @@ describe('graceful shutdown', () => {
     let calls = 0;
     let started!: () => void;
     const handlerStarted = new Promise<void>((r) => (started = r));
+    const release = gate();
     h.getJwks = async () => {
       calls++;
       started();
-      await sleep(500);
+      await release.opened;
       return { keys: [{ kid: 'slow' }] };
     };
     const inFlight = h.client.getJwks({});
     await handlerStarted;
 
-    const closed = h.server.close(5000);
-    // A call made while the server drains must not reach a handler.
+    // A grace far longer than the call needs, so only a broken drain can cut it.
+    const closed = h.server.close(60_000);
+    // A call made while the server drains (the handler is still held) must not reach a handler.
     refused(await connectErrorOf(newClient(h.server.port).getJwks({})));
+    release.open();
 
     await expect(inFlight).resolves.toMatchObject({ keys: [expect.objectContaining({ kid: 'slow' })] });
     await closed;
@@ -258,12 +265,11 @@ describe('graceful shutdown', () => {
     const handlerStarted = new Promise<void>((r) => (started = r));
     let aborted!: () => void;
     const handlerAborted = new Promise<void>((r) => (aborted = r));
+    // The handler never finishes on its own: only the cut at the end of the grace period ends it.
     h.getJwks = (ctx) =>
       new Promise((resolve) => {
         started();
-        const timer = setTimeout(() => resolve({ keys: [] }), 60_000);
         ctx.signal.addEventListener('abort', () => {
-          clearTimeout(timer);
           aborted();
           resolve({ keys: [] });
         });
@@ -279,6 +285,7 @@ describe('graceful shutdown', () => {
     let calls = 0;
     let started!: () => void;
     const handlerStarted = new Promise<void>((r) => (started = r));
+    const release = gate();
     const server = await startHttpServer({
       port: 0,
       host: '127.0.0.1',
@@ -288,7 +295,7 @@ describe('graceful shutdown', () => {
             async getJwks() {
               calls++;
               started();
-              await sleep(500);
+              await release.opened;
               return { keys: [{ kid: 'slow' }] };
             },
           }),
@@ -300,7 +307,8 @@ describe('graceful shutdown', () => {
       createClient(AuthInternalService, createConnectTransport({ baseUrl: `http://127.0.0.1:${server.port}`, httpVersion: '1.1' }));
     const inFlight = client().getJwks({});
     await handlerStarted;
-    const closed = server.close(5000);
+    const closed = server.close(60_000);
+    release.open();
     await expect(inFlight).resolves.toMatchObject({ keys: [expect.objectContaining({ kid: 'slow' })] });
     await closed;
     // Refused, or a reused keep-alive socket found closed: either way no handler runs.

@@ -3,3 +3,4 @@ export * from './isolation.js';
 export * from './test-stack.js';
 export * from './expectations.js';
 export * from './service-exit.js';
+export * from './manual-clock.js';

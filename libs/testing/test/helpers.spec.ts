@@ -1,4 +1,5 @@
 import { TestIsolation } from '../src/isolation.js';
+import { ManualClock } from '../src/manual-clock.js';
 import { TEST_NATS_URL } from '../src/run-id.js';
 import { eventually, metricValue } from '../src/test-stack.js';
 
@@ -26,6 +27,35 @@ describe('eventually', () => {
 
   it('fails with the last value seen', async () => {
     await expect(eventually(async () => 'stuck', (v) => v === 'done', 300)).rejects.toThrow(/last value: "stuck"/);
+  });
+});
+
+describe('ManualClock', () => {
+  it('runs each timer that falls due at its own moment, in order, and never one cancelled', () => {
+    const clock = new ManualClock(1000);
+    const ran: [string, number][] = [];
+    clock.schedule(300, () => ran.push(['b', clock.now()]));
+    clock.schedule(100, () => {
+      ran.push(['a', clock.now()]);
+      // Scheduled while time moves: due within the same advance, so it runs too.
+      clock.schedule(50, () => ran.push(['a2', clock.now()]));
+    });
+    const cancel = clock.schedule(200, () => ran.push(['cancelled', clock.now()]));
+    clock.schedule(300, () => ran.push(['c', clock.now()]));
+    cancel();
+    expect(clock.pending()).toEqual([100, 300, 300]);
+    clock.advance(299);
+    expect(ran).toEqual([
+      ['a', 1100],
+      ['a2', 1150],
+    ]);
+    expect(clock.now()).toBe(1299);
+    clock.advance(1);
+    expect(ran.slice(2)).toEqual([
+      ['b', 1300],
+      ['c', 1300],
+    ]);
+    expect(clock.pending()).toEqual([]);
   });
 });
 

@@ -8,8 +8,6 @@ import { AuthInternalService, AuthService } from '@parley/proto';
 import { eventually, startTestStack, type TestStack, connectErrorOf } from '@parley/testing';
 import { importJWK, SignJWT } from 'jose';
 
-jest.setTimeout(60_000);
-
 let stack: TestStack;
 let auth: Client<typeof AuthService>;
 let internal: Client<typeof AuthInternalService>;

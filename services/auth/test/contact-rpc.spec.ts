@@ -8,8 +8,6 @@ import { decodeEvent, events, type EventType } from '@parley/platform';
 import { AuthService, ContactService, MessagingPolicy } from '@parley/proto';
 import { connectErrorOf, eventually, startTestStack, type TestStack } from '@parley/testing';
 
-jest.setTimeout(60_000);
-
 const SEARCHES_PER_MINUTE = 5;
 
 let stack: TestStack;

@@ -5,8 +5,6 @@ import { events } from '@parley/platform';
 import { connectErrorOf, startTestStack, type TestStack } from '@parley/testing';
 import { authClients, awaitEvent, eventsOf, password, usernames, withToken } from './support/auth-clients.js';
 
-jest.setTimeout(60_000);
-
 let stack: TestStack;
 let auth: ReturnType<typeof authClients>['auth'];
 const username = usernames('cred');

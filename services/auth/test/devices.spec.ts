@@ -3,8 +3,6 @@ import { MAX_DEVICE_ID, events } from '@parley/platform';
 import { connectErrorOf } from '@parley/testing';
 import { DeviceTestRig, password, sessionIdOf, withToken } from './device-support';
 
-jest.setTimeout(60_000);
-
 const MAX_DEVICES = 3;
 let rig: DeviceTestRig;
 

@@ -4,8 +4,6 @@ import { events } from '@parley/platform';
 import { connectErrorOf } from '@parley/testing';
 import { DeviceTestRig, password, sha256, withToken } from './device-support';
 
-jest.setTimeout(60_000);
-
 let rig: DeviceTestRig;
 
 beforeAll(async () => {

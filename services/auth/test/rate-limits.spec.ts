@@ -3,8 +3,6 @@ import { events } from '@parley/platform';
 import { connectErrorOf, eventually, startTestStack, type TestStack } from '@parley/testing';
 import { authClients, awaitEvent, fromAddress, password, usernames, withToken } from './support/auth-clients.js';
 
-jest.setTimeout(60_000);
-
 let stack: TestStack;
 let auth: ReturnType<typeof authClients>['auth'];
 const username = usernames('limit');

@@ -2,8 +2,6 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { AuthService } from '@parley/proto';
 import { edgeClient, startTestStack, type TestStack } from '@parley/testing';
 
-jest.setTimeout(60_000);
-
 let stack: TestStack;
 
 beforeAll(async () => {

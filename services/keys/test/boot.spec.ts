@@ -1,8 +1,6 @@
 import { grpcHealthCheck } from '@parley/stack';
 import { startTestStack, type TestStack } from '@parley/testing';
 
-jest.setTimeout(60_000);
-
 let stack: TestStack;
 
 beforeAll(async () => {

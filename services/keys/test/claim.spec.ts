@@ -124,11 +124,16 @@ describe('low-water mark', () => {
       await eventually(async () => low.seen.length, (n) => n >= 1);
       await ks.keys.uploadKeys({ identityKey: bob.device.identityKey, preKeys: Array.from({ length: 5 }, () => bob.device.preKey()), pqPreKeys: [] }, bob.as);
       await claims(1); // 9 EC again after the upload lifted them to 10
-      await eventually(async () => low.seen.length, (n) => n >= 2);
-      await new Promise((r) => setTimeout(r, 500));
+      // Carol crosses the mark after all of Bob's claims committed. Announcements go out in commit
+      // order, so once hers is here, any other of Bob's would have arrived before it.
+      const carol = await ks.account();
+      await ks.keys.uploadKeys(carol.device.firstUpload(10, 20), carol.as);
+      await ks.keys.getPreKeyBundles({ userId: carol.id, deviceId: 1 }, alice.as);
+      await eventually(async () => low.seen.map((e) => e.userId), (users) => users.includes(carol.id));
       expect(low.seen.map((e) => [e.userId, e.deviceId, e.preKeys, e.pqPreKeys])).toEqual([
         [bob.id, 1, 9, 17],
         [bob.id, 1, 9, 12],
+        [carol.id, 1, 9, 19],
       ]);
     } finally {
       await low.close();

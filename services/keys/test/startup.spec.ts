@@ -1,8 +1,6 @@
 import { freePort } from '@parley/stack';
 import { TEST_NATS_URL, TestIsolation, runServiceUntilExit } from '@parley/testing';
 
-jest.setTimeout(60_000);
-
 const isolation = new TestIsolation();
 afterAll(() => isolation.cleanup([TEST_NATS_URL]));
 

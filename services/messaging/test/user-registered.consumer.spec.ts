@@ -4,8 +4,6 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { encodeEnvelope, events, packEvent } from '@parley/platform';
 import { eventually, metricValue, startTestStack, type TestStack } from '@parley/testing';
 
-jest.setTimeout(60_000);
-
 let stack: TestStack;
 let nc: NatsConnection;
 

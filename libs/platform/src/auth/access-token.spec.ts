@@ -2,7 +2,7 @@ import { Code } from '@connectrpc/connect';
 import { SignJWT, importJWK, type JWK } from 'jose';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, createTokenVerifier, type JwksSource } from './access-token.js';
 import { newSigningKey } from './signing-key.js';
-import { connectErrorOf } from '@parley/testing';
+import { ManualClock, connectErrorOf } from '@parley/testing';
 
 interface Key {
   kid: string;
@@ -24,8 +24,11 @@ interface TokenOptions {
   claims?: Record<string, unknown>;
 }
 
+/** The time every verifier in a test reads; tokens are issued by it too. */
+let clock: ManualClock;
+
 async function sign(key: Key, opts: TokenOptions = {}): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
+  const now = Math.floor(clock.now() / 1000);
   return new SignJWT({ sid: 'session-1', did: 2, ...opts.claims })
     .setProtectedHeader({ alg: 'EdDSA', kid: opts.kid ?? key.kid })
     .setSubject('user-1')
@@ -46,28 +49,35 @@ function source(initial: Key[]) {
   return { state, fetch };
 }
 
-
 describe('createTokenVerifier', () => {
   const key = makeKey();
 
-  afterEach(() => jest.restoreAllMocks());
+  beforeEach(() => {
+    clock = new ManualClock();
+  });
 
   it('answers UNAVAILABLE, not INTERNAL, when it has no keys and cannot fetch them', async () => {
-    const verifier = createTokenVerifier(async () => {
-      throw new Error('connect ECONNREFUSED 10.0.0.7:50051');
-    });
+    const verifier = createTokenVerifier(
+      async () => {
+        throw new Error('connect ECONNREFUSED 10.0.0.7:50051');
+      },
+      { clock },
+    );
     const err = await connectErrorOf(verifier.verify(await sign(key)));
     expect([err.code, err.rawMessage]).toEqual([Code.Unavailable, 'cannot check access tokens right now; retry shortly']);
   });
 
   it('turns a valid token into the caller', async () => {
-    const verifier = createTokenVerifier(source([key]).fetch);
+    const verifier = createTokenVerifier(source([key]).fetch, { clock });
     await expect(verifier.verify(await sign(key))).resolves.toEqual({ userId: 'user-1', sessionId: 'session-1', deviceId: 2, expiresAt: expect.any(Date) });
   });
 
   it('tells the caller to refresh an expired token', async () => {
-    const verifier = createTokenVerifier(source([key]).fetch);
-    const err = await connectErrorOf(verifier.verify(await sign(key, { expiresAt: Math.floor(Date.now() / 1000) - 120 })));
+    const verifier = createTokenVerifier(source([key]).fetch, { clock });
+    const token = await sign(key, { expiresAt: Math.floor(clock.now() / 1000) + 600 });
+    await verifier.verify(token);
+    clock.advance(600_000);
+    const err = await connectErrorOf(verifier.verify(token));
     expect(err.code).toBe(Code.Unauthenticated);
     expect(err.rawMessage).toMatch(/Refresh/);
   });
@@ -93,7 +103,7 @@ describe('createTokenVerifier', () => {
     ['an unknown key that claims a known kid', () => sign(other, { kid: key.kid })],
     ['garbage', async () => 'not-a-jwt'],
   ])('rejects a token with %s as invalid', async (_what, token) => {
-    const verifier = createTokenVerifier(source([key]).fetch);
+    const verifier = createTokenVerifier(source([key]).fetch, { clock });
     const err = await connectErrorOf(verifier.verify(await token()));
     expect(err.code).toBe(Code.Unauthenticated);
     expect(err.rawMessage).toMatch(/^invalid access token/);
@@ -101,7 +111,7 @@ describe('createTokenVerifier', () => {
 
   it('fetches the key set once for concurrent first calls', async () => {
     const src = source([key]);
-    const verifier = createTokenVerifier(src.fetch);
+    const verifier = createTokenVerifier(src.fetch, { clock });
     const token = await sign(key);
     await Promise.all([verifier.verify(token), verifier.verify(token), verifier.verify(token)]);
     await verifier.verify(token);
@@ -110,10 +120,7 @@ describe('createTokenVerifier', () => {
 
   it('refetches when a token names a new key, at most once per minRefetchMs', async () => {
     const src = source([key]);
-    const now = jest.spyOn(Date, 'now');
-    let clock = Date.now();
-    now.mockImplementation(() => clock);
-    const verifier = createTokenVerifier(src.fetch, { minRefetchMs: 10_000, maxAgeMs: 60 * 60_000 });
+    const verifier = createTokenVerifier(src.fetch, { minRefetchMs: 10_000, maxAgeMs: 60 * 60_000, clock });
     await verifier.verify(await sign(key));
     expect(src.state.calls).toBe(1);
 
@@ -123,12 +130,12 @@ describe('createTokenVerifier', () => {
     const fresh = await sign(rotated);
 
     // Within minRefetchMs of the last fetch an unknown kid does not hit the source again.
-    clock += 5_000;
+    clock.advance(5_000);
     expect((await connectErrorOf(verifier.verify(fresh))).rawMessage).toMatch(/^invalid access token/);
     expect(src.state.calls).toBe(1);
 
     // Calls that arrive while the refetch runs wait for it rather than fail.
-    clock += 5_001;
+    clock.advance(5_001);
     await expect(Promise.all([verifier.verify(fresh), verifier.verify(fresh), verifier.verify(fresh)])).resolves.toEqual([
       { userId: 'user-1', sessionId: 'session-1', deviceId: 2, expiresAt: expect.any(Date) },
       { userId: 'user-1', sessionId: 'session-1', deviceId: 2, expiresAt: expect.any(Date) },
@@ -145,15 +152,12 @@ describe('createTokenVerifier', () => {
 
   it('refetches after maxAgeMs even for a known key, and drops keys auth removed', async () => {
     const src = source([key]);
-    const now = jest.spyOn(Date, 'now');
-    let clock = Date.now();
-    now.mockImplementation(() => clock);
-    const verifier = createTokenVerifier(src.fetch, { maxAgeMs: 60_000, minRefetchMs: 1_000 });
+    const verifier = createTokenVerifier(src.fetch, { maxAgeMs: 60_000, minRefetchMs: 1_000, clock });
     const token = await sign(key);
     await verifier.verify(token);
 
     src.state.keys = [makeKey()];
-    clock += 60_001;
+    clock.advance(60_001);
     expect((await connectErrorOf(verifier.verify(token))).rawMessage).toMatch(/^invalid access token/);
     expect(src.state.calls).toBe(2);
   });
@@ -161,39 +165,36 @@ describe('createTokenVerifier', () => {
   it('rate limits refetches while the source is failing, too', async () => {
     let fail = false;
     let calls = 0;
-    const now = jest.spyOn(Date, 'now');
-    let clock = Date.now();
-    now.mockImplementation(() => clock);
     const verifier = createTokenVerifier(
       async () => {
         calls++;
         if (fail) throw new Error('auth is down');
         return [key.publicJwk];
       },
-      { minRefetchMs: 10_000, maxAgeMs: 60_000 },
+      { minRefetchMs: 10_000, maxAgeMs: 60_000, clock },
     );
     const token = await sign(key);
     await verifier.verify(token);
 
     // auth goes down. Tokens naming unknown kids (anyone can write one) must not each cost a fetch.
     fail = true;
-    clock += 10_001;
+    clock.advance(10_001);
     await connectErrorOf(verifier.verify(await sign(makeKey())));
     await connectErrorOf(verifier.verify(await sign(makeKey())));
     expect(calls).toBe(2);
 
     // Past maxAgeMs the stale keys still verify, without a fetch per call.
-    clock += 60_000;
+    clock.advance(60_000);
     await expect(verifier.verify(token)).resolves.toEqual({ userId: 'user-1', sessionId: 'session-1', deviceId: 2, expiresAt: expect.any(Date) });
     await expect(verifier.verify(token)).resolves.toEqual({ userId: 'user-1', sessionId: 'session-1', deviceId: 2, expiresAt: expect.any(Date) });
     expect(calls).toBe(3);
 
     // Once auth is back, the next allowed refetch picks up the keys again.
     fail = false;
-    clock += 10_001;
+    clock.advance(10_001);
     await verifier.verify(token);
     expect(calls).toBe(4);
-    clock += 1_000;
+    clock.advance(1_000);
     await verifier.verify(token);
     expect(calls).toBe(4);
   });
@@ -207,11 +208,13 @@ describe('createTokenVerifier', () => {
         if (fail) throw new Error('auth is down');
         return [key.publicJwk];
       },
-      { minRefetchMs: 0 },
+      { minRefetchMs: 0, clock },
     );
     await verifier.verify(await sign(key));
     fail = true;
-    // The unknown kid forces a refetch, which fails; known tokens still verify.
+    // The unknown kid forces a refetch, which fails; known tokens still verify. The clock moves on,
+    // since a refetch in the same millisecond as the last attempt is within minRefetchMs even at 0.
+    clock.advance(1);
     await connectErrorOf(verifier.verify(await sign(makeKey())));
     await expect(verifier.verify(await sign(key))).resolves.toEqual({ userId: 'user-1', sessionId: 'session-1', deviceId: 2, expiresAt: expect.any(Date) });
     expect(calls).toBe(2);

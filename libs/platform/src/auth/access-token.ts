@@ -2,6 +2,7 @@ import { Code, ConnectError, createContextKey, type HandlerContext, type Interce
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWK } from 'jose';
 import { isDeviceId } from '../limits/signal-ids.js';
 import { rpcError } from '../rpc/errors.js';
+import { systemClock, type Clock } from '../time/clock.js';
 
 export const ACCESS_TOKEN_ISSUER = 'parley-auth';
 export const ACCESS_TOKEN_AUDIENCE = 'parley';
@@ -26,13 +27,21 @@ export interface TokenVerifier {
 
 export type JwksSource = () => Promise<JWK[]>;
 
+export interface TokenVerifierOptions {
+  maxAgeMs?: number;
+  minRefetchMs?: number;
+  /** Reads the time for the key set's age, the refetch limit and token expiry. */
+  clock?: Clock;
+}
+
 /**
  * Verifies access tokens against a key set that is cached and refetched when a token names an
  * unknown key (at most once per `minRefetchMs`), so key rotation needs no restart.
  */
-export function createTokenVerifier(source: JwksSource, opts: { maxAgeMs?: number; minRefetchMs?: number } = {}): TokenVerifier {
+export function createTokenVerifier(source: JwksSource, opts: TokenVerifierOptions = {}): TokenVerifier {
   const maxAgeMs = opts.maxAgeMs ?? 5 * 60_000;
   const minRefetchMs = opts.minRefetchMs ?? 10_000;
+  const clock = opts.clock ?? systemClock;
   let keys: { set: ReturnType<typeof createLocalJWKSet>; kids: Set<string>; at: number } | undefined;
   let inflight: Promise<void> | undefined;
   // When the last fetch started, whether or not it worked: a failing source is rate limited too.
@@ -40,10 +49,10 @@ export function createTokenVerifier(source: JwksSource, opts: { maxAgeMs?: numbe
 
   const refresh = () => {
     if (!inflight) {
-      lastAttempt = Date.now();
+      lastAttempt = clock.now();
       inflight = source()
         .then((jwks) => {
-          keys = { set: createLocalJWKSet({ keys: jwks }), kids: new Set(jwks.map((k) => k.kid ?? '')), at: Date.now() };
+          keys = { set: createLocalJWKSet({ keys: jwks }), kids: new Set(jwks.map((k) => k.kid ?? '')), at: clock.now() };
         })
         .finally(() => (inflight = undefined));
     }
@@ -53,10 +62,10 @@ export function createTokenVerifier(source: JwksSource, opts: { maxAgeMs?: numbe
   return {
     async verify(token) {
       const kid = headerKid(token);
-      const age = keys ? Date.now() - keys.at : Infinity;
+      const age = keys ? clock.now() - keys.at : Infinity;
       const stale = !keys || age > maxAgeMs || !keys.kids.has(kid);
       // Join a fetch in flight; start one only if the last attempt is old enough.
-      if (stale && (inflight || !keys || Date.now() - lastAttempt > minRefetchMs)) {
+      if (stale && (inflight || !keys || clock.now() - lastAttempt > minRefetchMs)) {
         try {
           await refresh();
         } catch {
@@ -68,6 +77,7 @@ export function createTokenVerifier(source: JwksSource, opts: { maxAgeMs?: numbe
           algorithms: [ACCESS_TOKEN_ALG],
           issuer: ACCESS_TOKEN_ISSUER,
           audience: ACCESS_TOKEN_AUDIENCE,
+          currentDate: new Date(clock.now()),
         });
         const { sub, sid, did, exp } = payload;
         if (typeof sub !== 'string' || typeof sid !== 'string' || !Number.isInteger(did) || typeof exp !== 'number') throw new Error('claims');

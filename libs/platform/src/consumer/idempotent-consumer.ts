@@ -43,6 +43,11 @@ export interface ConsumerRuntime {
 
 type Outcome = 'applied' | 'duplicate' | 'retried' | 'dead_lettered';
 
+/** How long NATS holds back the redelivery of an event whose `attempt`-th handling failed. */
+export function retryDelayMs(attempt: number): number {
+  return Math.min(30_000, 200 * 2 ** attempt);
+}
+
 /**
  * Runs a durable JetStream pull consumer. Each event is applied at most once per consumer: its id
  * is inserted into processed_event in the same transaction as the handler's writes, and the
@@ -157,7 +162,7 @@ export class IdempotentConsumer {
     const attempt = msg.info.deliveryCount;
     if (attempt >= this.rt.maxAttempts) return this.deadLetter(msg, err);
     this.rt.log.warn({ consumer: this.durable, seq: msg.seq, attempt, err: err.message }, 'event handling failed; will retry');
-    msg.nak(Math.min(30_000, 200 * 2 ** attempt));
+    msg.nak(retryDelayMs(attempt));
     return 'retried';
   }
 

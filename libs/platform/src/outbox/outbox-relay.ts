@@ -5,11 +5,14 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { OutboxEventSchema } from '../db/platform-entities.js';
 import type { Metrics } from '../observability/metrics.js';
+import { systemClock, type Clock } from '../time/clock.js';
 
 export interface OutboxRelayOptions {
   batchSize?: number;
   idlePollMs?: number;
   maxBackoffMs?: number;
+  /** Times the idle poll, the backoff while NATS fails, and drain waits. */
+  clock?: Clock;
 }
 
 interface Row {
@@ -28,6 +31,7 @@ export class OutboxRelay {
   private readonly batchSize: number;
   private readonly idlePollMs: number;
   private readonly maxBackoffMs: number;
+  private readonly clock: Clock;
   private wakeUp?: () => void;
   private pending = false;
   private backingOff = false;
@@ -48,6 +52,7 @@ export class OutboxRelay {
     this.batchSize = opts.batchSize ?? 100;
     this.idlePollMs = opts.idlePollMs ?? 1000;
     this.maxBackoffMs = opts.maxBackoffMs ?? 5000;
+    this.clock = opts.clock ?? systemClock;
   }
 
   /** Register with the ORM: a commit that wrote outbox rows wakes the relay at once. */
@@ -83,9 +88,9 @@ export class OutboxRelay {
   drained(timeoutMs: number): Promise<boolean> {
     const pass = this.passesStarted + 1;
     return new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => settle(false), timeoutMs);
+      const cancel = this.clock.schedule(timeoutMs, () => settle(false));
       const settle = (drained: boolean) => {
-        clearTimeout(timer);
+        cancel();
         this.drainWaiters = this.drainWaiters.filter((w) => w.resolve !== settle);
         resolve(drained);
       };
@@ -130,9 +135,9 @@ export class OutboxRelay {
 
   private sleep(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
+      const cancel = this.clock.schedule(ms, done);
       function done() {
-        clearTimeout(timer);
+        cancel();
         resolve();
       }
       this.wakeUp = done;

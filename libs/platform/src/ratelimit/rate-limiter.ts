@@ -2,6 +2,7 @@ import { EntitySchema } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { rpcError } from '../rpc/errors.js';
+import type { Clock } from '../time/clock.js';
 
 /**
  * One token bucket. A service that rate limits adds this entity to its database, so every replica
@@ -47,14 +48,19 @@ type Executor = Pick<EntityManager, 'execute'>;
 
 const PRUNE_PROBABILITY = 0.01;
 
+/** Each statement's time, `clock.at`: the given moment, or PostgreSQL's now() when there is none. */
+const CLOCK = 'with clock as (select coalesce(?::timestamptz, now()) as at)';
+
 /**
  * Token buckets in PostgreSQL: one statement refills and takes atomically, so concurrent requests
- * on any replica can't overspend a bucket.
+ * on any replica can't overspend a bucket. Time is PostgreSQL's, one clock for every replica,
+ * unless a `clock` is given (tests, to move time exactly).
  */
 export class RateLimiter {
   constructor(
     private readonly orm: MikroORM,
     readonly policy: RateLimitPolicy,
+    private readonly clock?: Clock,
   ) {
     if (policy.capacity <= 0 || policy.refillPerSecond <= 0) throw new Error(`rate limit ${policy.name}: capacity and refill must be positive`);
   }
@@ -62,25 +68,29 @@ export class RateLimiter {
   /** Takes `cost` tokens from `subject`'s bucket if it holds that many; cost 0 only looks. */
   async take(subject: string, cost = 1, em: Executor = this.orm.em.fork()): Promise<RateLimitDecision> {
     const { name, capacity, refillPerSecond: refill } = this.policy;
-    const level = `least(?::float8, b.tokens + extract(epoch from now() - b.updated_at) * ?::float8)`;
+    const at = this.at();
+    // In the update, the row that was to be inserted (excluded) carries the statement's time.
+    const level = `least(?::float8, b.tokens + extract(epoch from excluded.updated_at - b.updated_at) * ?::float8)`;
     const rows: { tokens: number }[] = await em.execute(
-      `insert into rate_limit_bucket as b (policy, subject, tokens, updated_at, full_at)
-         values (?, ?, ?::float8 - ?::float8, now(), now() + make_interval(secs => ?::float8 / ?::float8))
+      `${CLOCK}
+       insert into rate_limit_bucket as b (policy, subject, tokens, updated_at, full_at)
+         select ?, ?, ?::float8 - ?::float8, clock.at, clock.at + make_interval(secs => ?::float8 / ?::float8) from clock
        on conflict (policy, subject) do update
          set tokens = ${level} - ?::float8,
-             updated_at = now(),
-             full_at = now() + make_interval(secs => (?::float8 - (${level} - ?::float8)) / ?::float8)
+             updated_at = excluded.updated_at,
+             full_at = excluded.updated_at + make_interval(secs => (?::float8 - (${level} - ?::float8)) / ?::float8)
          where ${level} >= ?::float8
        returning tokens`,
-      [name, subject, capacity, cost, cost, refill, capacity, refill, cost, capacity, capacity, refill, cost, refill, capacity, refill, cost],
+      [at, name, subject, capacity, cost, cost, refill, capacity, refill, cost, capacity, capacity, refill, cost, refill, capacity, refill, cost],
     );
     // Refilled buckets are dead rows; sweeping now and then keeps the table the size of the abuse.
-    if (Math.random() < PRUNE_PROBABILITY) await RateLimiter.prune(em);
+    if (Math.random() < PRUNE_PROBABILITY) await RateLimiter.prune(em, at ?? undefined);
     if (rows.length > 0) return { allowed: true, retryAfterSeconds: 0 };
     const [row]: { tokens: number }[] = await em.execute(
-      `select least(?::float8, tokens + extract(epoch from now() - updated_at) * ?::float8) as tokens
-         from rate_limit_bucket where policy = ? and subject = ?`,
-      [capacity, refill, name, subject],
+      `${CLOCK}
+       select least(?::float8, tokens + extract(epoch from clock.at - updated_at) * ?::float8) as tokens
+         from rate_limit_bucket, clock where policy = ? and subject = ?`,
+      [at, capacity, refill, name, subject],
     );
     const missing = cost - Number(row?.tokens ?? capacity);
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(missing / refill)) };
@@ -92,14 +102,16 @@ export class RateLimiter {
    */
   async refund(subject: string, cost = 1, em: Executor = this.orm.em.fork()): Promise<void> {
     const { name, capacity, refillPerSecond: refill } = this.policy;
-    const level = `least(?::float8, tokens + extract(epoch from now() - updated_at) * ?::float8 + ?::float8)`;
+    const level = `least(?::float8, tokens + extract(epoch from clock.at - updated_at) * ?::float8 + ?::float8)`;
     await em.execute(
-      `update rate_limit_bucket
+      `${CLOCK}
+       update rate_limit_bucket
           set tokens = ${level},
-              updated_at = now(),
-              full_at = now() + make_interval(secs => (?::float8 - ${level}) / ?::float8)
+              updated_at = clock.at,
+              full_at = clock.at + make_interval(secs => (?::float8 - ${level}) / ?::float8)
+         from clock
         where policy = ? and subject = ?`,
-      [capacity, refill, cost, capacity, capacity, refill, cost, refill, name, subject],
+      [this.at(), capacity, refill, cost, capacity, capacity, refill, cost, refill, name, subject],
     );
   }
 
@@ -109,10 +121,14 @@ export class RateLimiter {
     if (!decision.allowed) throw rpcError.resourceExhausted(`${what}; retry in ${decision.retryAfterSeconds} s`);
   }
 
-  /** Deletes buckets that have refilled: they hold no information. */
-  static async prune(em: Executor): Promise<number> {
-    const rows: unknown[] = await em.execute('delete from rate_limit_bucket where full_at < now() returning 1');
+  /** Deletes buckets that have refilled by `at` (PostgreSQL's now() by default): they hold no information. */
+  static async prune(em: Executor, at?: Date): Promise<number> {
+    const rows: unknown[] = await em.execute(`${CLOCK} delete from rate_limit_bucket using clock where full_at < clock.at returning 1`, [at ?? null]);
     return rows.length;
+  }
+
+  private at(): Date | null {
+    return this.clock ? new Date(this.clock.now()) : null;
   }
 
   /** Forgets every bucket whose subject is, or is a pair that includes, one of `ids`. */

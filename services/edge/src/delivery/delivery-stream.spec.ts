@@ -2,7 +2,8 @@ import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { MAX_DELIVERIES_IN_FLIGHT } from '@parley/platform';
 import { DeliverySchema, FetchDeliveriesResponseSchema, type Delivery, type FetchDeliveriesResponse } from '@parley/proto';
-import { DeliveryStream, type FetchPage, type StreamEvent } from './delivery-stream.js';
+import { ManualClock } from '@parley/testing';
+import { DeliveryStream, type FetchPage, type StreamEvent, type StreamTiming } from './delivery-stream.js';
 
 /** A device's queue as messaging's FetchDeliveries serves it: oldest first, skipping in-flight ids. */
 class FakeQueue {
@@ -37,10 +38,15 @@ class FakeQueue {
   };
 }
 
-const timing = { expiresAtMs: Date.now() + 3_600_000, heartbeatMs: 25_000, pollMs: 60_000 };
+/** Every stream's time: it moves only when a test advances it or ticks the stream. */
+let clock: ManualClock;
+beforeEach(() => {
+  clock = new ManualClock();
+});
 
-function openStream(fetch: FetchPage, overrides: Partial<typeof timing> = {}, id = 'stream-b', openedAtMs = 1000) {
-  const stream = new DeliveryStream(id, openedAtMs, fetch, { ...timing, ...overrides });
+function openStream(fetch: FetchPage, overrides: Partial<StreamTiming> = {}, id = 'stream-b', openedAtMs = 1000) {
+  const timing = { expiresAtMs: clock.now() + 3_600_000, heartbeatMs: 25_000, pollMs: 60_000, ...overrides };
+  const stream = new DeliveryStream(id, openedAtMs, fetch, timing, undefined, clock);
   return { stream, reader: reader(stream) };
 }
 
@@ -242,10 +248,60 @@ describe('DeliveryStream', () => {
     };
     const { stream, reader: r } = openStream(flaky);
     stream.start();
-    while (!r.cases().includes('queueEmpty')) await new Promise((resolve) => setTimeout(resolve, 50));
+    await settle();
+    for (const retry of [1, 2]) {
+      expect(clock.pending()).toHaveLength(1);
+      clock.advance(clock.pending()[0]!);
+      await settle();
+      expect(failuresLeft).toBe(retry === 1 ? 0 : -1);
+    }
     expect(r.ids()).toEqual([1n, 2n]);
+    expect(r.cases().at(-1)).toBe('queueEmpty');
     expect(r.done).toBe(false);
+    expect(clock.pending()).toEqual([]);
     stream.end('client_closed');
+  });
+
+  it('backs its retries off from 250 ms, doubling up to 10 s, each ±50%, and fetches nothing while it waits', async () => {
+    let fetches = 0;
+    let failing = true;
+    const queue = new FakeQueue();
+    queue.add(1);
+    const down: FetchPage = async (inFlightIds, limit) => {
+      fetches++;
+      if (failing) throw new ConnectError('messaging is unreachable', Code.Unavailable);
+      return queue.fetch(inFlightIds, limit);
+    };
+    const { stream, reader: r } = openStream(down);
+    stream.start();
+    await settle();
+    for (const backoff of [250, 500, 1000, 2000, 4000, 8000, 10_000, 10_000]) {
+      const [wait] = clock.pending();
+      expect(wait).toBeGreaterThanOrEqual(backoff * 0.5);
+      expect(wait).toBeLessThanOrEqual(backoff * 1.5);
+      // Signals while it waits do not cut the backoff short.
+      const before = fetches;
+      stream.queued();
+      stream.resync();
+      clock.advance(wait! - 1);
+      await settle();
+      expect(fetches).toBe(before);
+      clock.advance(1);
+      await settle();
+      expect(fetches).toBe(before + 1);
+    }
+    // Back up: the next retry delivers, and a later failure starts again from 250 ms.
+    failing = false;
+    clock.advance(clock.pending()[0]!);
+    await settle();
+    expect(r.ids()).toEqual([1n]);
+    failing = true;
+    stream.resync();
+    await settle();
+    expect(clock.pending()[0]).toBeLessThanOrEqual(375);
+    // Ending the stream cancels the retry.
+    stream.end('client_closed');
+    expect(clock.pending()).toEqual([]);
   });
 
   it('ends with UNAUTHENTICATED when messaging refuses the token', async () => {
@@ -261,7 +317,7 @@ describe('DeliveryStream', () => {
 
   it('on the clock: ends at the token expiry, sends a heartbeat when idle, and polls the queue', async () => {
     const queue = new FakeQueue();
-    const now = Date.now();
+    const now = clock.now();
     const { stream, reader: r } = openStream(queue.fetch, { expiresAtMs: now + 10 * 60_000, heartbeatMs: 25_000, pollMs: 60_000 }, 's', now);
     stream.start();
     await settle();

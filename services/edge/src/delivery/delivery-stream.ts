@@ -1,5 +1,5 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import { MAX_DELIVERIES_IN_FLIGHT } from '@parley/platform';
+import { MAX_DELIVERIES_IN_FLIGHT, systemClock, type Cancel, type Clock } from '@parley/platform';
 import type { Delivery, FetchDeliveriesResponse } from '@parley/proto';
 
 /** Reads the device's queue: the oldest deliveries not in `inFlightIds`, at most `limit`. */
@@ -32,7 +32,8 @@ const RETRY_MAX_MS = 10_000;
  * function; it knows nothing of NATS or RPC. It keeps at most MAX_DELIVERIES_IN_FLIGHT unacked and
  * runs at most one fetch at a time: a signal during a fetch asks for one more after it.
  * Signals are hints: every loss is repaired by the next fetch (safety poll, resync, reconnect),
- * which also learns from `stillQueuedIds` which in-flight deliveries were acked meanwhile.
+ * which also learns from `stillQueuedIds` which in-flight deliveries were acked meanwhile. A
+ * failed fetch is retried on `clock`, backing off.
  */
 export class DeliveryStream implements StreamIdentity {
   private readonly inFlight = new Set<bigint>();
@@ -43,7 +44,7 @@ export class DeliveryStream implements StreamIdentity {
   private morePending = false;
   private drained = false;
   private failures = 0;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private cancelRetry: Cancel | undefined;
   private nextPollAtMs: number;
   private lastSentAtMs: number;
   private closed = false;
@@ -56,6 +57,7 @@ export class DeliveryStream implements StreamIdentity {
     private readonly fetchPage: FetchPage,
     private readonly timing: StreamTiming,
     private readonly onFetchError: (err: ConnectError) => void = () => undefined,
+    private readonly clock: Clock = systemClock,
   ) {
     this.lastSentAtMs = openedAtMs;
     this.nextPollAtMs = openedAtMs + jittered(timing.pollMs);
@@ -131,7 +133,7 @@ export class DeliveryStream implements StreamIdentity {
     this.endedBecause = reason;
     this.endError = error;
     this.pending = [];
-    clearTimeout(this.retryTimer);
+    this.cancelRetry?.();
     this.wake?.();
   }
 
@@ -155,7 +157,7 @@ export class DeliveryStream implements StreamIdentity {
   private emit(event: StreamEvent): void {
     if (this.closed) return;
     this.pending.push(event);
-    this.lastSentAtMs = Date.now();
+    this.lastSentAtMs = this.clock.now();
     this.wake?.();
   }
 
@@ -166,7 +168,7 @@ export class DeliveryStream implements StreamIdentity {
       return;
     }
     this.fetchWanted = true;
-    if (!this.fetching && !this.retryTimer) void this.runFetches();
+    if (!this.fetching && !this.cancelRetry) void this.runFetches();
   }
 
   private async runFetches(): Promise<void> {
@@ -226,10 +228,10 @@ export class DeliveryStream implements StreamIdentity {
     // Messaging restarting or unreachable: keep the stream and try again, backing off.
     this.fetchWanted = true;
     const delay = Math.min(RETRY_FIRST_MS * 2 ** this.failures++, RETRY_MAX_MS);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
+    this.cancelRetry = this.clock.schedule(jittered(delay), () => {
+      this.cancelRetry = undefined;
       void this.runFetches();
-    }, jittered(delay));
+    });
   }
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { Logger } from 'pino';
-import type { Caller, NatsConnection, Subjects } from '@parley/platform';
+import { systemClock, type Cancel, type Caller, type Clock, type NatsConnection, type Subjects } from '@parley/platform';
 import { LiveSignalSchema } from '@parley/proto';
 import { DeliveryStream, type FetchPage } from './delivery-stream.js';
 import type { StreamMetrics } from './stream-metrics.js';
@@ -23,6 +23,8 @@ export interface StreamHubOptions {
   metrics: StreamMetrics;
   heartbeatMs: number;
   pollMs: number;
+  /** Drives expiry, heartbeats, safety polls, fetch retries and the resync spread. */
+  clock?: Clock;
 }
 
 const CLOCK_MS = 1000;
@@ -36,15 +38,14 @@ const RESYNC_SPREAD_MS = 5000;
  */
 export class StreamHub {
   private readonly byDevice = new Map<string, OpenStream>();
-  private readonly clock: NodeJS.Timeout;
+  private readonly clock: Clock;
+  private cancelTick: Cancel;
   private readonly resyncs: Subscription;
   private stopped = false;
 
   constructor(private readonly opts: StreamHubOptions) {
-    this.clock = setInterval(() => {
-      const now = Date.now();
-      for (const { stream } of this.byDevice.values()) stream.tick(now);
-    }, CLOCK_MS);
+    this.clock = opts.clock ?? systemClock;
+    this.cancelTick = this.clock.schedule(CLOCK_MS, () => this.tick());
     this.resyncs = opts.nats.subscribe(opts.subjects.liveResync, { callback: () => this.resyncAll() });
     void this.watchConnection();
   }
@@ -63,10 +64,11 @@ export class StreamHub {
     const { nats, subjects, log, metrics } = this.opts;
     const stream = new DeliveryStream(
       randomUUID(),
-      Date.now(),
+      this.clock.now(),
       fetchPage,
       { expiresAtMs: caller.expiresAt.getTime(), heartbeatMs: this.opts.heartbeatMs, pollMs: this.opts.pollMs },
       (err) => log.warn({ code: Code[err.code], msg: err.rawMessage }, 'cannot fetch deliveries for a stream; retrying'),
+      this.clock,
     );
     const subject = subjects.liveDevice(caller.userId, caller.deviceId);
     const signals = nats.subscribe(subject, {
@@ -110,7 +112,7 @@ export class StreamHub {
   /** Ends every stream so clients reconnect to another edge, and stops the shared parts. */
   shutdown(): void {
     this.stopped = true;
-    clearInterval(this.clock);
+    this.cancelTick();
     this.resyncs.unsubscribe();
     for (const { stream } of this.byDevice.values()) stream.end('shutdown', new ConnectError('edge is shutting down; reconnect', Code.Unavailable));
   }
@@ -145,8 +147,14 @@ export class StreamHub {
     const spreadMs = Math.min(RESYNC_SPREAD_MS, this.byDevice.size);
     for (const { stream } of this.byDevice.values()) {
       if (spreadMs < 2) stream.resync();
-      else setTimeout(() => stream.resync(), Math.random() * spreadMs).unref();
+      else this.clock.schedule(Math.random() * spreadMs, () => stream.resync());
     }
+  }
+
+  private tick(): void {
+    const now = this.clock.now();
+    for (const { stream } of this.byDevice.values()) stream.tick(now);
+    if (!this.stopped) this.cancelTick = this.clock.schedule(CLOCK_MS, () => this.tick());
   }
 
   private async watchConnection(): Promise<void> {

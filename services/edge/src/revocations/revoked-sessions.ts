@@ -1,4 +1,4 @@
-import { rpcError, type TokenVerifier } from '@parley/platform';
+import { rpcError, systemClock, type Clock, type TokenVerifier } from '@parley/platform';
 
 /**
  * Sessions auth revoked recently. An entry lives as long as an access token of that session
@@ -8,18 +8,21 @@ export class RevokedSessions {
   private readonly until = new Map<string, number>();
   private nextPrune = 0;
 
-  constructor(private readonly windowMs: number) {}
+  constructor(
+    private readonly windowMs: number,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   add(sessionIds: readonly string[], revokedAt: Date): void {
     const until = revokedAt.getTime() + this.windowMs;
-    if (until <= Date.now()) return;
+    if (until <= this.clock.now()) return;
     for (const id of sessionIds) this.until.set(id, Math.max(until, this.until.get(id) ?? 0));
     this.prune();
   }
 
   has(sessionId: string): boolean {
     const until = this.until.get(sessionId);
-    return until !== undefined && until > Date.now();
+    return until !== undefined && until > this.clock.now();
   }
 
   get size(): number {
@@ -27,7 +30,7 @@ export class RevokedSessions {
   }
 
   private prune(): void {
-    const now = Date.now();
+    const now = this.clock.now();
     if (now < this.nextPrune) return;
     this.nextPrune = now + 60_000;
     for (const [id, until] of this.until) if (until <= now) this.until.delete(id);

@@ -1,4 +1,4 @@
-import type { Logger, MikroORM } from '@parley/platform';
+import { systemClock, type Cancel, type Clock, type Logger, type MikroORM } from '@parley/platform';
 
 /** Rows deleted per statement: short transactions, so sends and acks never wait long behind one. */
 const BATCH = 5000;
@@ -8,7 +8,7 @@ const BATCH = 5000;
  * already skip expired rows, so when this runs changes only how much space they take.
  */
 export class ExpirySweeper {
-  private timer: NodeJS.Timeout | undefined;
+  private cancelNext: Cancel | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
 
@@ -16,6 +16,7 @@ export class ExpirySweeper {
     private readonly orm: MikroORM,
     private readonly intervalSeconds: number,
     private readonly log: Logger,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   start(): void {
@@ -25,7 +26,7 @@ export class ExpirySweeper {
   /** Waits for a sweep in progress, and starts no other. */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.cancelNext?.();
     await this.running;
   }
 
@@ -40,14 +41,14 @@ export class ExpirySweeper {
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => {
+    this.cancelNext = this.clock.schedule(this.intervalSeconds * 1000, () => {
       this.running = this.sweep()
         .then((swept) => {
           if (swept.deliveries + swept.messages > 0) this.log.info(swept, 'expired deliveries and messages deleted');
         })
         .catch((err: Error) => this.log.error({ err }, 'expiry sweep failed; retrying at the next interval'))
         .finally(() => this.schedule());
-    }, this.intervalSeconds * 1000);
+    });
   }
 
   private async deleteExpired(table: 'queued_delivery' | 'message'): Promise<number> {
