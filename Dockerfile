@@ -5,7 +5,7 @@
 #   docker run --rm ghcr.io/parley-chat/parley:TAG services/auth/dist/main.js
 # Kubernetes sets command ["node"] and args ["services/<name>/dist/main.js"] (see k8s/).
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # ---- build: install everything, compile every project -------------------------------------
 FROM ${NODE_IMAGE} AS build

@@ -4,13 +4,13 @@
 // - GetMe against a bare Node HTTP/1.1 round trip on loopback (what no RPC can beat);
 // - GetMe while 50 logins run at once, against GetMe alone: bcrypt runs on libuv's pool, so the
 //   cheap call should wait for CPU, not for a blocked event loop. auth's event-loop delay is shown.
-// Run: npx nx run-many -t build && node bench/auth-through-edge.mjs
+// Run: npm run build && npm exec -- node bench/auth-through-edge.mjs
 import http from 'node:http';
 import { createHash } from 'node:crypto';
 import bcrypt from 'bcrypt';
 import { AuthService } from '@parley/proto';
 import { edgeClient, metricValue, startTestStack } from '@parley/testing';
-import { measure, row, summarize } from './support/measure.mjs';
+import { header, measure, row, summarize } from './support/measure.mjs';
 
 const BCRYPT_COST = 12;
 const LOGINS = 48;
@@ -83,7 +83,7 @@ try {
   const stormed = await probeDuring(me, Promise.all(stormUsers.map((username) => auth.login({ username, password }))));
   const stormLoopDelay = await authLoopDelayMs(stack);
 
-  console.log(`\n2 cores; bcrypt cost ${BCRYPT_COST}; ${LOGIN_CONCURRENCY} logins and ${GETME_CONCURRENCY} GetMe calls in flight\n`);
+  header(`bcrypt cost ${BCRYPT_COST}; ${LOGIN_CONCURRENCY} logins and ${GETME_CONCURRENCY} GetMe calls in flight`);
   row(`baseline: raw bcrypt.compare, one at a time`, rawBcryptSerial);
   row(`Login through the edge, one at a time`, loginsSerial, rawBcryptSerial);
   row(`baseline: raw bcrypt.compare, in process`, rawBcrypt);

@@ -14,12 +14,13 @@
 // - Each figure is read after SETTLE_MS of idleness (nothing is sent on the streams but what the
 //   edge sends by itself), then again after a full GC in the edge, forced through a preload that
 //   collects on SIGUSR2 (bench/support/gc-on-signal.cjs): RSS as the OS sees it, and live heap.
-// Run: npx nx run-many -t build && node bench/edge-idle-streams.mjs
+// Run: npm run build && npm exec -- node bench/edge-idle-streams.mjs
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { metricValue, startTestStack } from '@parley/testing';
 import { Subscription, edgeClients, mapConcurrently, signedInAccounts } from './support/messaging.mjs';
+import { header } from './support/measure.mjs';
 import { tokenMinter } from './support/tokens.mjs';
 
 const STREAMS = 10_000;
@@ -89,7 +90,7 @@ try {
   const kb = (bytes) => `${(bytes / 1024).toFixed(1)} kB`;
   const line = (name, f, note = '') => console.log(`${name.padEnd(44)} ${mb(f.rss).padStart(10)} ${mb(f.rssAfterGc).padStart(10)} ${mb(f.heapUsed).padStart(10)} ${mb(f.liveHeap).padStart(10)}  ${note}`);
   if (holding.streamsOpen !== STREAMS) throw new Error(`the edge reports ${holding.streamsOpen} streams open, not ${STREAMS}`);
-  console.log(`\n2 cores; ${ACCOUNTS} accounts x ${DEVICES_PER_ACCOUNT} device tokens; each figure after ${SETTLE_MS / 1000} s idle\n`);
+  header(`${ACCOUNTS} accounts x ${DEVICES_PER_ACCOUNT} device tokens; each figure after ${SETTLE_MS / 1000} s idle`);
   console.log(`${'edge process'.padEnd(44)} ${'RSS'.padStart(10)} ${'after GC'.padStart(10)} ${'heap used'.padStart(10)} ${'live heap'.padStart(10)}`);
   line('baseline: 0 streams', idle);
   line(`${STREAMS} idle Subscribe streams`, holding, `RSS ${(holding.rss / idle.rss).toPrecision(2)}x the baseline`);

@@ -9,14 +9,14 @@
 // - A claim also proves the device's identity key in the identity log, so the claims are measured
 //   again after the log is grown to LOG_LEAVES leaves (hashes inserted straight into keys' table,
 //   after the real ones, as if that many devices had published keys).
-// Run: npx nx run-many -t build && node bench/keys-claims.mjs
+// Run: npm run build && npm exec -- node bench/keys-claims.mjs
 import { Code, ConnectError } from '@connectrpc/connect';
 import { AuthService, KeyService } from '@parley/proto';
 import { databaseUrl } from '@parley/stack';
 import { edgeClient, eventually, startTestStack } from '@parley/testing';
 import { IdentityKeyPair, KEMKeyPair, PrivateKey } from '@signalapp/libsignal-client';
 import pg from 'pg';
-import { measure, row } from './support/measure.mjs';
+import { header, measure, row } from './support/measure.mjs';
 
 const CONCURRENCY = 50;
 const TARGETS = 10;
@@ -131,7 +131,7 @@ try {
   const updates = await rawUpdates(stack, CONCURRENCY);
   const updatesOnKeysPool = await rawUpdates(stack, KEYS_POOL_MAX);
 
-  console.log(`\n2 cores; ${CONCURRENCY} in flight; claims spread over ${TARGETS} devices holding ${KEYS_PER_TARGET} one-time keys of each kind\n`);
+  header(`${CONCURRENCY} in flight; claims spread over ${TARGETS} devices holding ${KEYS_PER_TARGET} one-time keys of each kind`);
   row(`baseline: raw PostgreSQL single-row UPDATE, ${CONCURRENCY} connections`, updates);
   row(`baseline: the same on ${KEYS_POOL_MAX} connections (keys' pool size)`, updatesOnKeysPool, updates);
   row(`GetPreKeyBundles claim through the edge, log of ${smallLog} leaves`, claims, updates);

@@ -11,11 +11,11 @@
 // A message's ciphertext carries its send time, so latency is measured in this one process.
 // Where the CPU goes: each process's CPU time (from /proc) per delivered message (or envelope).
 // Accounts: auth runs with BCRYPT_COST=4; devices are linked with the password.
-// Run: npx nx run-many -t build && node bench/messaging-throughput.mjs
+// Run: npm run build && npm exec -- node bench/messaging-throughput.mjs
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestStack } from '@parley/testing';
-import { cpuMs, latencyRow, row, summarize } from './support/measure.mjs';
+import { cpuMs, header, latencyRow, row, summarize } from './support/measure.mjs';
 import { Subscription, as, edgeClients, envelopesTo, mapConcurrently, signedInAccounts, untilAcked } from './support/messaging.mjs';
 import { pgbench, scratchDatabase } from './support/pgbench.mjs';
 
@@ -126,7 +126,7 @@ try {
   const groupInserts = await pgbench(db, insertRows(groupRecipients.length), { clients: GROUP_CONCURRENCY, seconds: PGBENCH_SECONDS });
   const groupRows = { ...groupInserts, perSecond: groupInserts.perSecond * groupRecipients.length };
 
-  console.log(`\n2 cores; ${CIPHERTEXT_BYTES}-byte ciphertexts; Connect binary over HTTP/1.1; latencies are send→receive (pgbench: per transaction)\n`);
+  header(`${CIPHERTEXT_BYTES}-byte ciphertexts; Connect binary over HTTP/1.1; latencies are send→receive (pgbench: per transaction)`);
   row(`baseline: pgbench single-row INSERT, ${CONCURRENCY} clients`, inserts, undefined, WIDTH);
   row(`1:1 delivered (sent, received, acked), ${CONCURRENCY} senders`, oneToOne, inserts, WIDTH);
   cpuLine('message', oneToOne);

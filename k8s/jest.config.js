@@ -4,4 +4,6 @@ module.exports = {
   displayName: 'k8s',
   rootDir: __dirname,
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
+  resolver: '<rootDir>/jest-resolver.js',
+  transformIgnorePatterns: ['/node_modules/(?!(kubernetes-models|@kubernetes-models|is-cidr|cidr-regex)/)'],
 };

@@ -1,6 +1,7 @@
 // What every bench script needs: run an operation with N in flight, summarise its latencies, and
 // print a row beside its baseline.
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 
 /** Ops/s and latency percentiles (ms) of `latencies` collected over `seconds`. */
 export function summarize(latencies, seconds) {
@@ -25,6 +26,11 @@ export async function measure(total, concurrency, op) {
     }),
   );
   return summarize(latencies, (performance.now() - started) / 1000);
+}
+
+/** The line above a bench's figures: the cores and the Node it ran on, then what the run held fixed. */
+export function header(setup) {
+  console.log(`\n${availableParallelism()} cores; Node ${process.version}; ${setup}\n`);
 }
 
 /** One line of figures, with the ratio to `baseline` when there is one. */

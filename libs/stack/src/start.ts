@@ -108,7 +108,7 @@ async function main() {
     await postgres.stop?.();
   };
   const prefix = (name: ServiceName, line: string) => process.stdout.write(`${name.padEnd(width)} | ${line}\n`);
-  say('starting auth, keys, messaging, media, moderation and edge');
+  say(`starting auth, keys, messaging, media, moderation and edge on Node ${process.version}`);
   let stack;
   try {
     stack = await startStack({

@@ -202,7 +202,7 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
   };
   await checkDependencies();
   const checker = setInterval(() => void checkDependencies(), 5000);
-  log.info({ rpcPort: rpc.port, metricsPort: ops.port }, `${def.name} ready`);
+  log.info({ rpcPort: rpc.port, metricsPort: ops.port, node: process.version }, `${def.name} ready`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
