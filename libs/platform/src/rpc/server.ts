@@ -53,13 +53,19 @@ const SNIFF_TIMEOUT_MS = 10_000;
  */
 export async function startRpcServer(opts: RpcServerOptions): Promise<RunningServer> {
   const h2 = http2.createServer(adapter(opts));
-  const h1 = http.createServer({ keepAliveTimeout: INTERNAL_KEEP_ALIVE_MS }, http1Handler(opts));
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on('session', (s) => {
     sessions.add(s);
     s.once('close', () => sessions.delete(s));
   });
-  const server = net.createServer((socket) => sniff(socket, (isHttp2) => (isHttp2 ? h2 : h1).emit('connection', socket)));
+  const h1 = http.createServer({ keepAliveTimeout: INTERNAL_KEEP_ALIVE_MS }, http1Handler(opts));
+  const calls = new CallsPerSocket(h1);
+  const server = net.createServer((socket) =>
+    sniff(socket, (isHttp2) => {
+      if (!isHttp2) calls.track(socket);
+      (isHttp2 ? h2 : h1).emit('connection', socket);
+    }),
+  );
   const port = await listen(server, opts.port, opts.host);
   return {
     port,
@@ -67,17 +73,53 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RunningSer
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // GOAWAY: clients stop opening streams here; open streams run to completion.
       for (const s of sessions) s.close();
-      h1.close();
-      const reap = setInterval(() => h1.closeIdleConnections(), 50);
+      // HTTP/1.1 connections close as soon as they have no call in flight.
+      calls.drain();
       const cut = setTimeout(() => {
         sessions.forEach((s) => s.destroy());
-        h1.closeAllConnections();
+        calls.destroyAll();
       }, graceMs);
       await closed;
-      clearInterval(reap);
       clearTimeout(cut);
     },
   };
+}
+
+/**
+ * The calls in flight on each HTTP/1.1 connection of a server that never listens itself (the
+ * sniffer hands it its connections), so Node's own connection tracking is not there to drain it.
+ */
+class CallsPerSocket {
+  private readonly inFlight = new Map<Socket, number>();
+  private draining = false;
+
+  constructor(server: http.Server) {
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const socket = req.socket;
+      this.inFlight.set(socket, (this.inFlight.get(socket) ?? 0) + 1);
+      res.once('close', () => {
+        const left = (this.inFlight.get(socket) ?? 1) - 1;
+        if (!this.inFlight.has(socket)) return;
+        this.inFlight.set(socket, left);
+        if (left === 0 && this.draining) socket.end();
+      });
+    });
+  }
+
+  track(socket: Socket): void {
+    this.inFlight.set(socket, 0);
+    socket.once('close', () => this.inFlight.delete(socket));
+  }
+
+  /** Ends idle connections now, busy ones after their call. */
+  drain(): void {
+    this.draining = true;
+    for (const [socket, n] of this.inFlight) if (n === 0) socket.end();
+  }
+
+  destroyAll(): void {
+    for (const socket of this.inFlight.keys()) socket.destroy();
+  }
 }
 
 /** Idle keep-alive connections between services stay open this long (the client's agent reuses them). */

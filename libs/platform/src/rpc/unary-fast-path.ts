@@ -18,7 +18,7 @@ interface UnaryRoute {
 
 export interface UnaryFastPathOptions {
   routes: Routes[];
-  interceptors: Interceptor[];
+  interceptors: readonly Interceptor[];
   readMaxBytes: number;
 }
 
@@ -153,7 +153,7 @@ async function serve(route: UnaryRoute, binary: boolean, req: IncomingMessage, r
     status = codeToHttpStatus(error.code);
     responseHeader.set('content-type', 'application/json');
     error.metadata.forEach((value, key) => responseHeader.set(key, value));
-    body = errorToJsonBytes(error, {});
+    body = errorJson(error);
   } finally {
     clearTimeout(deadline);
   }
@@ -162,6 +162,15 @@ async function serve(route: UnaryRoute, binary: boolean, req: IncomingMessage, r
   for (const [name, value] of Object.entries(responseTrailer.record())) headers[`trailer-${name}`] = value;
   res.writeHead(status, headers);
   res.end(body);
+}
+
+/** The error as Connect's JSON; a detail that can't be serialized must not cost the caller the error. */
+function errorJson(error: ConnectError): Uint8Array {
+  try {
+    return errorToJsonBytes(error, {});
+  } catch {
+    return errorToJsonBytes(new ConnectError(error.rawMessage, error.code), {});
+  }
 }
 
 /** The request body, or RESOURCE_EXHAUSTED past `readMaxBytes` (checked on the declared length first). */

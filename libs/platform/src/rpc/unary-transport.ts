@@ -8,7 +8,7 @@ import { LiteHeaders } from './lite-headers.js';
 export interface UnaryTransportOptions {
   /** e.g. http://127.0.0.1:50051 */
   baseUrl: string;
-  interceptors?: Interceptor[];
+  interceptors?: readonly Interceptor[];
   /** Where streaming calls go: a connect-node transport to the same server. */
   streams: Transport;
   /** Connections are kept alive and reused; one per call in flight. */
