@@ -8,8 +8,8 @@
 import http from 'node:http';
 import { createHash } from 'node:crypto';
 import bcrypt from 'bcrypt';
-import { AuthService } from '@parley/proto';
-import { edgeClient, metricValue, startTestStack } from '@parley/testing';
+import { AuthService, DeviceService } from '@parley/proto';
+import { Accounts, PASSWORD, edgeClient, metricValue, startTestStack } from '@parley/testing';
 import { header, measure, row, summarize } from './support/measure.mjs';
 
 const BCRYPT_COST = 12;
@@ -60,15 +60,15 @@ async function probeDuring(me, load) {
 const stack = await startTestStack({ services: ['auth', 'edge'], env: { auth: { BCRYPT_COST: String(BCRYPT_COST) } } });
 try {
   const auth = edgeClient(AuthService, stack.edgeUrl);
-  const password = 'violet tangerine quarry 42';
-  const { tokens } = await auth.register({ username: 'bench_user', password, registrationId: 1234 });
-  const login = () => auth.login({ username: 'bench_user', password });
+  const accounts = new Accounts({ auth, devices: edgeClient(DeviceService, stack.edgeUrl) });
+  const { tokens } = await accounts.register({ username: 'bench_user' });
+  const login = () => auth.login({ username: 'bench_user', password: PASSWORD });
   // The storm's logins are 50 different users: auth counts a login in flight against its account's
   // failure budget (10) until it succeeds, so one account can't have 50 at once.
   const stormUsers = Array.from({ length: STORM_LOGINS }, (_, i) => `bench_storm_${i}`);
-  for (const username of stormUsers) await auth.register({ username, password, registrationId: 1234 });
+  for (const username of stormUsers) await accounts.register({ username });
 
-  const hash = await bcrypt.hash(createHash('sha256').update(password).digest('base64'), BCRYPT_COST);
+  const hash = await bcrypt.hash(createHash('sha256').update(PASSWORD).digest('base64'), BCRYPT_COST);
   const rawBcryptSerial = await measure(LOGINS / 2, 1, () => bcrypt.compare('not-it', hash));
   const loginsSerial = await measure(LOGINS / 2, 1, login);
   const rawBcrypt = await measure(LOGINS, LOGIN_CONCURRENCY, () => bcrypt.compare('not-it', hash));
@@ -80,7 +80,7 @@ try {
 
   const idle = await probeDuring(me, new Promise((r) => setTimeout(r, 3000)));
   await authLoopDelayMs(stack);
-  const stormed = await probeDuring(me, Promise.all(stormUsers.map((username) => auth.login({ username, password }))));
+  const stormed = await probeDuring(me, Promise.all(stormUsers.map((username) => auth.login({ username, password: PASSWORD }))));
   const stormLoopDelay = await authLoopDelayMs(stack);
 
   header(`bcrypt cost ${BCRYPT_COST}; ${LOGIN_CONCURRENCY} logins and ${GETME_CONCURRENCY} GetMe calls in flight`);

@@ -18,7 +18,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { metricValue, startTestStack } from '@parley/testing';
+import { metricValue, startTestStack, withToken } from '@parley/testing';
 import { Subscription, edgeClients, mapConcurrently, signedInAccounts } from './support/messaging.mjs';
 import { header } from './support/measure.mjs';
 import { tokenMinter } from './support/tokens.mjs';
@@ -66,7 +66,7 @@ try {
   const mint = await tokenMinter(stack);
   const devices = [];
   for (const [{ userId }] of accounts) {
-    for (let deviceId = 1; deviceId <= DEVICES_PER_ACCOUNT; deviceId++) devices.push({ userId, deviceId, accessToken: await mint(userId, deviceId) });
+    for (let deviceId = 1; deviceId <= DEVICES_PER_ACCOUNT; deviceId++) devices.push({ userId, deviceId, as: withToken(await mint(userId, deviceId)) });
   }
 
   const idle = await edgeFigures(stack);

@@ -10,10 +10,9 @@
 //   again after the log is grown to LOG_LEAVES leaves (hashes inserted straight into keys' table,
 //   after the real ones, as if that many devices had published keys).
 // Run: npm run build && npm exec -- node bench/keys-claims.mjs
-import { Code, ConnectError } from '@connectrpc/connect';
-import { AuthService, KeyService } from '@parley/proto';
+import { AuthService, DeviceService, KeyService } from '@parley/proto';
 import { databaseUrl } from '@parley/stack';
-import { edgeClient, eventually, startTestStack } from '@parley/testing';
+import { Accounts, edgeClient, startTestStack, untilDevicesKnown } from '@parley/testing';
 import { IdentityKeyPair, KEMKeyPair, PrivateKey } from '@signalapp/libsignal-client';
 import pg from 'pg';
 import { header, measure, row } from './support/measure.mjs';
@@ -47,21 +46,6 @@ function uploads(firstKeyId) {
   return [first, ...Array.from({ length: KEYS_PER_TARGET / BATCH - 1 }, batch)];
 }
 
-/** Uploads once keys has learned the device from the auth.device.added event. */
-async function upload(keys, request) {
-  await eventually(
-    () =>
-      keys.uploadKeys(request).then(
-        () => true,
-        (err) => {
-          if (ConnectError.from(err).code !== Code.FailedPrecondition) throw err;
-          return false;
-        },
-      ),
-    (ok) => ok,
-  );
-}
-
 async function rawUpdates(stack, poolMax) {
   const name = stack.isolation.database(`bench_updates_${poolMax}`);
   const admin = new pg.Client({ connectionString: stack.isolation.pgUrl });
@@ -85,17 +69,18 @@ const stack = await startTestStack({
   env: { keys: { PREKEY_CLAIMS_PER_TARGET: '1000000' } },
 });
 try {
-  const auth = edgeClient(AuthService, stack.edgeUrl);
-  const password = 'violet tangerine quarry 42';
+  const accounts = new Accounts({ auth: edgeClient(AuthService, stack.edgeUrl), devices: edgeClient(DeviceService, stack.edgeUrl) });
   const register = async (username) => {
-    const { user, tokens } = await auth.register({ username, password, registrationId: 1234 });
-    return { userId: user.id, keys: edgeClient(KeyService, stack.edgeUrl, { accessToken: tokens.accessToken }) };
+    const device = await accounts.register({ username });
+    return { ...device, keys: edgeClient(KeyService, stack.edgeUrl, { accessToken: device.tokens.accessToken }) };
   };
   const requester = await register('bench_requester');
   const targets = [];
   for (let t = 0; t < TARGETS; t++) {
     const target = await register(`bench_target_${t}`);
-    for (const request of uploads(1)) await upload(target.keys, request);
+    // keys takes uploads only from devices it has learned from auth.device.added.
+    await untilDevicesKnown(stack, 'keys', [target]);
+    for (const request of uploads(1)) await target.keys.uploadKeys(request);
     targets.push(target);
   }
 

@@ -1,13 +1,12 @@
-// What the messaging benches share: many signed-in devices made fast, Connect clients of the edge
-// shared by all of them (the token goes in each call's headers), and a receiving device that
-// subscribes and acks in batches.
+// What the messaging benches share: many signed-in devices made fast (with @parley/testing's
+// Accounts), Connect clients of the edge shared by all of them (the token goes in each call's
+// headers), and a receiving device that subscribes and acks in batches.
 import http from 'node:http';
 import { createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { AuthService, CiphertextType, ConversationService, DeliveryService, DeviceService, MessageService } from '@parley/proto';
-import { eventually } from '@parley/testing';
+import { Accounts, eventually, uniqueUsername, untilDevicesKnown } from '@parley/testing';
 
-export const PASSWORD = 'violet tangerine quarry 42';
 /** auth lets a link code try the account's password 5 times per 10 minutes, so at most 4 linked devices each. */
 export const MAX_DEVICES_LINKED_WITH_PASSWORD = 5;
 
@@ -47,41 +46,23 @@ export function edgeClients(edgeUrl) {
   };
 }
 
-/** Call options acting as `device`. */
-export const as = (device, extra = {}) => ({ ...extra, headers: { authorization: `Bearer ${device.accessToken}` } });
-
-let registrationIds = 0;
-const nextRegistrationId = () => (registrationIds++ % 16000) + 1;
+/** Call options acting as `device` (its `as`), with `extra` ones such as a signal. */
+export const as = (device, extra = {}) => ({ ...extra, ...device.as });
 
 /**
- * Registers `accounts` accounts named `<prefix>_<i>` through the edge, each with `devicesPerAccount`
+ * Registers `accounts` accounts named `<prefix>_…` through `clients`, each with `devicesPerAccount`
  * devices (the primary, then linked with the password), and waits until messaging knows every
- * device. Returns the accounts, each a list of its devices {userId, deviceId, registrationId, accessToken}.
+ * device. Returns the accounts, each a list of its devices (SignedInDevice of @parley/testing).
  */
 export async function signedInAccounts(stack, clients, prefix, accounts, devicesPerAccount, { concurrency = 16, awaitMessaging = true } = {}) {
   if (devicesPerAccount > MAX_DEVICES_LINKED_WITH_PASSWORD) throw new Error(`at most ${MAX_DEVICES_LINKED_WITH_PASSWORD} devices per account`);
-  const result = await mapConcurrently(accounts, concurrency, async (i) => {
-    const registrationId = nextRegistrationId();
-    const res = await clients.auth.register({ username: `${prefix}_${i}`, password: PASSWORD, registrationId });
-    const primary = { userId: res.user.id, deviceId: res.device.deviceId, registrationId, accessToken: res.tokens.accessToken };
-    const devices = [primary];
-    for (let d = 1; d < devicesPerAccount; d++) {
-      const { code } = await clients.devices.createLinkCode({}, as(primary));
-      const linkRegistrationId = nextRegistrationId();
-      const linked = await clients.devices.linkDevice({ code, deviceName: `device ${d}`, registrationId: linkRegistrationId, password: PASSWORD });
-      const { device, tokens } = linked.outcome.value;
-      devices.push({ userId: primary.userId, deviceId: device.deviceId, registrationId: linkRegistrationId, accessToken: tokens.accessToken });
-    }
+  const made = new Accounts(clients);
+  const result = await mapConcurrently(accounts, concurrency, async () => {
+    const devices = [await made.register({ username: uniqueUsername(prefix) })];
+    for (let d = 1; d < devicesPerAccount; d++) devices.push(await made.linkWithPassword(devices[0]));
     return devices;
   });
-  if (!awaitMessaging) return result;
-  const total = accounts * devicesPerAccount;
-  const userIds = result.map(([primary]) => primary.userId);
-  await eventually(
-    () => stack.query('messaging', 'select count(*)::int as n from device_projection where user_id = any($1::uuid[]) and active', [userIds]),
-    ([row]) => row.n === total,
-    120_000,
-  );
+  if (awaitMessaging) await untilDevicesKnown(stack, 'messaging', result.flat(), 120_000);
   return result;
 }
 
