@@ -14,6 +14,7 @@ import {
   type EdgeClientOptions,
   type TestStack,
   type ThrowawayNats,
+  untilDevicesKnown,
 } from '@parley/testing';
 import { linkWithPassword, signUp, type EdgeDevice } from './support/accounts.js';
 
@@ -85,6 +86,8 @@ function envelope(text: string, ephemeral = false) {
  * `${label}-2`, …; returns their ids, oldest first.
  */
 async function seed(device: EdgeDevice, label: string, count: number): Promise<bigint[]> {
+  // Messaging queues only to devices it knows: wait until auth's device.added reached it.
+  await untilDevicesKnown(stack, 'messaging', [device]);
   const bodies = Array.from({ length: count }, (_, i) => Buffer.from(toBinary(DeliverySchema, create(DeliverySchema, envelope(`${label}-${i + 1}`)))));
   const rows = await stack.query<{ id: string }>(
     'messaging',
