@@ -17,7 +17,9 @@ import { startHttpServer, type RunningServer } from '../src/rpc/server.js';
 type GetJwks = (ctx: HandlerContext) => Promise<{ keys: { kid: string }[] }>;
 let behaviour: GetJwks = async () => ({ keys: [] });
 type Subscribe = (ctx: HandlerContext) => AsyncIterable<Partial<SubscribeResponse>>;
-let streamBehaviour: Subscribe = async function* () {};
+let streamBehaviour: Subscribe = async function* () {
+  yield* [];
+};
 
 const routes = (router: ConnectRouter) => {
   router.service(AuthInternalService, { getJwks: (_req, ctx) => behaviour(ctx) });
@@ -169,9 +171,9 @@ describe('the stream fast path answers as connect-node does', () => {
       throw new ConnectError('replaced', Code.FailedPrecondition, { 'x-error-meta': 'm2' });
     };
     expect((await ask(request, streamJson)).status).toBe(200);
-    streamBehaviour = async function* () {
-      throw new Error('secret');
-    };
+    streamBehaviour = () => ({
+      [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new Error('secret')) }),
+    });
     expect((await ask(request, streamBinary)).body).not.toContain('secret');
   });
 
