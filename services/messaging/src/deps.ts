@@ -20,10 +20,13 @@ export interface MessagingDeps {
   settings: MessagingSettings;
 }
 
-/** Send transactions and ack deletes running at once; the rest of DATABASE_POOL_MAX serves everything else. */
-const SEND_CONCURRENCY = 4;
+/**
+ * Send transactions and ack deletes running at once: few, so each takes what arrived during the
+ * last (group commit); the rest of DATABASE_POOL_MAX serves everything else.
+ */
+const SEND_CONCURRENCY = 2;
 const SEND_BATCH_MAX = 64;
-const ACK_CONCURRENCY = 2;
+const ACK_CONCURRENCY = 1;
 
 /** The settings the use cases read; see config.ts for what each variable means. */
 export interface MessagingSettings {
