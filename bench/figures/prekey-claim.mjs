@@ -1,0 +1,100 @@
+// Prekey claims through the edge (KeyService/GetPreKeyBundles for one device), IN_FLIGHT at a time,
+// beside raw PostgreSQL single-row UPDATEs (pgbench, each its own transaction) with as many
+// clients. Each claim takes one one-time EC and one one-time Kyber prekey of one of TARGETS
+// devices, which hold KEYS_PER_TARGET of each; the run checks every claim got one of each, and
+// none twice. The per-(requester, target) claim limit is raised: this measures the claim, not the
+// limiter.
+import { Code, ConnectError } from '@connectrpc/connect';
+import { eventually } from '@parley/testing';
+import { IdentityKeyPair, KEMKeyPair, PrivateKey } from '@signalapp/libsignal-client';
+import { cpuLine } from '../support/cpu.mjs';
+import { measure } from '../support/measure.mjs';
+import { signedInAccounts } from '../support/messaging.mjs';
+import { pgbench, updateRow } from '../support/pgbench.mjs';
+import { latencies, num, perSecond, row } from '../support/table.mjs';
+
+const IN_FLIGHT = 16;
+const TARGETS = 10;
+const BATCH = 100; // keys' MAX_PRE_KEYS_PER_UPLOAD default
+const KEYS_PER_TARGET = 300; // of each kind
+const WARMUP_CLAIMS = 100;
+const SECONDS = 8;
+const PGBENCH_SECONDS = 5;
+
+/** libsignal keys for one device: the first upload, then batches of one-time keys, all signed by its identity key. */
+function uploads() {
+  const identity = IdentityKeyPair.generate();
+  let keyId = 1;
+  const signed = (publicKey) => ({ keyId: keyId++, publicKey, signature: identity.privateKey.sign(publicKey) });
+  const batch = () => ({
+    identityKey: identity.publicKey.serialize(),
+    preKeys: Array.from({ length: BATCH }, () => ({ keyId: keyId++, publicKey: PrivateKey.generate().getPublicKey().serialize() })),
+    pqPreKeys: Array.from({ length: BATCH }, () => signed(KEMKeyPair.generate().getPublicKey().serialize())),
+  });
+  const first = {
+    ...batch(),
+    signedPreKey: signed(PrivateKey.generate().getPublicKey().serialize()),
+    pqLastResortPreKey: signed(KEMKeyPair.generate().getPublicKey().serialize()),
+  };
+  return [first, ...Array.from({ length: KEYS_PER_TARGET / BATCH - 1 }, batch)];
+}
+
+/** Uploads once keys has learned the device from the auth.device.added event. */
+async function upload(keys, request, call) {
+  await eventually(
+    () =>
+      keys.uploadKeys(request, call).then(
+        () => true,
+        (err) => {
+          if (ConnectError.from(err).code !== Code.FailedPrecondition) throw err;
+          return false;
+        },
+      ),
+    (ok) => ok,
+  );
+}
+
+export default {
+  name: 'prekeyClaim',
+  about: `GetPreKeyBundles claims through the edge, ${IN_FLIGHT} in flight, beside raw PostgreSQL single-row UPDATEs`,
+  services: ['auth', 'keys', 'edge'],
+  env: { keys: { PREKEY_CLAIMS_PER_TARGET: '1000000' } },
+  async run(ctx) {
+    const { keys } = ctx.clients;
+    const [requester, ...targets] = (await signedInAccounts(ctx.stack, ctx.clients, 'prekey', TARGETS + 1, 1, { awaitMessaging: false })).map(([d]) => d);
+    await Promise.all(
+      targets.map(async (target) => {
+        for (const request of uploads()) await upload(keys, request, target.call);
+      }),
+    );
+    ctx.note(`${TARGETS} devices hold ${KEYS_PER_TARGET} one-time keys of each kind`);
+
+    const handedOut = new Set();
+    let missing = 0;
+    const claim = async (i) => {
+      const { bundles } = await keys.getPreKeyBundles({ userId: targets[i % TARGETS].userId, deviceId: 1 }, requester.call);
+      const [bundle] = bundles;
+      if (!bundle?.preKey || bundle.pqPreKeyIsLastResort) {
+        missing++;
+        return;
+      }
+      const id = `${i % TARGETS}/${bundle.preKey.keyId}`;
+      if (handedOut.has(id)) throw new Error(`one-time prekey ${id} was handed out twice`);
+      handedOut.add(id);
+    };
+    await measure(IN_FLIGHT, claim, { total: WARMUP_CLAIMS });
+    const cpu = ctx.startCpu();
+    const claims = await measure(IN_FLIGHT, claim, { total: TARGETS * KEYS_PER_TARGET - WARMUP_CLAIMS, seconds: SECONDS });
+    const used = cpu.stop();
+    if (missing > 0) throw new Error(`${missing} claims found no one-time key: upload more per target`);
+    ctx.note(`claims: ${perSecond(claims)}, ${latencies(claims)}; ${cpuLine(used, claims.samples, 'claim')}`);
+
+    const updates = await pgbench(await ctx.scratchDatabase(), updateRow, { clients: IN_FLIGHT, seconds: PGBENCH_SECONDS });
+    return [
+      row(`prekey claim (GetPreKeyBundles, one device) through the edge, ${IN_FLIGHT} in flight`, `${perSecond(claims, ' claims/s')} (${latencies(claims)}; Parley CPU ${num(used.parley / claims.samples)} ms/claim)`, `raw PostgreSQL single-row UPDATE (pgbench), ${IN_FLIGHT} clients: ${perSecond(updates, ' tps')} (${latencies(updates)})`, {
+        ratio: claims.perSecond / updates.perSecond,
+        samples: `${num(claims.samples)} claims; ${num(updates.samples)} txns`,
+      }),
+    ];
+  },
+};
