@@ -2,7 +2,7 @@
 // same run on the same box, and their ratio. See bench/README.md.
 //   npm run bench                         every figure of the table (builds first)
 //   npm run bench -- oneToOne offline     only those figures
-//   npm run bench -- --list               the figures, and the optional ones
+//   npm run bench -- --list               the figures
 //   npm run bench -- --profile oneToOne   also CPU-profiles every service process and prints its top functions
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -29,7 +29,7 @@ function parseArgs(argv) {
   const names = argv.filter((a) => !a.startsWith('--'));
   const flags = new Set(argv.filter((a) => a.startsWith('--')));
   for (const flag of flags) if (!['--profile', '--list'].includes(flag)) throw new Error(`unknown option ${flag}; try --list`);
-  const figures = names.length > 0 ? names.map(figureNamed) : FIGURES.filter((f) => !f.optional);
+  const figures = names.length > 0 ? names.map(figureNamed) : FIGURES;
   return { figures, profile: flags.has('--profile'), list: flags.has('--list') };
 }
 
@@ -67,17 +67,25 @@ function commit() {
   }
 }
 
-const { figures, profile, list } = parseArgs(process.argv.slice(2));
+let args;
+try {
+  args = parseArgs(process.argv.slice(2));
+} catch (err) {
+  console.error(err.message);
+  process.exit(2);
+}
+const { figures, profile, list } = args;
 if (list) {
-  for (const f of FIGURES) console.log(`${f.name.padEnd(14)} ${f.optional ? '(optional) ' : ''}${f.about}`);
+  for (const f of FIGURES) console.log(`${f.name.padEnd(12)} ${f.about}`);
   process.exit(0);
 }
 
 const startedAt = performance.now();
+const revision = commit();
 const profileDir = profile ? mkdtempSync(join(tmpdir(), 'parley-bench-profile-')) : undefined;
 console.log(
   [
-    `Parley bench, ${new Date().toISOString()}, commit ${commit()}`,
+    `Parley bench, ${new Date().toISOString()}, commit ${revision}`,
     `${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the start; Node ${process.version}`,
     `client transport: ${clientTransport.label}`,
     `figures: ${figures.map((f) => f.name).join(', ')}${profileDir ? `; CPU profiles in ${profileDir}` : ''}`,
@@ -111,6 +119,6 @@ for (const group of stackGroups(figures)) {
   }
 }
 
-console.log(`\nParley bench: ${availableParallelism()} cores, Node ${process.version}, ${clientTransport.label}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end; ${((performance.now() - startedAt) / 1000).toFixed(0)} s in all\n`);
+console.log(`\nParley bench at ${revision}: ${availableParallelism()} cores, Node ${process.version}, ${clientTransport.label}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end; ${((performance.now() - startedAt) / 1000).toFixed(0)} s in all\n`);
 printTable(rows);
 if (profileDir) printProfiles(profileDir, measuredWindows);

@@ -1,6 +1,6 @@
 // Every figure, in the order the runner runs them. Each is {name, about, services, env?, ownStack?,
-// optional?, run(ctx) → rows}: `services` it needs started, `env` it needs set on them, `ownStack`
-// if that env must not be shared with other figures, `optional` if `npm run bench` leaves it out.
+// run(ctx) → rows}: the `services` it needs started, the `env` it needs set on them, and
+// `ownStack` if that env must not be shared with the other figures.
 import getMe from './get-me.mjs';
 import group from './group.mjs';
 import idleStreams from './idle-streams.mjs';

@@ -121,6 +121,8 @@ export class Subscription {
   received = 0;
   /** Envelopes acked. */
   acked = 0;
+  /** The lane whose messages this device should get, when a figure checks where messages went (Tally). */
+  lane = undefined;
   /** performance.now() when the last ack succeeded. */
   lastAckedAt = 0;
   #ids = [];
