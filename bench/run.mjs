@@ -104,7 +104,11 @@ for (const group of stackGroups(figures)) {
       const ctx = new BenchContext(stack, shared, figure.name, startedAt);
       ctx.note(`starting (${figure.about})`);
       try {
-        rows.push(...(await figure.run(ctx)));
+        const figureRows = await figure.run(ctx);
+        const windows = measuredWindows.filter((w) => w.figure === figure.name);
+        const seconds = windows.reduce((s, w) => s + (w.to - w.from), 0);
+        const otherCores = seconds > 0 ? windows.reduce((s, w) => s + w.otherCores * (w.to - w.from), 0) / seconds : undefined;
+        rows.push(...figureRows.map((r) => ({ ...r, otherCores })));
       } catch (err) {
         process.exitCode = 1;
         console.error(err);

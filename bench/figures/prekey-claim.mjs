@@ -14,9 +14,9 @@ import { pgbench, updateRow } from '../support/pgbench.mjs';
 import { latencies, num, perSecond, row } from '../support/table.mjs';
 
 const IN_FLIGHT = 16;
-const TARGETS = 10;
+const TARGETS = 20;
 const BATCH = 100; // keys' MAX_PRE_KEYS_PER_UPLOAD default
-const KEYS_PER_TARGET = 300; // of each kind
+const KEYS_PER_TARGET = 400; // of each kind: the claims stop when they run out, or after SECONDS
 const WARMUP_CLAIMS = 100;
 const SECONDS = 8;
 const PGBENCH_SECONDS = 5;

@@ -32,15 +32,17 @@ export class BenchContext {
 
   /**
    * Starts reading the CPU of every Parley process running now (see startCpu). The time from here
-   * to `stop()` is a window the figure measured in: --profile reports the samples within them.
+   * to `stop()` is a window the figure measured in: --profile reports the samples within them, and
+   * the table how much other work ran on the box meanwhile.
    */
   startCpu() {
     const reading = startCpu(this.processes());
     const from = profileClock();
     return {
       stop: () => {
-        this.shared.measuredWindows.push({ figure: this.figureName, from, to: profileClock() });
-        return reading.stop();
+        const used = reading.stop();
+        this.shared.measuredWindows.push({ figure: this.figureName, from, to: profileClock(), otherCores: used.otherCores });
+        return used;
       },
     };
   }

@@ -49,7 +49,8 @@ function boxBusyMs() {
 
 /**
  * Starts reading CPU for `processes` ({name, pid}[]); `stop()` returns what each used since, in ms:
- * {parley, byProcess, client, postgres, nats, boxBusyCores, seconds}.
+ * {parley, byProcess, client, postgres, nats, boxBusyCores, otherCores, seconds}. `otherCores` is
+ * what the rest of the box used meanwhile, in cores: other work that shared the CPU with the figure.
  */
 export function startCpu(processes) {
   const read = () => ({
@@ -68,7 +69,7 @@ export function startCpu(processes) {
       const seconds = (after.at - before.at) / 1000;
       const client = process.cpuUsage(before.client);
       const servers = serverCpu(SERVERS, before.servers, after.servers);
-      return {
+      const used = {
         parley: Object.values(byProcess).reduce((a, b) => a + b, 0),
         byProcess,
         client: (client.user + client.system) / 1000,
@@ -77,6 +78,8 @@ export function startCpu(processes) {
         boxBusyCores: (after.box - before.box) / (seconds * 1000),
         seconds,
       };
+      const ours = used.parley + used.client + used.postgres + used.nats;
+      return { ...used, otherCores: Math.max(0, used.boxBusyCores - ours / (seconds * 1000)) };
     },
   };
 }
@@ -90,6 +93,6 @@ export function cpuLine(used, units, unit) {
   return (
     `CPU ms per ${unit}: Parley ${per(used.parley)} (${processes}); bench client ${per(used.client)}; ` +
     `PostgreSQL (whole server, shared) ${per(used.postgres)}; NATS (whole server, shared) ${per(used.nats)}; ` +
-    `box busy ${used.boxBusyCores.toFixed(2)} cores over ${used.seconds.toFixed(1)} s`
+    `box busy ${used.boxBusyCores.toFixed(2)} cores over ${used.seconds.toFixed(1)} s, ${used.otherCores.toFixed(2)} of them other work`
   );
 }

@@ -14,7 +14,8 @@ export const latencies = (m) => `p50 ${num(m.p50)} ms, p99 ${num(m.p99)} ms`;
 
 /**
  * A row of the final table. `ratio` is figure ÷ baseline (for a rate, higher is better; for a
- * latency or memory, lower is); `target`, when the issue sets one, is {text, met}.
+ * latency or memory, lower is); `target`, when the issue sets one, is {text, met}. The runner adds
+ * `otherCores`: the CPU other work on the box took while the figure measured.
  */
 export const row = (figure, value, baseline, { ratio, target, samples } = {}) => ({ figure, value, baseline, ratio, target, samples });
 
@@ -25,6 +26,7 @@ const COLUMNS = [
   ['ratio', (r) => (r.ratio === undefined ? '' : `${Number(r.ratio.toPrecision(2))}x`)],
   ['target', (r) => (r.target ? `${r.target.text} ${r.target.met ? 'met' : 'NOT met'}` : '')],
   ['samples', (r) => r.samples ?? ''],
+  ['other work on the box', (r) => (r.otherCores === undefined ? '' : `${r.otherCores.toFixed(2)} cores`)],
 ];
 
 /** The rows as a Markdown table, columns padded so it reads in a terminal too. */
