@@ -31,14 +31,14 @@ export default {
   services: ['auth', 'edge'],
   async run(ctx) {
     const [[me]] = await signedInAccounts(ctx.stack, ctx.clients, 'get_me', 1, 1, { awaitMessaging: false });
-    const getMe = () => ctx.clients.auth.getMe({}, me.call);
+    const getMe = () => ctx.clients.auth.getMe({}, me.as);
     const response = toBinary(GetMeResponseSchema, await getMe());
 
     const bare = await bareServer(response);
     let baseline;
     try {
       const bareClient = createClient(AuthService, clientTransport.create(bare.url));
-      const bareGetMe = () => bareClient.getMe({}, me.call);
+      const bareGetMe = () => bareClient.getMe({}, me.as);
       await measure(IN_FLIGHT, bareGetMe, { seconds: WARMUP_SECONDS });
       const cpu = startCpu([{ name: 'bare server', pid: bare.child.pid }]);
       baseline = await measure(IN_FLIGHT, bareGetMe, { seconds: SECONDS });

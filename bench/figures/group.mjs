@@ -25,7 +25,7 @@ export default {
     const members = await signedInAccounts(stack, clients, 'group_member', MEMBERS, DEVICES_PER_MEMBER);
     const [owner, ...others] = members;
     const sender = owner[0];
-    const { conversation } = await clients.conversations.createGroup({ memberUserIds: others.map(([d]) => d.userId), encryptedInfo: new Uint8Array(32) }, sender.call);
+    const { conversation } = await clients.conversations.createGroup({ memberUserIds: others.map(([d]) => d.userId), encryptedInfo: new Uint8Array(32) }, sender.as);
     const recipients = members.flat().filter((d) => d !== sender);
     const lanes = Array.from({ length: SENDS_IN_FLIGHT }, (_, index) => ({ index, clients, conversationId: conversation.id, sender, recipients }));
     const tally = new Tally();

@@ -12,8 +12,8 @@
 //   (support/gc-on-signal.cjs): RSS as the OS sees it, and live heap.
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { metricValue } from '@parley/testing';
-import { callOptions, edgeClients } from '../support/clients.mjs';
+import { metricValue, withToken } from '@parley/testing';
+import { edgeClients } from '../support/clients.mjs';
 import { mapConcurrently } from '../support/measure.mjs';
 import { Subscription, signedInAccounts } from '../support/messaging.mjs';
 import { num, row } from '../support/table.mjs';
@@ -51,10 +51,7 @@ export default {
     const mint = await tokenMinter(ctx.stack);
     const devices = [];
     for (const [{ userId }] of accounts) {
-      for (let deviceId = 1; deviceId <= DEVICES_PER_ACCOUNT; deviceId++) {
-        const accessToken = await mint(userId, deviceId);
-        devices.push({ userId, deviceId, accessToken, call: callOptions(accessToken) });
-      }
+      for (let deviceId = 1; deviceId <= DEVICES_PER_ACCOUNT; deviceId++) devices.push({ userId, deviceId, as: withToken(await mint(userId, deviceId)) });
     }
     const { process: edge, url } = await ctx.startReplica('edge');
     const clients = edgeClients(url);

@@ -7,9 +7,9 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import bcrypt from 'bcrypt';
-import { metricValue } from '@parley/testing';
+import { PASSWORD, metricValue } from '@parley/testing';
 import { measure, summarize } from '../support/measure.mjs';
-import { PASSWORD, signedInAccounts } from '../support/messaging.mjs';
+import { signedInAccounts } from '../support/messaging.mjs';
 import { latencies, num, perSecond, row } from '../support/table.mjs';
 
 const BCRYPT_COST = 12;
@@ -47,7 +47,7 @@ export default {
   async run(ctx) {
     const { auth } = ctx.clients;
     const accounts = (await signedInAccounts(ctx.stack, ctx.clients, 'login', STORM + 1, 1, { awaitMessaging: false })).map(([d]) => d);
-    const usernames = accounts.map((_, i) => `login_${i}`);
+    const usernames = accounts.map((d) => d.username);
     const login = () => auth.login({ username: usernames[0], password: PASSWORD });
     const hash = await bcrypt.hash(createHash('sha256').update(PASSWORD).digest('base64'), BCRYPT_COST);
     const compare = () => bcrypt.compare('not-it', hash);
@@ -58,7 +58,7 @@ export default {
     const loginsParallel = await measure(LOGINS_IN_FLIGHT, login, { total: LOGINS });
     ctx.note(`Login one at a time ${perSecond(loginsSerial)}, ${LOGINS_IN_FLIGHT} in flight ${perSecond(loginsParallel)}; bcrypt ${perSecond(bcryptSerial)}, ${perSecond(bcryptParallel)}`);
 
-    const getMe = () => auth.getMe({}, accounts[0].call);
+    const getMe = () => auth.getMe({}, accounts[0].as);
     const loopDelayMs = async () => metricValue(await ctx.stack.metrics('auth'), 'nodejs_eventloop_lag_max_seconds') * 1000;
     const idle = await probeDuring(getMe, sleep(IDLE_PROBE_MS));
     await loopDelayMs(); // prom-client resets the worst delay on each scrape

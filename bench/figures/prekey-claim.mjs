@@ -4,8 +4,7 @@
 // devices, which hold KEYS_PER_TARGET of each; the run checks every claim got one of each, and
 // none twice. The per-(requester, target) claim limit is raised: this measures the claim, not the
 // limiter.
-import { Code, ConnectError } from '@connectrpc/connect';
-import { eventually } from '@parley/testing';
+import { untilDevicesKnown } from '@parley/testing';
 import { IdentityKeyPair, KEMKeyPair, PrivateKey } from '@signalapp/libsignal-client';
 import { cpuLine } from '../support/cpu.mjs';
 import { measure } from '../support/measure.mjs';
@@ -39,21 +38,6 @@ function uploads() {
   return [first, ...Array.from({ length: KEYS_PER_TARGET / BATCH - 1 }, batch)];
 }
 
-/** Uploads once keys has learned the device from the auth.device.added event. */
-async function upload(keys, request, call) {
-  await eventually(
-    () =>
-      keys.uploadKeys(request, call).then(
-        () => true,
-        (err) => {
-          if (ConnectError.from(err).code !== Code.FailedPrecondition) throw err;
-          return false;
-        },
-      ),
-    (ok) => ok,
-  );
-}
-
 export default {
   name: 'prekeyClaim',
   about: `GetPreKeyBundles claims through the edge, ${IN_FLIGHT} in flight, beside raw PostgreSQL single-row UPDATEs`,
@@ -62,9 +46,11 @@ export default {
   async run(ctx) {
     const { keys } = ctx.clients;
     const [requester, ...targets] = (await signedInAccounts(ctx.stack, ctx.clients, 'prekey', TARGETS + 1, 1, { awaitMessaging: false })).map(([d]) => d);
+    // keys takes uploads only from devices it has learned from auth.device.added.
+    await untilDevicesKnown(ctx.stack, 'keys', targets);
     await Promise.all(
       targets.map(async (target) => {
-        for (const request of uploads()) await upload(keys, request, target.call);
+        for (const request of uploads()) await keys.uploadKeys(request, target.as);
       }),
     );
     ctx.note(`${TARGETS} devices hold ${KEYS_PER_TARGET} one-time keys of each kind`);
@@ -72,7 +58,7 @@ export default {
     const handedOut = new Set();
     let missing = 0;
     const claim = async (i) => {
-      const { bundles } = await keys.getPreKeyBundles({ userId: targets[i % TARGETS].userId, deviceId: 1 }, requester.call);
+      const { bundles } = await keys.getPreKeyBundles({ userId: targets[i % TARGETS].userId, deviceId: 1 }, requester.as);
       const [bundle] = bundles;
       if (!bundle?.preKey || bundle.pqPreKeyIsLastResort) {
         missing++;

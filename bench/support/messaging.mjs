@@ -1,14 +1,13 @@
 // What the messaging figures share: many signed-in devices made fast, lanes that send messages one
-// at a time, and receiving devices that subscribe and ack in batches as an app would.
+// at a time, and receiving devices that subscribe and ack in batches as an app would. A device is
+// @parley/testing's SignedInDevice; its `as` (call options with its token) is made once, not per call.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MAX_DELIVERIES_IN_FLIGHT } from '@parley/platform';
 import { CiphertextType } from '@parley/proto';
-import { eventually } from '@parley/testing';
-import { callOptions } from './clients.mjs';
+import { Accounts, eventually, uniqueUsername, untilDevicesKnown } from '@parley/testing';
 import { mapConcurrently } from './measure.mjs';
 
-export const PASSWORD = 'violet tangerine quarry 42';
 /** auth lets a link code try the account's password 5 times per 10 minutes, so at most 4 linked devices each. */
 const MAX_DEVICES_LINKED_WITH_PASSWORD = 5;
 const CIPHERTEXT_BYTES = 160;
@@ -16,38 +15,21 @@ const CIPHERTEXT_BYTES = 160;
 const ACK_BATCH = MAX_DELIVERIES_IN_FLIGHT / 4;
 const ACK_DELAY_MS = 5;
 
-let registrationIds = 0;
-const nextRegistrationId = () => (registrationIds++ % 16000) + 1;
-const device = (userId, deviceId, registrationId, accessToken) => ({ userId, deviceId, registrationId, accessToken, call: callOptions(accessToken) });
-
 /**
- * Registers `accounts` accounts named `<prefix>_<i>` through the edge, each with `devicesPerAccount`
- * devices (the primary, then linked with the password), and waits until messaging knows every
- * device. Returns the accounts, each a list of its devices {userId, deviceId, registrationId, accessToken, call}.
+ * Registers `accounts` accounts named `<prefix>_…` through `clients` with @parley/testing's
+ * Accounts, each with `devicesPerAccount` devices (the primary, then linked with the password),
+ * and waits until messaging knows every device. Returns the accounts, each a list of its devices
+ * (SignedInDevice: {userId, deviceId, registrationId, tokens, as}, `as` being its call options).
  */
 export async function signedInAccounts(stack, clients, prefix, accounts, devicesPerAccount = 1, { awaitMessaging = true } = {}) {
   if (devicesPerAccount > MAX_DEVICES_LINKED_WITH_PASSWORD) throw new Error(`at most ${MAX_DEVICES_LINKED_WITH_PASSWORD} devices per account`);
-  const result = await mapConcurrently(accounts, 16, async (i) => {
-    const registrationId = nextRegistrationId();
-    const res = await clients.auth.register({ username: `${prefix}_${i}`, password: PASSWORD, registrationId });
-    const primary = device(res.user.id, res.device.deviceId, registrationId, res.tokens.accessToken);
-    const devices = [primary];
-    for (let d = 1; d < devicesPerAccount; d++) {
-      const { code } = await clients.devices.createLinkCode({}, primary.call);
-      const linkRegistrationId = nextRegistrationId();
-      const linked = await clients.devices.linkDevice({ code, deviceName: `device ${d}`, registrationId: linkRegistrationId, password: PASSWORD });
-      const { device: added, tokens } = linked.outcome.value;
-      devices.push(device(primary.userId, added.deviceId, linkRegistrationId, tokens.accessToken));
-    }
+  const made = new Accounts(clients);
+  const result = await mapConcurrently(accounts, 16, async () => {
+    const devices = [await made.register({ username: uniqueUsername(prefix) })];
+    for (let d = 1; d < devicesPerAccount; d++) devices.push(await made.linkWithPassword(devices[0]));
     return devices;
   });
-  if (!awaitMessaging) return result;
-  const userIds = result.map(([primary]) => primary.userId);
-  await eventually(
-    () => stack.query('messaging', 'select count(*)::int as n from device_projection where user_id = any($1::uuid[]) and active', [userIds]),
-    ([row]) => row.n === accounts * devicesPerAccount,
-    120_000,
-  );
+  if (awaitMessaging) await untilDevicesKnown(stack, 'messaging', result.flat(), 120_000);
   return result;
 }
 
@@ -58,7 +40,7 @@ export async function signedInAccounts(stack, clients, prefix, accounts, devices
 export async function directLanes(clients, pairs, clientsFor = () => clients) {
   return mapConcurrently(pairs.length, 16, async (i) => {
     const [sender, receiver] = pairs[i];
-    const { conversation } = await clients.conversations.openDirectConversation({ userId: receiver.userId }, sender.call);
+    const { conversation } = await clients.conversations.openDirectConversation({ userId: receiver.userId }, sender.as);
     return { index: i, clients: clientsFor(i), conversationId: conversation.id, sender, recipients: [receiver] };
   });
 }
@@ -95,7 +77,7 @@ export async function sendMessages(lanes, { limit = Infinity, seconds = Infinity
           type: CiphertextType.SIGNAL,
           ciphertext,
         }));
-        await lane.clients.messages.sendMessage({ conversationId: lane.conversationId, clientMessageId: randomUUID(), envelopes }, lane.sender.call);
+        await lane.clients.messages.sendMessage({ conversationId: lane.conversationId, clientMessageId: randomUUID(), envelopes }, lane.sender.as);
         sent++;
       }
     }),
@@ -142,7 +124,7 @@ export class Subscription {
 
   /** Opens the stream; resolves once it has sent what was queued (QueueEmpty). */
   open() {
-    const options = { ...this.device.call, signal: this.#abort.signal };
+    const options = { ...this.device.as, signal: this.#abort.signal };
     return new Promise((ready, failed) => {
       this.#done = (async () => {
         try {
@@ -178,7 +160,7 @@ export class Subscription {
     const envelopes = this.#envelopesWaiting;
     this.#ids = [];
     this.#envelopesWaiting = 0;
-    this.#acking = this.clients.messages.ackDeliveries({ deliveryIds }, this.device.call).then(
+    this.#acking = this.clients.messages.ackDeliveries({ deliveryIds }, this.device.as).then(
       () => {
         this.acked += envelopes;
         this.lastAckedAt = performance.now();

@@ -1,7 +1,7 @@
 import { Code } from '@connectrpc/connect';
-import { connectErrorOf, eventually, startTestStack, type TestStack } from '@parley/testing';
-import { PASSWORD, clientsOf, linkWithPassword, signUp, type SignedInDevice } from './support/accounts.js';
-import { createGroup, opaqueEnvelope, openDirect, recipientOf, sendWhenDevicesKnown } from './support/messages.js';
+import { PASSWORD, connectErrorOf, eventually, startTestStack, type TestStack } from '@parley/testing';
+import { clientsOf, linkWithPassword, signUp, type EdgeDevice } from './support/accounts.js';
+import { createGroup, opaqueEnvelope, openDirect, sendWhenDevicesKnown } from './support/messages.js';
 import { closeAllSubscriptions, deliveriesOf, queueOf, Subscription } from './support/subscription.js';
 import { tracesOf } from './support/traces.js';
 
@@ -16,7 +16,7 @@ afterEach(closeAllSubscriptions);
 afterAll(() => stack?.cleanup());
 
 /** Reads the device's queue and acks all of it, as an app does with what it has processed. */
-async function receiveAll(device: SignedInDevice) {
+async function receiveAll(device: EdgeDevice) {
   const subscription = Subscription.open(stack.edgeUrl, device);
   const deliveries = await subscription.backlog();
   if (deliveries.length > 0) await subscription.ack(deliveries);
@@ -30,25 +30,24 @@ it('deleting an account leaves nothing of the user in any service database, and 
   const carol = await signUp(stack, 'carol');
   const laptop = await linkWithPassword(stack, carol, 'Laptop');
   await carol.auth.updateProfile({ displayName: 'Carol C.', avatarMediaId: 'avatar_1' });
-  await carol.contacts.sendContactRequest({ userId: alice.user.id });
-  await alice.contacts.acceptContactRequest({ userId: carol.user.id });
-  await carol.contacts.blockUser({ userId: dave.user.id });
+  await carol.contacts.sendContactRequest({ userId: alice.userId });
+  await alice.contacts.acceptContactRequest({ userId: carol.userId });
+  await carol.contacts.blockUser({ userId: dave.userId });
   await carol.contacts.setPrivacy({ messagingPolicy: 2 });
-  await clientsOf(stack).auth.requestPasswordReset({ username: carol.user.username });
-  await connectErrorOf(clientsOf(stack).auth.login({ username: carol.user.username, password: 'not the password at all' }));
+  await clientsOf(stack).auth.requestPasswordReset({ username: carol.username });
+  await connectErrorOf(clientsOf(stack).auth.login({ username: carol.username, password: 'not the password at all' }));
   const conversation = await openDirect(alice, carol);
 
   // Carol messages Alice and is messaged back, joins a group and writes in it, and stores an item.
   const bob = await signUp(stack, 'bob');
-  const [aliceDevice, bobDevice, carolPhone, carolLaptop] = await Promise.all([recipientOf(alice), recipientOf(bob), recipientOf(carol), recipientOf(laptop)]);
-  const fromCarol = await sendWhenDevicesKnown(carol.messages, conversation.id, [opaqueEnvelope(aliceDevice, 'hi'), opaqueEnvelope(carolLaptop, 'hi')]);
-  const toCarol = await sendWhenDevicesKnown(alice.messages, conversation.id, [opaqueEnvelope(carolPhone, 'hey'), opaqueEnvelope(carolLaptop, 'hey')]);
+  const fromCarol = await sendWhenDevicesKnown(carol.messages, conversation.id, [opaqueEnvelope(alice, 'hi'), opaqueEnvelope(laptop, 'hi')]);
+  const toCarol = await sendWhenDevicesKnown(alice.messages, conversation.id, [opaqueEnvelope(carol, 'hey'), opaqueEnvelope(laptop, 'hey')]);
   const group = await createGroup(alice, [bob]);
-  await alice.conversations.addMembers({ conversationId: group.id, userIds: [carol.user.id] });
+  await alice.conversations.addMembers({ conversationId: group.id, userIds: [carol.userId] });
   const inGroup = await sendWhenDevicesKnown(
     carol.messages,
     group.id,
-    [aliceDevice, bobDevice, carolLaptop].map((d) => opaqueEnvelope(d, 'hello, group')),
+    [alice, bob, laptop].map((d) => opaqueEnvelope(d, 'hello, group')),
   );
   await carol.storage.putItem({ key: 'starred.1', value: new TextEncoder().encode('a starred message, encrypted') });
   // Carol's phone and the others read what they got; her laptop's queue still holds its deliveries.
@@ -58,7 +57,7 @@ it('deleting an account leaves nothing of the user in any service database, and 
   expect(deliveriesOf(toCarol.messageId, await queueOf(stack.edgeUrl, laptop))).toHaveLength(1);
 
   // The search can see the user where they are stored, so an empty result below means something.
-  const carolIs = [carol.user.id, carol.user.username];
+  const carolIs = [carol.userId, carol.username];
   const before = await eventually(
     () => tracesOf(stack, carolIs),
     (traces) => ['auth', 'messaging'].every((s) => traces.some((t) => t.service === s)),
@@ -77,29 +76,29 @@ it('deleting an account leaves nothing of the user in any service database, and 
 
   const wrong = await connectErrorOf(carol.auth.deleteAccount({ password: 'not the password at all' }));
   expect(wrong.code).toBe(Code.PermissionDenied);
-  expect((await carol.auth.getMe({})).user?.id).toBe(carol.user.id);
+  expect((await carol.auth.getMe({})).user?.id).toBe(carol.userId);
 
   await carol.auth.deleteAccount({ password: PASSWORD });
 
   for (const device of [carol, laptop]) {
-    const err = await connectErrorOf(device.conversations.openDirectConversation({ userId: alice.user.id }));
+    const err = await connectErrorOf(device.conversations.openDirectConversation({ userId: alice.userId }));
     expect(err.code).toBe(Code.Unauthenticated);
   }
   expect((await connectErrorOf(clientsOf(stack).auth.refresh({ refreshToken: laptop.tokens.refreshToken }))).code).toBe(Code.Unauthenticated);
 
   await eventually(() => tracesOf(stack, carolIs), (traces) => traces.length === 0);
   // Checked after the search: a failed login starts a rate-limit bucket under the name tried.
-  expect((await connectErrorOf(clientsOf(stack).auth.login({ username: carol.user.username, password: PASSWORD }))).code).toBe(Code.Unauthenticated);
+  expect((await connectErrorOf(clientsOf(stack).auth.login({ username: carol.username, password: PASSWORD }))).code).toBe(Code.Unauthenticated);
   // Other users keep their own data; the conversation with a deleted user is gone.
   expect((await alice.contacts.listContacts({})).contacts).toEqual([]);
   expect(await tracesOf(stack, [conversation.id])).toEqual([]);
   // The group goes on without her.
   const { conversation: after } = await alice.conversations.getConversation({ conversationId: group.id });
-  expect(after!.members.map((m) => m.userId).sort()).toEqual([alice.user.id, bob.user.id].sort());
-  expect((await alice.auth.getMe({})).user?.id).toBe(alice.user.id);
+  expect(after!.members.map((m) => m.userId).sort()).toEqual([alice.userId, bob.userId].sort());
+  expect((await alice.auth.getMe({})).user?.id).toBe(alice.userId);
   // The username is free again.
-  const again = await clientsOf(stack).auth.register({ username: carol.user.username, password: PASSWORD, registrationId: 9 });
-  expect(again.user?.id).not.toBe(carol.user.id);
+  const again = await clientsOf(stack).auth.register({ username: carol.username, password: PASSWORD, registrationId: 9 });
+  expect(again.user?.id).not.toBe(carol.userId);
 });
 
 it('without the password, deletion needs a recent login', async () => {

@@ -1,6 +1,6 @@
 import { Code } from '@connectrpc/connect';
-import { connectErrorOf, eventually, metricValue, startTestStack, type TestStack } from '@parley/testing';
-import { PASSWORD, clientsOf, linkWithPassword, logIn, signUp, type SignedInDevice } from './support/accounts.js';
+import { PASSWORD, connectErrorOf, eventually, metricValue, startTestStack, type TestStack } from '@parley/testing';
+import { clientsOf, linkWithPassword, logIn, signUp, type EdgeDevice } from './support/accounts.js';
 
 let stack: TestStack;
 
@@ -16,9 +16,9 @@ async function messagingCalls(method: string): Promise<number> {
 }
 
 /** OpenDirectConversation only verifies the token's signature in messaging: a refusal of a revoked session is the edge's. */
-async function expectEdgeRefuses(device: SignedInDevice, peer: SignedInDevice): Promise<void> {
+async function expectEdgeRefuses(device: EdgeDevice, peer: EdgeDevice): Promise<void> {
   const before = await messagingCalls('OpenDirectConversation');
-  const err = await connectErrorOf(device.conversations.openDirectConversation({ userId: peer.user.id }));
+  const err = await connectErrorOf(device.conversations.openDirectConversation({ userId: peer.userId }));
   expect([err.code, err.rawMessage]).toEqual([Code.Unauthenticated, 'session has ended: log in again']);
   expect(await messagingCalls('OpenDirectConversation')).toBe(before);
 }
@@ -29,7 +29,7 @@ describe('devices', () => {
     const bob = await signUp(stack, 'bob');
     const laptop = await linkWithPassword(stack, alice, 'Laptop');
     expect(laptop.deviceId).toBe(2);
-    expect(laptop.user.id).toBe(alice.user.id);
+    expect(laptop.userId).toBe(alice.userId);
 
     const { devices } = await alice.devices.listDevices({});
     expect(devices.map((d) => [d.deviceId, d.name, d.current])).toEqual([
@@ -37,7 +37,7 @@ describe('devices', () => {
       [2, 'Laptop', false],
     ]);
     // The linked device is a full member of the account, messaging included.
-    await laptop.conversations.openDirectConversation({ userId: bob.user.id });
+    await laptop.conversations.openDirectConversation({ userId: bob.userId });
 
     await alice.devices.revokeDevice({ deviceId: 2 });
 
@@ -60,7 +60,7 @@ describe('devices', () => {
     expect((await connectErrorOf(anonymous.devices.completeLink({ approvalSecret: secret }))).code).toBe(Code.FailedPrecondition);
     expect((await alice.devices.approveLink({ code })).deviceName).toBe('Tablet');
     const { linked } = await anonymous.devices.completeLink({ approvalSecret: secret });
-    expect([linked?.user?.id, linked?.device?.deviceId, linked?.device?.registrationId]).toEqual([alice.user.id, 2, 77]);
+    expect([linked?.user?.id, linked?.device?.deviceId, linked?.device?.registrationId]).toEqual([alice.userId, 2, 77]);
 
     const tablet = clientsOf(stack, linked!.tokens!.accessToken);
     expect((await tablet.auth.getMe({})).device?.name).toBe('Tablet');
@@ -74,11 +74,11 @@ describe('sessions', () => {
   it('a reused refresh token revokes its whole family, at once, at the edge too', async () => {
     const bob = await signUp(stack, 'bob');
     const alice = await signUp(stack, 'alice');
-    const phone = await logIn(stack, alice.user.username);
+    const phone = await logIn(stack, alice.username);
     const anonymous = clientsOf(stack).auth;
     const { tokens: rotated } = await anonymous.refresh({ refreshToken: phone.tokens.refreshToken });
     const rotatedDevice = { ...phone, ...clientsOf(stack, rotated!.accessToken) };
-    await rotatedDevice.conversations.openDirectConversation({ userId: bob.user.id });
+    await rotatedDevice.conversations.openDirectConversation({ userId: bob.userId });
 
     // Someone replays the first refresh token: the family ends, the legitimate newer tokens with it.
     const reuse = await connectErrorOf(anonymous.refresh({ refreshToken: phone.tokens.refreshToken }));
@@ -86,13 +86,13 @@ describe('sessions', () => {
     expect((await connectErrorOf(anonymous.refresh({ refreshToken: rotated!.refreshToken }))).code).toBe(Code.Unauthenticated);
     await expectEdgeRefuses(rotatedDevice, bob);
     // Other sessions of the account are not part of that family.
-    expect((await alice.auth.getMe({})).user?.id).toBe(alice.user.id);
+    expect((await alice.auth.getMe({})).user?.id).toBe(alice.userId);
   });
 
   it('a password change logs out every other session at once and keeps the one that changed it', async () => {
     const bob = await signUp(stack, 'bob');
     const alice = await signUp(stack, 'alice');
-    const other = await logIn(stack, alice.user.username);
+    const other = await logIn(stack, alice.username);
 
     const { revokedSessions } = await alice.auth.changePassword({ currentPassword: PASSWORD, newPassword: 'a brand new passphrase 7' });
     expect(revokedSessions).toBe(1);
@@ -100,9 +100,9 @@ describe('sessions', () => {
     await expectEdgeRefuses(other, bob);
     expect((await connectErrorOf(other.auth.getMe({}))).code).toBe(Code.Unauthenticated);
     expect((await connectErrorOf(clientsOf(stack).auth.refresh({ refreshToken: other.tokens.refreshToken }))).code).toBe(Code.Unauthenticated);
-    await alice.conversations.openDirectConversation({ userId: bob.user.id });
-    await clientsOf(stack).auth.login({ username: alice.user.username, password: 'a brand new passphrase 7' });
-    expect((await connectErrorOf(clientsOf(stack).auth.login({ username: alice.user.username, password: PASSWORD }))).code).toBe(
+    await alice.conversations.openDirectConversation({ userId: bob.userId });
+    await clientsOf(stack).auth.login({ username: alice.username, password: 'a brand new passphrase 7' });
+    expect((await connectErrorOf(clientsOf(stack).auth.login({ username: alice.username, password: PASSWORD }))).code).toBe(
       Code.Unauthenticated,
     );
   });
@@ -110,13 +110,13 @@ describe('sessions', () => {
   it('a fresh edge replica refuses sessions revoked before it started', async () => {
     const bob = await signUp(stack, 'bob');
     const alice = await signUp(stack, 'alice');
-    const other = await logIn(stack, alice.user.username);
+    const other = await logIn(stack, alice.username);
     await other.auth.logout({});
     await stack.services.edge.stop();
     await stack.services.edge.start();
     await stack.services.edge.waitHealthy();
     await expectEdgeRefuses(other, bob);
-    await alice.conversations.openDirectConversation({ userId: bob.user.id });
+    await alice.conversations.openDirectConversation({ userId: bob.userId });
   });
 });
 
@@ -125,28 +125,28 @@ describe('contacts and blocks, enforced by messaging', () => {
     const alice = await signUp(stack, 'alice');
     const bob = await signUp(stack, 'bob');
 
-    await alice.contacts.sendContactRequest({ userId: bob.user.id });
+    await alice.contacts.sendContactRequest({ userId: bob.userId });
     const { incoming } = await bob.contacts.listContactRequests({});
-    expect(incoming.map((r) => r.from?.id)).toEqual([alice.user.id]);
-    await bob.contacts.acceptContactRequest({ userId: alice.user.id });
-    expect((await alice.contacts.listContacts({})).contacts.map((c) => c.user?.id)).toEqual([bob.user.id]);
-    expect((await bob.contacts.listContacts({})).contacts.map((c) => c.user?.id)).toEqual([alice.user.id]);
+    expect(incoming.map((r) => r.from?.id)).toEqual([alice.userId]);
+    await bob.contacts.acceptContactRequest({ userId: alice.userId });
+    expect((await alice.contacts.listContacts({})).contacts.map((c) => c.user?.id)).toEqual([bob.userId]);
+    expect((await bob.contacts.listContacts({})).contacts.map((c) => c.user?.id)).toEqual([alice.userId]);
 
-    const opened = await alice.conversations.openDirectConversation({ userId: bob.user.id });
-    expect(opened.conversation?.members.map((m) => m.userId).sort()).toEqual([alice.user.id, bob.user.id].sort());
+    const opened = await alice.conversations.openDirectConversation({ userId: bob.userId });
+    expect(opened.conversation?.members.map((m) => m.userId).sort()).toEqual([alice.userId, bob.userId].sort());
 
-    await bob.contacts.blockUser({ userId: alice.user.id });
+    await bob.contacts.blockUser({ userId: alice.userId });
     const refused = await eventually(
-      () => connectErrorOf(alice.conversations.openDirectConversation({ userId: bob.user.id })).catch(() => undefined),
+      () => connectErrorOf(alice.conversations.openDirectConversation({ userId: bob.userId })).catch(() => undefined),
       (err) => err?.code === Code.PermissionDenied,
     );
-    expect(refused?.rawMessage).not.toContain(bob.user.username);
+    expect(refused?.rawMessage).not.toContain(bob.username);
     // Blocking ended the contact, on both sides.
     expect((await alice.contacts.listContacts({})).contacts).toEqual([]);
 
-    await bob.contacts.unblockUser({ userId: alice.user.id });
+    await bob.contacts.unblockUser({ userId: alice.userId });
     const reopened = await eventually(
-      () => alice.conversations.openDirectConversation({ userId: bob.user.id }).catch(() => undefined),
+      () => alice.conversations.openDirectConversation({ userId: bob.userId }).catch(() => undefined),
       (res) => res !== undefined,
     );
     // Still the one direct conversation of the pair.

@@ -1,12 +1,9 @@
 import { Code } from '@connectrpc/connect';
 import { AuthService } from '@parley/proto';
 import { SERVICES, grpcHealthCheck } from '@parley/stack';
-import { edgeClient, eventually, startTestStack, type TestStack, connectErrorOf } from '@parley/testing';
+import { PASSWORD, connectErrorOf, edgeClient, eventually, startTestStack, uniqueUsername, type TestStack } from '@parley/testing';
 
 let stack: TestStack;
-let n = 0;
-const username = () => `edge_${process.pid}_${++n}`;
-const password = 'correct horse battery';
 
 /** A raw HTTP call, as curl would make it. */
 async function post(path: string, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) {
@@ -38,13 +35,13 @@ describe('the stack', () => {
 
 describe('auth through the edge, as curl does it (Connect JSON)', () => {
   it('Register, Login, Refresh and GetMe work; a refresh token used twice is refused the second time', async () => {
-    const name = username();
-    const reg = await post('/parley.auth.v1.AuthService/Register', JSON.stringify({ username: name, password, registrationId: 1234 }));
+    const name = uniqueUsername('edge');
+    const reg = await post('/parley.auth.v1.AuthService/Register', JSON.stringify({ username: name, password: PASSWORD, registrationId: 1234 }));
     expect(reg.status).toBe(200);
     const registered = reg.json() as { user: { id: string; username: string }; tokens: { accessToken: string; refreshToken: string } };
     expect(registered.user.username).toBe(name);
 
-    const login = await post('/parley.auth.v1.AuthService/Login', JSON.stringify({ username: name, password }));
+    const login = await post('/parley.auth.v1.AuthService/Login', JSON.stringify({ username: name, password: PASSWORD }));
     expect(login.status).toBe(200);
     const { tokens } = login.json() as { tokens: { accessToken: string; refreshToken: string } };
 
@@ -78,7 +75,7 @@ describe('auth through the edge, as curl does it (Connect JSON)', () => {
   });
 
   it('carries the request id to the service behind the edge, into both logs', async () => {
-    await post('/parley.auth.v1.AuthService/Login', JSON.stringify({ username: 'nobody_here', password }), {
+    await post('/parley.auth.v1.AuthService/Login', JSON.stringify({ username: 'nobody_here', password: PASSWORD }), {
       'content-type': 'application/json',
       'x-request-id': 'trace-across-hops',
     });
@@ -97,8 +94,8 @@ describe('bad input gets a clear Connect error, never a 500', () => {
   const register = (body: string, headers?: Record<string, string>) => post('/parley.auth.v1.AuthService/Register', body, headers);
 
   it.each([
-    ['an empty username', { username: '', password }, 'username is required'],
-    ['a huge username', { username: 'x'.repeat(10_000), password }, 'username must be at most 32 characters'],
+    ['an empty username', { username: '', password: PASSWORD }, 'username is required'],
+    ['a huge username', { username: 'x'.repeat(10_000), password: PASSWORD }, 'username must be at most 32 characters'],
     ['a weak password', { username: 'weakling', password: 'abc' }, 'password must be at least 10 characters'],
     ['a repetitive password', { username: 'weakling', password: 'aaaaaaaaaaaa' }, 'password is too repetitive: use at least 4 different characters'],
   ])('%s: 400 invalid_argument', async (_case, body, message) => {
@@ -114,7 +111,7 @@ describe('bad input gets a clear Connect error, never a 500', () => {
   });
 
   it('a field of the wrong type: 400 invalid_argument', async () => {
-    expect((await register(JSON.stringify({ username: 42, password }))).status).toBe(400);
+    expect((await register(JSON.stringify({ username: 42, password: PASSWORD }))).status).toBe(400);
   });
 
   it('a body over the size limit: resource_exhausted', async () => {
@@ -149,11 +146,11 @@ describe('bad input gets a clear Connect error, never a 500', () => {
 describe('other protocols and browsers', () => {
   it.each(['connect-binary', 'grpc-web'] as const)('serves %s with a real Connect client', async (protocol) => {
     const client = edgeClient(AuthService, stack.edgeUrl, { protocol });
-    const name = username();
-    const reg = await client.register({ username: name, password, registrationId: 1234 });
+    const name = uniqueUsername('edge');
+    const reg = await client.register({ username: name, password: PASSWORD, registrationId: 1234 });
     const me = await edgeClient(AuthService, stack.edgeUrl, { protocol, accessToken: reg.tokens!.accessToken }).getMe({});
     expect(me.user?.username).toBe(name);
-    const err = await connectErrorOf(client.register({ username: name, password, registrationId: 1234 }));
+    const err = await connectErrorOf(client.register({ username: name, password: PASSWORD, registrationId: 1234 }));
     expect(err.code).toBe(Code.AlreadyExists);
   });
 
@@ -176,8 +173,8 @@ describe('other protocols and browsers', () => {
 
 describe('events', () => {
   it('a registration reaches messaging’s user projection through the outbox and JetStream', async () => {
-    const name = username();
-    const reg = await edgeClient(AuthService, stack.edgeUrl).register({ username: name, password, registrationId: 1234 });
+    const name = uniqueUsername('edge');
+    const reg = await edgeClient(AuthService, stack.edgeUrl).register({ username: name, password: PASSWORD, registrationId: 1234 });
     const rows = await eventually(
       () => stack.query<{ username: string }>('messaging', 'select username from user_projection where user_id = $1', [reg.user!.id]),
       (r) => r.length === 1,

@@ -16,10 +16,10 @@ import {
   type Delivery,
   type OutgoingEnvelope,
 } from '@parley/proto';
-import { connectErrorOf, edgeClient, eventually, startTestStack, type TestStack } from '@parley/testing';
+import { PASSWORD, connectErrorOf, edgeClient, eventually, startTestStack, type TestStack } from '@parley/testing';
 import { SignJWT, importJWK, type JWK } from 'jose';
-import { PASSWORD, clientsOf, linkWithPassword, signUp, type SignedInDevice } from './support/accounts.js';
-import { createGroup, opaqueEnvelope, openDirect, recipientOf, sendWhenDevicesKnown } from './support/messages.js';
+import { clientsOf, linkWithPassword, signUp, type EdgeDevice } from './support/accounts.js';
+import { createGroup, opaqueEnvelope, openDirect, sendWhenDevicesKnown } from './support/messages.js';
 import { SignalDevice } from './support/signal-client.js';
 import { closeAllSubscriptions, deliveriesOf, queueOf } from './support/subscription.js';
 
@@ -30,14 +30,14 @@ import { closeAllSubscriptions, deliveriesOf, queueOf } from './support/subscrip
 const PUBLIC_SERVICES: DescService[] = [AuthService, DeviceService, ContactService, ConversationService, MessageService, DeliveryService, StorageService, KeyService];
 
 interface Fixture {
-  alice: SignedInDevice;
-  aliceTablet: SignedInDevice;
+  alice: EdgeDevice;
+  aliceTablet: EdgeDevice;
   aliceSessionId: string;
   pendingCode: string;
-  bob: SignedInDevice;
-  carol: SignedInDevice;
-  dave: SignedInDevice;
-  erin: SignedInDevice;
+  bob: EdgeDevice;
+  carol: EdgeDevice;
+  dave: EdgeDevice;
+  erin: EdgeDevice;
   /** Alice's primary device's libsignal keys, uploaded with ALICE_PRE_KEYS one-time keys of each kind. */
   aliceKeys: SignalDevice;
   /** Alice's direct conversation with Bob. */
@@ -98,29 +98,29 @@ const MATRIX: Record<string, Row> = {
   'parley.auth.v1.DeviceService/LinkDevice': { kind: 'public' },
   'parley.auth.v1.DeviceService/ApproveLink': targeted((f) => ({ code: f.pendingCode })),
   'parley.auth.v1.DeviceService/CompleteLink': { kind: 'public' },
-  'parley.auth.v1.ContactService/SendContactRequest': own((f) => ({ userId: f.bob.user.id })),
-  'parley.auth.v1.ContactService/AcceptContactRequest': targeted((f) => ({ userId: f.carol.user.id })),
-  'parley.auth.v1.ContactService/DeclineContactRequest': targeted((f) => ({ userId: f.carol.user.id })),
-  'parley.auth.v1.ContactService/CancelContactRequest': targeted((f) => ({ userId: f.erin.user.id })),
-  'parley.auth.v1.ContactService/RemoveContact': targeted((f) => ({ userId: f.bob.user.id })),
+  'parley.auth.v1.ContactService/SendContactRequest': own((f) => ({ userId: f.bob.userId })),
+  'parley.auth.v1.ContactService/AcceptContactRequest': targeted((f) => ({ userId: f.carol.userId })),
+  'parley.auth.v1.ContactService/DeclineContactRequest': targeted((f) => ({ userId: f.carol.userId })),
+  'parley.auth.v1.ContactService/CancelContactRequest': targeted((f) => ({ userId: f.erin.userId })),
+  'parley.auth.v1.ContactService/RemoveContact': targeted((f) => ({ userId: f.bob.userId })),
   'parley.auth.v1.ContactService/ListContacts': own(),
   'parley.auth.v1.ContactService/ListContactRequests': own(),
-  'parley.auth.v1.ContactService/BlockUser': own((f) => ({ userId: f.bob.user.id })),
-  'parley.auth.v1.ContactService/UnblockUser': own((f) => ({ userId: f.dave.user.id })),
+  'parley.auth.v1.ContactService/BlockUser': own((f) => ({ userId: f.bob.userId })),
+  'parley.auth.v1.ContactService/UnblockUser': own((f) => ({ userId: f.dave.userId })),
   'parley.auth.v1.ContactService/ListBlockedUsers': own(),
   'parley.auth.v1.ContactService/GetPrivacy': own(),
   'parley.auth.v1.ContactService/SetPrivacy': own(() => ({ messagingPolicy: 2 })),
   'parley.auth.v1.ContactService/SearchUsers': own(() => ({ query: 'zzz_nobody' })),
-  'parley.messaging.v1.ConversationService/OpenDirectConversation': own((f) => ({ userId: f.bob.user.id })),
-  'parley.messaging.v1.ConversationService/CreateGroup': own((f) => ({ memberUserIds: [f.carol.user.id] })),
+  'parley.messaging.v1.ConversationService/OpenDirectConversation': own((f) => ({ userId: f.bob.userId })),
+  'parley.messaging.v1.ConversationService/CreateGroup': own((f) => ({ memberUserIds: [f.carol.userId] })),
   // Another user's conversation is NOT_FOUND, the same as one that doesn't exist.
   'parley.messaging.v1.ConversationService/GetConversation': targeted((f) => ({ conversationId: f.direct.id })),
   'parley.messaging.v1.ConversationService/ListConversations': own(),
-  'parley.messaging.v1.ConversationService/AddMembers': targeted((f) => ({ conversationId: f.group.id, userIds: [f.erin.user.id] })),
-  'parley.messaging.v1.ConversationService/RemoveMember': targeted((f) => ({ conversationId: f.group.id, userId: f.bob.user.id })),
+  'parley.messaging.v1.ConversationService/AddMembers': targeted((f) => ({ conversationId: f.group.id, userIds: [f.erin.userId] })),
+  'parley.messaging.v1.ConversationService/RemoveMember': targeted((f) => ({ conversationId: f.group.id, userId: f.bob.userId })),
   'parley.messaging.v1.ConversationService/LeaveGroup': targeted((f) => ({ conversationId: f.group.id })),
-  'parley.messaging.v1.ConversationService/SetMemberRole': targeted((f) => ({ conversationId: f.group.id, userId: f.bob.user.id, role: MemberRole.ADMIN })),
-  'parley.messaging.v1.ConversationService/TransferOwnership': targeted((f) => ({ conversationId: f.group.id, newOwnerUserId: f.bob.user.id })),
+  'parley.messaging.v1.ConversationService/SetMemberRole': targeted((f) => ({ conversationId: f.group.id, userId: f.bob.userId, role: MemberRole.ADMIN })),
+  'parley.messaging.v1.ConversationService/TransferOwnership': targeted((f) => ({ conversationId: f.group.id, newOwnerUserId: f.bob.userId })),
   'parley.messaging.v1.ConversationService/UpdateGroupInfo': targeted((f) => ({ conversationId: f.group.id, encryptedInfo: new Uint8Array([1, 2, 3]) })),
   'parley.messaging.v1.ConversationService/UpdateMemberSettings': targeted((f) => ({ conversationId: f.direct.id, archived: true })),
   // A fresh client_message_id each call, so a call is never answered as a retry.
@@ -139,7 +139,7 @@ const MATRIX: Record<string, Row> = {
   'parley.keys.v1.KeyService/UploadKeys': ownDevice(() => new SignalDevice('mallory', 1, 1).uploadRequest({ preKeys: 1, pqPreKeys: 1 })),
   'parley.keys.v1.KeyService/GetPreKeyCounts': ownDevice(),
   // Anyone may claim a bundle of Alice's, unless one of them blocks the other (see below).
-  'parley.keys.v1.KeyService/GetPreKeyBundles': { kind: 'caller', request: (f) => ({ userId: f.alice.user.id, deviceId: 0 }), otherUser: 'public' },
+  'parley.keys.v1.KeyService/GetPreKeyBundles': { kind: 'caller', request: (f) => ({ userId: f.alice.userId, deviceId: 0 }), otherUser: 'public' },
   'parley.keys.v1.KeyService/GetTreeHead': own(),
   'parley.keys.v1.KeyService/GetConsistencyProof': own(() => ({ fromSize: 1n, toSize: 1n })),
 };
@@ -161,14 +161,14 @@ beforeAll(async () => {
   revokedToken = laptop.tokens.accessToken;
   const { code: pendingCode } = await alice!.devices.createLinkCode({});
   await clientsOf(stack).devices.linkDevice({ code: pendingCode, deviceName: 'Pending', registrationId: 5 });
-  await alice!.contacts.sendContactRequest({ userId: bob!.user.id });
-  await bob!.contacts.acceptContactRequest({ userId: alice!.user.id });
-  await carol!.contacts.sendContactRequest({ userId: alice!.user.id });
-  await alice!.contacts.sendContactRequest({ userId: erin!.user.id });
-  await alice!.contacts.blockUser({ userId: dave!.user.id });
+  await alice!.contacts.sendContactRequest({ userId: bob!.userId });
+  await bob!.contacts.acceptContactRequest({ userId: alice!.userId });
+  await carol!.contacts.sendContactRequest({ userId: alice!.userId });
+  await alice!.contacts.sendContactRequest({ userId: erin!.userId });
+  await alice!.contacts.blockUser({ userId: dave!.userId });
   const sessions = await alice!.auth.listSessions({});
   const aliceSessionId = sessions.sessions.find((s) => s.current)!.id;
-  const aliceKeys = new SignalDevice(alice!.user.id, alice!.deviceId, 1);
+  const aliceKeys = new SignalDevice(alice!.userId, alice!.deviceId, 1);
   const upload = aliceKeys.uploadRequest({ preKeys: ALICE_PRE_KEYS, pqPreKeys: ALICE_PRE_KEYS });
   // keys learns Alice's device from the auth.device.added event.
   const refusal = await eventually(
@@ -186,29 +186,28 @@ afterEach(closeAllSubscriptions);
 afterAll(() => stack?.cleanup());
 
 /** Alice's conversations, a message each way between her and Bob, and a stored item. */
-async function messagingFixture(alice: SignedInDevice, aliceTablet: SignedInDevice, bob: SignedInDevice, carol: SignedInDevice) {
+async function messagingFixture(alice: EdgeDevice, aliceTablet: EdgeDevice, bob: EdgeDevice, carol: EdgeDevice) {
   const direct = await openDirect(alice, bob);
   const group = await createGroup(alice, [bob, carol]);
-  const [alicePhone, tablet, bobPhone] = [await recipientOf(alice), await recipientOf(aliceTablet), await recipientOf(bob)];
-  const toBob = opaqueEnvelope(bobPhone, 'from Alice');
-  const aliceMessage = await sendWhenDevicesKnown(alice.messages, direct.id, [toBob, opaqueEnvelope(tablet, 'from Alice')]);
-  const bobMessage = await sendWhenDevicesKnown(bob.messages, direct.id, [opaqueEnvelope(alicePhone, 'from Bob'), opaqueEnvelope(tablet, 'from Bob')]);
+  const toBob = opaqueEnvelope(bob, 'from Alice');
+  const aliceMessage = await sendWhenDevicesKnown(alice.messages, direct.id, [toBob, opaqueEnvelope(aliceTablet, 'from Alice')]);
+  const bobMessage = await sendWhenDevicesKnown(bob.messages, direct.id, [opaqueEnvelope(alice, 'from Bob'), opaqueEnvelope(aliceTablet, 'from Bob')]);
   const aliceDeliveryIds = deliveriesOf(bobMessage.messageId, await queueOf(stack.edgeUrl, alice)).map((d) => d.id);
   if (aliceDeliveryIds.length !== 1) throw new Error(`expected Bob's message once in Alice's queue, found it ${aliceDeliveryIds.length} times`);
   await alice.storage.putItem({ key: ALICE_ITEM_KEY, value: ALICE_ITEM });
   return { direct, group, toBob, aliceMessageId: aliceMessage.messageId, bobMessageId: bobMessage.messageId, aliceDeliveryIds };
 }
 
-const keysOf = (device: SignedInDevice) => edgeClient(KeyService, stack.edgeUrl, { accessToken: device.tokens.accessToken });
+const keysOf = (device: EdgeDevice) => edgeClient(KeyService, stack.edgeUrl, { accessToken: device.tokens.accessToken });
 
-async function expiredTokenOf(device: SignedInDevice, sessionId: string): Promise<string> {
+async function expiredTokenOf(device: EdgeDevice, sessionId: string): Promise<string> {
   const jwk = JSON.parse(stack.services.auth.env.AUTH_SIGNING_KEY!) as JWK & { kid: string };
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ sid: sessionId, did: device.deviceId })
     .setProtectedHeader({ alg: 'EdDSA', kid: jwk.kid, typ: 'at+jwt' })
     .setIssuer('parley-auth')
     .setAudience('parley')
-    .setSubject(device.user.id)
+    .setSubject(device.userId)
     .setIssuedAt(now - 1000)
     .setExpirationTime(now - 100)
     .sign(await importJWK(jwk, 'EdDSA'));
@@ -238,7 +237,7 @@ async function errorOf(method: DescMethod, request: Record<string, unknown>, tok
 
 /** Everything that identifies Alice; none of it may reach another user. */
 function aliceSecrets(): string[] {
-  return [f.alice.user.id, f.alice.user.username, f.aliceSessionId, 'Tablet', 'Pending'];
+  return [f.alice.userId, f.alice.username, f.aliceSessionId, 'Tablet', 'Pending'];
 }
 
 describe('the matrix', () => {
@@ -314,14 +313,14 @@ describe('KeyService/GetPreKeyBundles between users when one blocks the other', 
     const daveAsks = await eventually(
       () =>
         keysOf(f.dave)
-          .getPreKeyBundles({ userId: f.alice.user.id, deviceId: 0 })
+          .getPreKeyBundles({ userId: f.alice.userId, deviceId: 0 })
           .then(
             () => void daveClaims++,
             (err) => ConnectError.from(err),
           ),
       (err) => err !== undefined,
     );
-    const aliceAsks = await connectErrorOf(keysOf(f.alice).getPreKeyBundles({ userId: f.dave.user.id, deviceId: 0 }));
+    const aliceAsks = await connectErrorOf(keysOf(f.alice).getPreKeyBundles({ userId: f.dave.userId, deviceId: 0 }));
     expect([daveAsks!.code, aliceAsks.code]).toEqual([Code.PermissionDenied, Code.PermissionDenied]);
     expect(daveAsks!.rawMessage).toBe(aliceAsks.rawMessage);
     for (const secret of aliceSecrets()) expect(daveAsks!.rawMessage).not.toContain(secret);
@@ -333,11 +332,11 @@ describe("a group's admin actions by a plain member", () => {
     const { bob, carol, erin, group } = f;
     const conversationId = group.id;
     const attempts: [string, Promise<unknown>][] = [
-      ['AddMembers', bob.conversations.addMembers({ conversationId, userIds: [erin.user.id] })],
-      ['RemoveMember of a member', bob.conversations.removeMember({ conversationId, userId: carol.user.id })],
-      ['RemoveMember of the owner', bob.conversations.removeMember({ conversationId, userId: f.alice.user.id })],
-      ['SetMemberRole', bob.conversations.setMemberRole({ conversationId, userId: carol.user.id, role: MemberRole.ADMIN })],
-      ['TransferOwnership', bob.conversations.transferOwnership({ conversationId, newOwnerUserId: carol.user.id })],
+      ['AddMembers', bob.conversations.addMembers({ conversationId, userIds: [erin.userId] })],
+      ['RemoveMember of a member', bob.conversations.removeMember({ conversationId, userId: carol.userId })],
+      ['RemoveMember of the owner', bob.conversations.removeMember({ conversationId, userId: f.alice.userId })],
+      ['SetMemberRole', bob.conversations.setMemberRole({ conversationId, userId: carol.userId, role: MemberRole.ADMIN })],
+      ['TransferOwnership', bob.conversations.transferOwnership({ conversationId, newOwnerUserId: carol.userId })],
       ['UpdateGroupInfo', bob.conversations.updateGroupInfo({ conversationId, encryptedInfo: new Uint8Array([9]) })],
     ];
     const codes = await Promise.all(attempts.map(async ([what, attempt]) => [what, (await connectErrorOf(attempt)).code]));
@@ -378,14 +377,14 @@ describe("after the matrix, Alice's account is as she left it", () => {
     expect((await alice.auth.getMe({})).user?.displayName).toBe('');
     expect((await aliceTablet.auth.getMe({})).device?.name).toBe('Tablet');
     expect((await alice.devices.listDevices({})).devices.map((d) => d.deviceId)).toEqual([1, 3]);
-    expect((await alice.contacts.listContacts({})).contacts.map((c) => c.user?.id)).toEqual([f.bob.user.id]);
+    expect((await alice.contacts.listContacts({})).contacts.map((c) => c.user?.id)).toEqual([f.bob.userId]);
     const requests = await alice.contacts.listContactRequests({});
-    expect(requests.incoming.map((r) => r.from?.id)).toEqual([f.carol.user.id]);
-    expect(requests.outgoing.map((r) => r.to?.id)).toEqual([f.erin.user.id]);
-    expect((await alice.contacts.listBlockedUsers({})).users.map((u) => u.id)).toEqual([f.dave.user.id]);
+    expect(requests.incoming.map((r) => r.from?.id)).toEqual([f.carol.userId]);
+    expect(requests.outgoing.map((r) => r.to?.id)).toEqual([f.erin.userId]);
+    expect((await alice.contacts.listBlockedUsers({})).users.map((u) => u.id)).toEqual([f.dave.userId]);
     expect((await alice.contacts.getPrivacy({})).messagingPolicy).toBe(1);
     await eventually(
-      () => alice.conversations.openDirectConversation({ userId: f.bob.user.id }).then(() => true, () => false),
+      () => alice.conversations.openDirectConversation({ userId: f.bob.userId }).then(() => true, () => false),
       (ok) => ok,
     );
   });
@@ -413,7 +412,7 @@ describe("after the matrix, Alice's account is as she left it", () => {
     const { alice, aliceKeys } = f;
     const claimed = 1 + daveClaims;
     expect((await keysOf(alice).getPreKeyCounts({})).counts).toMatchObject({ preKeys: ALICE_PRE_KEYS - claimed, pqPreKeys: ALICE_PRE_KEYS - claimed });
-    const { bundles } = await keysOf(f.bob).getPreKeyBundles({ userId: alice.user.id, deviceId: 0 });
+    const { bundles } = await keysOf(f.bob).getPreKeyBundles({ userId: alice.userId, deviceId: 0 });
     expect(bundles.map((b) => [b.deviceId, b.signedPreKey?.keyId])).toEqual([[alice.deviceId, [...aliceKeys.signedPreKeys.records.keys()][0]]]);
     expect(bundles[0]!.identityKey).toEqual(aliceKeys.identity.publicKey.serialize());
   });

@@ -2,7 +2,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { events } from '@parley/platform';
 import { AuthService } from '@parley/proto';
-import { edgeClient, eventually, metricValue, startTestStack, type TestStack, startThrowawayNats, type ThrowawayNats } from '@parley/testing';
+import { PASSWORD, edgeClient, eventually, metricValue, startTestStack, startThrowawayNats, type TestStack, type ThrowawayNats } from '@parley/testing';
 
 // This test stops and restarts NATS, so it runs its own throwaway nats-server, never the shared one.
 let nats: ThrowawayNats;
@@ -23,12 +23,12 @@ const projected = () => stack.query<{ n: string }>('messaging', 'select count(*)
 
 it('registrations succeed while NATS is down, and each auth.user.registered reaches messaging exactly once when it returns', async () => {
   const auth = edgeClient(AuthService, stack.edgeUrl);
-  await auth.register({ username: 'before_outage', password: 'correct horse battery', registrationId: 1234 });
+  await auth.register({ username: 'before_outage', password: PASSWORD, registrationId: 1234 });
   await eventually(projected, (n) => n === 1);
 
   await nats.stop();
   const names = Array.from({ length: 12 }, (_, i) => `during_outage_${i}`);
-  const registered = await Promise.all(names.map((username) => auth.register({ username, password: 'correct horse battery', registrationId: 1234 })));
+  const registered = await Promise.all(names.map((username) => auth.register({ username, password: PASSWORD, registrationId: 1234 })));
   expect(registered.map((r) => r.user?.username)).toEqual(names);
   // The events wait in auth's outbox, committed with the accounts: auth.user.registered and the primary device's auth.device.added.
   const waiting = await stack.query('auth', 'select id from outbox_event');

@@ -1,6 +1,6 @@
 import { clone } from '@bufbuild/protobuf';
 import { timestampMs } from '@bufbuild/protobuf/wkt';
-import { Code, ConnectError, type Client } from '@connectrpc/connect';
+import { Code, type Client } from '@connectrpc/connect';
 import { cryptoReady, isFork, signTreeHead, verifyConsistency, verifyIdentityKeyInclusion, verifyTreeHead, type TreeHead } from '@parley/crypto';
 import {
   KeyService,
@@ -10,9 +10,9 @@ import {
   type UploadKeysRequest,
   type UploadKeysResponse,
 } from '@parley/proto';
-import { connectErrorOf, edgeClient, eventually, startTestStack, type TestStack } from '@parley/testing';
+import { connectErrorOf, edgeClient, startTestStack, untilDevicesKnown, type TestStack } from '@parley/testing';
 import { CiphertextMessageType, IdentityKeyPair, PreKeySignalMessage } from '@signalapp/libsignal-client';
-import { linkWithPassword, signUp, type SignedInDevice } from './support/accounts.js';
+import { linkWithPassword, signUp, type EdgeDevice } from './support/accounts.js';
 import { SignalDevice } from './support/signal-client.js';
 
 let stack: TestStack;
@@ -26,35 +26,30 @@ afterAll(() => stack?.cleanup());
 
 /** A signed-in Parley device with its libsignal keys and a KeyService client through the edge. */
 interface KeyHolder {
-  account: SignedInDevice;
+  account: EdgeDevice;
   signal: SignalDevice;
   keys: Client<typeof KeyService>;
 }
 
-async function keyHolder(account: SignedInDevice): Promise<KeyHolder> {
-  const { device } = await account.auth.getMe({});
+function keyHolder(account: EdgeDevice): KeyHolder {
   return {
     account,
-    signal: new SignalDevice(account.user.id, account.deviceId, device!.registrationId),
+    signal: new SignalDevice(account.userId, account.deviceId, account.registrationId),
     keys: edgeClient(KeyService, stack.edgeUrl, { accessToken: account.tokens.accessToken }),
   };
 }
 
 /**
  * Uploads once keys knows the device: it learns devices from the auth.device.added events, so until
- * then an upload fails with FAILED_PRECONDITION. Any other failure fails the test.
+ * then an upload fails with FAILED_PRECONDITION.
  */
 async function upload(holder: KeyHolder, request: UploadKeysRequest): Promise<UploadKeysResponse> {
-  const outcome = await eventually(
-    () => holder.keys.uploadKeys(request).catch((err) => ConnectError.from(err)),
-    (res) => !(res instanceof ConnectError && res.code === Code.FailedPrecondition),
-  );
-  if (outcome instanceof ConnectError) throw outcome;
-  return outcome;
+  await untilDevicesKnown(stack, 'keys', [holder.account]);
+  return holder.keys.uploadKeys(request);
 }
 
-async function withKeys(account: SignedInDevice, counts = { preKeys: 5, pqPreKeys: 5 }): Promise<KeyHolder> {
-  const holder = await keyHolder(account);
+async function withKeys(account: EdgeDevice, counts = { preKeys: 5, pqPreKeys: 5 }): Promise<KeyHolder> {
+  const holder = keyHolder(account);
   await upload(holder, holder.signal.uploadRequest(counts));
   return holder;
 }
@@ -117,7 +112,7 @@ describe('PQXDH through the key directory', () => {
     const bobLaptop = await linkWithPassword(stack, bobPhone, 'Laptop');
     const bob = [await withKeys(bobPhone), await withKeys(bobLaptop)];
 
-    const { bundles } = await alice.keys.getPreKeyBundles({ userId: bobPhone.user.id, deviceId: 0 });
+    const { bundles } = await alice.keys.getPreKeyBundles({ userId: bobPhone.userId, deviceId: 0 });
     const sorted = byDevice(bundles);
     expect(sorted.map(summary)).toEqual(
       bob.map((b) => ({
@@ -134,7 +129,7 @@ describe('PQXDH through the key directory', () => {
 
     for (const [i, bundle] of sorted.entries()) {
       const recipient = bob[i]!;
-      const address = await alice.signal.processBundle(bobPhone.user.id, bundle);
+      const address = await alice.signal.processBundle(bobPhone.userId, bundle);
       const text = `hello, Bob's device ${bundle.deviceId}`;
       const ciphertext = await alice.signal.encrypt(address, text);
       expect(ciphertext.type).toBe(CiphertextMessageType.PreKey);
@@ -163,12 +158,12 @@ describe('PQXDH through the key directory', () => {
   it('with no one-time keys left, the bundle carries the last-resort Kyber key and no EC prekey, and still makes a session', async () => {
     const alice = await withKeys(await signUp(stack, 'alice'));
     const bob = await withKeys(await signUp(stack, 'bob'), { preKeys: 0, pqPreKeys: 0 });
-    const [bundle] = (await alice.keys.getPreKeyBundles({ userId: bob.account.user.id, deviceId: 1 })).bundles;
+    const [bundle] = (await alice.keys.getPreKeyBundles({ userId: bob.account.userId, deviceId: 1 })).bundles;
     expect(bundle!.preKey).toBeUndefined();
     expect(bundle!.pqPreKeyIsLastResort).toBe(true);
     expect(bob.signal.kyberPreKeys.lastResort.has(bundle!.pqPreKey!.keyId)).toBe(true);
 
-    const address = await alice.signal.processBundle(bob.account.user.id, bundle!);
+    const address = await alice.signal.processBundle(bob.account.userId, bundle!);
     const ciphertext = await alice.signal.encrypt(address, 'last resort');
     expect(ciphertext.type).toBe(CiphertextMessageType.PreKey);
     expect(await bob.signal.decrypt(alice.signal.address, ciphertext)).toBe('last resort');
@@ -184,21 +179,21 @@ describe('the identity key log', () => {
     await withKeys(bobLaptop);
 
     const { treeHead: earlier, logPublicKey } = await alice.keys.getTreeHead({});
-    const { bundles } = await alice.keys.getPreKeyBundles({ userId: bobPhone.user.id, deviceId: 0 });
+    const { bundles } = await alice.keys.getPreKeyBundles({ userId: bobPhone.userId, deviceId: 0 });
     expect(bundles).toHaveLength(2);
     for (const bundle of bundles) {
-      expect(inLog(bobPhone.user.id, bundle, logPublicKey)).toBe(true);
+      expect(inLog(bobPhone.userId, bundle, logPublicKey)).toBe(true);
       // The proof is for this user and device and key only.
-      expect(inLog(alice.account.user.id, bundle, logPublicKey)).toBe(false);
-      expect(inLog(bobPhone.user.id, { ...bundle, deviceId: bundle.deviceId === 1 ? 2 : 1 }, logPublicKey)).toBe(false);
-      expect(inLog(bobPhone.user.id, { ...bundle, identityKey: alice.signal.identity.publicKey.serialize() }, logPublicKey)).toBe(false);
+      expect(inLog(alice.account.userId, bundle, logPublicKey)).toBe(false);
+      expect(inLog(bobPhone.userId, { ...bundle, deviceId: bundle.deviceId === 1 ? 2 : 1 }, logPublicKey)).toBe(false);
+      expect(inLog(bobPhone.userId, { ...bundle, identityKey: alice.signal.identity.publicKey.serialize() }, logPublicKey)).toBe(false);
       // A tampered audit path, or a head signed by another log key, does not verify.
       const proof = bundle.identityKeyProof!;
       expect(proof.auditPath.length).toBeGreaterThan(0);
       const tamperedPath = proof.auditPath.map((h, j) => (j === 0 ? flipped(h) : h));
-      expect(inLog(bobPhone.user.id, { ...bundle, identityKeyProof: { ...proof, auditPath: tamperedPath } }, logPublicKey)).toBe(false);
-      expect(inLog(bobPhone.user.id, { ...bundle, identityKeyProof: { ...proof, leafIndex: proof.leafIndex + 1n } }, logPublicKey)).toBe(false);
-      expect(inLog(bobPhone.user.id, bundle, flipped(logPublicKey))).toBe(false);
+      expect(inLog(bobPhone.userId, { ...bundle, identityKeyProof: { ...proof, auditPath: tamperedPath } }, logPublicKey)).toBe(false);
+      expect(inLog(bobPhone.userId, { ...bundle, identityKeyProof: { ...proof, leafIndex: proof.leafIndex + 1n } }, logPublicKey)).toBe(false);
+      expect(inLog(bobPhone.userId, bundle, flipped(logPublicKey))).toBe(false);
     }
 
     // More identity keys join the log.
@@ -248,7 +243,7 @@ describe('signatures', () => {
   ];
 
   it.each(forgeries)('refuses an upload whose signature over %s is not by the identity key, and keeps none of it', async (_what, forge) => {
-    const dave = await keyHolder(await signUp(stack, 'dave'));
+    const dave = keyHolder(await signUp(stack, 'dave'));
     const genuine = dave.signal.uploadRequest({ preKeys: 3, pqPreKeys: 3 });
     const forged = clone(UploadKeysRequestSchema, genuine);
     const named = forge(forged, IdentityKeyPair.generate());
@@ -262,9 +257,9 @@ describe('signatures', () => {
     // builds a session from what it published.
     expect((await upload(dave, genuine)).counts).toMatchObject({ preKeys: 3, pqPreKeys: 3 });
     const alice = await withKeys(await signUp(stack, 'alice'));
-    const [bundle] = (await alice.keys.getPreKeyBundles({ userId: dave.account.user.id, deviceId: 1 })).bundles;
+    const [bundle] = (await alice.keys.getPreKeyBundles({ userId: dave.account.userId, deviceId: 1 })).bundles;
     expect(bundle!.signedPreKey).toEqual(genuine.signedPreKey);
-    const address = await alice.signal.processBundle(dave.account.user.id, bundle!);
+    const address = await alice.signal.processBundle(dave.account.userId, bundle!);
     expect(await dave.signal.decrypt(alice.signal.address, await alice.signal.encrypt(address, 'signed by Dave'))).toBe('signed by Dave');
   });
 });
@@ -277,7 +272,7 @@ describe('one-time prekeys', () => {
 
     // 30 claims at once from three users against 20 keys of each kind.
     const claims = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => fetchers[i % fetchers.length]!.keys.getPreKeyBundles({ userId: bob.account.user.id, deviceId: 1 })),
+      Array.from({ length: 30 }, (_, i) => fetchers[i % fetchers.length]!.keys.getPreKeyBundles({ userId: bob.account.userId, deviceId: 1 })),
     );
     const bundles = claims.flatMap((c) => c.bundles);
     expect(bundles).toHaveLength(30);
@@ -303,7 +298,7 @@ describe('one-time prekeys', () => {
     // Fresh keys are handed out next, never an earlier one again.
     const refill = bob.signal.uploadRequest({ preKeys: 2, pqPreKeys: 0 });
     await bob.keys.uploadKeys(refill);
-    const again = await fetchers[0]!.keys.getPreKeyBundles({ userId: bob.account.user.id, deviceId: 1 });
+    const again = await fetchers[0]!.keys.getPreKeyBundles({ userId: bob.account.userId, deviceId: 1 });
     expect(refill.preKeys.map((k) => k.keyId)).toContain(again.bundles[0]!.preKey!.keyId);
     expect(ecIds).not.toContain(again.bundles[0]!.preKey!.keyId);
   });

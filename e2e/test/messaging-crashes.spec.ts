@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { SendMessageResponse } from '@parley/proto';
 import { databaseUrl } from '@parley/stack';
-import { eventually, startTestStack, startThrowawayNats, type TestStack, type ThrowawayNats } from '@parley/testing';
+import { eventually, startTestStack, startThrowawayNats, untilDevicesKnown, type TestStack, type ThrowawayNats } from '@parley/testing';
 import pg from 'pg';
-import { linkWithPassword, signUp, type SignedInDevice } from './support/accounts.js';
-import { Inbox, Sender, envelopesFrom, knownDevices, type OutgoingEnvelopeInit } from './support/delivery.js';
+import { linkWithPassword, signUp, type EdgeDevice } from './support/accounts.js';
+import { Inbox, Sender, envelopesFrom, type OutgoingEnvelopeInit } from './support/delivery.js';
 
 // Real processes are killed here (messaging, an edge) and NATS is restarted; what must hold each
 // time: every message reaches every device, each exactly once, and an acked delivery never comes back.
@@ -13,10 +13,10 @@ import { Inbox, Sender, envelopesFrom, knownDevices, type OutgoingEnvelopeInit }
 jest.setTimeout(300_000);
 
 interface DirectChat {
-  alice: SignedInDevice;
-  alice2: SignedInDevice;
-  bob: SignedInDevice;
-  bob2: SignedInDevice;
+  alice: EdgeDevice;
+  alice2: EdgeDevice;
+  bob: EdgeDevice;
+  bob2: EdgeDevice;
   conversationId: string;
   /** From Alice's primary device: to both of Bob's devices and her own second one. */
   envelopes: OutgoingEnvelopeInit[];
@@ -28,9 +28,10 @@ async function directChat(stack: TestStack): Promise<DirectChat> {
   const bob = await signUp(stack, 'bob');
   const alice2 = await linkWithPassword(stack, alice, 'alice laptop');
   const bob2 = await linkWithPassword(stack, bob, 'bob laptop');
-  const devices = await knownDevices(stack, [alice.user.id, bob.user.id], 4);
+  const devices = [alice, alice2, bob, bob2];
+  await untilDevicesKnown(stack, 'messaging', devices);
   const opened = await eventually(
-    () => alice.conversations.openDirectConversation({ userId: bob.user.id }).catch((err) => ConnectError.from(err).code),
+    () => alice.conversations.openDirectConversation({ userId: bob.userId }).catch((err) => ConnectError.from(err).code),
     (res) => res !== Code.NotFound,
   );
   if (typeof opened !== 'object') throw new Error(`OpenDirectConversation failed with code ${Code[opened]}`);
@@ -63,12 +64,12 @@ async function storedMessages(stack: TestStack, conversationId: string): Promise
 }
 
 /** Envelopes of the conversation still in some device's queue, for the given devices. */
-async function queuedEnvelopes(stack: TestStack, conversationId: string, devices: SignedInDevice[]): Promise<number> {
+async function queuedEnvelopes(stack: TestStack, conversationId: string, devices: EdgeDevice[]): Promise<number> {
   const [row] = await stack.query<{ n: string }>(
     'messaging',
     `select count(*) as n from queued_delivery q join message m on m.id = q.message_id
      where m.conversation_id = $1 and (q.recipient_user_id, q.recipient_device_id) in (select * from unnest($2::uuid[], $3::smallint[]))`,
-    [conversationId, devices.map((d) => d.user.id), devices.map((d) => d.deviceId)],
+    [conversationId, devices.map((d) => d.userId), devices.map((d) => d.deviceId)],
   );
   return Number(row!.n);
 }

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { cryptoReady } from '@parley/crypto';
 import { CiphertextType, DeliveryState, MemberRole, MessageService, type Delivery, type DeviceMismatch, type Envelope, type OutgoingEnvelope } from '@parley/proto';
-import { connectErrorOf, edgeClient, eventually, startTestStack, type TestStack } from '@parley/testing';
+import { connectErrorOf, edgeClient, eventually, startTestStack, type DeviceAddress, type TestStack } from '@parley/testing';
 import type { ProtocolAddress } from '@signalapp/libsignal-client';
-import { linkWithPassword, signUp, type SignedInDevice } from './support/accounts.js';
+import { linkWithPassword, signUp, type EdgeDevice } from './support/accounts.js';
 import { withSignalKeys } from './support/keyed-device.js';
-import { createGroup, mismatchOf, opaqueEnvelope, openDirect, recipientOf, sendWhenDevicesKnown, textOf, type RecipientDevice } from './support/messages.js';
+import { createGroup, mismatchOf, opaqueEnvelope, openDirect, sendWhenDevicesKnown, textOf } from './support/messages.js';
 import { decryptEnvelope, encryptForDevices } from './support/signal-envelopes.js';
 import { Subscription, closeAllSubscriptions, deliveriesOf, queueOf } from './support/subscription.js';
 
@@ -41,7 +41,7 @@ const deviceName = (d: { userId: string; deviceId: number }) => `${d.userId}.${d
  * waiting until messaging has learnt of a device change from auth's events; the sends accepted
  * before that are ordinary messages.
  */
-async function firstRefusal(from: SignedInDevice, conversationId: string, envelopes: OutgoingEnvelope[]): Promise<{ clientMessageId: string; err: ConnectError }> {
+async function firstRefusal(from: EdgeDevice, conversationId: string, envelopes: OutgoingEnvelope[]): Promise<{ clientMessageId: string; err: ConnectError }> {
   const attempt = await eventually(
     async () => {
       const clientMessageId = randomUUID();
@@ -62,19 +62,19 @@ describe('libsignal end to end through the edge', () => {
     const aliceTablet = await linkWithPassword(stack, alicePhone, 'Tablet');
     const bobPhone = await signUp(stack, 'bob');
     const bobLaptop = await linkWithPassword(stack, bobPhone, 'Laptop');
-    const keyed = (account: SignedInDevice) => withSignalKeys(stack, account);
+    const keyed = (account: EdgeDevice) => withSignalKeys(stack, account);
     const [alice1, alice2, bob1, bob2] = await Promise.all([keyed(alicePhone), keyed(aliceTablet), keyed(bobPhone), keyed(bobLaptop)]);
     const conversation = await openDirect(alicePhone, bobPhone);
 
-    const bobBundles = (await alice1.keys.getPreKeyBundles({ userId: bobPhone.user.id, deviceId: 0 })).bundles;
-    const ownBundles = (await alice1.keys.getPreKeyBundles({ userId: alicePhone.user.id, deviceId: aliceTablet.deviceId })).bundles;
+    const bobBundles = (await alice1.keys.getPreKeyBundles({ userId: bobPhone.userId, deviceId: 0 })).bundles;
+    const ownBundles = (await alice1.keys.getPreKeyBundles({ userId: alicePhone.userId, deviceId: aliceTablet.deviceId })).bundles;
     expect(bobBundles.map((b) => b.deviceId).sort()).toEqual([bobPhone.deviceId, bobLaptop.deviceId].sort());
     expect(ownBundles.map((b) => b.deviceId)).toEqual([aliceTablet.deviceId]);
 
     const plaintext = (to: ProtocolAddress) => `for ${to.name()}.${to.deviceId()} only: the ferry leaves at nine`;
     const envelopes = await encryptForDevices(
       alice1.signal,
-      [...bobBundles.map((bundle) => ({ userId: bobPhone.user.id, bundle })), ...ownBundles.map((bundle) => ({ userId: alicePhone.user.id, bundle }))],
+      [...bobBundles.map((bundle) => ({ userId: bobPhone.userId, bundle })), ...ownBundles.map((bundle) => ({ userId: alicePhone.userId, bundle }))],
       plaintext,
     );
     expect(envelopes.map((e) => e.type)).toEqual([CiphertextType.PREKEY_SIGNAL, CiphertextType.PREKEY_SIGNAL, CiphertextType.PREKEY_SIGNAL]);
@@ -93,7 +93,7 @@ describe('libsignal end to end through the edge', () => {
         conversationId: conversation.id,
         messageId: sent.messageId,
         seq: 1n,
-        senderUserId: alicePhone.user.id,
+        senderUserId: alicePhone.userId,
         senderDeviceId: alicePhone.deviceId,
         type: CiphertextType.PREKEY_SIGNAL,
         ephemeral: false,
@@ -108,22 +108,22 @@ describe('libsignal end to end through the edge', () => {
     const status = await alicePhone.messages.getDeliveryStatus({ messageId: sent.messageId });
     expect(status.retracted).toBe(false);
     expect(status.devices.map((d) => [deviceName(d), d.state]).sort()).toEqual(
-      [bobPhone, bobLaptop, aliceTablet].map((d) => [deviceName({ userId: d.user.id, deviceId: d.deviceId }), DeliveryState.ACKED]).sort(),
+      [bobPhone, bobLaptop, aliceTablet].map((d) => [deviceName({ userId: d.userId, deviceId: d.deviceId }), DeliveryState.ACKED]).sort(),
     );
 
     // Bob's phone answers: a Signal message in the session Alice's PreKey message started, and new
     // sessions with the devices it has none with yet. Alice's phone is listening.
     const alicePhoneStream = Subscription.open(stack.edgeUrl, alicePhone);
     await alicePhoneStream.backlog();
-    const aliceBundles = (await bob1.keys.getPreKeyBundles({ userId: alicePhone.user.id, deviceId: aliceTablet.deviceId })).bundles;
-    const laptopBundles = (await bob1.keys.getPreKeyBundles({ userId: bobPhone.user.id, deviceId: bobLaptop.deviceId })).bundles;
+    const aliceBundles = (await bob1.keys.getPreKeyBundles({ userId: alicePhone.userId, deviceId: aliceTablet.deviceId })).bundles;
+    const laptopBundles = (await bob1.keys.getPreKeyBundles({ userId: bobPhone.userId, deviceId: bobLaptop.deviceId })).bundles;
     const reply = (to: ProtocolAddress) => `reply for ${to.name()}.${to.deviceId()}: nine is fine`;
     const replyEnvelopes = await encryptForDevices(
       bob1.signal,
       [
         { address: alice1.signal.address },
-        ...aliceBundles.map((bundle) => ({ userId: alicePhone.user.id, bundle })),
-        ...laptopBundles.map((bundle) => ({ userId: bobPhone.user.id, bundle })),
+        ...aliceBundles.map((bundle) => ({ userId: alicePhone.userId, bundle })),
+        ...laptopBundles.map((bundle) => ({ userId: bobPhone.userId, bundle })),
       ],
       reply,
     );
@@ -132,7 +132,7 @@ describe('libsignal end to end through the edge', () => {
     expect(replied.seq).toBe(2n);
 
     const live = envelopeOf(await alicePhoneStream.nextEnvelope());
-    expect(live).toMatchObject({ messageId: replied.messageId, seq: 2n, senderUserId: bobPhone.user.id, type: CiphertextType.SIGNAL });
+    expect(live).toMatchObject({ messageId: replied.messageId, seq: 2n, senderUserId: bobPhone.userId, type: CiphertextType.SIGNAL });
     expect(await decryptEnvelope(alice1.signal, live)).toBe(reply(alice1.signal.address));
     for (const recipient of [alice2, bob2]) {
       const [delivery] = deliveriesOf(replied.messageId, await queueOf(stack.edgeUrl, recipient.account));
@@ -148,19 +148,17 @@ describe('a send whose envelopes do not match the devices', () => {
     const bob = await signUp(stack, 'bob');
     const laptop = bobDevices === 'phone and laptop' ? await linkWithPassword(stack, bob, 'Laptop') : undefined;
     const conversation = await openDirect(alice, bob);
-    const bobPhone = await recipientOf(bob);
-    const bobLaptop = laptop && (await recipientOf(laptop));
-    const devices = bobLaptop ? [bobPhone, bobLaptop] : [bobPhone];
+    const devices = laptop ? [bob, laptop] : [bob];
     await sendWhenDevicesKnown(
       alice.messages,
       conversation.id,
       devices.map((d) => opaqueEnvelope(d, 'first')),
     );
-    return { alice, bob, laptop, conversation, bobPhone, bobLaptop };
+    return { alice, bob, laptop, conversation };
   }
 
   /** The corrected send: accepted, a repeat of it is a duplicate of the same message. */
-  async function retry(from: SignedInDevice, conversationId: string, clientMessageId: string, envelopes: OutgoingEnvelope[]) {
+  async function retry(from: EdgeDevice, conversationId: string, clientMessageId: string, envelopes: OutgoingEnvelope[]) {
     const sent = await from.messages.sendMessage({ conversationId, clientMessageId, envelopes });
     expect(sent.duplicate).toBe(false);
     const again = await from.messages.sendMessage({ conversationId, clientMessageId, envelopes });
@@ -169,57 +167,56 @@ describe('a send whose envelopes do not match the devices', () => {
   }
 
   /** How many times `device`'s queue holds the message. */
-  async function copiesOf(messageId: string, device: SignedInDevice): Promise<number> {
+  async function copiesOf(messageId: string, device: EdgeDevice): Promise<number> {
     return deliveriesOf(messageId, await queueOf(stack.edgeUrl, device)).length;
   }
 
   it('names a device Bob linked as missing; the retry with the same client_message_id reaches each of his devices once', async () => {
-    const { alice, bob, conversation, bobPhone } = await pair();
+    const { alice, bob, conversation } = await pair();
     const laptop = await linkWithPassword(stack, bob, 'Laptop');
-    const bobLaptop = await recipientOf(laptop);
 
     // Until messaging hears of the laptop, a send without it still goes through.
-    const { clientMessageId, err } = await firstRefusal(alice, conversation.id, [opaqueEnvelope(bobPhone, 'hello')]);
+    const { clientMessageId, err } = await firstRefusal(alice, conversation.id, [opaqueEnvelope(bob, 'hello')]);
     expect(err.code).toBe(Code.FailedPrecondition);
-    expect(mismatchSummary(mismatchOf(err))).toEqual({ missing: [deviceName(bobLaptop)], extra: [], stale: [] });
+    expect(mismatchSummary(mismatchOf(err))).toEqual({ missing: [deviceName(laptop)], extra: [], stale: [] });
 
-    const sent = await retry(alice, conversation.id, clientMessageId, [opaqueEnvelope(bobPhone, 'hello'), opaqueEnvelope(bobLaptop, 'hello')]);
+    const sent = await retry(alice, conversation.id, clientMessageId, [opaqueEnvelope(bob, 'hello'), opaqueEnvelope(laptop, 'hello')]);
     expect([await copiesOf(sent.messageId, bob), await copiesOf(sent.messageId, laptop)]).toEqual([1, 1]);
   });
 
   it("names a revoked device as extra; the retry without it reaches Bob's remaining device once", async () => {
-    const { alice, bob, laptop, conversation, bobPhone, bobLaptop } = await pair('phone and laptop');
+    const { alice, bob, laptop, conversation } = await pair('phone and laptop');
     await bob.devices.revokeDevice({ deviceId: laptop!.deviceId });
 
-    const envelopes = [opaqueEnvelope(bobPhone, 'hello'), opaqueEnvelope(bobLaptop!, 'hello')];
+    const envelopes = [opaqueEnvelope(bob, 'hello'), opaqueEnvelope(laptop!, 'hello')];
     const { clientMessageId, err } = await firstRefusal(alice, conversation.id, envelopes);
     expect(err.code).toBe(Code.FailedPrecondition);
-    expect(mismatchSummary(mismatchOf(err))).toEqual({ missing: [], extra: [deviceName(bobLaptop!)], stale: [] });
+    expect(mismatchSummary(mismatchOf(err))).toEqual({ missing: [], extra: [deviceName(laptop!)], stale: [] });
 
-    const sent = await retry(alice, conversation.id, clientMessageId, [opaqueEnvelope(bobPhone, 'hello')]);
+    const sent = await retry(alice, conversation.id, clientMessageId, [opaqueEnvelope(bob, 'hello')]);
     expect(await copiesOf(sent.messageId, bob)).toBe(1);
     const status = await alice.messages.getDeliveryStatus({ messageId: sent.messageId });
-    expect(status.devices.map(deviceName)).toEqual([deviceName(bobPhone)]);
+    expect(status.devices.map(deviceName)).toEqual([deviceName(bob)]);
   });
 
   it('names a device whose registration id is not the one the envelope carries as stale; the corrected retry reaches it once', async () => {
-    const { alice, bob, conversation, bobPhone } = await pair();
+    const { alice, bob, conversation } = await pair();
     const clientMessageId = randomUUID();
-    const staleSession: RecipientDevice = { ...bobPhone, registrationId: bobPhone.registrationId + 1 };
+    const staleSession: DeviceAddress = { ...bob, registrationId: bob.registrationId + 1 };
 
     const err = await connectErrorOf(alice.messages.sendMessage({ conversationId: conversation.id, clientMessageId, envelopes: [opaqueEnvelope(staleSession, 'hello')] }));
     expect(err.code).toBe(Code.FailedPrecondition);
-    expect(mismatchSummary(mismatchOf(err))).toEqual({ missing: [], extra: [], stale: [deviceName(bobPhone)] });
+    expect(mismatchSummary(mismatchOf(err))).toEqual({ missing: [], extra: [], stale: [deviceName(bob)] });
 
-    const sent = await retry(alice, conversation.id, clientMessageId, [opaqueEnvelope(bobPhone, 'hello')]);
+    const sent = await retry(alice, conversation.id, clientMessageId, [opaqueEnvelope(bob, 'hello')]);
     expect(await copiesOf(sent.messageId, bob)).toBe(1);
   });
 
   it('lists every missing, extra and stale device of one send at once', async () => {
-    const { alice, bob, laptop, conversation, bobPhone, bobLaptop } = await pair('phone and laptop');
-    const stranger = await recipientOf(await signUp(stack, 'mallory'));
-    const aliceTablet = await recipientOf(await linkWithPassword(stack, alice, 'Tablet'));
-    const envelopes = [opaqueEnvelope({ ...bobPhone, registrationId: bobPhone.registrationId + 1 }, 'x'), opaqueEnvelope(stranger, 'x')];
+    const { alice, bob, laptop, conversation } = await pair('phone and laptop');
+    const stranger = await signUp(stack, 'mallory');
+    const aliceTablet = await linkWithPassword(stack, alice, 'Tablet');
+    const envelopes = [opaqueEnvelope({ ...bob, registrationId: bob.registrationId + 1 }, 'x'), opaqueEnvelope(stranger, 'x')];
     const clientMessageId = randomUUID();
 
     // Until messaging hears of Alice's tablet, the refusal lacks it.
@@ -229,12 +226,12 @@ describe('a send whose envelopes do not match the devices', () => {
     );
     expect(refusal.code).toBe(Code.FailedPrecondition);
     expect(mismatchSummary(mismatchOf(refusal))).toEqual({
-      missing: [aliceTablet, bobLaptop!].map(deviceName).sort(),
+      missing: [aliceTablet, laptop!].map(deviceName).sort(),
       extra: [deviceName(stranger)],
-      stale: [deviceName(bobPhone)],
+      stale: [deviceName(bob)],
     });
 
-    const sent = await retry(alice, conversation.id, clientMessageId, [bobPhone, bobLaptop!, aliceTablet].map((d) => opaqueEnvelope(d, 'x')));
+    const sent = await retry(alice, conversation.id, clientMessageId, [bob, laptop!, aliceTablet].map((d) => opaqueEnvelope(d, 'x')));
     expect([await copiesOf(sent.messageId, bob), await copiesOf(sent.messageId, laptop!)]).toEqual([1, 1]);
   });
 });
@@ -245,24 +242,23 @@ describe('two edge replicas', () => {
     const alice = await signUp(stack, 'alice');
     const bob = await signUp(stack, 'bob');
     const conversation = await openDirect(alice, bob);
-    const [aliceDevice, bobDevice] = [await recipientOf(alice), await recipientOf(bob)];
     const bobOnB = edgeClient(MessageService, edgeB.url, { accessToken: bob.tokens.accessToken });
 
     // Alice sends through edge A; Bob listens on edge B.
     const bobStream = Subscription.open(edgeB.url, bob);
     await bobStream.backlog();
-    const toBob = await sendWhenDevicesKnown(alice.messages, conversation.id, [opaqueEnvelope(bobDevice, 'across the edges')]);
+    const toBob = await sendWhenDevicesKnown(alice.messages, conversation.id, [opaqueEnvelope(bob, 'across the edges')]);
     const atBob = await bobStream.nextEnvelope();
-    expect(envelopeOf(atBob)).toMatchObject({ messageId: toBob.messageId, senderUserId: alice.user.id });
+    expect(envelopeOf(atBob)).toMatchObject({ messageId: toBob.messageId, senderUserId: alice.userId });
     expect(textOf(envelopeOf(atBob).ciphertext)).toBe('across the edges');
     expect(await bobStream.ack([atBob])).toBe(1);
 
     // Bob sends through edge B; Alice listens on edge A.
     const aliceStream = Subscription.open(stack.edgeUrl, alice);
     await aliceStream.backlog();
-    const toAlice = await bobOnB.sendMessage({ conversationId: conversation.id, clientMessageId: randomUUID(), envelopes: [opaqueEnvelope(aliceDevice, 'and back')] });
+    const toAlice = await bobOnB.sendMessage({ conversationId: conversation.id, clientMessageId: randomUUID(), envelopes: [opaqueEnvelope(alice, 'and back')] });
     const atAlice = await aliceStream.nextEnvelope();
-    expect(envelopeOf(atAlice)).toMatchObject({ messageId: toAlice.messageId, senderUserId: bob.user.id });
+    expect(envelopeOf(atAlice)).toMatchObject({ messageId: toAlice.messageId, senderUserId: bob.userId });
     expect(textOf(envelopeOf(atAlice).ciphertext)).toBe('and back');
     expect(await aliceStream.ack([atAlice])).toBe(1);
 
@@ -281,18 +277,17 @@ describe('groups through the edge', () => {
     const group = await createGroup(alice, [bob, carol]);
     expect(group.members.map((m) => [m.userId, m.role]).sort()).toEqual(
       [
-        [alice.user.id, MemberRole.OWNER],
-        [bob.user.id, MemberRole.MEMBER],
-        [carol.user.id, MemberRole.MEMBER],
+        [alice.userId, MemberRole.OWNER],
+        [bob.userId, MemberRole.MEMBER],
+        [carol.userId, MemberRole.MEMBER],
       ].sort(),
     );
 
     const receivers = [aliceTablet, bob, carol];
-    const addresses = await Promise.all(receivers.map(recipientOf));
     const sent = await sendWhenDevicesKnown(
       alice.messages,
       group.id,
-      addresses.map((d) => opaqueEnvelope(d, `to the group, for ${deviceName(d)}`)),
+      receivers.map((d) => opaqueEnvelope(d, `to the group, for ${deviceName(d)}`)),
     );
     expect(sent.seq).toBe(1n);
 
@@ -301,13 +296,13 @@ describe('groups through the edge', () => {
       const backlog = await stream.backlog();
       const [delivery, ...again] = deliveriesOf(sent.messageId, backlog);
       expect(again).toEqual([]);
-      expect(envelopeOf(delivery!)).toMatchObject({ conversationId: group.id, seq: 1n, senderUserId: alice.user.id, senderDeviceId: alice.deviceId });
-      expect(textOf(envelopeOf(delivery!).ciphertext)).toBe(`to the group, for ${deviceName(addresses[i]!)}`);
+      expect(envelopeOf(delivery!)).toMatchObject({ conversationId: group.id, seq: 1n, senderUserId: alice.userId, senderDeviceId: alice.deviceId });
+      expect(textOf(envelopeOf(delivery!).ciphertext)).toBe(`to the group, for ${deviceName(receivers[i]!)}`);
       expect(await stream.ack(backlog)).toBe(backlog.length);
     }
 
-    const added = await alice.conversations.addMembers({ conversationId: group.id, userIds: [dave.user.id] });
-    expect(added.conversation!.members.map((m) => m.userId)).toContain(dave.user.id);
+    const added = await alice.conversations.addMembers({ conversationId: group.id, userIds: [dave.userId] });
+    expect(added.conversation!.members.map((m) => m.userId)).toContain(dave.userId);
     for (const stream of streams) {
       const notice = await stream.nextDelivery();
       expect(notice.payload).toEqual({
@@ -326,8 +321,7 @@ describe('groups through the edge', () => {
     });
 
     // The next message must include Dave's device too.
-    const daveDevice = await recipientOf(dave);
-    const err = await connectErrorOf(alice.messages.sendMessage({ conversationId: group.id, clientMessageId: randomUUID(), envelopes: addresses.map((d) => opaqueEnvelope(d, 'x')) }));
-    expect(mismatchSummary(mismatchOf(err))).toEqual({ missing: [deviceName(daveDevice)], extra: [], stale: [] });
+    const err = await connectErrorOf(alice.messages.sendMessage({ conversationId: group.id, clientMessageId: randomUUID(), envelopes: receivers.map((d) => opaqueEnvelope(d, 'x')) }));
+    expect(mismatchSummary(mismatchOf(err))).toEqual({ missing: [deviceName(dave)], extra: [], stale: [] });
   });
 });

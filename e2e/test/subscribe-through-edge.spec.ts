@@ -15,7 +15,7 @@ import {
   type TestStack,
   type ThrowawayNats,
 } from '@parley/testing';
-import { linkWithPassword, signUp, type SignedInDevice } from './support/accounts.js';
+import { linkWithPassword, signUp, type EdgeDevice } from './support/accounts.js';
 
 /** A Subscribe call read in the background, as an app keeps it open. */
 interface OpenSubscription {
@@ -36,7 +36,7 @@ let subjects: Subjects;
 const opened: OpenSubscription[] = [];
 
 /** Subscribes as `device`, or without a token when it is null. */
-function subscribe(device: SignedInDevice | null, edgeUrl = stack.edgeUrl, protocol: EdgeClientOptions['protocol'] = 'connect-binary'): OpenSubscription {
+function subscribe(device: EdgeDevice | null, edgeUrl = stack.edgeUrl, protocol: EdgeClientOptions['protocol'] = 'connect-binary'): OpenSubscription {
   const abort = new AbortController();
   const events: SubscribeResponse['event'][] = [];
   let heartbeats = 0;
@@ -83,28 +83,28 @@ function envelope(text: string, ephemeral = false) {
  * Queues deliveries for a device as messaging would (SendMessage is not there yet): rows in its
  * queue, with ciphertexts `${label}-1`, `${label}-2`, …; returns their ids, oldest first.
  */
-async function seed(device: SignedInDevice, label: string, count: number): Promise<bigint[]> {
+async function seed(device: EdgeDevice, label: string, count: number): Promise<bigint[]> {
   const bodies = Array.from({ length: count }, (_, i) => Buffer.from(toBinary(DeliverySchema, create(DeliverySchema, envelope(`${label}-${i + 1}`)))));
   const rows = await stack.query<{ id: string }>(
     'messaging',
     `insert into queued_delivery (recipient_user_id, recipient_device_id, message_id, body, created_at, expires_at)
      select $1, $2, null, b, now(), now() + interval '1 hour' from unnest($3::bytea[]) with ordinality as t(b, n) order by n returning id`,
-    [device.user.id, device.deviceId, bodies],
+    [device.userId, device.deviceId, bodies],
   );
   return rows.map((r) => BigInt(r.id)).sort((a, b) => (a < b ? -1 : 1));
 }
 
 /** Publishes a live signal for a device, as messaging does after a commit; resolves once NATS has it. */
-async function signal(device: SignedInDevice, value: MessageInitShape<typeof LiveSignalSchema>['signal']): Promise<void> {
-  nats.publish(subjects.liveDevice(device.user.id, device.deviceId), toBinary(LiveSignalSchema, create(LiveSignalSchema, { signal: value })));
+async function signal(device: EdgeDevice, value: MessageInitShape<typeof LiveSignalSchema>['signal']): Promise<void> {
+  nats.publish(subjects.liveDevice(device.userId, device.deviceId), toBinary(LiveSignalSchema, create(LiveSignalSchema, { signal: value })));
   await nats.flush();
 }
 
-function ephemeral(device: SignedInDevice, text: string): Promise<void> {
+function ephemeral(device: EdgeDevice, text: string): Promise<void> {
   return signal(device, { case: 'ephemeral', value: envelope(text, true) });
 }
 
-function ack(device: SignedInDevice, ids: bigint[], edgeUrl = stack.edgeUrl) {
+function ack(device: EdgeDevice, ids: bigint[], edgeUrl = stack.edgeUrl) {
   return edgeClient(MessageService, edgeUrl, { accessToken: device.tokens.accessToken }).ackDeliveries({ deliveryIds: ids });
 }
 
@@ -304,7 +304,7 @@ describe('DeliveryService.Subscribe through the edge', () => {
     expect(sub.texts()).toEqual(['alice-phone-1', 'alice-phone-2']);
     // Messaging may also queue notices for the phone (e.g. that the laptop was added): those are its own too.
     const own = await stack.query<{ id: string }>('messaging', 'select id from queued_delivery where recipient_user_id = $1 and recipient_device_id = $2', [
-      alice.user.id,
+      alice.userId,
       alice.deviceId,
     ]);
     const ownIds = new Set(own.map((r) => BigInt(r.id)));

@@ -1,8 +1,6 @@
 import type { Client } from '@connectrpc/connect';
-import { AuthService, ContactService, ConversationService, DeviceService, MessageService, StorageService, type TokenPair, type User } from '@parley/proto';
-import { edgeClient, type TestStack } from '@parley/testing';
-
-export const PASSWORD = 'violet tangerine quarry 42';
+import { AuthService, ContactService, ConversationService, DeviceService, MessageService, StorageService } from '@parley/proto';
+import { Accounts, edgeClient, uniqueUsername, type SignedInDevice, type TestStack } from '@parley/testing';
 
 /** The public services, as one signed-in device (or an anonymous client) sees them through the edge. */
 export interface EdgeClients {
@@ -25,37 +23,25 @@ export function clientsOf(stack: TestStack, accessToken?: string): EdgeClients {
   };
 }
 
-export interface SignedInDevice extends EdgeClients {
-  user: User;
-  deviceId: number;
-  tokens: TokenPair;
-}
+/** A signed-in device with clients of the edge that act as it, as an app holds it. */
+export interface EdgeDevice extends SignedInDevice, EdgeClients {}
 
-let registrationId = 1000;
-let sequence = 0;
+const throughEdge = (stack: TestStack, device: SignedInDevice): EdgeDevice => ({ ...device, ...clientsOf(stack, device.tokens.accessToken) });
 
-/** A unique username for this test process. */
-export function uniqueUsername(prefix: string): string {
-  return `${prefix}_${process.pid}_${++sequence}`;
-}
+/** Accounts made through the edge, as an app makes them. */
+const accounts = (stack: TestStack) => new Accounts(clientsOf(stack));
 
 /** Registers a new account through the edge; the result is its primary device, signed in. */
-export async function signUp(stack: TestStack, prefix: string): Promise<SignedInDevice> {
-  const res = await clientsOf(stack).auth.register({ username: uniqueUsername(prefix), password: PASSWORD, registrationId: ++registrationId });
-  return { ...clientsOf(stack, res.tokens!.accessToken), user: res.user!, deviceId: res.device!.deviceId, tokens: res.tokens! };
+export async function signUp(stack: TestStack, prefix: string): Promise<EdgeDevice> {
+  return throughEdge(stack, await accounts(stack).register({ username: uniqueUsername(prefix) }));
 }
 
 /** Links a new device to `owner`'s account with the account's password. */
-export async function linkWithPassword(stack: TestStack, owner: SignedInDevice, name: string): Promise<SignedInDevice> {
-  const { code } = await owner.devices.createLinkCode({});
-  const res = await clientsOf(stack).devices.linkDevice({ code, deviceName: name, registrationId: ++registrationId, password: PASSWORD });
-  if (res.outcome.case !== 'linked') throw new Error(`expected the device to be linked at once, got ${res.outcome.case}`);
-  const { user, device, tokens } = res.outcome.value;
-  return { ...clientsOf(stack, tokens!.accessToken), user: user!, deviceId: device!.deviceId, tokens: tokens! };
+export async function linkWithPassword(stack: TestStack, owner: SignedInDevice, name: string): Promise<EdgeDevice> {
+  return throughEdge(stack, await accounts(stack).linkWithPassword(owner, { deviceName: name }));
 }
 
-/** Logs `device`'s account in again on `deviceId`, as a new session. */
-export async function logIn(stack: TestStack, username: string, deviceId = 1): Promise<SignedInDevice> {
-  const res = await clientsOf(stack).auth.login({ username, password: PASSWORD, deviceId });
-  return { ...clientsOf(stack, res.tokens!.accessToken), user: res.user!, deviceId: res.device!.deviceId, tokens: res.tokens! };
+/** Logs `username` in again on `deviceId`, as a new session. */
+export async function logIn(stack: TestStack, username: string, deviceId = 1): Promise<EdgeDevice> {
+  return throughEdge(stack, await accounts(stack).logIn(username, deviceId));
 }

@@ -2,36 +2,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Code, ConnectError, type Client } from '@connectrpc/connect';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { CiphertextType, DeliveryService, MessageService, type OutgoingEnvelopeSchema, type SendMessageResponse } from '@parley/proto';
-import { edgeClient, eventually, type TestStack } from '@parley/testing';
-import type { SignedInDevice } from './accounts.js';
+import { edgeClient, eventually, type DeviceAddress, type SignedInDevice } from '@parley/testing';
 
 export type OutgoingEnvelopeInit = MessageInitShape<typeof OutgoingEnvelopeSchema>;
 
-/** A device as messaging knows it: what an envelope for it must carry. */
-export interface KnownDevice {
-  userId: string;
-  deviceId: number;
-  registrationId: number;
-}
-
-/** Waits until messaging has learned `count` active devices of these users from auth's events, and returns them. */
-export async function knownDevices(stack: TestStack, userIds: string[], count: number): Promise<KnownDevice[]> {
-  const rows = await eventually(
-    () =>
-      stack.query<{ user_id: string; device_id: number; registration_id: number }>(
-        'messaging',
-        'select user_id, device_id, registration_id from device_projection where user_id = any($1::uuid[]) and active order by user_id, device_id',
-        [userIds],
-      ),
-    (found) => found.length === count,
-  );
-  return rows.map((r) => ({ userId: r.user_id, deviceId: r.device_id, registrationId: r.registration_id }));
-}
-
 /** One envelope of arbitrary ciphertext (the server never reads it) for every device but the sender's. */
-export function envelopesFrom(sender: SignedInDevice, devices: KnownDevice[], ciphertext: Uint8Array): OutgoingEnvelopeInit[] {
+export function envelopesFrom(sender: DeviceAddress, devices: DeviceAddress[], ciphertext: Uint8Array): OutgoingEnvelopeInit[] {
   return devices
-    .filter((d) => !(d.userId === sender.user.id && d.deviceId === sender.deviceId))
+    .filter((d) => !(d.userId === sender.userId && d.deviceId === sender.deviceId))
     .map((d) => ({ recipientUserId: d.userId, recipientDeviceId: d.deviceId, registrationId: d.registrationId, type: CiphertextType.SIGNAL, ciphertext }));
 }
 

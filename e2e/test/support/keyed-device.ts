@@ -1,7 +1,6 @@
-import { Code, ConnectError, type Client } from '@connectrpc/connect';
+import type { Client } from '@connectrpc/connect';
 import { KeyService } from '@parley/proto';
-import { edgeClient, eventually, type TestStack } from '@parley/testing';
-import type { SignedInDevice } from './accounts.js';
+import { edgeClient, untilDevicesKnown, type SignedInDevice, type TestStack } from '@parley/testing';
 import { SignalDevice, type GeneratedKeys } from './signal-client.js';
 
 /** A signed-in device with its libsignal keys published, and a KeyService client through the edge. */
@@ -17,14 +16,9 @@ export interface KeyedDevice {
  * of each kind keep the device above keys' low-water mark, so no PreKeysLow notice joins its queue.
  */
 export async function withSignalKeys(stack: TestStack, account: SignedInDevice, counts: GeneratedKeys = { preKeys: 20, pqPreKeys: 20 }): Promise<KeyedDevice> {
-  const { device } = await account.auth.getMe({});
-  const signal = new SignalDevice(account.user.id, account.deviceId, device!.registrationId);
+  const signal = new SignalDevice(account.userId, account.deviceId, account.registrationId);
   const keys = edgeClient(KeyService, stack.edgeUrl, { accessToken: account.tokens.accessToken });
-  const request = signal.uploadRequest(counts);
-  const outcome = await eventually(
-    () => keys.uploadKeys(request).catch((err) => ConnectError.from(err)),
-    (res) => !(res instanceof ConnectError && res.code === Code.FailedPrecondition),
-  );
-  if (outcome instanceof ConnectError) throw outcome;
+  await untilDevicesKnown(stack, 'keys', [account]);
+  await keys.uploadKeys(signal.uploadRequest(counts));
   return { account, signal, keys };
 }

@@ -11,23 +11,11 @@ import {
   type OutgoingEnvelope,
   type SendMessageResponse,
 } from '@parley/proto';
-import { eventually } from '@parley/testing';
-import type { SignedInDevice } from './accounts.js';
-
-/** A device as a sender addresses it: who, which device, and the registration id its session is with. */
-export interface RecipientDevice {
-  userId: string;
-  deviceId: number;
-  registrationId: number;
-}
-
-export async function recipientOf(device: SignedInDevice): Promise<RecipientDevice> {
-  const { device: d } = await device.auth.getMe({});
-  return { userId: device.user.id, deviceId: device.deviceId, registrationId: d!.registrationId };
-}
+import { eventually, type DeviceAddress } from '@parley/testing';
+import type { EdgeDevice } from './accounts.js';
 
 /** An envelope whose ciphertext is just the bytes of `text`: the server never looks inside, so tests that aren't about encryption skip it. */
-export function opaqueEnvelope(to: RecipientDevice, text: string): OutgoingEnvelope {
+export function opaqueEnvelope(to: DeviceAddress, text: string): OutgoingEnvelope {
   return create(OutgoingEnvelopeSchema, {
     recipientUserId: to.userId,
     recipientDeviceId: to.deviceId,
@@ -40,9 +28,9 @@ export function opaqueEnvelope(to: RecipientDevice, text: string): OutgoingEnvel
 export const textOf = (ciphertext: Uint8Array): string => new TextDecoder().decode(ciphertext);
 
 /** Opens the direct conversation once messaging has learnt both users from auth's events. */
-export async function openDirect(from: SignedInDevice, to: SignedInDevice): Promise<Conversation> {
+export async function openDirect(from: EdgeDevice, to: EdgeDevice): Promise<Conversation> {
   const res = await eventually(
-    () => from.conversations.openDirectConversation({ userId: to.user.id }).catch((err) => ConnectError.from(err)),
+    () => from.conversations.openDirectConversation({ userId: to.userId }).catch((err) => ConnectError.from(err)),
     (res) => !(res instanceof ConnectError && res.code === Code.NotFound),
   );
   if (res instanceof ConnectError) throw res;
@@ -50,9 +38,9 @@ export async function openDirect(from: SignedInDevice, to: SignedInDevice): Prom
 }
 
 /** Creates a group once messaging has learnt every member from auth's events. */
-export async function createGroup(owner: SignedInDevice, members: SignedInDevice[]): Promise<Conversation> {
+export async function createGroup(owner: EdgeDevice, members: EdgeDevice[]): Promise<Conversation> {
   const res = await eventually(
-    () => owner.conversations.createGroup({ memberUserIds: members.map((m) => m.user.id) }).catch((err) => ConnectError.from(err)),
+    () => owner.conversations.createGroup({ memberUserIds: members.map((m) => m.userId) }).catch((err) => ConnectError.from(err)),
     (res) => !(res instanceof ConnectError && res.code === Code.NotFound),
   );
   if (res instanceof ConnectError) throw res;

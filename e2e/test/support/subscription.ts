@@ -1,7 +1,6 @@
 import { ConnectError } from '@connectrpc/connect';
 import { DeliveryService, MessageService, type Delivery, type SubscribeResponse } from '@parley/proto';
-import { edgeClient } from '@parley/testing';
-import type { SignedInDevice } from './accounts.js';
+import { edgeClient, type SignedInDevice } from '@parley/testing';
 
 /** What a Subscribe stream sent that a client acts on: a delivery, or the end of the queue it opened with. */
 export type StreamEvent = { case: 'delivery'; delivery: Delivery } | { case: 'queueEmpty' };

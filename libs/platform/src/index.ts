@@ -6,6 +6,8 @@ export * from './observability/request-context.js';
 export * from './db/database.js';
 export * from './db/platform-entities.js';
 export * from './db/sql.js';
+export * from './db/sql-pool.js';
+export * from './batching/batcher.js';
 export * from './bus/nats.js';
 export * from './bus/stream.js';
 export * from './bus/subjects.js';

@@ -10,6 +10,7 @@ import { requireCaller, type TokenVerifier } from '../src/auth/access-token.js';
 import { createMetrics } from '../src/observability/metrics.js';
 import { rpcError } from '../src/rpc/errors.js';
 import { HealthState, ServingStatus, healthRoutes } from '../src/rpc/health.js';
+import { internalTransport } from '../src/rpc/client.js';
 import { serverInterceptors } from '../src/rpc/interceptors.js';
 import { startHttpServer, startRpcServer, type RunningServer } from '../src/rpc/server.js';
 
@@ -38,7 +39,15 @@ const refuseEveryToken: TokenVerifier = {
   },
 };
 
-async function start(opts: { verifier?: TokenVerifier } = {}): Promise<Harness> {
+type Protocol = 'grpc' | 'internal';
+
+/** Internal servers answer gRPC over HTTP/2 (probes, plain gRPC peers) and Connect over HTTP/1.1 (the services' own clients). */
+const PROTOCOLS: [string, Protocol][] = [
+  ['gRPC over HTTP/2', 'grpc'],
+  ['Connect over HTTP/1.1, the internal transport', 'internal'],
+];
+
+async function start(opts: { verifier?: TokenVerifier; protocol?: Protocol } = {}): Promise<Harness> {
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -59,12 +68,13 @@ async function start(opts: { verifier?: TokenVerifier } = {}): Promise<Harness> 
   });
   running.push(h.server);
   h.address = `127.0.0.1:${h.server.port}`;
-  h.client = newClient(h.server.port);
+  h.client = newClient(h.server.port, opts.protocol);
   return h;
 }
 
-function newClient(port: number): Client<typeof AuthInternalService> {
-  return createClient(AuthInternalService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
+function newClient(port: number, protocol: Protocol = 'grpc'): Client<typeof AuthInternalService> {
+  const baseUrl = `http://127.0.0.1:${port}`;
+  return createClient(AuthInternalService, protocol === 'grpc' ? createGrpcTransport({ baseUrl }) : internalTransport(baseUrl, { onBehalfOfCaller: false }));
 }
 
 /** A promise the test resolves when it chooses: a handler that runs until the test lets it finish. */
@@ -120,10 +130,10 @@ describe('gRPC health', () => {
   });
 });
 
-describe('server interceptors', () => {
+describe.each(PROTOCOLS)('server interceptors, %s', (_name, protocol) => {
   let h: Harness;
   beforeAll(async () => {
-    h = await start();
+    h = await start({ protocol });
   });
 
   it('hides an unexpected error from the caller but logs it with the request id', async () => {
@@ -194,7 +204,7 @@ describe('server interceptors', () => {
   });
 });
 
-describe('access tokens on the server', () => {
+describe.each(PROTOCOLS)('access tokens on the server, %s', (_name, protocol) => {
   const verifier: TokenVerifier = {
     async verify(token) {
       if (token === 'good.token.sig') return { userId: 'user-7', sessionId: 'session-7', deviceId: 1 };
@@ -203,7 +213,7 @@ describe('access tokens on the server', () => {
   };
   let h: Harness;
   beforeAll(async () => {
-    h = await start({ verifier });
+    h = await start({ verifier, protocol });
     h.getJwks = async (ctx) => ({ keys: [{ kid: requireCaller(ctx).userId }] });
   });
 

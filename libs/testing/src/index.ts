@@ -4,3 +4,5 @@ export * from './test-stack.js';
 export * from './expectations.js';
 export * from './service-exit.js';
 export * from './manual-clock.js';
+export * from './accounts.js';
+export * from './projections.js';

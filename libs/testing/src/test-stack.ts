@@ -1,6 +1,6 @@
 import type { DescService } from '@bufbuild/protobuf';
 import { createClient, type Client, type Interceptor } from '@connectrpc/connect';
-import { createConnectTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
 import { newSigningKey } from '@parley/platform';
 import { SERVICES, startStack, type RunningStack, type ServiceName, type StackOptions } from '@parley/stack';
 import { TestIsolation } from './isolation.js';
@@ -80,6 +80,11 @@ export function edgeClient<S extends DescService>(service: S, edgeUrl: string, o
       ? createGrpcWebTransport({ ...common, useBinaryFormat: true })
       : createConnectTransport({ ...common, useBinaryFormat: opts.protocol === 'connect-binary' });
   return createClient(service, transport);
+}
+
+/** A gRPC client straight to one of the stack's services, past the edge, as another service calls it. */
+export function serviceClient<S extends DescService>(service: S, stack: Pick<RunningStack, 'services'>, name: ServiceName): Client<S> {
+  return createClient(service, createGrpcTransport({ baseUrl: `http://127.0.0.1:${stack.services[name].rpcPort}` }));
 }
 
 /** Reads one sample from a Prometheus exposition, e.g. metricValue(text, 'x_total', {a: 'b'}). */

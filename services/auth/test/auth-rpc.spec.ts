@@ -1,38 +1,28 @@
 import { createHash } from 'node:crypto';
-import { Code, ConnectError, createClient, type Client } from '@connectrpc/connect';
-import { createGrpcTransport } from '@connectrpc/connect-node';
+import { Code, ConnectError, type Client } from '@connectrpc/connect';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { events, newSigningKey } from '@parley/platform';
 import { AuthInternalService, AuthService } from '@parley/proto';
-import { eventually, startTestStack, type TestStack, connectErrorOf } from '@parley/testing';
+import { PASSWORD, connectErrorOf, eventually, serviceClient, startTestStack, uniqueUsername, withToken, type TestStack } from '@parley/testing';
 import { importJWK, SignJWT } from 'jose';
 
 let stack: TestStack;
 let auth: Client<typeof AuthService>;
 let internal: Client<typeof AuthInternalService>;
-let n = 0;
-const username = () => `user_${process.pid}_${++n}`;
-const password = 'correct horse battery';
-
-function withToken(token: string) {
-  return { headers: { authorization: `Bearer ${token}` } };
-}
-
 
 beforeAll(async () => {
   stack = await startTestStack({ services: ['auth'] });
-  const transport = createGrpcTransport({ baseUrl: `http://127.0.0.1:${stack.services.auth.rpcPort}` });
-  auth = createClient(AuthService, transport);
-  internal = createClient(AuthInternalService, transport);
+  auth = serviceClient(AuthService, stack, 'auth');
+  internal = serviceClient(AuthInternalService, stack, 'auth');
 });
 
 afterAll(() => stack?.cleanup());
 
 describe('Register', () => {
   it('creates the account, signs it in, and stores only a bcrypt hash and a hashed refresh token', async () => {
-    const name = username();
-    const res = await auth.register({ username: name.toUpperCase(), password, registrationId: 1234 });
+    const name = uniqueUsername();
+    const res = await auth.register({ username: name.toUpperCase(), password: PASSWORD, registrationId: 1234 });
     expect(res.user?.username).toBe(name);
     const [row] = await stack.query<{ password_hash: string }>('auth', 'select password_hash from app_user where id = $1', [res.user!.id]);
     expect(row!.password_hash).toMatch(/^\$2b\$12\$/);
@@ -43,22 +33,22 @@ describe('Register', () => {
   });
 
   it('refuses a taken username whatever its case, with ALREADY_EXISTS', async () => {
-    const name = username();
-    await auth.register({ username: name, password, registrationId: 1234 });
-    const err = await connectErrorOf(auth.register({ username: name.toUpperCase(), password, registrationId: 1234 }));
+    const name = uniqueUsername();
+    await auth.register({ username: name, password: PASSWORD, registrationId: 1234 });
+    const err = await connectErrorOf(auth.register({ username: name.toUpperCase(), password: PASSWORD, registrationId: 1234 }));
     expect(err.code).toBe(Code.AlreadyExists);
     expect(err.rawMessage).toBe(`username '${name}' is taken`);
   });
 
   it('lets exactly one of several concurrent registrations of a name succeed', async () => {
-    const name = username();
-    const results = await Promise.allSettled(Array.from({ length: 4 }, () => auth.register({ username: name, password, registrationId: 1234 })));
+    const name = uniqueUsername();
+    const results = await Promise.allSettled(Array.from({ length: 4 }, () => auth.register({ username: name, password: PASSWORD, registrationId: 1234 })));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const r of results) if (r.status === 'rejected') expect(ConnectError.from(r.reason).code).toBe(Code.AlreadyExists);
   });
 
   it('publishes auth.user.registered through the outbox to the run’s stream', async () => {
-    const res = await auth.register({ username: username(), password, registrationId: 1234 });
+    const res = await auth.register({ username: uniqueUsername(), password: PASSWORD, registrationId: 1234 });
     const nc = await connect({ servers: stack.natsUrl });
     try {
       const jsm = await jetstreamManager(nc);
@@ -80,18 +70,18 @@ describe('Register', () => {
 
 describe('Login', () => {
   it('opens a new session with the right password', async () => {
-    const name = username();
-    const reg = await auth.register({ username: name, password, registrationId: 1234 });
-    const res = await auth.login({ username: name, password });
+    const name = uniqueUsername();
+    const reg = await auth.register({ username: name, password: PASSWORD, registrationId: 1234 });
+    const res = await auth.login({ username: name, password: PASSWORD });
     expect(res.user?.id).toBe(reg.user?.id);
     expect(res.tokens?.refreshToken).not.toBe(reg.tokens?.refreshToken);
   });
 
   it('answers a wrong password and an unknown user with the same error', async () => {
-    const name = username();
-    await auth.register({ username: name, password, registrationId: 1234 });
+    const name = uniqueUsername();
+    await auth.register({ username: name, password: PASSWORD, registrationId: 1234 });
     const wrong = await connectErrorOf(auth.login({ username: name, password: 'not the password' }));
-    const unknown = await connectErrorOf(auth.login({ username: `${name}_nobody`, password }));
+    const unknown = await connectErrorOf(auth.login({ username: `${name}_nobody`, password: PASSWORD }));
     expect([wrong.code, wrong.rawMessage]).toEqual([Code.Unauthenticated, 'wrong username or password']);
     expect([unknown.code, unknown.rawMessage]).toEqual([wrong.code, wrong.rawMessage]);
   });
@@ -99,7 +89,7 @@ describe('Login', () => {
 
 describe('Refresh', () => {
   it('rotates: the new pair works and the old refresh token is refused', async () => {
-    const reg = await auth.register({ username: username(), password, registrationId: 1234 });
+    const reg = await auth.register({ username: uniqueUsername(), password: PASSWORD, registrationId: 1234 });
     const next = await auth.refresh({ refreshToken: reg.tokens!.refreshToken });
     expect(next.tokens!.refreshToken).not.toBe(reg.tokens!.refreshToken);
     await expect(auth.getMe({}, withToken(next.tokens!.accessToken))).resolves.toMatchObject({ user: { id: reg.user!.id } });
@@ -109,7 +99,7 @@ describe('Refresh', () => {
   });
 
   it('revokes the session when a used token comes back, so the newer tokens die too', async () => {
-    const reg = await auth.register({ username: username(), password, registrationId: 1234 });
+    const reg = await auth.register({ username: uniqueUsername(), password: PASSWORD, registrationId: 1234 });
     const next = await auth.refresh({ refreshToken: reg.tokens!.refreshToken });
     await connectErrorOf(auth.refresh({ refreshToken: reg.tokens!.refreshToken }));
     expect((await connectErrorOf(auth.refresh({ refreshToken: next.tokens!.refreshToken }))).code).toBe(Code.Unauthenticated);
@@ -117,7 +107,7 @@ describe('Refresh', () => {
   });
 
   it('lets only one of two concurrent uses of a token succeed', async () => {
-    const reg = await auth.register({ username: username(), password, registrationId: 1234 });
+    const reg = await auth.register({ username: uniqueUsername(), password: PASSWORD, registrationId: 1234 });
     const results = await Promise.allSettled([1, 2].map(() => auth.refresh({ refreshToken: reg.tokens!.refreshToken })));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
   });
@@ -132,7 +122,7 @@ describe('Logout and GetMe', () => {
   it('GetMe needs a valid token from this auth service', async () => {
     expect((await connectErrorOf(auth.getMe({}))).rawMessage).toMatch(/missing access token/);
     expect((await connectErrorOf(auth.getMe({}, withToken('not.a.jwt')))).code).toBe(Code.Unauthenticated);
-    const reg = await auth.register({ username: username(), password, registrationId: 1234 });
+    const reg = await auth.register({ username: uniqueUsername(), password: PASSWORD, registrationId: 1234 });
     const foreignKey = JSON.parse(newSigningKey());
     const forged = await new SignJWT({ sid: 'x', did: 1 })
       .setProtectedHeader({ alg: 'EdDSA', kid: foreignKey.kid })
@@ -146,9 +136,9 @@ describe('Logout and GetMe', () => {
   });
 
   it('Logout ends the session: refresh and GetMe stop working, other sessions go on', async () => {
-    const name = username();
-    const first = await auth.register({ username: name, password, registrationId: 1234 });
-    const second = await auth.login({ username: name, password });
+    const name = uniqueUsername();
+    const first = await auth.register({ username: name, password: PASSWORD, registrationId: 1234 });
+    const second = await auth.login({ username: name, password: PASSWORD });
     await auth.logout({}, withToken(first.tokens!.accessToken));
     expect((await connectErrorOf(auth.getMe({}, withToken(first.tokens!.accessToken)))).code).toBe(Code.Unauthenticated);
     expect((await connectErrorOf(auth.refresh({ refreshToken: first.tokens!.refreshToken }))).code).toBe(Code.Unauthenticated);
@@ -158,7 +148,7 @@ describe('Logout and GetMe', () => {
 
 describe('GetJwks', () => {
   it('publishes the public key that signs access tokens, and no private part', async () => {
-    const reg = await auth.register({ username: username(), password, registrationId: 1234 });
+    const reg = await auth.register({ username: uniqueUsername(), password: PASSWORD, registrationId: 1234 });
     const header = JSON.parse(Buffer.from(reg.tokens!.accessToken.split('.')[0]!, 'base64url').toString());
     const { keys } = await internal.getJwks({});
     expect(keys.map((k) => k.kid)).toContain(header.kid);

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
-import { Code, createClient, type Client } from '@connectrpc/connect';
-import { createGrpcTransport } from '@connectrpc/connect-node';
+import { Code, type Client } from '@connectrpc/connect';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { decodeEvent, events, type EventType } from '@parley/platform';
-import { AuthService, ContactService, MessagingPolicy } from '@parley/proto';
-import { connectErrorOf, eventually, startTestStack, type TestStack } from '@parley/testing';
+import { AuthService, ContactService, DeviceService, MessagingPolicy } from '@parley/proto';
+import { Accounts, connectErrorOf, eventually, serviceClient, startTestStack, type SignedInDevice, type TestStack } from '@parley/testing';
 
 const SEARCHES_PER_MINUTE = 5;
 
@@ -14,24 +13,13 @@ let stack: TestStack;
 let nc: NatsConnection;
 let auth: Client<typeof AuthService>;
 let contacts: Client<typeof ContactService>;
-let n = 0;
-const password = 'correct horse battery';
+let accounts: Accounts;
 
-interface Account {
-  id: string;
-  username: string;
-  token: string;
-  /** Call options carrying the account's access token. */
-  as: { headers: { authorization: string } };
+function account(username?: string): Promise<SignedInDevice> {
+  return accounts.register({ username, registrationId: 1234 });
 }
 
-async function account(name = `user_${process.pid}_${++n}`): Promise<Account> {
-  const res = await auth.register({ username: name, password, registrationId: 1234 });
-  const token = res.tokens!.accessToken;
-  return { id: res.user!.id, username: name, token, as: { headers: { authorization: `Bearer ${token}` } } };
-}
-
-async function contactsOf(a: Account) {
+async function contactsOf(a: SignedInDevice) {
   return (await contacts.listContacts({}, a.as)).contacts.map((c) => c.user!.id);
 }
 
@@ -62,9 +50,9 @@ beforeAll(async () => {
     env: { auth: { BCRYPT_COST: '4', SEARCH_REQUESTS_PER_MINUTE: String(SEARCHES_PER_MINUTE) } },
   });
   nc = await connect({ servers: stack.natsUrl });
-  const transport = createGrpcTransport({ baseUrl: `http://127.0.0.1:${stack.services.auth.rpcPort}` });
-  auth = createClient(AuthService, transport);
-  contacts = createClient(ContactService, transport);
+  auth = serviceClient(AuthService, stack, 'auth');
+  contacts = serviceClient(ContactService, stack, 'auth');
+  accounts = new Accounts({ auth, devices: serviceClient(DeviceService, stack, 'auth') });
 });
 
 afterAll(async () => {
@@ -88,16 +76,16 @@ describe('authentication', () => {
     const a = await account();
     const b = await account();
     await auth.logout({}, a.as);
-    const err = await connectErrorOf(contacts.sendContactRequest({ userId: b.id }, a.as));
+    const err = await connectErrorOf(contacts.sendContactRequest({ userId: b.userId }, a.as));
     expect([err.code, err.rawMessage]).toEqual([Code.Unauthenticated, 'session has ended: log in again']);
-    expect(await stack.query('auth', 'select 1 from contact_request where from_id = $1', [a.id])).toHaveLength(0);
+    expect(await stack.query('auth', 'select 1 from contact_request where from_id = $1', [a.userId])).toHaveLength(0);
   });
 });
 
 describe('contact requests', () => {
   it('validates the user id', async () => {
     const a = await account();
-    const self = await connectErrorOf(contacts.sendContactRequest({ userId: a.id }, a.as));
+    const self = await connectErrorOf(contacts.sendContactRequest({ userId: a.userId }, a.as));
     expect([self.code, self.rawMessage]).toEqual([Code.InvalidArgument, "you can't send a contact request to yourself"]);
     const malformed = await connectErrorOf(contacts.sendContactRequest({ userId: 'not-a-uuid' }, a.as));
     expect([malformed.code, malformed.rawMessage]).toEqual([Code.InvalidArgument, 'user_id must be a UUID']);
@@ -111,97 +99,97 @@ describe('contact requests', () => {
     const a = await account();
     const b = await account();
     // UpdateProfile is not served yet; the lists must still carry whatever display name is stored.
-    await stack.query('auth', "update app_user set display_name = 'Bee' where id = $1", [b.id]);
-    expect(await contacts.sendContactRequest({ userId: b.id }, a.as)).toMatchObject({ becameContacts: false });
-    const again = await connectErrorOf(contacts.sendContactRequest({ userId: b.id }, a.as));
+    await stack.query('auth', "update app_user set display_name = 'Bee' where id = $1", [b.userId]);
+    expect(await contacts.sendContactRequest({ userId: b.userId }, a.as)).toMatchObject({ becameContacts: false });
+    const again = await connectErrorOf(contacts.sendContactRequest({ userId: b.userId }, a.as));
     expect([again.code, again.rawMessage]).toEqual([Code.AlreadyExists, 'you already sent this user a contact request']);
 
     const forA = await contacts.listContactRequests({}, a.as);
     expect(forA.incoming).toHaveLength(0);
-    expect(forA.outgoing.map((r) => [r.from?.id, r.to?.id, r.to?.username, r.to?.displayName])).toEqual([[a.id, b.id, b.username, 'Bee']]);
+    expect(forA.outgoing.map((r) => [r.from?.id, r.to?.id, r.to?.username, r.to?.displayName])).toEqual([[a.userId, b.userId, b.username, 'Bee']]);
     const forB = await contacts.listContactRequests({}, b.as);
-    expect(forB.incoming.map((r) => r.from?.id)).toEqual([a.id]);
+    expect(forB.incoming.map((r) => r.from?.id)).toEqual([a.userId]);
 
-    const accepted = await contacts.acceptContactRequest({ userId: a.id }, b.as);
-    expect(accepted.contact?.user?.id).toBe(a.id);
+    const accepted = await contacts.acceptContactRequest({ userId: a.userId }, b.as);
+    expect(accepted.contact?.user?.id).toBe(a.userId);
     expect(accepted.contact?.user?.username).toBe(a.username);
-    expect((await contacts.listContacts({}, a.as)).contacts.map((c) => [c.user?.id, c.user?.displayName])).toEqual([[b.id, 'Bee']]);
-    expect(await contactsOf(b)).toEqual([a.id]);
+    expect((await contacts.listContacts({}, a.as)).contacts.map((c) => [c.user?.id, c.user?.displayName])).toEqual([[b.userId, 'Bee']]);
+    expect(await contactsOf(b)).toEqual([a.userId]);
     expect((await contacts.listContactRequests({}, b.as)).incoming).toHaveLength(0);
 
-    const already = await connectErrorOf(contacts.sendContactRequest({ userId: a.id }, b.as));
+    const already = await connectErrorOf(contacts.sendContactRequest({ userId: a.userId }, b.as));
     expect([already.code, already.rawMessage]).toEqual([Code.AlreadyExists, 'this user is already one of your contacts']);
     await eventually(
       () => published(events.contactAdded),
-      (added) => added.some((e) => e.userId === b.id && e.contactUserId === a.id),
+      (added) => added.some((e) => e.userId === b.userId && e.contactUserId === a.userId),
     );
   });
 
   it('makes contacts at once when the other user had already asked', async () => {
     const a = await account();
     const b = await account();
-    await contacts.sendContactRequest({ userId: a.id }, b.as);
-    expect(await contacts.sendContactRequest({ userId: b.id }, a.as)).toMatchObject({ becameContacts: true });
-    expect(await contactsOf(a)).toEqual([b.id]);
-    expect(await stack.query('auth', 'select 1 from contact_request where from_id in ($1, $2)', [a.id, b.id])).toHaveLength(0);
+    await contacts.sendContactRequest({ userId: a.userId }, b.as);
+    expect(await contacts.sendContactRequest({ userId: b.userId }, a.as)).toMatchObject({ becameContacts: true });
+    expect(await contactsOf(a)).toEqual([b.userId]);
+    expect(await stack.query('auth', 'select 1 from contact_request where from_id in ($1, $2)', [a.userId, b.userId])).toHaveLength(0);
   });
 
   it('makes one contact when both ask each other at the same moment', async () => {
     const a = await account();
     const b = await account();
     const results = await Promise.all([
-      contacts.sendContactRequest({ userId: b.id }, a.as),
-      contacts.sendContactRequest({ userId: a.id }, b.as),
+      contacts.sendContactRequest({ userId: b.userId }, a.as),
+      contacts.sendContactRequest({ userId: a.userId }, b.as),
     ]);
     expect(results.map((r) => r.becameContacts).sort()).toEqual([false, true]);
-    expect(await contactsOf(a)).toEqual([b.id]);
-    expect(await contactsOf(b)).toEqual([a.id]);
-    expect(await stack.query('auth', 'select 1 from contact_request where from_id in ($1, $2)', [a.id, b.id])).toHaveLength(0);
+    expect(await contactsOf(a)).toEqual([b.userId]);
+    expect(await contactsOf(b)).toEqual([a.userId]);
+    expect(await stack.query('auth', 'select 1 from contact_request where from_id in ($1, $2)', [a.userId, b.userId])).toHaveLength(0);
     await outboxDrained();
-    expect((await published(events.contactAdded)).filter((e) => [e.userId, e.contactUserId].includes(a.id))).toHaveLength(1);
+    expect((await published(events.contactAdded)).filter((e) => [e.userId, e.contactUserId].includes(a.userId))).toHaveLength(1);
   });
 
   it('declines only requests sent to the caller', async () => {
     const a = await account();
     const b = await account();
     const c = await account();
-    await contacts.sendContactRequest({ userId: b.id }, a.as);
-    const stranger = await connectErrorOf(contacts.declineContactRequest({ userId: a.id }, c.as));
+    await contacts.sendContactRequest({ userId: b.userId }, a.as);
+    const stranger = await connectErrorOf(contacts.declineContactRequest({ userId: a.userId }, c.as));
     expect([stranger.code, stranger.rawMessage]).toEqual([Code.NotFound, 'this user has not sent you a contact request']);
-    expect((await connectErrorOf(contacts.acceptContactRequest({ userId: a.id }, c.as))).code).toBe(Code.NotFound);
-    expect((await connectErrorOf(contacts.declineContactRequest({ userId: b.id }, a.as))).code).toBe(Code.NotFound);
-    await contacts.declineContactRequest({ userId: a.id }, b.as);
+    expect((await connectErrorOf(contacts.acceptContactRequest({ userId: a.userId }, c.as))).code).toBe(Code.NotFound);
+    expect((await connectErrorOf(contacts.declineContactRequest({ userId: b.userId }, a.as))).code).toBe(Code.NotFound);
+    await contacts.declineContactRequest({ userId: a.userId }, b.as);
     expect((await contacts.listContactRequests({}, a.as)).outgoing).toHaveLength(0);
-    expect((await connectErrorOf(contacts.acceptContactRequest({ userId: a.id }, b.as))).code).toBe(Code.NotFound);
+    expect((await connectErrorOf(contacts.acceptContactRequest({ userId: a.userId }, b.as))).code).toBe(Code.NotFound);
     expect(await contactsOf(b)).toEqual([]);
   });
 
   it('cancels only requests the caller sent', async () => {
     const a = await account();
     const b = await account();
-    await contacts.sendContactRequest({ userId: b.id }, a.as);
-    const wrongSide = await connectErrorOf(contacts.cancelContactRequest({ userId: a.id }, b.as));
+    await contacts.sendContactRequest({ userId: b.userId }, a.as);
+    const wrongSide = await connectErrorOf(contacts.cancelContactRequest({ userId: a.userId }, b.as));
     expect([wrongSide.code, wrongSide.rawMessage]).toEqual([Code.NotFound, 'you have not sent this user a contact request']);
-    await contacts.cancelContactRequest({ userId: b.id }, a.as);
+    await contacts.cancelContactRequest({ userId: b.userId }, a.as);
     expect((await contacts.listContactRequests({}, b.as)).incoming).toHaveLength(0);
-    expect((await connectErrorOf(contacts.cancelContactRequest({ userId: b.id }, a.as))).code).toBe(Code.NotFound);
+    expect((await connectErrorOf(contacts.cancelContactRequest({ userId: b.userId }, a.as))).code).toBe(Code.NotFound);
   });
 
   it('removes a contact for both sides with auth.contact.removed', async () => {
     const a = await account();
     const b = await account();
     const c = await account();
-    await contacts.sendContactRequest({ userId: b.id }, a.as);
-    await contacts.acceptContactRequest({ userId: a.id }, b.as);
-    const notTheirs = await connectErrorOf(contacts.removeContact({ userId: a.id }, c.as));
+    await contacts.sendContactRequest({ userId: b.userId }, a.as);
+    await contacts.acceptContactRequest({ userId: a.userId }, b.as);
+    const notTheirs = await connectErrorOf(contacts.removeContact({ userId: a.userId }, c.as));
     expect([notTheirs.code, notTheirs.rawMessage]).toEqual([Code.NotFound, 'this user is not one of your contacts']);
-    await contacts.removeContact({ userId: a.id }, b.as);
+    await contacts.removeContact({ userId: a.userId }, b.as);
     expect(await contactsOf(a)).toEqual([]);
     expect(await contactsOf(b)).toEqual([]);
-    expect((await connectErrorOf(contacts.removeContact({ userId: b.id }, a.as))).code).toBe(Code.NotFound);
+    expect((await connectErrorOf(contacts.removeContact({ userId: b.userId }, a.as))).code).toBe(Code.NotFound);
     await eventually(
       () => published(events.contactRemoved),
-      (removed) => removed.some((e) => e.userId === b.id && e.contactUserId === a.id),
+      (removed) => removed.some((e) => e.userId === b.userId && e.contactUserId === a.userId),
     );
   });
 });
@@ -211,42 +199,42 @@ describe('blocks', () => {
     const a = await account();
     const b = await account();
     const c = await account();
-    await contacts.sendContactRequest({ userId: b.id }, a.as);
-    await contacts.acceptContactRequest({ userId: a.id }, b.as);
-    await contacts.sendContactRequest({ userId: c.id }, a.as);
+    await contacts.sendContactRequest({ userId: b.userId }, a.as);
+    await contacts.acceptContactRequest({ userId: a.userId }, b.as);
+    await contacts.sendContactRequest({ userId: c.userId }, a.as);
 
-    await contacts.blockUser({ userId: b.id }, a.as);
-    await contacts.blockUser({ userId: c.id }, a.as);
+    await contacts.blockUser({ userId: b.userId }, a.as);
+    await contacts.blockUser({ userId: c.userId }, a.as);
     expect(await contactsOf(a)).toEqual([]);
     expect(await contactsOf(b)).toEqual([]);
     expect((await contacts.listContactRequests({}, c.as)).incoming).toHaveLength(0);
-    expect((await contacts.listBlockedUsers({}, a.as)).users.map((u) => u.id).sort()).toEqual([b.id, c.id].sort());
+    expect((await contacts.listBlockedUsers({}, a.as)).users.map((u) => u.id).sort()).toEqual([b.userId, c.userId].sort());
     expect((await contacts.listBlockedUsers({}, b.as)).users).toHaveLength(0);
 
-    const blocked = await connectErrorOf(contacts.sendContactRequest({ userId: a.id }, b.as));
-    const blocker = await connectErrorOf(contacts.sendContactRequest({ userId: b.id }, a.as));
+    const blocked = await connectErrorOf(contacts.sendContactRequest({ userId: a.userId }, b.as));
+    const blocker = await connectErrorOf(contacts.sendContactRequest({ userId: b.userId }, a.as));
     expect([blocked.code, blocked.rawMessage]).toEqual([Code.PermissionDenied, "you can't send a contact request to this user"]);
     expect([blocker.code, blocker.rawMessage]).toEqual([blocked.code, blocked.rawMessage]);
 
     await outboxDrained();
-    const removed = (await published(events.contactRemoved)).filter((e) => [e.userId, e.contactUserId].includes(a.id));
-    expect(removed).toEqual([expect.objectContaining({ userId: a.id, contactUserId: b.id })]);
-    const blocks = (await published(events.userBlocked)).filter((e) => e.blockerId === a.id);
-    expect(blocks.map((e) => e.blockedId).sort()).toEqual([b.id, c.id].sort());
+    const removed = (await published(events.contactRemoved)).filter((e) => [e.userId, e.contactUserId].includes(a.userId));
+    expect(removed).toEqual([expect.objectContaining({ userId: a.userId, contactUserId: b.userId })]);
+    const blocks = (await published(events.userBlocked)).filter((e) => e.blockerId === a.userId);
+    expect(blocks.map((e) => e.blockedId).sort()).toEqual([b.userId, c.userId].sort());
   });
 
   it('treats a repeated block as done, without a second auth.user.blocked', async () => {
     const a = await account();
     const b = await account();
-    await contacts.blockUser({ userId: b.id }, a.as);
-    await contacts.blockUser({ userId: b.id }, a.as);
+    await contacts.blockUser({ userId: b.userId }, a.as);
+    await contacts.blockUser({ userId: b.userId }, a.as);
     await outboxDrained();
-    expect((await published(events.userBlocked)).filter((e) => e.blockerId === a.id)).toHaveLength(1);
+    expect((await published(events.userBlocked)).filter((e) => e.blockerId === a.userId)).toHaveLength(1);
   });
 
   it('validates the user id', async () => {
     const a = await account();
-    const self = await connectErrorOf(contacts.blockUser({ userId: a.id }, a.as));
+    const self = await connectErrorOf(contacts.blockUser({ userId: a.userId }, a.as));
     expect([self.code, self.rawMessage]).toEqual([Code.InvalidArgument, "you can't block yourself"]);
     expect((await connectErrorOf(contacts.blockUser({ userId: 'x' }, a.as))).code).toBe(Code.InvalidArgument);
     expect((await connectErrorOf(contacts.blockUser({ userId: randomUUID() }, a.as))).code).toBe(Code.NotFound);
@@ -255,15 +243,15 @@ describe('blocks', () => {
   it('unblocking lifts only the caller’s own block, with auth.user.unblocked', async () => {
     const a = await account();
     const b = await account();
-    await contacts.blockUser({ userId: b.id }, a.as);
-    await contacts.unblockUser({ userId: a.id }, b.as);
-    expect((await contacts.listBlockedUsers({}, a.as)).users.map((u) => u.id)).toEqual([b.id]);
-    await contacts.unblockUser({ userId: b.id }, a.as);
+    await contacts.blockUser({ userId: b.userId }, a.as);
+    await contacts.unblockUser({ userId: a.userId }, b.as);
+    expect((await contacts.listBlockedUsers({}, a.as)).users.map((u) => u.id)).toEqual([b.userId]);
+    await contacts.unblockUser({ userId: b.userId }, a.as);
     expect((await contacts.listBlockedUsers({}, a.as)).users).toHaveLength(0);
-    expect(await contacts.sendContactRequest({ userId: a.id }, b.as)).toMatchObject({ becameContacts: false });
+    expect(await contacts.sendContactRequest({ userId: a.userId }, b.as)).toMatchObject({ becameContacts: false });
     await outboxDrained();
-    const unblocks = (await published(events.userUnblocked)).filter((e) => [e.blockerId, e.blockedId].includes(a.id));
-    expect(unblocks).toEqual([expect.objectContaining({ blockerId: a.id, blockedId: b.id })]);
+    const unblocks = (await published(events.userUnblocked)).filter((e) => [e.blockerId, e.blockedId].includes(a.userId));
+    expect(unblocks).toEqual([expect.objectContaining({ blockerId: a.userId, blockedId: b.userId })]);
   });
 });
 
@@ -277,7 +265,7 @@ describe('privacy', () => {
     expect((await contacts.getPrivacy({}, a.as)).messagingPolicy).toBe(MessagingPolicy.CONTACTS_ONLY);
     await contacts.setPrivacy({ messagingPolicy: MessagingPolicy.EVERYONE }, a.as);
     await outboxDrained();
-    const changes = (await published(events.privacyChanged)).filter((e) => e.userId === a.id);
+    const changes = (await published(events.privacyChanged)).filter((e) => e.userId === a.userId);
     expect(changes.map((e) => e.contactsOnly)).toEqual([true, false]);
   });
 
@@ -296,10 +284,10 @@ describe('SearchUsers', () => {
     const caller = await account();
     const target = await account(`${stem}_exact`);
     await account(`${stem}_exact2`);
-    await stack.query('auth', "update app_user set display_name = 'Exact One' where id = $1", [target.id]);
+    await stack.query('auth', "update app_user set display_name = 'Exact One' where id = $1", [target.userId]);
     const wide = `${stem}_EXACT`.replace(/[A-Za-z]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) + 0xfee0));
     const res = await contacts.searchUsers({ query: ` ${wide} ` }, caller.as);
-    expect(res.users.map((u) => [u.id, u.displayName])).toEqual([[target.id, 'Exact One']]);
+    expect(res.users.map((u) => [u.id, u.displayName])).toEqual([[target.userId, 'Exact One']]);
   });
 
   it("treats '_' in a prefix as itself, not as a wildcard", async () => {
@@ -315,10 +303,10 @@ describe('SearchUsers', () => {
   it('returns at most 20, by username, never the caller nor anyone blocked either way', async () => {
     const prefix = `${stem}.many`;
     const caller = await account(`${prefix}.caller`);
-    const made: Account[] = [];
+    const made: SignedInDevice[] = [];
     for (let i = 0; i < 23; i++) made.push(await account(`${prefix}${String(i).padStart(2, '0')}`));
-    await contacts.blockUser({ userId: made[0]!.id }, caller.as);
-    await contacts.blockUser({ userId: caller.id }, made[1]!.as);
+    await contacts.blockUser({ userId: made[0]!.userId }, caller.as);
+    await contacts.blockUser({ userId: caller.userId }, made[1]!.as);
     const res = await contacts.searchUsers({ query: prefix.toUpperCase(), prefix: true }, caller.as);
     expect(res.users.map((u) => u.username)).toEqual(made.slice(2, 22).map((a) => a.username));
     expect((await contacts.searchUsers({ query: made[1]!.username }, caller.as)).users).toHaveLength(0);
@@ -339,6 +327,6 @@ describe('SearchUsers', () => {
     const err = await connectErrorOf(contacts.searchUsers({ query: caller.username }, caller.as));
     expect(err.code).toBe(Code.ResourceExhausted);
     expect(err.rawMessage).toMatch(/^too many user searches; retry in \d+ s$/);
-    await expect(contacts.searchUsers({ query: caller.username }, other.as)).resolves.toMatchObject({ users: [{ id: caller.id }] });
+    await expect(contacts.searchUsers({ query: caller.username }, other.as)).resolves.toMatchObject({ users: [{ id: caller.userId }] });
   });
 });

@@ -2,26 +2,20 @@ import { createHash } from 'node:crypto';
 import { Code } from '@connectrpc/connect';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { events } from '@parley/platform';
-import { connectErrorOf, startTestStack, type TestStack } from '@parley/testing';
-import { authClients, awaitEvent, eventsOf, password, usernames, withToken } from './support/auth-clients.js';
+import { PASSWORD, connectErrorOf, startTestStack, uniqueUsername, withToken, type Accounts, type TestStack } from '@parley/testing';
+import { authClients, awaitEvent, eventsOf } from './support/auth-clients.js';
 
 let stack: TestStack;
 let auth: ReturnType<typeof authClients>['auth'];
-const username = usernames('cred');
+let accounts: Accounts;
 const newPassword = 'a brand new passphrase';
 
 beforeAll(async () => {
   stack = await startTestStack({ services: ['auth'], env: { auth: { BCRYPT_COST: '4' } } });
-  ({ auth } = authClients(stack));
+  ({ auth, accounts } = authClients(stack));
 });
 
 afterAll(() => stack?.cleanup());
-
-async function account() {
-  const name = username();
-  const reg = await auth.register({ username: name, password, registrationId: 1234 });
-  return { name, userId: reg.user!.id, tokens: reg.tokens! };
-}
 
 async function works(accessToken: string): Promise<boolean> {
   return auth.getMe({}, withToken(accessToken)).then(
@@ -40,59 +34,59 @@ async function resetTokenFor(name: string): Promise<{ token: string; expiresAt: 
 
 describe('ChangePassword', () => {
   it('sets the new password and ends every other session of the account, keeping the caller’s', async () => {
-    const a = await account();
-    const second = (await auth.login({ username: a.name, password })).tokens!;
-    const third = (await auth.login({ username: a.name, password })).tokens!;
-    const other = await account();
+    const a = await accounts.register();
+    const second = (await auth.login({ username: a.username, password: PASSWORD })).tokens!;
+    const third = (await auth.login({ username: a.username, password: PASSWORD })).tokens!;
+    const other = await accounts.register();
 
-    const res = await auth.changePassword({ currentPassword: password, newPassword }, withToken(a.tokens.accessToken));
+    const res = await auth.changePassword({ currentPassword: PASSWORD, newPassword }, withToken(a.tokens.accessToken));
     expect(res.revokedSessions).toBe(2);
     expect(await works(a.tokens.accessToken)).toBe(true);
     expect(await works(second.accessToken)).toBe(false);
     expect(await works(third.accessToken)).toBe(false);
     expect((await connectErrorOf(auth.refresh({ refreshToken: second.refreshToken }))).code).toBe(Code.Unauthenticated);
-    expect((await connectErrorOf(auth.login({ username: a.name, password }))).code).toBe(Code.Unauthenticated);
-    await expect(auth.login({ username: a.name, password: newPassword })).resolves.toMatchObject({ user: { id: a.userId } });
+    expect((await connectErrorOf(auth.login({ username: a.username, password: PASSWORD }))).code).toBe(Code.Unauthenticated);
+    await expect(auth.login({ username: a.username, password: newPassword })).resolves.toMatchObject({ user: { id: a.userId } });
     // Another account is untouched.
     expect(await works(other.tokens.accessToken)).toBe(true);
-    await expect(auth.login({ username: other.name, password })).resolves.toMatchObject({ user: { id: other.userId } });
+    await expect(auth.login({ username: other.username, password: PASSWORD })).resolves.toMatchObject({ user: { id: other.userId } });
   });
 
   it('refuses a wrong current password with PERMISSION_DENIED and changes nothing', async () => {
-    const a = await account();
-    const second = (await auth.login({ username: a.name, password })).tokens!;
+    const a = await accounts.register();
+    const second = (await auth.login({ username: a.username, password: PASSWORD })).tokens!;
     const err = await connectErrorOf(auth.changePassword({ currentPassword: 'not the password', newPassword }, withToken(a.tokens.accessToken)));
     expect([err.code, err.rawMessage]).toEqual([Code.PermissionDenied, 'current_password is wrong']);
     expect(await works(second.accessToken)).toBe(true);
-    await expect(auth.login({ username: a.name, password })).resolves.toBeDefined();
+    await expect(auth.login({ username: a.username, password: PASSWORD })).resolves.toBeDefined();
   });
 
   it('applies the password policy to the new password', async () => {
-    const a = await account();
-    const change = (next: string, current = password) => connectErrorOf(auth.changePassword({ currentPassword: current, newPassword: next }, withToken(a.tokens.accessToken)));
+    const a = await accounts.register();
+    const change = (next: string, current = PASSWORD) => connectErrorOf(auth.changePassword({ currentPassword: current, newPassword: next }, withToken(a.tokens.accessToken)));
     expect((await change('password123')).rawMessage).toBe('password is too common: choose another');
     expect((await change('short')).rawMessage).toBe('password must be at least 10 characters');
-    expect((await change(`${a.name}-passphrase`)).rawMessage).toBe('password must not contain the username');
-    const same = await change(password);
+    expect((await change(`${a.username}-passphrase`)).rawMessage).toBe('password must not contain the username');
+    const same = await change(PASSWORD);
     expect([same.code, same.rawMessage]).toEqual([Code.InvalidArgument, 'new_password must differ from the current password']);
     expect((await change(newPassword, '')).rawMessage).toBe('current_password is required');
   });
 
   it('needs a live session', async () => {
-    expect((await connectErrorOf(auth.changePassword({ currentPassword: password, newPassword }))).code).toBe(Code.Unauthenticated);
-    const a = await account();
+    expect((await connectErrorOf(auth.changePassword({ currentPassword: PASSWORD, newPassword }))).code).toBe(Code.Unauthenticated);
+    const a = await accounts.register();
     await auth.logout({}, withToken(a.tokens.accessToken));
-    const err = await connectErrorOf(auth.changePassword({ currentPassword: password, newPassword }, withToken(a.tokens.accessToken)));
+    const err = await connectErrorOf(auth.changePassword({ currentPassword: PASSWORD, newPassword }, withToken(a.tokens.accessToken)));
     expect([err.code, err.rawMessage]).toEqual([Code.Unauthenticated, 'session has ended: log in again']);
-    await expect(auth.login({ username: a.name, password })).resolves.toBeDefined();
+    await expect(auth.login({ username: a.username, password: PASSWORD })).resolves.toBeDefined();
   });
 });
 
 describe('RequestPasswordReset', () => {
   it('issues a token to the mailer through the outbox and stores only its SHA-256', async () => {
-    const a = await account();
+    const a = await accounts.register();
     const requestedAt = Date.now();
-    const { token, expiresAt, userId } = await resetTokenFor(a.name);
+    const { token, expiresAt, userId } = await resetTokenFor(a.username);
     expect(userId).toBe(a.userId);
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     // PASSWORD_RESET_TTL_SECONDS defaults to 1800.
@@ -103,12 +97,12 @@ describe('RequestPasswordReset', () => {
   });
 
   it('answers an unknown username exactly as a known one, and issues nothing for it', async () => {
-    const unknown = `${username()}_nobody`;
-    const a = await account();
+    const unknown = `${uniqueUsername()}_nobody`;
+    const a = await accounts.register();
     const tokensBefore = await stack.query('auth', 'select id from password_reset_token');
-    const [forUnknown, forKnown] = await Promise.all([unknown, a.name].map((name) => auth.requestPasswordReset({ username: name })));
+    const [forUnknown, forKnown] = await Promise.all([unknown, a.username].map((name) => auth.requestPasswordReset({ username: name })));
     expect(forUnknown).toEqual(forKnown);
-    await awaitEvent(stack, events.passwordResetRequested, (e) => e.username === a.name);
+    await awaitEvent(stack, events.passwordResetRequested, (e) => e.username === a.username);
     expect(await stack.query('auth', 'select id from password_reset_token')).toHaveLength(tokensBefore.length + 1);
     expect((await eventsOf(stack, events.passwordResetRequested)).filter((e) => e.username === unknown)).toEqual([]);
   });
@@ -119,37 +113,37 @@ describe('RequestPasswordReset', () => {
   });
 
   it('does not log the token outside AUTH_DEV_MODE', async () => {
-    const a = await account();
-    const { token } = await resetTokenFor(a.name);
+    const a = await accounts.register();
+    const { token } = await resetTokenFor(a.username);
     expect(stack.services.auth.output.join('\n')).not.toContain(token);
   });
 });
 
 describe('ResetPassword', () => {
   it('sets the new password, ends every session of the account, and works once', async () => {
-    const a = await account();
-    const second = (await auth.login({ username: a.name, password })).tokens!;
-    const { token } = await resetTokenFor(a.name);
+    const a = await accounts.register();
+    const second = (await auth.login({ username: a.username, password: PASSWORD })).tokens!;
+    const { token } = await resetTokenFor(a.username);
 
     await auth.resetPassword({ resetToken: token, newPassword });
     expect(await works(a.tokens.accessToken)).toBe(false);
     expect(await works(second.accessToken)).toBe(false);
     expect((await connectErrorOf(auth.refresh({ refreshToken: second.refreshToken }))).code).toBe(Code.Unauthenticated);
-    expect((await connectErrorOf(auth.login({ username: a.name, password }))).code).toBe(Code.Unauthenticated);
-    await expect(auth.login({ username: a.name, password: newPassword })).resolves.toMatchObject({ user: { id: a.userId } });
+    expect((await connectErrorOf(auth.login({ username: a.username, password: PASSWORD }))).code).toBe(Code.Unauthenticated);
+    await expect(auth.login({ username: a.username, password: newPassword })).resolves.toMatchObject({ user: { id: a.userId } });
 
     const again = await connectErrorOf(auth.resetPassword({ resetToken: token, newPassword: 'yet another passphrase' }));
     expect([again.code, again.rawMessage]).toEqual([Code.FailedPrecondition, 'reset token was already used: ask for a new one with RequestPasswordReset']);
-    await expect(auth.login({ username: a.name, password: newPassword })).resolves.toBeDefined();
+    await expect(auth.login({ username: a.username, password: newPassword })).resolves.toBeDefined();
   });
 
   it('refuses an expired token', async () => {
-    const a = await account();
-    const { token } = await resetTokenFor(a.name);
+    const a = await accounts.register();
+    const { token } = await resetTokenFor(a.username);
     await stack.query('auth', `update password_reset_token set expires_at = now() - interval '1 second' where user_id = $1`, [a.userId]);
     const err = await connectErrorOf(auth.resetPassword({ resetToken: token, newPassword }));
     expect([err.code, err.rawMessage]).toEqual([Code.FailedPrecondition, 'reset token has expired: ask for a new one with RequestPasswordReset']);
-    await expect(auth.login({ username: a.name, password })).resolves.toBeDefined();
+    await expect(auth.login({ username: a.username, password: PASSWORD })).resolves.toBeDefined();
   });
 
   it('refuses an unknown or missing token', async () => {
@@ -160,35 +154,35 @@ describe('ResetPassword', () => {
   });
 
   it('applies the password policy, and a refused password leaves the token usable', async () => {
-    const a = await account();
-    const { token } = await resetTokenFor(a.name);
+    const a = await accounts.register();
+    const { token } = await resetTokenFor(a.username);
     const err = await connectErrorOf(auth.resetPassword({ resetToken: token, newPassword: 'qwertyuiop' }));
     expect([err.code, err.rawMessage]).toEqual([Code.InvalidArgument, 'password is too common: choose another']);
     await auth.resetPassword({ resetToken: token, newPassword });
-    await expect(auth.login({ username: a.name, password: newPassword })).resolves.toBeDefined();
+    await expect(auth.login({ username: a.username, password: newPassword })).resolves.toBeDefined();
   });
 
   it('lets only one of two concurrent uses of a token succeed', async () => {
-    const a = await account();
-    const { token } = await resetTokenFor(a.name);
+    const a = await accounts.register();
+    const { token } = await resetTokenFor(a.username);
     const results = await Promise.allSettled(['first new passphrase', 'second new passphrase'].map((p) => auth.resetPassword({ resetToken: token, newPassword: p })));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
   });
 
   it('a password change spends the reset tokens asked for before it', async () => {
-    const a = await account();
-    const { token } = await resetTokenFor(a.name);
-    await auth.changePassword({ currentPassword: password, newPassword }, withToken(a.tokens.accessToken));
+    const a = await accounts.register();
+    const { token } = await resetTokenFor(a.username);
+    await auth.changePassword({ currentPassword: PASSWORD, newPassword }, withToken(a.tokens.accessToken));
     const err = await connectErrorOf(auth.resetPassword({ resetToken: token, newPassword: 'attacker chosen passphrase' }));
     expect(err.code).toBe(Code.FailedPrecondition);
-    await expect(auth.login({ username: a.name, password: newPassword })).resolves.toBeDefined();
+    await expect(auth.login({ username: a.username, password: newPassword })).resolves.toBeDefined();
   });
 });
 
 describe('UpdateProfile', () => {
   it('sets and clears the caller’s display name and avatar, and GetMe shows them', async () => {
-    const a = await account();
-    const other = await account();
+    const a = await accounts.register();
+    const other = await accounts.register();
     const res = await auth.updateProfile({ displayName: '  Zoe\u0301 Q ', avatarMediaId: 'media_01-AB' }, withToken(a.tokens.accessToken));
     expect(res.user).toMatchObject({ id: a.userId, displayName: 'Zoé Q', avatarMediaId: 'media_01-AB' });
     await expect(auth.getMe({}, withToken(a.tokens.accessToken))).resolves.toMatchObject({ user: { displayName: 'Zoé Q', avatarMediaId: 'media_01-AB' } });
@@ -199,7 +193,7 @@ describe('UpdateProfile', () => {
   });
 
   it('refuses bad input with INVALID_ARGUMENT and keeps the old profile', async () => {
-    const a = await account();
+    const a = await accounts.register();
     await auth.updateProfile({ displayName: 'Ann', avatarMediaId: 'a1' }, withToken(a.tokens.accessToken));
     const long = await connectErrorOf(auth.updateProfile({ displayName: 'x'.repeat(65), avatarMediaId: '' }, withToken(a.tokens.accessToken)));
     expect([long.code, long.rawMessage]).toEqual([Code.InvalidArgument, 'display_name must be at most 64 characters']);
@@ -212,7 +206,7 @@ describe('UpdateProfile', () => {
 
   it('needs a live session', async () => {
     expect((await connectErrorOf(auth.updateProfile({ displayName: 'x', avatarMediaId: '' }))).code).toBe(Code.Unauthenticated);
-    const a = await account();
+    const a = await accounts.register();
     await auth.logout({}, withToken(a.tokens.accessToken));
     expect((await connectErrorOf(auth.updateProfile({ displayName: 'x', avatarMediaId: '' }, withToken(a.tokens.accessToken)))).code).toBe(Code.Unauthenticated);
   });

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { events } from '@parley/platform';
-import { connectErrorOf } from '@parley/testing';
-import { DeviceTestRig, password, sha256, withToken } from './device-support';
+import { PASSWORD, connectErrorOf, withToken } from '@parley/testing';
+import { DeviceTestRig, sha256 } from './support/device-test-rig.js';
 
 let rig: DeviceTestRig;
 
@@ -18,13 +18,13 @@ async function newCode(accessToken: string) {
 
 describe('CreateLinkCode', () => {
   it('makes a 128-bit base64url code, stored only as its SHA-256, valid for LINK_CODE_TTL_SECONDS (600)', async () => {
-    const primary = await rig.register();
-    const { code, expiresAt } = await rig.devices.createLinkCode({}, withToken(primary.tokens!.accessToken));
+    const primary = await rig.accounts.register();
+    const { code, expiresAt } = await rig.devices.createLinkCode({}, withToken(primary.tokens.accessToken));
     expect(code).toMatch(/^[A-Za-z0-9_-]{22}$/);
     const rows = await rig.stack.query<{ code_hash: string; ttl: number; created_by_device_id: number }>(
       'auth',
       'select code_hash, extract(epoch from expires_at - created_at)::int as ttl, created_by_device_id from link_code where user_id = $1',
-      [primary.user!.id],
+      [primary.userId],
     );
     expect(rows).toEqual([{ code_hash: sha256(code), ttl: 600, created_by_device_id: 1 }]);
     const [stored] = await rig.stack.query<{ expires_at: Date }>('auth', 'select expires_at from link_code where code_hash = $1', [sha256(code)]);
@@ -32,89 +32,89 @@ describe('CreateLinkCode', () => {
   });
 
   it("drops the account's codes that died more than a day ago, and only those", async () => {
-    const primary = await rig.register();
-    const old = await newCode(primary.tokens!.accessToken);
-    const recent = await newCode(primary.tokens!.accessToken);
+    const primary = await rig.accounts.register();
+    const old = await newCode(primary.tokens.accessToken);
+    const recent = await newCode(primary.tokens.accessToken);
     await rig.stack.query('auth', "update link_code set expires_at = now() - interval '25 hours' where code_hash = $1", [sha256(old)]);
     await rig.stack.query('auth', "update link_code set expires_at = now() - interval '23 hours' where code_hash = $1", [sha256(recent)]);
-    const current = await newCode(primary.tokens!.accessToken);
-    const rows = await rig.stack.query<{ code_hash: string }>('auth', 'select code_hash from link_code where user_id = $1', [primary.user!.id]);
+    const current = await newCode(primary.tokens.accessToken);
+    const rows = await rig.stack.query<{ code_hash: string }>('auth', 'select code_hash from link_code where user_id = $1', [primary.userId]);
     expect(rows.map((r) => r.code_hash).sort()).toEqual([sha256(recent), sha256(current)].sort());
-    const late = await connectErrorOf(rig.devices.linkDevice({ code: recent, deviceName: 'Laptop', registrationId: 4321, password }));
+    const late = await connectErrorOf(rig.devices.linkDevice({ code: recent, deviceName: 'Laptop', registrationId: 4321, password: PASSWORD }));
     expect(late.rawMessage).toBe('link code has expired: create a new one on a linked device');
   });
 
   it('needs a live token', async () => {
     expect((await connectErrorOf(rig.devices.createLinkCode({}))).code).toBe(Code.Unauthenticated);
-    const primary = await rig.register();
-    await rig.auth.logout({}, withToken(primary.tokens!.accessToken));
-    expect((await connectErrorOf(rig.devices.createLinkCode({}, withToken(primary.tokens!.accessToken)))).code).toBe(Code.Unauthenticated);
+    const primary = await rig.accounts.register();
+    await rig.auth.logout({}, withToken(primary.tokens.accessToken));
+    expect((await connectErrorOf(rig.devices.createLinkCode({}, withToken(primary.tokens.accessToken)))).code).toBe(Code.Unauthenticated);
   });
 });
 
 describe('LinkDevice with the password', () => {
   it('links the device at once: a new session, auth.device.added with its registration id, and both devices listed', async () => {
-    const primary = await rig.register(1111);
-    const code = await newCode(primary.tokens!.accessToken);
-    const res = await rig.devices.linkDevice({ code, deviceName: 'Laptop', registrationId: 4321, password });
+    const primary = await rig.accounts.register({ registrationId: 1111, deviceName: 'Phone' });
+    const code = await newCode(primary.tokens.accessToken);
+    const res = await rig.devices.linkDevice({ code, deviceName: 'Laptop', registrationId: 4321, password: PASSWORD });
     expect(res.outcome.case).toBe('linked');
     const linked = res.outcome.case === 'linked' ? res.outcome.value : undefined;
-    expect(linked?.user?.id).toBe(primary.user!.id);
+    expect(linked?.user?.id).toBe(primary.userId);
     expect(linked?.device).toMatchObject({ deviceId: 2, name: 'Laptop', registrationId: 4321, current: true });
 
     const me = await rig.auth.getMe({}, withToken(linked!.tokens!.accessToken));
-    expect([me.user?.id, me.device?.deviceId]).toEqual([primary.user!.id, 2]);
+    expect([me.user?.id, me.device?.deviceId]).toEqual([primary.userId, 2]);
     await expect(rig.auth.refresh({ refreshToken: linked!.tokens!.refreshToken })).resolves.toBeDefined();
-    const { devices } = await rig.devices.listDevices({}, withToken(primary.tokens!.accessToken));
+    const { devices } = await rig.devices.listDevices({}, withToken(primary.tokens.accessToken));
     expect(devices.map((d) => [d.deviceId, d.name])).toEqual([
       [1, 'Phone'],
       [2, 'Laptop'],
     ]);
-    const added = await rig.lastEvent(events.deviceAdded, (e) => e.userId === primary.user!.id && e.deviceId === 2);
+    const added = await rig.lastEvent(events.deviceAdded, (e) => e.userId === primary.userId && e.deviceId === 2);
     expect(added.registrationId).toBe(4321);
   });
 
   it('refuses a wrong password without spending the code, and the code works once', async () => {
-    const primary = await rig.register();
-    const code = await newCode(primary.tokens!.accessToken);
+    const primary = await rig.accounts.register();
+    const code = await newCode(primary.tokens.accessToken);
     const wrong = await connectErrorOf(rig.devices.linkDevice({ code, deviceName: 'Laptop', registrationId: 4321, password: 'not the password' }));
     expect(wrong.code).toBe(Code.Unauthenticated);
     expect(wrong.rawMessage).toMatch(/^wrong password/);
-    await rig.devices.linkDevice({ code, deviceName: 'Laptop', registrationId: 4321, password });
-    const again = await connectErrorOf(rig.devices.linkDevice({ code, deviceName: 'Other', registrationId: 4321, password }));
+    await rig.devices.linkDevice({ code, deviceName: 'Laptop', registrationId: 4321, password: PASSWORD });
+    const again = await connectErrorOf(rig.devices.linkDevice({ code, deviceName: 'Other', registrationId: 4321, password: PASSWORD }));
     expect([again.code, again.rawMessage]).toEqual([Code.FailedPrecondition, 'link code was already used: create a new one on a linked device']);
   });
 
   it('links exactly one device when the same code and password arrive concurrently', async () => {
-    const primary = await rig.register();
-    const code = await newCode(primary.tokens!.accessToken);
+    const primary = await rig.accounts.register();
+    const code = await newCode(primary.tokens.accessToken);
     const results = await Promise.allSettled(
-      [1, 2, 3, 4].map((i) => rig.devices.linkDevice({ code, deviceName: `Racer ${i}`, registrationId: 100 + i, password })),
+      [1, 2, 3, 4].map((i) => rig.devices.linkDevice({ code, deviceName: `Racer ${i}`, registrationId: 100 + i, password: PASSWORD })),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const r of results) if (r.status === 'rejected') expect(ConnectError.from(r.reason).code).toBe(Code.FailedPrecondition);
-    const rows = await rig.stack.query('auth', 'select device_id from device where user_id = $1', [primary.user!.id]);
+    const rows = await rig.stack.query('auth', 'select device_id from device where user_id = $1', [primary.userId]);
     expect(rows).toHaveLength(2);
   });
 
   it('limits password attempts per account, so a code is no way to guess the password', async () => {
-    const primary = await rig.register();
-    const code = await newCode(primary.tokens!.accessToken);
+    const primary = await rig.accounts.register();
+    const code = await newCode(primary.tokens.accessToken);
     for (let i = 0; i < 5; i++) {
       const err = await connectErrorOf(rig.devices.linkDevice({ code, deviceName: 'Laptop', registrationId: 4321, password: `guess number ${i}` }));
       expect(err.code).toBe(Code.Unauthenticated);
     }
-    const limited = await connectErrorOf(rig.devices.linkDevice({ code, deviceName: 'Laptop', registrationId: 4321, password }));
+    const limited = await connectErrorOf(rig.devices.linkDevice({ code, deviceName: 'Laptop', registrationId: 4321, password: PASSWORD }));
     expect(limited.code).toBe(Code.ResourceExhausted);
     expect(limited.rawMessage).toMatch(/^too many passwords tried to link a device to this account .*; retry in \d+ s$/);
-    const other = await rig.register();
-    const otherCode = await newCode(other.tokens!.accessToken);
-    await expect(rig.devices.linkDevice({ code: otherCode, deviceName: 'Laptop', registrationId: 4321, password })).resolves.toBeDefined();
+    const other = await rig.accounts.register();
+    const otherCode = await newCode(other.tokens.accessToken);
+    await expect(rig.devices.linkDevice({ code: otherCode, deviceName: 'Laptop', registrationId: 4321, password: PASSWORD })).resolves.toBeDefined();
   });
 
   it('says what is wrong with the code, the name or the registration id', async () => {
-    const primary = await rig.register();
-    const code = await newCode(primary.tokens!.accessToken);
+    const primary = await rig.accounts.register();
+    const code = await newCode(primary.tokens.accessToken);
     const unknown = randomBytes(16).toString('base64url');
     const cases = [
       [{ code: '' }, Code.InvalidArgument, 'code is required'],
@@ -125,16 +125,16 @@ describe('LinkDevice with the password', () => {
       [{ code, registrationId: 16381 }, Code.InvalidArgument, 'registration_id must be between 1 and 16380'],
     ] as const;
     for (const [req, errCode, message] of cases) {
-      const err = await connectErrorOf(rig.devices.linkDevice({ deviceName: 'Laptop', registrationId: 4321, password, ...req }));
+      const err = await connectErrorOf(rig.devices.linkDevice({ deviceName: 'Laptop', registrationId: 4321, password: PASSWORD, ...req }));
       expect([err.code, err.rawMessage]).toEqual([errCode, message]);
     }
   });
 
   it('refuses an expired code, with or without the password', async () => {
-    const primary = await rig.register();
-    const code = await newCode(primary.tokens!.accessToken);
+    const primary = await rig.accounts.register();
+    const code = await newCode(primary.tokens.accessToken);
     await rig.stack.query('auth', "update link_code set expires_at = now() - interval '1 second' where code_hash = $1", [sha256(code)]);
-    for (const pw of [password, '']) {
+    for (const pw of [PASSWORD, '']) {
       const err = await connectErrorOf(rig.devices.linkDevice({ code, deviceName: 'Laptop', registrationId: 4321, password: pw }));
       expect([err.code, err.rawMessage]).toEqual([Code.FailedPrecondition, 'link code has expired: create a new one on a linked device']);
     }
@@ -143,12 +143,12 @@ describe('LinkDevice with the password', () => {
   it("links to the code's account only: another account's password does not open it", async () => {
     const alicesPassword = 'alice has another one';
     const alice = await rig.auth.register({ username: `alice_${process.pid}`, password: alicesPassword, registrationId: 1111 });
-    const bob = await rig.register();
-    const code = await newCode(bob.tokens!.accessToken);
+    const bob = await rig.accounts.register();
+    const code = await newCode(bob.tokens.accessToken);
     const withAlicesPassword = await connectErrorOf(rig.devices.linkDevice({ code, deviceName: 'Laptop', registrationId: 4321, password: alicesPassword }));
     expect(withAlicesPassword.code).toBe(Code.Unauthenticated);
-    const res = await rig.devices.linkDevice({ code, deviceName: 'Laptop', registrationId: 4321, password });
-    expect(res.outcome.case === 'linked' && res.outcome.value.user?.id).toBe(bob.user!.id);
+    const res = await rig.devices.linkDevice({ code, deviceName: 'Laptop', registrationId: 4321, password: PASSWORD });
+    expect(res.outcome.case === 'linked' && res.outcome.value.user?.id).toBe(bob.userId);
     const alices = await rig.devices.listDevices({}, withToken(alice.tokens!.accessToken));
     expect(alices.devices.map((d) => d.deviceId)).toEqual([1]);
   });
@@ -156,9 +156,9 @@ describe('LinkDevice with the password', () => {
 
 describe('Linking with approval', () => {
   it('waits for a linked device to approve, then links on CompleteLink, once', async () => {
-    const primary = await rig.register();
-    const token = withToken(primary.tokens!.accessToken);
-    const code = await newCode(primary.tokens!.accessToken);
+    const primary = await rig.accounts.register();
+    const token = withToken(primary.tokens.accessToken);
+    const code = await newCode(primary.tokens.accessToken);
     const request = await rig.devices.linkDevice({ code, deviceName: 'Desktop', registrationId: 777 });
     expect(request.outcome.case).toBe('approvalSecret');
     const approvalSecret = request.outcome.case === 'approvalSecret' ? request.outcome.value : '';
@@ -169,7 +169,7 @@ describe('Linking with approval', () => {
     const early = await connectErrorOf(rig.devices.completeLink({ approvalSecret }));
     expect(early.code).toBe(Code.FailedPrecondition);
     expect(early.rawMessage).toMatch(/^waiting for approval/);
-    for (const pw of ['', password]) {
+    for (const pw of ['', PASSWORD]) {
       const second = await connectErrorOf(rig.devices.linkDevice({ code, deviceName: 'Intruder', registrationId: 666, password: pw }));
       expect([second.code, second.rawMessage]).toEqual([Code.FailedPrecondition, 'link code already has a pending request: create a new one on a linked device']);
     }
@@ -178,8 +178,8 @@ describe('Linking with approval', () => {
     const { linked } = await rig.devices.completeLink({ approvalSecret });
     expect(linked?.device).toMatchObject({ deviceId: 2, name: 'Desktop', registrationId: 777, current: true });
     const me = await rig.auth.getMe({}, withToken(linked!.tokens!.accessToken));
-    expect([me.user?.id, me.device?.deviceId]).toEqual([primary.user!.id, 2]);
-    const added = await rig.lastEvent(events.deviceAdded, (e) => e.userId === primary.user!.id && e.deviceId === 2);
+    expect([me.user?.id, me.device?.deviceId]).toEqual([primary.userId, 2]);
+    const added = await rig.lastEvent(events.deviceAdded, (e) => e.userId === primary.userId && e.deviceId === 2);
     expect(added.registrationId).toBe(777);
 
     const replay = await connectErrorOf(rig.devices.completeLink({ approvalSecret }));
@@ -188,29 +188,29 @@ describe('Linking with approval', () => {
   });
 
   it('lets any live device of the account approve', async () => {
-    const primary = await rig.register();
-    const tablet = await rig.linkByApproval(primary.tokens!.accessToken, 'Tablet');
-    const code = await newCode(primary.tokens!.accessToken);
+    const primary = await rig.accounts.register();
+    const tablet = await rig.accounts.linkByApproval(primary, { deviceName: 'Tablet' });
+    const code = await newCode(primary.tokens.accessToken);
     const request = await rig.devices.linkDevice({ code, deviceName: 'Desktop', registrationId: 777 });
-    await expect(rig.devices.approveLink({ code }, withToken(tablet.tokens!.accessToken))).resolves.toMatchObject({ deviceName: 'Desktop' });
+    await expect(rig.devices.approveLink({ code }, withToken(tablet.tokens.accessToken))).resolves.toMatchObject({ deviceName: 'Desktop' });
     const approvalSecret = request.outcome.case === 'approvalSecret' ? request.outcome.value : '';
     await expect(rig.devices.completeLink({ approvalSecret })).resolves.toMatchObject({ linked: { device: { deviceId: 3 } } });
   });
 
   it('ApproveLink needs a pending request, a token, and a code of the caller’s account', async () => {
-    const alice = await rig.register();
-    const bob = await rig.register();
-    const code = await newCode(alice.tokens!.accessToken);
-    const none = await connectErrorOf(rig.devices.approveLink({ code }, withToken(alice.tokens!.accessToken)));
+    const alice = await rig.accounts.register();
+    const bob = await rig.accounts.register();
+    const code = await newCode(alice.tokens.accessToken);
+    const none = await connectErrorOf(rig.devices.approveLink({ code }, withToken(alice.tokens.accessToken)));
     expect([none.code, none.rawMessage]).toEqual([Code.FailedPrecondition, 'no device has asked to link with this code yet: enter it on the new device first']);
 
     const request = await rig.devices.linkDevice({ code, deviceName: 'Desktop', registrationId: 777 });
     expect((await connectErrorOf(rig.devices.approveLink({ code }))).code).toBe(Code.Unauthenticated);
-    const foreign = await connectErrorOf(rig.devices.approveLink({ code }, withToken(bob.tokens!.accessToken)));
+    const foreign = await connectErrorOf(rig.devices.approveLink({ code }, withToken(bob.tokens.accessToken)));
     expect([foreign.code, foreign.rawMessage]).toEqual([Code.NotFound, 'unknown link code: create a new one on a linked device']);
     const approvalSecret = request.outcome.case === 'approvalSecret' ? request.outcome.value : '';
     expect((await connectErrorOf(rig.devices.completeLink({ approvalSecret }))).rawMessage).toMatch(/^waiting for approval/);
-    expect((await connectErrorOf(rig.devices.approveLink({ code: '' }, withToken(alice.tokens!.accessToken)))).code).toBe(Code.InvalidArgument);
+    expect((await connectErrorOf(rig.devices.approveLink({ code: '' }, withToken(alice.tokens.accessToken)))).code).toBe(Code.InvalidArgument);
   });
 
   it('CompleteLink refuses a missing, malformed or unknown secret, and an expired code', async () => {
@@ -219,10 +219,10 @@ describe('Linking with approval', () => {
     const unknown = await connectErrorOf(rig.devices.completeLink({ approvalSecret: randomBytes(32).toString('base64url') }));
     expect([unknown.code, unknown.rawMessage]).toEqual([Code.NotFound, 'unknown approval secret: ask to link again with LinkDevice']);
 
-    const primary = await rig.register();
-    const code = await newCode(primary.tokens!.accessToken);
+    const primary = await rig.accounts.register();
+    const code = await newCode(primary.tokens.accessToken);
     const request = await rig.devices.linkDevice({ code, deviceName: 'Desktop', registrationId: 777 });
-    await rig.devices.approveLink({ code }, withToken(primary.tokens!.accessToken));
+    await rig.devices.approveLink({ code }, withToken(primary.tokens.accessToken));
     await rig.stack.query('auth', "update link_code set expires_at = now() - interval '1 second' where code_hash = $1", [sha256(code)]);
     const approvalSecret = request.outcome.case === 'approvalSecret' ? request.outcome.value : '';
     const expired = await connectErrorOf(rig.devices.completeLink({ approvalSecret }));

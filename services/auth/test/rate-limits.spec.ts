@@ -1,11 +1,11 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { events } from '@parley/platform';
-import { connectErrorOf, eventually, startTestStack, type TestStack } from '@parley/testing';
-import { authClients, awaitEvent, fromAddress, password, usernames, withToken } from './support/auth-clients.js';
+import { PASSWORD, connectErrorOf, eventually, startTestStack, uniqueUsername, withToken, type Accounts, type TestStack } from '@parley/testing';
+import { authClients, awaitEvent, fromAddress } from './support/auth-clients.js';
 
 let stack: TestStack;
 let auth: ReturnType<typeof authClients>['auth'];
-const username = usernames('limit');
+let accounts: Accounts;
 let addresses = 0;
 /** A fresh client address per test, so address buckets never carry over. */
 const address = () => `198.51.100.${++addresses}`;
@@ -28,16 +28,10 @@ beforeAll(async () => {
       },
     },
   });
-  ({ auth } = authClients(stack));
+  ({ auth, accounts } = authClients(stack));
 });
 
 afterAll(() => stack?.cleanup());
-
-async function register() {
-  const name = username();
-  const reg = await auth.register({ username: name, password, registrationId: 1234 });
-  return { name, tokens: reg.tokens! };
-}
 
 /** Code and message of a login, with the wait in seconds blanked out. */
 async function loginOutcome(name: string, pw: string, from: string): Promise<[string, string]> {
@@ -52,14 +46,14 @@ async function loginOutcome(name: string, pw: string, from: string): Promise<[st
 
 describe('failed logins per username', () => {
   it('lock the username after the budget, identically for unknown and known usernames, from any address', async () => {
-    const known = (await register()).name;
-    const unknown = `${username()}_nobody`;
+    const known = (await accounts.register()).username;
+    const unknown = `${uniqueUsername()}_nobody`;
     const outcomes = async (name: string) => {
       const from = address();
       const seen: [string, string][] = [];
       for (let i = 0; i < 3; i++) seen.push(await loginOutcome(name, 'not the password', from));
-      seen.push(await loginOutcome(name, password, from));
-      seen.push(await loginOutcome(name, password, address()));
+      seen.push(await loginOutcome(name, PASSWORD, from));
+      seen.push(await loginOutcome(name, PASSWORD, address()));
       return seen;
     };
     const forKnown = await outcomes(known);
@@ -74,46 +68,46 @@ describe('failed logins per username', () => {
   });
 
   it('say when to retry, and let the username in again once the bucket has refilled', async () => {
-    const { name } = await register();
+    const { username: name } = await accounts.register();
     for (let i = 0; i < 3; i++) await loginOutcome(name, 'not the password', address());
-    const locked = await connectErrorOf(auth.login({ username: name, password }, fromAddress(address())));
+    const locked = await connectErrorOf(auth.login({ username: name, password: PASSWORD }, fromAddress(address())));
     // One attempt comes back every 3600 s and only moments have passed.
     const wait = Number(/retry in (\d+) s$/.exec(locked.rawMessage)?.[1]);
     expect(wait).toBeGreaterThan(3500);
     expect(wait).toBeLessThanOrEqual(3600);
     await stack.query('auth', `update rate_limit_bucket set updated_at = updated_at - interval '1 hour' where subject = $1`, [name]);
-    expect(await loginOutcome(name, password, address())).toEqual(['ok', '']);
+    expect(await loginOutcome(name, PASSWORD, address())).toEqual(['ok', '']);
   });
 
   it('are not spent by successful logins', async () => {
-    const { name } = await register();
+    const { username: name } = await accounts.register();
     const from = address();
-    for (let i = 0; i < 5; i++) expect(await loginOutcome(name, password, from)).toEqual(['ok', '']);
+    for (let i = 0; i < 5; i++) expect(await loginOutcome(name, PASSWORD, from)).toEqual(['ok', '']);
     for (let i = 0; i < 2; i++) await loginOutcome(name, 'not the password', from);
-    expect(await loginOutcome(name, password, from)).toEqual(['ok', '']);
+    expect(await loginOutcome(name, PASSWORD, from)).toEqual(['ok', '']);
   });
 
   it('are never overspent by concurrent guesses', async () => {
-    const { name } = await register();
+    const { username: name } = await accounts.register();
     const outcomes = await Promise.all(Array.from({ length: 8 }, () => loginOutcome(name, 'not the password', address())));
     expect(outcomes.filter(([code]) => code === 'Unauthenticated')).toHaveLength(3);
     expect(outcomes.filter(([code]) => code === 'ResourceExhausted')).toHaveLength(5);
   });
 
   it('are also spent by wrong current passwords in ChangePassword', async () => {
-    const { name, tokens } = await register();
+    const { username: name, tokens } = await accounts.register();
     const change = () => connectErrorOf(auth.changePassword({ currentPassword: 'not the password', newPassword: 'a brand new passphrase' }, withToken(tokens.accessToken)));
     for (let i = 0; i < 3; i++) expect((await change()).code).toBe(Code.PermissionDenied);
     const locked = await change();
     expect(locked.code).toBe(Code.ResourceExhausted);
     expect(locked.rawMessage).toMatch(/^too many wrong passwords for this account; retry in \d+ s$/);
-    expect((await loginOutcome(name, password, address()))[1]).toBe('too many failed logins for this username; retry in N s');
+    expect((await loginOutcome(name, PASSWORD, address()))[1]).toBe('too many failed logins for this username; retry in N s');
   });
 });
 
 describe('DeleteAccount with a wrong password', () => {
   it('spends the same budget, so a stolen token is no faster way to guess, and deletes nothing', async () => {
-    const { name, tokens } = await register();
+    const { username: name, tokens } = await accounts.register();
     const remove = () => connectErrorOf(auth.deleteAccount({ password: 'not the password' }, withToken(tokens.accessToken)));
     for (let i = 0; i < 3; i++) expect((await remove()).code).toBe(Code.PermissionDenied);
     const locked = await remove();
@@ -122,7 +116,7 @@ describe('DeleteAccount with a wrong password', () => {
       'too many wrong passwords for this account; retry in N s',
     ]);
     // Even the right password waits for the budget now; the account is still there.
-    expect((await connectErrorOf(auth.deleteAccount({ password }, withToken(tokens.accessToken)))).code).toBe(Code.ResourceExhausted);
+    expect((await connectErrorOf(auth.deleteAccount({ password: PASSWORD }, withToken(tokens.accessToken)))).code).toBe(Code.ResourceExhausted);
     expect((await auth.getMe({}, withToken(tokens.accessToken))).user?.username).toBe(name);
   });
 });
@@ -130,15 +124,15 @@ describe('DeleteAccount with a wrong password', () => {
 describe('failed logins per client address', () => {
   it('lock the address after the budget, across usernames, while other addresses go on', async () => {
     const from = address();
-    const victim = await register();
-    for (let i = 0; i < 5; i++) expect((await loginOutcome(username(), 'not the password', from))[0]).toBe('Unauthenticated');
-    expect(await loginOutcome(victim.name, password, from)).toEqual(['ResourceExhausted', 'too many failed logins from this address; retry in N s']);
-    expect(await loginOutcome(victim.name, password, address())).toEqual(['ok', '']);
+    const victim = await accounts.register();
+    for (let i = 0; i < 5; i++) expect((await loginOutcome(uniqueUsername(), 'not the password', from))[0]).toBe('Unauthenticated');
+    expect(await loginOutcome(victim.username, PASSWORD, from)).toEqual(['ResourceExhausted', 'too many failed logins from this address; retry in N s']);
+    expect(await loginOutcome(victim.username, PASSWORD, address())).toEqual(['ok', '']);
   });
 
   it('count calls without the edge’s address header under "unknown"', async () => {
-    await loginOutcome(username(), 'not the password', address());
-    await connectErrorOf(auth.login({ username: username(), password: 'not the password' }));
+    await loginOutcome(uniqueUsername(), 'not the password', address());
+    await connectErrorOf(auth.login({ username: uniqueUsername(), password: 'not the password' }));
     const rows = await stack.query<{ subject: string }>('auth', `select subject from rate_limit_bucket where policy = 'login-failures-per-address' and subject = 'unknown'`);
     expect(rows).toHaveLength(1);
   });
@@ -146,8 +140,8 @@ describe('failed logins per client address', () => {
 
 describe('password reset requests', () => {
   it('are limited per username, identically for unknown and known usernames', async () => {
-    const known = (await register()).name;
-    const unknown = `${username()}_nobody`;
+    const known = (await accounts.register()).username;
+    const unknown = `${uniqueUsername()}_nobody`;
     const outcomes = async (name: string) => {
       const seen: string[] = [];
       for (let i = 0; i < 3; i++) {
@@ -167,14 +161,14 @@ describe('password reset requests', () => {
 
   it('are limited per client address', async () => {
     const from = address();
-    for (let i = 0; i < 4; i++) await auth.requestPasswordReset({ username: username() }, fromAddress(from));
-    const err = await connectErrorOf(auth.requestPasswordReset({ username: username() }, fromAddress(from)));
+    for (let i = 0; i < 4; i++) await auth.requestPasswordReset({ username: uniqueUsername() }, fromAddress(from));
+    const err = await connectErrorOf(auth.requestPasswordReset({ username: uniqueUsername() }, fromAddress(from)));
     expect(err.code).toBe(Code.ResourceExhausted);
     expect(err.rawMessage).toMatch(/^too many password reset requests from this address; retry in \d+ s$/);
   });
 
   it('log the token with AUTH_DEV_MODE', async () => {
-    const { name } = await register();
+    const { username: name } = await accounts.register();
     await auth.requestPasswordReset({ username: name }, fromAddress(address()));
     const { resetToken } = await awaitEvent(stack, events.passwordResetRequested, (e) => e.username === name);
     await eventually(

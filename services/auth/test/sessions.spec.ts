@@ -1,27 +1,26 @@
 import { Code } from '@connectrpc/connect';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { events } from '@parley/platform';
-import { connectErrorOf, startTestStack, type TestStack } from '@parley/testing';
-import { authClients, awaitEvent, password, usernames, withToken } from './support/auth-clients.js';
+import { connectErrorOf, startTestStack, withToken, type Accounts, type TestStack } from '@parley/testing';
+import { authClients, awaitEvent } from './support/auth-clients.js';
 
 let stack: TestStack;
 let auth: ReturnType<typeof authClients>['auth'];
-const username = usernames('sess');
+let accounts: Accounts;
 
 beforeAll(async () => {
   stack = await startTestStack({ services: ['auth'], env: { auth: { BCRYPT_COST: '4' } } });
-  ({ auth } = authClients(stack));
+  ({ auth, accounts } = authClients(stack));
 });
 
 afterAll(() => stack?.cleanup());
 
 /** An account with `count` sessions on its primary device; the first is the registration's. */
 async function accountWithSessions(count: number) {
-  const name = username();
-  const reg = await auth.register({ username: name, password, registrationId: 1234, deviceName: 'Pixel 9' });
-  const tokens = [reg.tokens!];
-  for (let i = 1; i < count; i++) tokens.push((await auth.login({ username: name, password })).tokens!);
-  return { name, userId: reg.user!.id, tokens };
+  const first = await accounts.register({ deviceName: 'Pixel 9' });
+  const tokens = [first.tokens];
+  for (let i = 1; i < count; i++) tokens.push((await accounts.logIn(first.username)).tokens);
+  return { name: first.username, userId: first.userId, tokens };
 }
 
 async function works(accessToken: string): Promise<boolean> {

@@ -4,9 +4,9 @@ import type { DescMessage, MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { connect } from '@nats-io/transport-node';
 import { encodeEnvelope, events, packEvent, type EventType } from '@parley/platform';
-import { connectErrorOf, eventually } from '@parley/testing';
+import { PASSWORD, connectErrorOf, eventually } from '@parley/testing';
 import { recordEvents } from './support/events.js';
-import { PASSWORD, startKeysStack, type Account, type KeysStack } from './support/keys-stack.js';
+import { startKeysStack, type Account, type KeysStack } from './support/keys-stack.js';
 
 jest.setTimeout(120_000);
 

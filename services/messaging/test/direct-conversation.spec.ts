@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Code, ConnectError, createClient, type Client } from '@connectrpc/connect';
-import { createGrpcTransport } from '@connectrpc/connect-node';
+import { Code, ConnectError, type Client } from '@connectrpc/connect';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { DescMessage, MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { encodeEnvelope, events, packEvent, type EventType } from '@parley/platform';
 import { AuthService, ContactService, ConversationKind, ConversationService, DeviceService, MemberRole, MessagingPolicy } from '@parley/proto';
-import { connectErrorOf, eventually, startTestStack, type TestStack } from '@parley/testing';
+import { Accounts, PASSWORD, connectErrorOf, eventually, serviceClient, startTestStack, untilUsersKnown, type SignedInDevice, type TestStack } from '@parley/testing';
 
 jest.setTimeout(90_000);
 
@@ -17,40 +16,30 @@ let auth: Client<typeof AuthService>;
 let contacts: Client<typeof ContactService>;
 let conversations: Client<typeof ConversationService>;
 let devices: Client<typeof DeviceService>;
-let n = 0;
-const PASSWORD = 'correct horse battery';
-
-interface Account {
-  id: string;
-  as: { headers: { authorization: string } };
-}
+let accounts: Accounts;
 
 /** A registered account that messaging already knows about. */
-async function account(): Promise<Account> {
-  const res = await auth.register({ username: `user_${process.pid}_${++n}`, password: PASSWORD, registrationId: 1234 });
-  const id = res.user!.id;
-  await eventually(
-    () => stack.query('messaging', 'select 1 from user_projection where user_id = $1', [id]),
-    (rows) => rows.length === 1,
-  );
-  return { id, as: { headers: { authorization: `Bearer ${res.tokens!.accessToken}` } } };
+async function account(): Promise<SignedInDevice> {
+  const device = await accounts.register({ registrationId: 1234 });
+  await untilUsersKnown(stack, 'messaging', [device.userId]);
+  return device;
 }
 
 /** 'ok', or the code OpenDirectConversation from `a` to `b` fails with. */
-async function openOutcome(a: Account, b: Account): Promise<'ok' | Code> {
+async function openOutcome(a: SignedInDevice, b: SignedInDevice): Promise<'ok' | Code> {
   try {
-    await conversations.openDirectConversation({ userId: b.id }, a.as);
+    await conversations.openDirectConversation({ userId: b.userId }, a.as);
     return 'ok';
   } catch (err) {
     return ConnectError.from(err).code;
   }
 }
 
-async function becomeContacts(a: Account, b: Account) {
-  await contacts.sendContactRequest({ userId: b.id }, a.as);
-  await contacts.acceptContactRequest({ userId: a.id }, b.as);
+async function becomeContacts(a: SignedInDevice, b: SignedInDevice) {
+  await contacts.sendContactRequest({ userId: b.userId }, a.as);
+  await contacts.acceptContactRequest({ userId: a.userId }, b.as);
   await eventually(
-    () => stack.query('messaging', 'select 1 from contact_projection where user_id = $1 and contact_user_id = $2 and active', [b.id, a.id]),
+    () => stack.query('messaging', 'select 1 from contact_projection where user_id = $1 and contact_user_id = $2 and active', [b.userId, a.userId]),
     (rows) => rows.length === 1,
   );
 }
@@ -58,14 +47,11 @@ async function becomeContacts(a: Account, b: Account) {
 beforeAll(async () => {
   stack = await startTestStack({ services: ['auth', 'messaging'], env: { auth: { BCRYPT_COST: '4' } } });
   nc = await connect({ servers: stack.natsUrl });
-  const authTransport = createGrpcTransport({ baseUrl: `http://127.0.0.1:${stack.services.auth.rpcPort}` });
-  auth = createClient(AuthService, authTransport);
-  contacts = createClient(ContactService, authTransport);
-  devices = createClient(DeviceService, authTransport);
-  conversations = createClient(
-    ConversationService,
-    createGrpcTransport({ baseUrl: `http://127.0.0.1:${stack.services.messaging.rpcPort}` }),
-  );
+  auth = serviceClient(AuthService, stack, 'auth');
+  contacts = serviceClient(ContactService, stack, 'auth');
+  devices = serviceClient(DeviceService, stack, 'auth');
+  conversations = serviceClient(ConversationService, stack, 'messaging');
+  accounts = new Accounts({ auth, devices });
 });
 
 afterAll(async () => {
@@ -77,13 +63,13 @@ describe('OpenDirectConversation', () => {
   it('creates one conversation with both as members, and finds the same one from either side', async () => {
     const a = await account();
     const b = await account();
-    const first = await conversations.openDirectConversation({ userId: b.id }, a.as);
+    const first = await conversations.openDirectConversation({ userId: b.userId }, a.as);
     expect(first.created).toBe(true);
     expect(first.conversation?.kind).toBe(ConversationKind.DIRECT);
     expect(first.conversation?.members.map((m) => [m.userId, m.role])).toEqual(
-      [a.id, b.id].sort().map((id) => [id, MemberRole.MEMBER]),
+      [a.userId, b.userId].sort().map((id) => [id, MemberRole.MEMBER]),
     );
-    const back = await conversations.openDirectConversation({ userId: a.id }, b.as);
+    const back = await conversations.openDirectConversation({ userId: a.userId }, b.as);
     expect([back.created, back.conversation?.id]).toEqual([false, first.conversation?.id]);
   });
 
@@ -91,10 +77,10 @@ describe('OpenDirectConversation', () => {
     const a = await account();
     const b = await account();
     const opened = await Promise.all([
-      conversations.openDirectConversation({ userId: b.id }, a.as),
-      conversations.openDirectConversation({ userId: a.id }, b.as),
-      conversations.openDirectConversation({ userId: b.id }, a.as),
-      conversations.openDirectConversation({ userId: a.id }, b.as),
+      conversations.openDirectConversation({ userId: b.userId }, a.as),
+      conversations.openDirectConversation({ userId: a.userId }, b.as),
+      conversations.openDirectConversation({ userId: b.userId }, a.as),
+      conversations.openDirectConversation({ userId: a.userId }, b.as),
     ]);
     expect(new Set(opened.map((o) => o.conversation?.id)).size).toBe(1);
     expect(opened.filter((o) => o.created)).toHaveLength(1);
@@ -105,7 +91,7 @@ describe('OpenDirectConversation', () => {
   it('validates the other user and needs a token', async () => {
     const a = await account();
     expect((await connectErrorOf(conversations.openDirectConversation({ userId: randomUUID() }))).code).toBe(Code.Unauthenticated);
-    const self = await connectErrorOf(conversations.openDirectConversation({ userId: a.id }, a.as));
+    const self = await connectErrorOf(conversations.openDirectConversation({ userId: a.userId }, a.as));
     expect([self.code, self.rawMessage]).toEqual([Code.InvalidArgument, "you can't open a conversation with yourself"]);
     const malformed = await connectErrorOf(conversations.openDirectConversation({ userId: 'bob' }, a.as));
     expect([malformed.code, malformed.rawMessage]).toEqual([Code.InvalidArgument, 'user_id must be a UUID']);
@@ -118,17 +104,17 @@ describe('OpenDirectConversation', () => {
     const a = await account();
     const b = await account();
     await becomeContacts(a, b);
-    await contacts.blockUser({ userId: b.id }, a.as);
+    await contacts.blockUser({ userId: b.userId }, a.as);
     await eventually(() => openOutcome(b, a), (o) => o === Code.PermissionDenied);
-    const err = await connectErrorOf(conversations.openDirectConversation({ userId: b.id }, a.as));
+    const err = await connectErrorOf(conversations.openDirectConversation({ userId: b.userId }, a.as));
     expect([err.code, err.rawMessage]).toEqual([Code.PermissionDenied, 'this user does not accept messages from you']);
     // The block ended the contact, in messaging's read-model too.
     await eventually(
-      () => stack.query('messaging', 'select 1 from contact_projection where user_id in ($1, $2) and active', [a.id, b.id]),
+      () => stack.query('messaging', 'select 1 from contact_projection where user_id in ($1, $2) and active', [a.userId, b.userId]),
       (rows) => rows.length === 0,
     );
 
-    await contacts.unblockUser({ userId: b.id }, a.as);
+    await contacts.unblockUser({ userId: b.userId }, a.as);
     await eventually(() => openOutcome(b, a), (o) => o === 'ok');
     expect(await openOutcome(a, b)).toBe('ok');
   });
@@ -144,7 +130,7 @@ describe('OpenDirectConversation', () => {
     // The policy binds who may reach picky, not whom picky may reach.
     expect(await openOutcome(picky, stranger)).toBe('ok');
 
-    await contacts.removeContact({ userId: picky.id }, friend.as);
+    await contacts.removeContact({ userId: picky.userId }, friend.as);
     await eventually(() => openOutcome(friend, picky), (o) => o === Code.PermissionDenied);
     await contacts.setPrivacy({ messagingPolicy: MessagingPolicy.EVERYONE }, picky.as);
     await eventually(() => openOutcome(stranger, picky), (o) => o === 'ok');
@@ -164,17 +150,17 @@ describe('read-models', () => {
     const a = await account();
     const b = await account();
     const blockedAt = new Date(Date.now() - 60_000);
-    await publishAt(events.userUnblocked, { blockerId: b.id, blockedId: a.id }, new Date());
+    await publishAt(events.userUnblocked, { blockerId: b.userId, blockedId: a.userId }, new Date());
     await eventually(
-      () => stack.query('messaging', 'select active from block_projection where blocker_id = $1', [b.id]),
+      () => stack.query('messaging', 'select active from block_projection where blocker_id = $1', [b.userId]),
       (rows) => rows.length === 1,
     );
-    const late = await publishAt(events.userBlocked, { blockerId: b.id, blockedId: a.id }, blockedAt);
+    const late = await publishAt(events.userBlocked, { blockerId: b.userId, blockedId: a.userId }, blockedAt);
     await eventually(
       () => stack.query('messaging', 'select 1 from processed_event where event_id = $1', [late]),
       (rows) => rows.length === 1,
     );
-    expect(await stack.query('messaging', 'select active from block_projection where blocker_id = $1', [b.id])).toEqual([{ active: false }]);
+    expect(await stack.query('messaging', 'select active from block_projection where blocker_id = $1', [b.userId])).toEqual([{ active: false }]);
     expect(await openOutcome(a, b)).toBe('ok');
   });
 });
@@ -185,36 +171,35 @@ describe('device read-model', () => {
 
   it('follows the devices auth adds and revokes, with their registration ids', async () => {
     const a = await account();
-    await eventually(() => deviceRows(a.id), (rows) => rows.length === 1);
-    expect(await deviceRows(a.id)).toEqual([{ device_id: 1, registration_id: 1234, active: true }]);
+    await eventually(() => deviceRows(a.userId), (rows) => rows.length === 1);
+    expect(await deviceRows(a.userId)).toEqual([{ device_id: 1, registration_id: 1234, active: true }]);
 
-    const { code } = await devices.createLinkCode({}, a.as);
-    await devices.linkDevice({ code, deviceName: 'Laptop', registrationId: 4321, password: PASSWORD });
-    await eventually(() => deviceRows(a.id), (rows) => rows.length === 2);
-    expect(await deviceRows(a.id)).toEqual([
+    await accounts.linkWithPassword(a, { deviceName: 'Laptop', registrationId: 4321 });
+    await eventually(() => deviceRows(a.userId), (rows) => rows.length === 2);
+    expect(await deviceRows(a.userId)).toEqual([
       { device_id: 1, registration_id: 1234, active: true },
       { device_id: 2, registration_id: 4321, active: true },
     ]);
 
     await devices.revokeDevice({ deviceId: 2 }, a.as);
-    await eventually(() => deviceRows(a.id), (rows) => rows.length === 2 && rows[1]?.active === false);
-    expect((await deviceRows(a.id))[0]).toEqual({ device_id: 1, registration_id: 1234, active: true });
+    await eventually(() => deviceRows(a.userId), (rows) => rows.length === 2 && rows[1]?.active === false);
+    expect((await deviceRows(a.userId))[0]).toEqual({ device_id: 1, registration_id: 1234, active: true });
   });
 
   it('keeps a revocation when the older addition arrives after it', async () => {
     const a = await account();
-    const revoked = await publishAt(events.deviceRevoked, { userId: a.id, deviceId: 5 }, new Date());
+    const revoked = await publishAt(events.deviceRevoked, { userId: a.userId, deviceId: 5 }, new Date());
     // Consumers of different subjects run independently: the addition must come after the revocation was applied.
     await eventually(
       () => stack.query('messaging', 'select 1 from processed_event where event_id = $1', [revoked]),
       (rows) => rows.length === 1,
     );
-    const late = await publishAt(events.deviceAdded, { userId: a.id, deviceId: 5, registrationId: 55 }, new Date(Date.now() - 60_000));
+    const late = await publishAt(events.deviceAdded, { userId: a.userId, deviceId: 5, registrationId: 55 }, new Date(Date.now() - 60_000));
     await eventually(
       () => stack.query('messaging', 'select 1 from processed_event where event_id = $1', [late]),
       (rows) => rows.length === 1,
     );
-    expect((await deviceRows(a.id)).filter((r) => r.device_id === 5)).toEqual([{ device_id: 5, registration_id: 0, active: false }]);
+    expect((await deviceRows(a.userId)).filter((r) => r.device_id === 5)).toEqual([{ device_id: 5, registration_id: 0, active: false }]);
   });
 });
 
@@ -224,18 +209,18 @@ describe('auth.account.deleted', () => {
     const friend = await account();
     const other = await account();
     await becomeContacts(gone, friend);
-    await contacts.blockUser({ userId: gone.id }, other.as);
+    await contacts.blockUser({ userId: gone.userId }, other.as);
     await contacts.setPrivacy({ messagingPolicy: MessagingPolicy.CONTACTS_ONLY }, gone.as);
     await eventually(
-      () => stack.query('messaging', 'select 1 from messaging_policy_projection where user_id = $1', [gone.id]),
+      () => stack.query('messaging', 'select 1 from messaging_policy_projection where user_id = $1', [gone.userId]),
       (rows) => rows.length === 1,
     );
     await eventually(
-      () => stack.query('messaging', 'select 1 from block_projection where blocked_id = $1 and active', [gone.id]),
+      () => stack.query('messaging', 'select 1 from block_projection where blocked_id = $1 and active', [gone.userId]),
       (rows) => rows.length === 1,
     );
-    const kept = await conversations.openDirectConversation({ userId: other.id }, friend.as);
-    const dropped = await conversations.openDirectConversation({ userId: gone.id }, friend.as);
+    const kept = await conversations.openDirectConversation({ userId: other.userId }, friend.as);
+    const dropped = await conversations.openDirectConversation({ userId: gone.userId }, friend.as);
 
     await auth.deleteAccount({ password: PASSWORD }, gone.as);
 
@@ -249,13 +234,13 @@ describe('auth.account.deleted', () => {
     };
     for (const [table, sql] of Object.entries(holding)) {
       await eventually(
-        async () => ({ table, rows: (await stack.query('messaging', sql, [gone.id])).length }),
+        async () => ({ table, rows: (await stack.query('messaging', sql, [gone.userId])).length }),
         (r) => r.rows === 0,
       );
     }
     expect(await stack.query('messaging', 'select 1 from conversation where id = $1', [dropped.conversation!.id])).toHaveLength(0);
     expect(await stack.query('messaging', 'select 1 from conversation_member where conversation_id = $1', [dropped.conversation!.id])).toHaveLength(0);
     expect(await stack.query('messaging', 'select 1 from conversation where id = $1', [kept.conversation!.id])).toHaveLength(1);
-    expect((await connectErrorOf(conversations.openDirectConversation({ userId: gone.id }, friend.as))).code).toBe(Code.NotFound);
+    expect((await connectErrorOf(conversations.openDirectConversation({ userId: gone.userId }, friend.as))).code).toBe(Code.NotFound);
   });
 });

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { MessagingPolicy, ConversationKind, MemberRole, type Conversation } from '@parley/proto';
-import { connectErrorOf, eventually } from '@parley/testing';
-import { startGroupHarness, type GroupHarness, type TestDevice } from './support/group-harness.js';
+import { connectErrorOf, eventually, type SignedInDevice } from '@parley/testing';
+import { startGroupHarness, type GroupHarness } from './support/group-harness.js';
 
 jest.setTimeout(120_000);
 
@@ -21,7 +21,7 @@ afterAll(async () => {
 const info = (s: string) => new TextEncoder().encode(s);
 const roles = (c: Conversation | undefined) => Object.fromEntries((c?.members ?? []).map((m) => [m.userId, m.role]));
 
-async function group(owner: TestDevice, ...members: TestDevice[]): Promise<Conversation> {
+async function group(owner: SignedInDevice, ...members: SignedInDevice[]): Promise<Conversation> {
   return (await h.conversations.createGroup({ memberUserIds: members.map((m) => m.userId), encryptedInfo: info('title') }, owner.as)).conversation!;
 }
 

@@ -3,8 +3,8 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { events } from '@parley/platform';
 import { DeliverySchema, MemberRole } from '@parley/proto';
-import { eventually, metricValue } from '@parley/testing';
-import { PASSWORD, startGroupHarness, type GroupHarness, type TestDevice } from './support/group-harness.js';
+import { PASSWORD, eventually, metricValue, type SignedInDevice } from '@parley/testing';
+import { startGroupHarness, type GroupHarness } from './support/group-harness.js';
 
 jest.setTimeout(120_000);
 
@@ -22,7 +22,7 @@ const membershipChanged = (conversationId: string) => ({ case: 'membershipChange
 const devicesChanged = (userId: string) => ({ case: 'devicesChanged', value: expect.objectContaining({ userId }) });
 
 /** Waits until each device's queue holds exactly `expected` (as a list of notices), then empties it. */
-async function expectNotices(devices: TestDevice[], expected: unknown[]): Promise<void> {
+async function expectNotices(devices: SignedInDevice[], expected: unknown[]): Promise<void> {
   for (const d of devices) {
     const seen = await eventually(
       () => h.notices(d),
@@ -34,11 +34,11 @@ async function expectNotices(devices: TestDevice[], expected: unknown[]): Promis
 }
 
 /** Asserts the devices' queues are empty: call only after a notice the same change queued was seen elsewhere. */
-async function expectNone(devices: TestDevice[]): Promise<void> {
+async function expectNone(devices: SignedInDevice[]): Promise<void> {
   for (const d of devices) expect(await h.notices(d)).toEqual([]);
 }
 
-async function drainAll(devices: TestDevice[]): Promise<void> {
+async function drainAll(devices: SignedInDevice[]): Promise<void> {
   for (const d of devices) await h.drain(d);
 }
 
@@ -47,7 +47,7 @@ async function consumedDuplicates(consumer: string): Promise<number> {
 }
 
 /** A message `from` sent into the conversation, with an envelope queued to each of `to`, written straight into messaging's tables. */
-async function queuedMessage(conversationId: string, from: TestDevice, to: TestDevice[]): Promise<string> {
+async function queuedMessage(conversationId: string, from: SignedInDevice, to: SignedInDevice[]): Promise<string> {
   const id = randomUUID();
   const [bumped] = await h.stack.query<{ seq: string }>('messaging', 'update conversation set last_seq = last_seq + 1 where id = $1 returning last_seq as seq', [conversationId]);
   const seq = bumped!.seq;

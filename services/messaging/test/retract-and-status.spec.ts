@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Code, createClient } from '@connectrpc/connect';
-import { createGrpcTransport } from '@connectrpc/connect-node';
+import { Code } from '@connectrpc/connect';
 import { ContactService, DeliveryState, type Delivery } from '@parley/proto';
-import { connectErrorOf, eventually, startTestStack, type TestStack } from '@parley/testing';
-import { messageHarness, type MessageHarness, type TestDevice } from './support/message-harness.js';
+import { connectErrorOf, eventually, serviceClient, startTestStack, type SignedInDevice, type TestStack } from '@parley/testing';
+import { messageHarness, type MessageHarness } from './support/message-harness.js';
 
 jest.setTimeout(120_000);
 
@@ -33,13 +32,13 @@ async function sentToBob() {
   return { alice, alice2, bob, conversationId, messageId, seq };
 }
 
-const states = async (messageId: string, sender: TestDevice) => {
+const states = async (messageId: string, sender: SignedInDevice) => {
   const status = await h.messages.getDeliveryStatus({ messageId }, sender.as);
   return { retracted: status.retracted, devices: status.devices.map(({ userId, deviceId, state }) => ({ userId, deviceId, state })).sort(byAddress) };
 };
 const byAddress = (a: { userId: string; deviceId: number }, b: { userId: string; deviceId: number }) =>
   a.userId === b.userId ? a.deviceId - b.deviceId : a.userId < b.userId ? -1 : 1;
-const at = (d: TestDevice, state: DeliveryState) => ({ userId: d.userId, deviceId: d.deviceId, state });
+const at = (d: SignedInDevice, state: DeliveryState) => ({ userId: d.userId, deviceId: d.deviceId, state });
 const retractions = (deliveries: Delivery[]) =>
   deliveries.flatMap((d) => (d.payload.case === 'notice' && d.payload.value.notice.case === 'messageRetracted' ? [d.payload.value.notice.value] : []));
 
@@ -106,7 +105,7 @@ describe('GetDeliveryStatus and RetractMessage', () => {
 
   it("still lets a sender retract while blocked, and doesn't notify a device revoked since", async () => {
     const { alice, alice2, bob, conversationId, messageId } = await sentToBob();
-    const contacts = createClient(ContactService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${stack.services.auth.rpcPort}` }));
+    const contacts = serviceClient(ContactService, stack, 'auth');
     await contacts.blockUser({ userId: alice.userId }, bob.as);
     await h.devices.revokeDevice({ deviceId: alice2.deviceId }, alice.as);
     await eventually(

@@ -3,10 +3,8 @@ import { Code } from '@connectrpc/connect';
 import { fromBinary } from '@bufbuild/protobuf';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ContactService, CiphertextType, DeviceMismatchSchema, LiveSignalSchema, type Delivery, type Envelope, type LiveSignal } from '@parley/proto';
-import { createClient } from '@connectrpc/connect';
-import { createGrpcTransport } from '@connectrpc/connect-node';
-import { connectErrorOf, eventually, startTestStack, type TestStack } from '@parley/testing';
-import { messageHarness, text, type MessageHarness, type TestDevice } from './support/message-harness.js';
+import { connectErrorOf, eventually, serviceClient, startTestStack, type SignedInDevice, type TestStack } from '@parley/testing';
+import { messageHarness, text, type MessageHarness } from './support/message-harness.js';
 
 jest.setTimeout(120_000);
 
@@ -31,7 +29,7 @@ afterAll(async () => {
   await stack?.cleanup();
 });
 
-const address = (d: TestDevice) => ({ userId: d.userId, deviceId: d.deviceId });
+const address = (d: SignedInDevice) => ({ userId: d.userId, deviceId: d.deviceId });
 const byAddress = (a: { userId: string; deviceId: number }, b: { userId: string; deviceId: number }) =>
   a.userId === b.userId ? a.deviceId - b.deviceId : a.userId < b.userId ? -1 : 1;
 const messageRows = (senderId: string) =>
@@ -183,7 +181,7 @@ describe('SendMessage', () => {
     const unknown = randomUUID();
     expect((await connectErrorOf(h.messages.sendMessage({ conversationId: unknown, clientMessageId: 'x', envelopes: [] }, alice.as))).code).toBe(Code.NotFound);
 
-    const contacts = createClient(ContactService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${stack.services.auth.rpcPort}` }));
+    const contacts = serviceClient(ContactService, stack, 'auth');
     await contacts.blockUser({ userId: alice.userId }, bob.as);
     const attempt = () =>
       connectErrorOf(h.messages.sendMessage({ conversationId, clientMessageId: randomUUID(), envelopes: [h.envelope(bob), h.envelope(alice2)] }, alice.as)).catch(
@@ -294,7 +292,7 @@ describe('SendMessage', () => {
     const bob = await h.account();
     const carol = await h.account();
     const conversationId = await h.group(alice, bob, carol);
-    const contacts = createClient(ContactService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${stack.services.auth.rpcPort}` }));
+    const contacts = serviceClient(ContactService, stack, 'auth');
     await contacts.blockUser({ userId: alice.userId }, carol.as);
     await eventually(
       () => stack.query('messaging', 'select 1 from block_projection where blocker_id = $1 and blocked_id = $2 and active', [carol.userId, alice.userId]),

@@ -1,6 +1,6 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import { connectErrorOf } from '@parley/testing';
-import { startGroupHarness, type GroupHarness, type TestDevice } from './support/group-harness.js';
+import { connectErrorOf, type SignedInDevice } from '@parley/testing';
+import { startGroupHarness, type GroupHarness } from './support/group-harness.js';
 
 jest.setTimeout(90_000);
 
@@ -20,7 +20,7 @@ afterAll(async () => {
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
 
-async function putOutcome(d: TestDevice, key: string): Promise<'ok' | Code> {
+async function putOutcome(d: SignedInDevice, key: string): Promise<'ok' | Code> {
   try {
     await h.storage.putItem({ key, value: bytes(key) }, d.as);
     return 'ok';

@@ -55,6 +55,7 @@ describe('createTokenVerifier', () => {
   beforeEach(() => {
     clock = new ManualClock();
   });
+  afterEach(() => jest.restoreAllMocks());
 
   it('answers UNAVAILABLE, not INTERNAL, when it has no keys and cannot fetch them', async () => {
     const verifier = createTokenVerifier(
@@ -107,6 +108,42 @@ describe('createTokenVerifier', () => {
     const err = await connectErrorOf(verifier.verify(await token()));
     expect(err.code).toBe(Code.Unauthenticated);
     expect(err.rawMessage).toMatch(/^invalid access token/);
+  });
+
+  it('checks a token once, then answers from memory until it expires', async () => {
+    const verifier = createTokenVerifier(source([key]).fetch, { clock });
+    const token = await sign(key, { expiresAt: Math.floor(clock.now() / 1000) + 120 });
+    const signatureChecks = jest.spyOn(globalThis.crypto.subtle, 'verify');
+    const first = await verifier.verify(token);
+    await expect(verifier.verify(token)).resolves.toBe(first);
+    expect(signatureChecks).toHaveBeenCalledTimes(1);
+    clock.advance(120_000);
+    expect((await connectErrorOf(verifier.verify(token))).rawMessage).toMatch(/expired/);
+  });
+
+  it('forgets every remembered token when the key set is refetched', async () => {
+    const src = source([key]);
+    const verifier = createTokenVerifier(src.fetch, { clock, minRefetchMs: 1_000 });
+    const token = await sign(key);
+    await verifier.verify(token);
+    // Auth rotated: the new key's first token makes the verifier refetch, and the old key is gone.
+    const next = makeKey();
+    src.state.keys = [next];
+    clock.advance(1_001);
+    await verifier.verify(await sign(next));
+    expect((await connectErrorOf(verifier.verify(token))).rawMessage).toMatch(/^invalid access token/);
+  });
+
+  it('remembers at most cacheSize tokens', async () => {
+    const verifier = createTokenVerifier(source([key]).fetch, { clock, cacheSize: 2 });
+    const tokens = await Promise.all([1, 2, 3].map((did) => sign(key, { claims: { did } })));
+    for (const t of tokens) await verifier.verify(t);
+    const signatureChecks = jest.spyOn(globalThis.crypto.subtle, 'verify');
+    await verifier.verify(tokens[2]!);
+    await verifier.verify(tokens[1]!);
+    expect(signatureChecks).toHaveBeenCalledTimes(0);
+    await verifier.verify(tokens[0]!);
+    expect(signatureChecks).toHaveBeenCalledTimes(1);
   });
 
   it('fetches the key set once for concurrent first calls', async () => {

@@ -29,19 +29,30 @@ export type JwksSource = () => Promise<JWK[]>;
 
 export interface TokenVerifierOptions {
   maxAgeMs?: number;
+  /** How many verified tokens are remembered (the oldest is forgotten first). */
+  cacheSize?: number;
   minRefetchMs?: number;
   /** Reads the time for the key set's age, the refetch limit and token expiry. */
   clock?: Clock;
 }
 
+const DEFAULT_CACHE_SIZE = 10_000;
+
 /**
  * Verifies access tokens against a key set that is cached and refetched when a token names an
  * unknown key (at most once per `minRefetchMs`), so key rotation needs no restart.
+ *
+ * A token that verified is remembered until it expires, but no longer than the key set it was
+ * checked against may be kept (`maxAgeMs`), and forgotten whenever the key set is refetched: a
+ * client calls many times with one token, and an Ed25519 check costs more than the rest of a
+ * small call. A remembered token is exactly as good as a re-verified one would be.
  */
 export function createTokenVerifier(source: JwksSource, opts: TokenVerifierOptions = {}): TokenVerifier {
   const maxAgeMs = opts.maxAgeMs ?? 5 * 60_000;
   const minRefetchMs = opts.minRefetchMs ?? 10_000;
+  const cacheSize = opts.cacheSize ?? DEFAULT_CACHE_SIZE;
   const clock = opts.clock ?? systemClock;
+  const verified = new Map<string, { caller: Caller; until: number }>();
   let keys: { set: ReturnType<typeof createLocalJWKSet>; kids: Set<string>; at: number } | undefined;
   let inflight: Promise<void> | undefined;
   // When the last fetch started, whether or not it worked: a failing source is rate limited too.
@@ -53,14 +64,23 @@ export function createTokenVerifier(source: JwksSource, opts: TokenVerifierOptio
       inflight = source()
         .then((jwks) => {
           keys = { set: createLocalJWKSet({ keys: jwks }), kids: new Set(jwks.map((k) => k.kid ?? '')), at: clock.now() };
+          verified.clear();
         })
         .finally(() => (inflight = undefined));
     }
     return inflight;
   };
 
+  const remember = (token: string, caller: Caller, until: number) => {
+    verified.delete(token);
+    if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!);
+    verified.set(token, { caller, until });
+  };
+
   return {
     async verify(token) {
+      const remembered = verified.get(token);
+      if (remembered && clock.now() < remembered.until) return remembered.caller;
       const kid = headerKid(token);
       const age = keys ? clock.now() - keys.at : Infinity;
       const stale = !keys || age > maxAgeMs || !keys.kids.has(kid);
@@ -82,7 +102,9 @@ export function createTokenVerifier(source: JwksSource, opts: TokenVerifierOptio
         const { sub, sid, did, exp } = payload;
         if (typeof sub !== 'string' || typeof sid !== 'string' || !Number.isInteger(did) || typeof exp !== 'number') throw new Error('claims');
         if (!isDeviceId(did as number)) throw new Error('claims');
-        return { userId: sub, sessionId: sid, deviceId: did as number, expiresAt: new Date(exp * 1000) };
+        const caller = Object.freeze({ userId: sub, sessionId: sid, deviceId: did as number, expiresAt: new Date(exp * 1000) });
+        remember(token, caller, Math.min(exp * 1000, keys!.at + maxAgeMs));
+        return caller;
       } catch (err) {
         if (err instanceof joseErrors.JWTExpired) {
           throw rpcError.unauthenticated('access token expired: get a new one with AuthService/Refresh');

@@ -1,7 +1,8 @@
 import type { DescService } from '@bufbuild/protobuf';
 import { createClient, type Client, type Interceptor, type Transport } from '@connectrpc/connect';
-import { createGrpcTransport } from '@connectrpc/connect-node';
+import { createConnectTransport } from '@connectrpc/connect-node';
 import { currentRequest, REQUEST_ID_HEADER } from '../observability/request-context.js';
+import { createUnaryTransport } from './unary-transport.js';
 
 /** Carries the inbound call's request id and credentials to the services it calls. */
 const propagateRequest: Interceptor = (next) => (req) => {
@@ -14,11 +15,13 @@ const propagateRequest: Interceptor = (next) => (req) => {
 };
 
 /**
- * gRPC over HTTP/2 cleartext to another Parley service. `onBehalfOfCaller: false` is for the
- * process's own calls, which must not carry the current caller's credentials.
+ * The Connect protocol over HTTP/1.1 keep-alive to another Parley service (see startRpcServer):
+ * unary calls on the lean transport, streams through connect-node. `onBehalfOfCaller: false` is
+ * for the process's own calls, which must not carry the current caller's credentials.
  */
 export function internalTransport(baseUrl: string, opts: { onBehalfOfCaller?: boolean } = {}): Transport {
-  return createGrpcTransport({ baseUrl, interceptors: opts.onBehalfOfCaller === false ? [] : [propagateRequest] });
+  const interceptors = opts.onBehalfOfCaller === false ? [] : [propagateRequest];
+  return createUnaryTransport({ baseUrl, interceptors, streams: createConnectTransport({ baseUrl, httpVersion: '1.1', interceptors }) });
 }
 
 export function internalClient<S extends DescService>(service: S, baseUrl: string, opts: { onBehalfOfCaller?: boolean } = {}): Client<S> {

@@ -5,6 +5,7 @@ import { AuthInternalService } from '@parley/proto';
 import { authClientConfigSchema, busConfigSchema, databaseConfigSchema, platformConfigSchema } from '../config/platform-config.js';
 import { ConfigError, loadConfig, type ConfigOf, type ConfigSchema } from '../config/config.js';
 import { describeDatabase, openDatabase, type DatabaseSpec } from '../db/database.js';
+import { SqlPool } from '../db/sql-pool.js';
 import { connectNats, describeNats, type NatsConnection } from '../bus/nats.js';
 import { ensureEventStream } from '../bus/stream.js';
 import { Subjects } from '../bus/subjects.js';
@@ -34,6 +35,8 @@ export interface ServiceContext<C> {
   readonly metrics: Metrics;
   readonly health: HealthState;
   readonly orm: MikroORM;
+  /** Plain SQL on the same database, for hot paths (see db/sql-pool.ts). */
+  readonly sql: SqlPool;
   readonly outbox: Outbox;
   readonly nats: NatsConnection;
   readonly subjects: Subjects;
@@ -110,6 +113,7 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
 
   let relay: OutboxRelay | undefined;
   let orm: MikroORM | undefined;
+  let sql: SqlPool | undefined;
   if (def.database) {
     const url = cfg.DATABASE_URL!;
     orm = await openDatabase(def.database, {
@@ -118,6 +122,7 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
       poolMax: cfg.DATABASE_POOL_MAX!,
       subscribers: [OutboxRelay.commitSubscriber(() => relay)],
     }).catch((err: Error) => fatal(`cannot use ${describeDatabase(url)}: ${err.message}`));
+    sql = new SqlPool(url, cfg.DATABASE_POOL_MAX!);
   }
   let nats: NatsConnection | undefined;
   let subjects: Subjects | undefined;
@@ -142,6 +147,9 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
     health,
     get orm() {
       return orm ?? missing('a database')();
+    },
+    get sql() {
+      return sql ?? missing('a database')();
     },
     get outbox() {
       return outbox ?? missing('a bus')();
@@ -217,6 +225,7 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
     for (const c of consumers) await c.stop();
     await relay?.stop();
     await nats?.drain().catch(() => undefined);
+    await sql?.close();
     await orm?.close();
     await ops.close();
     log.info(`${def.name} stopped`);

@@ -1,32 +1,20 @@
 import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
-import { createClient, type Client } from '@connectrpc/connect';
-import { createGrpcTransport } from '@connectrpc/connect-node';
+import type { Client } from '@connectrpc/connect';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { CLIENT_ADDRESS_HEADER, decodeEvent, type EventType } from '@parley/platform';
-import { AuthInternalService, AuthService } from '@parley/proto';
-import { eventually, type TestStack } from '@parley/testing';
+import { AuthInternalService, AuthService, DeviceService } from '@parley/proto';
+import { Accounts, eventually, serviceClient, type TestStack } from '@parley/testing';
 
-export const password = 'correct horse battery';
-
-export function authClients(stack: TestStack): { auth: Client<typeof AuthService>; internal: Client<typeof AuthInternalService> } {
-  const transport = createGrpcTransport({ baseUrl: `http://127.0.0.1:${stack.services.auth.rpcPort}` });
-  return { auth: createClient(AuthService, transport), internal: createClient(AuthInternalService, transport) };
-}
-
-export function withToken(token: string) {
-  return { headers: { authorization: `Bearer ${token}` } };
+/** gRPC clients straight to the stack's auth, and accounts made with them. */
+export function authClients(stack: TestStack): { auth: Client<typeof AuthService>; internal: Client<typeof AuthInternalService>; accounts: Accounts } {
+  const auth = serviceClient(AuthService, stack, 'auth');
+  return { auth, internal: serviceClient(AuthInternalService, stack, 'auth'), accounts: new Accounts({ auth, devices: serviceClient(DeviceService, stack, 'auth') }) };
 }
 
 /** Call options as the edge would send them for an app at `address`. */
 export function fromAddress(address: string) {
   return { headers: { [CLIENT_ADDRESS_HEADER]: address } };
-}
-
-/** Unique usernames per test file and process. */
-export function usernames(prefix: string) {
-  let n = 0;
-  return () => `${prefix}_${process.pid}_${++n}`;
 }
 
 /** Every event of `type` the run's stream holds so far, decoded, oldest first. */

@@ -1,14 +1,10 @@
-import { createClient, type Client } from '@connectrpc/connect';
-import { createGrpcTransport } from '@connectrpc/connect-node';
 import { fromBinary, type DescMessage, type MessageInitShape } from '@bufbuild/protobuf';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { MAX_DELIVERIES_IN_FLIGHT, encodeEnvelope, packEvent, type EventType } from '@parley/platform';
 import { ContactService, DeliveryInternalService, LiveSignalSchema, StorageService, type ServerNotice } from '@parley/proto';
-import { eventually, startTestStack, type TestStack } from '@parley/testing';
-import { messageHarness, type TestDevice } from './message-harness.js';
-
-export { PASSWORD, type TestDevice } from './message-harness.js';
+import { eventually, serviceClient, startTestStack, type SignedInDevice, type TestStack } from '@parley/testing';
+import { messageHarness } from './message-harness.js';
 
 type Notice = ServerNotice['notice'];
 
@@ -20,10 +16,9 @@ export async function startGroupHarness(messagingEnv: Record<string, string> = {
   const stack: TestStack = await startTestStack({ services: ['auth', 'messaging'], env: { auth: { BCRYPT_COST: '4' }, messaging: messagingEnv } });
   const nc: NatsConnection = await connect({ servers: stack.natsUrl });
   const base = messageHarness(stack);
-  const messagingTransport = createGrpcTransport({ baseUrl: `http://127.0.0.1:${stack.services.messaging.rpcPort}` });
-  const contacts: Client<typeof ContactService> = createClient(ContactService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${stack.services.auth.rpcPort}` }));
-  const storage: Client<typeof StorageService> = createClient(StorageService, messagingTransport);
-  const queue: Client<typeof DeliveryInternalService> = createClient(DeliveryInternalService, messagingTransport);
+  const contacts = serviceClient(ContactService, stack, 'auth');
+  const storage = serviceClient(StorageService, stack, 'messaging');
+  const queue = serviceClient(DeliveryInternalService, stack, 'messaging');
   const processed = (eventId: string) =>
     eventually(
       () => stack.query('messaging', 'select 1 from processed_event where event_id = $1', [eventId]),
@@ -36,7 +31,7 @@ export async function startGroupHarness(messagingEnv: Record<string, string> = {
     contacts,
     storage,
 
-    async block(blocker: TestDevice, blocked: TestDevice): Promise<void> {
+    async block(blocker: SignedInDevice, blocked: SignedInDevice): Promise<void> {
       await contacts.blockUser({ userId: blocked.userId }, blocker.as);
       await eventually(
         () => stack.query('messaging', 'select 1 from block_projection where blocker_id = $1 and blocked_id = $2 and active', [blocker.userId, blocked.userId]),
@@ -45,13 +40,13 @@ export async function startGroupHarness(messagingEnv: Record<string, string> = {
     },
 
     /** The notices queued for the device, oldest first. */
-    async notices(d: TestDevice): Promise<Notice[]> {
+    async notices(d: SignedInDevice): Promise<Notice[]> {
       const { deliveries } = await queue.fetchDeliveries({ inFlightIds: [], limit: MAX_DELIVERIES_IN_FLIGHT }, d.as);
       return deliveries.flatMap((x) => (x.payload.case === 'notice' ? [x.payload.value.notice] : []));
     },
 
     /** Acks everything queued for the device, so the next look sees only what came after. */
-    async drain(d: TestDevice): Promise<void> {
+    async drain(d: SignedInDevice): Promise<void> {
       await base.ackAll(d);
     },
 
@@ -71,7 +66,7 @@ export async function startGroupHarness(messagingEnv: Record<string, string> = {
     processed,
 
     /** Collects the kinds of live signal messaging publishes for the device from now on. */
-    async listen(d: TestDevice): Promise<{ seen: string[]; stop(): void }> {
+    async listen(d: SignedInDevice): Promise<{ seen: string[]; stop(): void }> {
       const seen: string[] = [];
       const sub = nc.subscribe(stack.isolation.subjects.liveDevice(d.userId, d.deviceId), {
         callback: (_err, msg) => {

@@ -1,18 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
-import { createClient, type Client } from '@connectrpc/connect';
-import { createGrpcTransport } from '@connectrpc/connect-node';
+import type { Client } from '@connectrpc/connect';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { decodeEvent, type EventType } from '@parley/platform';
 import { AuthService, DeviceService } from '@parley/proto';
-import { eventually, startTestStack, type TestStack, type TestStackOptions } from '@parley/testing';
-
-export const password = 'correct horse battery';
-
-export function withToken(token: string) {
-  return { headers: { authorization: `Bearer ${token}` } };
-}
+import { Accounts, eventually, serviceClient, startTestStack, type TestStack } from '@parley/testing';
 
 export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -21,43 +14,28 @@ export function sessionIdOf(accessToken: string): string {
   return JSON.parse(Buffer.from(accessToken.split('.')[1]!, 'base64url').toString()).sid;
 }
 
-/** An auth process of its own, gRPC clients straight to it, and a look at the run's event stream. */
+/** An auth process of its own, gRPC clients straight to it, accounts made with them, and a look at the run's event stream. */
 export class DeviceTestRig {
-  private n = 0;
   private constructor(
     readonly stack: TestStack,
     readonly auth: Client<typeof AuthService>,
     readonly devices: Client<typeof DeviceService>,
+    readonly accounts: Accounts,
     private readonly nc: NatsConnection,
     private readonly jsm: JetStreamManager,
   ) {}
 
   static async start(env: Record<string, string> = {}): Promise<DeviceTestRig> {
-    const opts: TestStackOptions = { services: ['auth'], env: { auth: env } };
-    const stack = await startTestStack(opts);
-    const transport = createGrpcTransport({ baseUrl: `http://127.0.0.1:${stack.services.auth.rpcPort}` });
+    const stack = await startTestStack({ services: ['auth'], env: { auth: env } });
+    const auth = serviceClient(AuthService, stack, 'auth');
+    const devices = serviceClient(DeviceService, stack, 'auth');
     const nc = await connect({ servers: stack.natsUrl });
-    return new DeviceTestRig(stack, createClient(AuthService, transport), createClient(DeviceService, transport), nc, await jetstreamManager(nc));
+    return new DeviceTestRig(stack, auth, devices, new Accounts({ auth, devices }), nc, await jetstreamManager(nc));
   }
 
   async stop(): Promise<void> {
     await this.nc.close();
     await this.stack.cleanup();
-  }
-
-  /** A new account; its primary device is named 'Phone'. */
-  register(registrationId = 1111) {
-    return this.auth.register({ username: `dev_${process.pid}_${++this.n}`, password, registrationId, deviceName: 'Phone' });
-  }
-
-  /** Links a device to the account of `accessToken` the way that needs no password: request, approve, complete. */
-  async linkByApproval(accessToken: string, deviceName: string, registrationId = 2222) {
-    const { code } = await this.devices.createLinkCode({}, withToken(accessToken));
-    const request = await this.devices.linkDevice({ code, deviceName, registrationId });
-    if (request.outcome.case !== 'approvalSecret') throw new Error('expected an approval secret');
-    await this.devices.approveLink({ code }, withToken(accessToken));
-    const { linked } = await this.devices.completeLink({ approvalSecret: request.outcome.value });
-    return linked!;
   }
 
   /** The latest event of `type` on the run's stream, once it is the one `wanted` looks for. */

@@ -1,0 +1,148 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { Code, ConnectError, type ConnectRouter, type HandlerContext } from '@connectrpc/connect';
+import { connectNodeAdapter } from '@connectrpc/connect-node';
+import { AuthInternalService, GetJwksRequestSchema, SigningPublicKeySchema } from '@parley/proto';
+import { startHttpServer, type RunningServer } from '../src/rpc/server.js';
+
+/**
+ * The fast path must be indistinguishable from connect-node on the wire: every case below is sent
+ * as raw HTTP to a server on the fast path and to a plain connect-node server with the same
+ * routes, and the two answers must match byte for byte (status, content type, body, and the
+ * headers a handler or an error sets).
+ */
+
+type GetJwks = (ctx: HandlerContext) => Promise<{ keys: { kid: string }[] }>;
+let behaviour: GetJwks = async () => ({ keys: [] });
+
+const routes = (router: ConnectRouter) => router.service(AuthInternalService, { getJwks: (_req, ctx) => behaviour(ctx) });
+const READ_MAX_BYTES = 64;
+
+let fast: RunningServer;
+let plain: http.Server;
+let plainPort: number;
+
+beforeAll(async () => {
+  fast = await startHttpServer({ port: 0, host: '127.0.0.1', routes: [routes], interceptors: [], readMaxBytes: READ_MAX_BYTES });
+  plain = http.createServer(connectNodeAdapter({ routes, readMaxBytes: READ_MAX_BYTES }));
+  await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
+  plainPort = (plain.address() as AddressInfo).port;
+});
+
+afterAll(async () => {
+  await fast.close(0);
+  await new Promise((r) => plain.close(r));
+});
+
+interface Answer {
+  status: number;
+  contentType: string | null;
+  body: string;
+  headers: Record<string, string | null>;
+}
+
+const PATH = `/${AuthInternalService.typeName}/GetJwks`;
+const COMPARED_HEADERS = ['x-handler', 'trailer-x-trailer', 'x-error-meta'];
+
+async function send(port: number, body: Uint8Array | string, headers: Record<string, string>): Promise<Answer> {
+  const res = await fetch(`http://127.0.0.1:${port}${PATH}`, { method: 'POST', headers, body });
+  const bytes = Buffer.from(await res.arrayBuffer());
+  const contentType = res.headers.get('content-type');
+  return {
+    status: res.status,
+    contentType,
+    body: contentType?.includes('json') ? bytes.toString('utf8') : bytes.toString('base64'),
+    headers: Object.fromEntries(COMPARED_HEADERS.map((h) => [h, res.headers.get(h)])),
+  };
+}
+
+/** Both servers' answers to the same request; fails unless they are the same. */
+async function bothAnswer(body: Uint8Array | string, headers: Record<string, string>): Promise<Answer> {
+  const [viaFastPath, viaConnect] = await Promise.all([send(fast.port, body, headers), send(plainPort, body, headers)]);
+  expect(viaFastPath).toEqual(viaConnect);
+  return viaFastPath;
+}
+
+const binary = { 'content-type': 'application/proto' };
+const json = { 'content-type': 'application/json' };
+const emptyRequest = toBinary(GetJwksRequestSchema, create(GetJwksRequestSchema));
+
+describe('the unary fast path answers as connect-node does', () => {
+  it('a binary call, with the headers and trailers a handler sets', async () => {
+    behaviour = async (ctx) => {
+      ctx.responseHeader.set('x-handler', 'h1');
+      ctx.responseTrailer.set('x-trailer', 't1');
+      return { keys: [{ kid: 'k1' }] };
+    };
+    const answer = await bothAnswer(emptyRequest, binary);
+    expect(answer.status).toBe(200);
+    expect(answer.headers['trailer-x-trailer']).toBe('t1');
+  });
+
+  it('a JSON call, with or without a charset', async () => {
+    behaviour = async () => ({ keys: [{ kid: 'k2' }] });
+    expect((await bothAnswer('{}', json)).body).toBe('{"keys":[{"kid":"k2"}]}');
+    await bothAnswer('{}', { 'content-type': 'application/json; charset=utf-8' });
+  });
+
+  it('a JSON field the message does not have, which both ignore', async () => {
+    behaviour = async () => ({ keys: [] });
+    expect((await bothAnswer('{"nope":1}', json)).status).toBe(200);
+  });
+
+  it('an error with a detail and metadata', async () => {
+    behaviour = async () => {
+      const err = new ConnectError('no such key', Code.NotFound, { 'x-error-meta': 'm1' });
+      err.details.push({ desc: SigningPublicKeySchema, value: { kid: 'missing' } });
+      throw err;
+    };
+    const answer = await bothAnswer(emptyRequest, binary);
+    expect(answer.status).toBe(404);
+    expect(answer.headers['x-error-meta']).toBe('m1');
+    expect(JSON.parse(answer.body)).toMatchObject({ code: 'not_found', message: 'no such key', details: [expect.objectContaining({ type: SigningPublicKeySchema.typeName })] });
+  });
+
+  it('an unexpected error, as internal', async () => {
+    behaviour = async () => {
+      throw new Error('secret');
+    };
+    const answer = await bothAnswer(emptyRequest, binary);
+    expect(answer.status).toBe(500);
+    expect(answer.body).not.toContain('secret');
+  });
+
+  it.each([
+    ['malformed JSON', '{"keys":', json],
+    ['malformed binary', new Uint8Array([0xff, 0xff, 0xff]), binary],
+    ['a body past readMaxBytes', 'x'.repeat(READ_MAX_BYTES + 1), json],
+    ['a malformed timeout', '{}', { ...json, 'connect-timeout-ms': 'soon' }],
+  ])('%s', async (_what, body, headers) => {
+    behaviour = async () => ({ keys: [] });
+    expect((await bothAnswer(body, headers)).status).toBeGreaterThanOrEqual(400);
+  });
+
+  it('a deadline the handler sees through its signal and timeoutMs', async () => {
+    let remaining: number | undefined;
+    behaviour = (ctx) =>
+      new Promise((_resolve, reject) => {
+        remaining = ctx.timeoutMs();
+        ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason));
+      });
+    const answer = await bothAnswer('{}', { ...json, 'connect-timeout-ms': '50' });
+    expect(JSON.parse(answer.body)).toMatchObject({ code: 'deadline_exceeded' });
+    expect(remaining).toBeGreaterThan(0);
+    expect(remaining).toBeLessThanOrEqual(50);
+  });
+});
+
+describe('what the fast path leaves to connect-node', () => {
+  it('still serves compressed, streaming-typed and unknown requests', async () => {
+    behaviour = async () => ({ keys: [{ kid: 'k3' }] });
+    // The fast path does not decompress; connect-node without compression refuses the encoding.
+    await bothAnswer('{}', { ...json, 'content-encoding': 'gzip' });
+    await bothAnswer('{}', { 'content-type': 'text/plain' });
+    const unknown = await fetch(`http://127.0.0.1:${fast.port}/parley.nope.v1.Nope/Call`, { method: 'POST', headers: json, body: '{}' });
+    expect(unknown.status).toBe(404);
+  });
+});

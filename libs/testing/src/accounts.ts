@@ -1,0 +1,101 @@
+import type { CallOptions, Client } from '@connectrpc/connect';
+import { MAX_REGISTRATION_ID } from '@parley/platform';
+import type { AuthService, DeviceService, TokenPair } from '@parley/proto';
+
+/** The password of every account a test makes. */
+export const PASSWORD = 'correct horse battery';
+
+/** A device as a sender addresses it: whose, which, and the registration id its sessions are with. */
+export interface DeviceAddress {
+  userId: string;
+  deviceId: number;
+  registrationId: number;
+}
+
+/** One signed-in device of an account, as auth answered it. */
+export interface SignedInDevice extends DeviceAddress {
+  username: string;
+  tokens: TokenPair;
+  /** Call options that act as this device: its access token as a bearer header. */
+  as: CallOptions;
+}
+
+/** The clients accounts are made with: straight to auth, or through the edge. */
+export interface AccountClients {
+  auth: Client<typeof AuthService>;
+  devices: Client<typeof DeviceService>;
+}
+
+export interface NewDevice {
+  registrationId?: number;
+  deviceName?: string;
+}
+
+/** Call options carrying an access token. */
+export function withToken(accessToken: string): CallOptions {
+  return { headers: { authorization: `Bearer ${accessToken}` } };
+}
+
+let usernames = 0;
+let registrationIds = 1000;
+
+/** A username no other account of this test process has. */
+export function uniqueUsername(prefix = 'user'): string {
+  return `${prefix}_${process.pid}_${++usernames}`;
+}
+
+/** A registration id no other device of this test process has had lately (they wrap at the bound). */
+export function nextRegistrationId(): number {
+  registrationIds = (registrationIds % MAX_REGISTRATION_ID) + 1;
+  return registrationIds;
+}
+
+/**
+ * Registers accounts and links devices to them, with `clients`. Every account has PASSWORD; a
+ * caller that cares passes the username, registration id or device name, else each is fresh.
+ */
+export class Accounts {
+  constructor(private readonly clients: AccountClients) {}
+
+  /** A new account; the result is its primary device. */
+  async register(opts: NewDevice & { username?: string } = {}): Promise<SignedInDevice> {
+    const username = opts.username ?? uniqueUsername();
+    const res = await this.clients.auth.register({ username, password: PASSWORD, registrationId: opts.registrationId ?? nextRegistrationId(), deviceName: opts.deviceName });
+    return signedIn(res);
+  }
+
+  /** A new session of `username` on `deviceId`. */
+  async logIn(username: string, deviceId = 1): Promise<SignedInDevice> {
+    return signedIn(await this.clients.auth.login({ username, password: PASSWORD, deviceId }));
+  }
+
+  /** A new device of `owner`'s account, linked at once with the password. */
+  async linkWithPassword(owner: Pick<SignedInDevice, 'as'>, opts: NewDevice = {}): Promise<SignedInDevice> {
+    const { code } = await this.clients.devices.createLinkCode({}, owner.as);
+    const res = await this.clients.devices.linkDevice({ code, ...linkedDevice(opts), password: PASSWORD });
+    if (res.outcome.case !== 'linked') throw new Error(`expected the password to link the device, got ${res.outcome.case}`);
+    return signedIn(res.outcome.value);
+  }
+
+  /** A new device of `owner`'s account, linked the way that needs no password: request, approve (as `owner`), complete. */
+  async linkByApproval(owner: Pick<SignedInDevice, 'as'>, opts: NewDevice = {}): Promise<SignedInDevice> {
+    const { code } = await this.clients.devices.createLinkCode({}, owner.as);
+    const request = await this.clients.devices.linkDevice({ code, ...linkedDevice(opts) });
+    if (request.outcome.case !== 'approvalSecret') throw new Error(`expected an approval secret, got ${request.outcome.case}`);
+    await this.clients.devices.approveLink({ code }, owner.as);
+    const { linked } = await this.clients.devices.completeLink({ approvalSecret: request.outcome.value });
+    return signedIn(linked);
+  }
+}
+
+function linkedDevice(opts: NewDevice): { deviceName: string; registrationId: number } {
+  const registrationId = opts.registrationId ?? nextRegistrationId();
+  return { deviceName: opts.deviceName ?? `Device ${registrationId}`, registrationId };
+}
+
+/** What Register, Login and a link answer, as a signed-in device; fails if a part is missing. */
+function signedIn(res: { user?: { id: string; username: string }; device?: { deviceId: number; registrationId: number }; tokens?: TokenPair } | undefined): SignedInDevice {
+  const { user, device, tokens } = res ?? {};
+  if (!user || !device || !tokens) throw new Error('auth answered without the user, device or tokens');
+  return { userId: user.id, username: user.username, deviceId: device.deviceId, registrationId: device.registrationId, tokens, as: withToken(tokens.accessToken) };
+}
