@@ -57,6 +57,7 @@ export default {
     const clients = edgeClients(url);
     const none = await edgeReading(edge);
 
+    const cpu = ctx.startCpu();
     const openedAt = performance.now();
     let subscriptions = [];
     let holding;
@@ -68,6 +69,7 @@ export default {
       });
       const openSeconds = (performance.now() - openedAt) / 1000;
       holding = await edgeReading(edge);
+      cpu.stop();
       subscriptions.forEach((s) => s.check());
       ctx.note(`opened ${num(STREAMS)} streams in ${num(openSeconds)} s`);
     } finally {

@@ -7,7 +7,10 @@ export function summarize(latencies, seconds) {
   return { perSecond: sorted.length / seconds, samples: sorted.length, p50: pct(50), p99: pct(99) };
 }
 
-/** Runs `op(i)` for i = 0, 1, … with `concurrency` in flight, until `total` ran or `seconds` passed. */
+/**
+ * Runs `op(i)` for i = 0, 1, … with `concurrency` in flight, until `total` ran or `seconds` passed.
+ * The result keeps its `latencies` and `seconds`, so that rounds can be added up (`combine`).
+ */
 export async function measure(concurrency, op, { total = Infinity, seconds = Infinity }) {
   const latencies = [];
   let next = 0;
@@ -23,7 +26,32 @@ export async function measure(concurrency, op, { total = Infinity, seconds = Inf
       }
     }),
   );
-  return summarize(latencies, (performance.now() - started) / 1000);
+  const elapsed = (performance.now() - started) / 1000;
+  return { ...summarize(latencies, elapsed), latencies, seconds: elapsed };
+}
+
+/** Several rounds of `measure` as one. */
+export function combine(rounds) {
+  return summarize(
+    rounds.flatMap((r) => r.latencies),
+    rounds.reduce((s, r) => s + r.seconds, 0),
+  );
+}
+
+/**
+ * Measures `figure` and its `baseline` (each a function of a round's share of `options`, see
+ * measure) in alternating rounds, so that both see the same load from other work on the box.
+ * Returns [figure, baseline], each combined over its rounds.
+ */
+export async function alternately(rounds, figure, baseline, { total = Infinity, seconds = Infinity }) {
+  const share = { total: total / rounds, seconds: seconds / rounds };
+  const figures = [];
+  const baselines = [];
+  for (let round = 0; round < rounds; round++) {
+    baselines.push(await baseline(share));
+    figures.push(await figure(share));
+  }
+  return [combine(figures), combine(baselines)];
 }
 
 /** Runs `op(i)` for i = 0 … n-1 with `concurrency` in flight; the results in order. */
