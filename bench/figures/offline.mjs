@@ -1,16 +1,16 @@
 // The offline queue: SENDERS senders, each in its own direct conversation with one device that has
 // no Subscribe open, send it QUEUE messages (the offline-store rate: sends committed into a
 // disconnected device's queue, per second), beside pgbench single-row INSERTs with as many
-// clients. Then that device subscribes, and receives and acks until its queue is empty (the drain
+// clients, half before and half after. Then that device subscribes, and receives and acks until its queue is empty (the drain
 // rate, from Subscribe open to the last ack), beside the same pgbench rate as context.
 import { cpuLine } from '../support/cpu.mjs';
 import { Subscription, Tally, directLanes, sendMessages, signedInAccounts, untilAcked } from '../support/messaging.mjs';
-import { insertRow, pgbench } from '../support/pgbench.mjs';
+import { bracketed, insertRow } from '../support/pgbench.mjs';
 import { num, perSecond, row } from '../support/table.mjs';
 
 const SENDERS = 16;
 const QUEUE = 10_000;
-const PGBENCH_SECONDS = 5;
+const PGBENCH_SECONDS = 6;
 const STORE_TARGET = 0.5; // × pgbench
 const DRAIN_TARGET = 10_000; // messages/s
 
@@ -23,12 +23,15 @@ export default {
     const [[receiver], ...senders] = await signedInAccounts(stack, clients, 'offline', SENDERS + 1);
     const lanes = await directLanes(clients, senders.map(([sender]) => [sender, receiver]));
 
-    const storeCpu = ctx.startCpu();
-    const { sent, startedAt } = await sendMessages(lanes, { limit: QUEUE });
-    const seconds = (performance.now() - startedAt) / 1000;
+    const db = await ctx.scratchDatabase();
+    const [{ sent, seconds, used }, inserts] = await bracketed(db, insertRow, { clients: SENDERS, seconds: PGBENCH_SECONDS }, async () => {
+      const cpu = ctx.startCpu();
+      const { sent: stored, startedAt } = await sendMessages(lanes, { limit: QUEUE });
+      return { sent: stored, seconds: (performance.now() - startedAt) / 1000, used: cpu.stop() };
+    });
     const store = { sent, seconds, perSecond: sent / seconds };
-    ctx.note(`stored ${sent} messages in ${num(seconds)} s, ${num(store.perSecond)}/s`);
-    ctx.note(cpuLine(storeCpu.stop(), sent, 'stored message'));
+    ctx.note(`stored ${sent} messages in ${num(seconds)} s, ${num(store.perSecond)}/s; pgbench INSERT ${perSecond(inserts)}`);
+    ctx.note(cpuLine(used, sent, 'stored message'));
 
     const tally = new Tally();
     const subscription = new Subscription(clients, receiver, tally.onEnvelope);
@@ -48,7 +51,6 @@ export default {
     const { lost, duplicated, unexpected } = tally.check(sent);
     if (lost + duplicated + unexpected > 0) throw new Error(`the drain lost ${lost}, duplicated ${duplicated} and made up ${unexpected} of ${sent} messages`);
 
-    const inserts = await pgbench(await ctx.scratchDatabase(), insertRow, { clients: SENDERS, seconds: PGBENCH_SECONDS });
     const storeRatio = store.perSecond / inserts.perSecond;
     return [
       row(`offline store: sends into a disconnected device's queue, ${SENDERS} senders`, perSecond(store, ' msg/s'), `pgbench single-row INSERT, ${SENDERS} clients: ${perSecond(inserts, ' tps')}`, {

@@ -2,21 +2,21 @@
 // receiver, which holds Subscribe open and acks in batches. A message counts once it was sent,
 // committed, streamed to the receiver and acked.
 // - delivered/s, from the first send to the last ack, beside pgbench single-row INSERTs with as
-//   many clients;
+//   many clients (half before the run, half after: see bracketed);
 // - Parley CPU per delivered message: every service process's CPU over that run, from /proc;
 // - p99 send→receive latency with the sends paced at half that rate, beside pgbench paced at the
 //   same rate (-R).
 import { cpuLine } from '../support/cpu.mjs';
 import { Tally, deliver, directLanes, signedInAccounts, subscribeAll } from '../support/messaging.mjs';
 import { summarize } from '../support/measure.mjs';
-import { insertRow, pgbench } from '../support/pgbench.mjs';
+import { bracketed, insertRow } from '../support/pgbench.mjs';
 import { latencies, ms, num, perSecond, row } from '../support/table.mjs';
 
 const SENDERS = 16;
 const WARMUP_SECONDS = 3;
 const SECONDS = 15;
 const PACED_SECONDS = 10;
-const PGBENCH_SECONDS = 5;
+const PGBENCH_SECONDS = 6;
 
 export default {
   name: 'oneToOne',
@@ -31,31 +31,31 @@ export default {
     );
     const tally = new Tally();
     const subscriptions = await subscribeAll(() => clients, lanes.map((l) => l.recipients[0]), tally.onEnvelope);
-    let full, used, paced, halfRate;
+    const db = await ctx.scratchDatabase();
+    let full, used, inserts, paced, pacedInserts, halfRate;
     try {
       ctx.note(`${SENDERS} pairs subscribed; warming up for ${WARMUP_SECONDS} s`);
       await deliver(lanes, subscriptions, { seconds: WARMUP_SECONDS });
       tally.reset();
-      const cpu = ctx.startCpu();
-      full = await deliver(lanes, subscriptions, { seconds: SECONDS });
-      used = cpu.stop();
-      full = { ...full, ...summarize(tally.latencies, full.seconds) };
-      ctx.note(`${full.sent} messages, ${num(full.perSecond)}/s, ${latencies(full)}`);
+      [full, inserts] = await bracketed(db, insertRow, { clients: SENDERS, seconds: PGBENCH_SECONDS }, async () => {
+        const cpu = ctx.startCpu();
+        const run = await deliver(lanes, subscriptions, { seconds: SECONDS });
+        used = cpu.stop();
+        return { ...run, ...summarize(tally.latencies, run.seconds) };
+      });
+      ctx.note(`${full.sent} messages, ${num(full.perSecond)}/s, ${latencies(full)}; pgbench INSERT ${perSecond(inserts)}`);
       ctx.note(cpuLine(used, full.sent, 'message'));
 
       halfRate = Math.max(1, Math.round(full.perSecond / 2));
       tally.reset();
-      const pacedRun = await deliver(lanes, subscriptions, { limit: halfRate * PACED_SECONDS, rate: halfRate });
-      paced = { ...pacedRun, ...summarize(tally.latencies, pacedRun.seconds) };
-      ctx.note(`paced at ${halfRate}/s: ${paced.sent} messages, ${latencies(paced)}`);
+      [paced, pacedInserts] = await bracketed(db, insertRow, { clients: SENDERS, seconds: PACED_SECONDS, rate: halfRate }, async () => {
+        const run = await deliver(lanes, subscriptions, { limit: halfRate * PACED_SECONDS, rate: halfRate });
+        return { ...run, ...summarize(tally.latencies, run.seconds) };
+      });
+      ctx.note(`paced at ${halfRate}/s: ${paced.sent} messages, ${latencies(paced)}; pgbench paced ${latencies(pacedInserts)}`);
     } finally {
       await Promise.all(subscriptions.map((s) => s.close()));
     }
-
-    const db = await ctx.scratchDatabase();
-    const inserts = await pgbench(db, insertRow, { clients: SENDERS, seconds: PGBENCH_SECONDS });
-    const pacedInserts = await pgbench(db, insertRow, { clients: SENDERS, seconds: PACED_SECONDS, rate: halfRate });
-    ctx.note(`pgbench INSERT: ${perSecond(inserts)}; paced at ${halfRate}/s: ${latencies(pacedInserts)}`);
 
     const perMessage = (cpuMs) => ms(cpuMs / full.sent);
     const byProcess = Object.entries(used.byProcess).map(([name, cpuMs]) => `${name} ${perMessage(cpuMs)}`).join(', ');

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { databaseUrl } from '@parley/stack';
 import pg from 'pg';
-import { summarize } from './measure.mjs';
+import { combine, summarize } from './measure.mjs';
 
 const PGBENCH = ['/usr/lib/postgresql/15/bin/pgbench', 'pgbench'];
 const BODY_BYTES = 160; // as large as the bench's ciphertexts
@@ -40,8 +40,9 @@ export async function scratchDatabase(stack) {
 
 /**
  * Runs `script` (one transaction) with `clients` connections for `seconds`, at most `rate` per
- * second when given. Returns {perSecond, samples, p50, p99} from pgbench's per-transaction log, in
- * ms (with a rate, latency counts from each transaction's scheduled start, as pgbench does).
+ * second when given. Returns {perSecond, samples, p50, p99, latencies, seconds} from pgbench's
+ * per-transaction log, in ms (with a rate, latency counts from each transaction's scheduled start,
+ * as pgbench does).
  */
 export async function pgbench(url, script, { clients, seconds, rate }) {
   const dir = mkdtempSync(join(tmpdir(), 'parley-pgbench-'));
@@ -56,7 +57,7 @@ export async function pgbench(url, script, { clients, seconds, rate }) {
       .filter((f) => f.startsWith('log'))
       .flatMap((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n'))
       .map((line) => Number(line.split(' ')[2]) / 1000);
-    return { ...summarize(latencies, seconds), perSecond: tps };
+    return { ...summarize(latencies, seconds), perSecond: tps, latencies, seconds };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -66,6 +67,19 @@ export async function pgbench(url, script, { clients, seconds, rate }) {
  * Runs the first pgbench found. PostgreSQL is shared with other work on the box, so when it has
  * no connection slot left the run is tried again, a few times.
  */
+/**
+ * Runs `figure()` between two halves of a pgbench baseline (`options.seconds` in all), so that the
+ * baseline sees the load from other work on the box that the figure saw, even as it drifts.
+ * Returns [what figure() returned, the baseline over both halves].
+ */
+export async function bracketed(url, script, options, figure) {
+  const half = { ...options, seconds: Math.max(1, Math.round(options.seconds / 2)) };
+  const before = await pgbench(url, script, half);
+  const result = await figure();
+  const after = await pgbench(url, script, half);
+  return [result, combine([before, after])];
+}
+
 async function runPgbench(args, attempts = 5) {
   for (const bin of PGBENCH) {
     try {
