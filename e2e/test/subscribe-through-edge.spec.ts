@@ -14,6 +14,7 @@ import {
   type EdgeClientOptions,
   type TestStack,
   type ThrowawayNats,
+  untilDevicesKnown,
 } from '@parley/testing';
 import { linkWithPassword, signUp, type EdgeDevice } from './support/accounts.js';
 
@@ -80,16 +81,20 @@ function envelope(text: string, ephemeral = false) {
 }
 
 /**
- * Queues deliveries for a device as messaging would (SendMessage is not there yet): rows in its
- * queue, with ciphertexts `${label}-1`, `${label}-2`, …; returns their ids, oldest first.
+ * Queues deliveries for a device straight into messaging's tables, at the device's next queue
+ * positions, without a live signal (the tests send their own): ciphertexts `${label}-1`,
+ * `${label}-2`, …; returns their ids, oldest first.
  */
 async function seed(device: EdgeDevice, label: string, count: number): Promise<bigint[]> {
+  // Messaging queues only to devices it knows: wait until auth's device.added reached it.
+  await untilDevicesKnown(stack, 'messaging', [device]);
   const bodies = Array.from({ length: count }, (_, i) => Buffer.from(toBinary(DeliverySchema, create(DeliverySchema, envelope(`${label}-${i + 1}`)))));
   const rows = await stack.query<{ id: string }>(
     'messaging',
-    `insert into queued_delivery (recipient_user_id, recipient_device_id, message_id, body, created_at, expires_at)
-     select $1, $2, null, b, now(), now() + interval '1 hour' from unnest($3::bytea[]) with ordinality as t(b, n) order by n returning id`,
-    [device.userId, device.deviceId, bodies],
+    `with d as (update device_projection set queue_seq = queue_seq + $4 where user_id = $1 and device_id = $2 returning queue_seq - $4 as base)
+     insert into queued_delivery (recipient_user_id, recipient_device_id, queue_seq, message_id, body, created_at, expires_at)
+     select $1, $2, d.base + t.n, null, b, now(), now() + interval '1 hour' from d, unnest($3::bytea[]) with ordinality as t(b, n) order by n returning id`,
+    [device.userId, device.deviceId, bodies, count],
   );
   return rows.map((r) => BigInt(r.id)).sort((a, b) => (a < b ? -1 : 1));
 }

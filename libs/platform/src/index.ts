@@ -23,6 +23,7 @@ export * from './rpc/health.js';
 export * from './rpc/interceptors.js';
 export * from './rpc/server.js';
 export * from './rpc/client.js';
+export * from './rpc/batch.js';
 export * from './auth/access-token.js';
 export * from './limits/delivery-window.js';
 export * from './limits/page-size.js';

@@ -1,4 +1,5 @@
 import { remoteVerifier, runService, startHttpServer } from '@parley/platform';
+import { MessageService } from '@parley/proto';
 import { edgeConfigSchema } from './config.js';
 import { deliveryRoutes } from './delivery/delivery.routes.js';
 import { buildEdgeDeps } from './deps.js';
@@ -6,6 +7,7 @@ import { forwardedServices, publicServices } from './public-services.js';
 import { refusingRevoked } from './revocations/revoked-sessions.js';
 import { clientAddressPolicy } from './rpc/client-address.js';
 import { forwardRoutes } from './rpc/forward.js';
+import { messageBatching } from './rpc/message-batching.js';
 import { contentTypePolicy, corsPolicy, unknownRpc } from './rpc/http-policy.js';
 
 void runService({
@@ -23,7 +25,12 @@ void runService({
     const stampClientAddress = clientAddressPolicy(settings.trustedProxyHops);
     const server = await startHttpServer({
       port: settings.httpPort,
-      routes: [...forwardedServices.map(({ service, backend }) => forwardRoutes(service, deps.backends[backend])), deliveryRoutes(deps)],
+      routes: [
+        ...forwardedServices.map(({ service, backend }) =>
+          forwardRoutes(service, deps.backends[backend], service === MessageService ? messageBatching(deps.backends.messaging) : {}),
+        ),
+        deliveryRoutes(deps),
+      ],
       interceptors,
       readMaxBytes: settings.readMaxBytes,
       before: (req, res) => cors(req, res) || contentTypePolicy(req, res) || stampClientAddress(req),

@@ -1,14 +1,32 @@
-import type { ConfigOf, Logger, MikroORM, ServiceContext } from '@parley/platform';
+import type { ConfigOf, Logger, MikroORM, ServiceContext, SqlPool, TokenVerifier } from '@parley/platform';
 import type { messagingConfigSchema } from './config.js';
+import { AckQueue } from './domain/ack-deliveries.usecase.js';
+import { MessageSender } from './domain/message-sender.js';
 import { LiveSignals } from './events/live-signals.js';
 
 /** What messaging's routes, consumers, use cases and sweeper are built from: made once, in `init`. */
 export interface MessagingDeps {
   orm: MikroORM;
+  /** Plain SQL for the message path: send, fetch, ack. */
+  sql: SqlPool;
   log: Logger;
   live: LiveSignals;
+  /** Stores sends, a batch per transaction. */
+  sender: MessageSender;
+  /** Deletes acked deliveries, a batch per statement. */
+  acks: AckQueue;
+  /** Checks the access tokens batched calls carry for each of their items. */
+  tokens: TokenVerifier;
   settings: MessagingSettings;
 }
+
+/**
+ * Send transactions and ack deletes running at once: few, so each takes what arrived during the
+ * last (group commit); the rest of DATABASE_POOL_MAX serves everything else.
+ */
+const SEND_CONCURRENCY = 2;
+const SEND_BATCH_MAX = 64;
+const ACK_CONCURRENCY = 1;
 
 /** The settings the use cases read; see config.ts for what each variable means. */
 export interface MessagingSettings {
@@ -22,14 +40,19 @@ export interface MessagingSettings {
   expirySweepSeconds: number;
 }
 
-export async function buildMessagingDeps({ orm, log, nats, subjects, config }: ServiceContext<ConfigOf<typeof messagingConfigSchema>>): Promise<MessagingDeps> {
+export async function buildMessagingDeps({ orm, sql, log, nats, subjects, config, tokens }: ServiceContext<ConfigOf<typeof messagingConfigSchema>>): Promise<MessagingDeps> {
   const live = new LiveSignals(nats, subjects);
   // Signals this process published just before it last stopped may be lost: streams refetch.
   live.resync();
+  const sender = new MessageSender(sql, live, { messageTtlSeconds: config.MESSAGE_TTL_SECONDS, concurrency: SEND_CONCURRENCY, maxBatch: SEND_BATCH_MAX });
   return {
     orm,
+    sql,
     log,
     live,
+    sender,
+    acks: new AckQueue(sql, live, ACK_CONCURRENCY),
+    tokens,
     settings: {
       messageTtlSeconds: config.MESSAGE_TTL_SECONDS,
       envelopeMaxBytes: config.ENVELOPE_MAX_BYTES,

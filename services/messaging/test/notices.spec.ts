@@ -67,7 +67,9 @@ async function queuedMessage(conversationId: string, from: SignedInDevice, to: S
     );
     await h.stack.query(
       'messaging',
-      `insert into queued_delivery (recipient_user_id, recipient_device_id, message_id, body, created_at, expires_at) values ($1, $2, $3, $4, now(), now() + interval '1 day')`,
+      `with d as (update device_projection set queue_seq = queue_seq + 1 where user_id = $1 and device_id = $2 returning queue_seq)
+       insert into queued_delivery (recipient_user_id, recipient_device_id, queue_seq, message_id, body, created_at, expires_at)
+       select $1, $2, d.queue_seq, $3, $4, now(), now() + interval '1 day' from d`,
       [d.userId, d.deviceId, id, Buffer.from(body)],
     );
   }
@@ -84,7 +86,7 @@ describe('MembershipChanged', () => {
 
     const signals = await h.listen(b);
     const id = (await h.conversations.createGroup({ memberUserIds: [a.userId, b.userId] }, owner.as)).conversation!.id;
-    await eventually(async () => [...signals.seen], (seen) => seen.includes('queued'));
+    await eventually(async () => [...signals.seen], (seen) => seen.includes('delivered'));
     signals.stop();
     await expectNotices([owner, ownerLaptop, a, b], [membershipChanged(id)]);
     await expectNone([c, stranger]);
@@ -156,7 +158,7 @@ describe('DevicesChanged', () => {
     expect(peerNotices).toEqual([devicesChanged(a.userId)]);
     // After the commit: the laptop's stream is told to end, the peer's to fetch.
     await eventually(async () => [...laptopSignals.seen], (seen) => seen.includes('deviceGone'));
-    await eventually(async () => [...peerSignals.seen], (seen) => seen.includes('queued'));
+    await eventually(async () => [...peerSignals.seen], (seen) => seen.includes('delivered'));
     laptopSignals.stop();
     peerSignals.stop();
     expect((await h.notices(a)).filter((n) => n.case === 'devicesChanged')).toEqual([devicesChanged(a.userId)]);

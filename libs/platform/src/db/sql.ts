@@ -1,4 +1,5 @@
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
+import type { SqlRunner, Statement } from './sql-pool.js';
 
 /**
  * Runs `text` with its `?` parameters sent to PostgreSQL as parameters, in `em`'s transaction when
@@ -17,4 +18,22 @@ export async function sqlRows<T = Record<string, unknown>>(em: EntityManager, te
   } catch (err) {
     throw em.getDriver().convertException(err as Error);
   }
+}
+
+/**
+ * `em`'s connection (and transaction, when it has one) as a SqlRunner, so SQL written for SqlPool
+ * (`$n` parameters, named statements) also runs inside a MikroORM unit of work.
+ */
+export function emRunner(em: EntityManager): SqlRunner {
+  return {
+    query<R>(statement: Statement | string, values: readonly unknown[] = []): Promise<R[]> {
+      const text = typeof statement === 'string' ? statement : statement.text;
+      const ordered: unknown[] = [];
+      const positional = text.replace(/\$(\d+)/g, (_m, n: string) => {
+        ordered.push(values[Number(n) - 1]);
+        return '?';
+      });
+      return sqlRows<R>(em, positional, ordered);
+    },
+  };
 }

@@ -3,7 +3,7 @@ import http2 from 'node:http2';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter, type ConnectNodeAdapterOptions } from '@connectrpc/connect-node';
-import { unaryFastPath } from './unary-fast-path.js';
+import { connectFastPath } from './fast-path.js';
 
 type NodeHandlerFn = NonNullable<ConnectNodeAdapterOptions['fallback']>;
 
@@ -34,10 +34,10 @@ function adapter(opts: RpcServerOptions, fallback?: NodeHandlerFn) {
   });
 }
 
-/** An HTTP/1.1 handler: Connect unary calls on the fast path, everything else through connect-node. */
+/** An HTTP/1.1 handler: Connect unary and server-streaming calls on the fast path, everything else through connect-node. */
 function http1Handler(opts: RpcServerOptions, fallback?: NodeHandlerFn): http.RequestListener {
   const rpc = adapter(opts, fallback);
-  const fast = unaryFastPath({ routes: opts.routes, interceptors: opts.interceptors, readMaxBytes: opts.readMaxBytes ?? DEFAULT_READ_MAX_BYTES });
+  const fast = connectFastPath({ routes: opts.routes, interceptors: opts.interceptors, readMaxBytes: opts.readMaxBytes ?? DEFAULT_READ_MAX_BYTES });
   return (req, res) => {
     if (!fast(req, res)) rpc(req, res);
   };

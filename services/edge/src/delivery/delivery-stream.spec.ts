@@ -5,7 +5,10 @@ import { DeliverySchema, FetchDeliveriesResponseSchema, type Delivery, type Fetc
 import { ManualClock } from '@parley/testing';
 import { DeliveryStream, type FetchPage, type StreamEvent, type StreamTiming } from './delivery-stream.js';
 
-/** A device's queue as messaging's FetchDeliveries serves it: oldest first, skipping in-flight ids. */
+/**
+ * A device's queue as messaging's FetchDeliveries serves it: oldest first, skipping in-flight ids.
+ * Ids double as queue positions, as they are given out in order.
+ */
 class FakeQueue {
   private readonly rows = new Map<bigint, Delivery>();
   private nextId = 1n;
@@ -34,8 +37,14 @@ class FakeQueue {
       deliveries: available.slice(0, limit),
       stillQueuedIds: inFlightIds.filter((id) => this.rows.has(id)),
       more: available.length > limit,
+      queueHead: this.nextId - 1n,
     });
   };
+
+  /** The queued delivery with `id`, as its live signal carries it. */
+  row(id: bigint): Delivery {
+    return this.rows.get(id)!;
+  }
 }
 
 /** Every stream's time: it moves only when a test advances it or ticks the stream. */
@@ -97,6 +106,86 @@ describe('DeliveryStream', () => {
     await settle();
     expect(r.ids()).toEqual([1n, 2n, 3n, 4n, 5n]);
     expect(r.cases().filter((c) => c === 'queueEmpty')).toHaveLength(1);
+    stream.end('client_closed');
+  });
+
+  it('sends a live delivery at the next queue position at once, without a fetch', async () => {
+    const queue = new FakeQueue();
+    queue.add(2);
+    const { stream, reader: r } = openStream(queue.fetch);
+    stream.start();
+    await settle();
+    const fetches = queue.calls.length;
+    const [third, fourth] = queue.add(2);
+    stream.delivered(queue.row(third!), 3n);
+    stream.delivered(queue.row(fourth!), 4n);
+    expect(r.ids()).toEqual([1n, 2n]);
+    await settle();
+    expect(r.ids()).toEqual([1n, 2n, 3n, 4n]);
+    expect(r.events.flatMap((e) => (e.case === 'delivery' ? [e.path] : []))).toEqual(['fetched', 'fetched', 'live', 'live']);
+    expect(queue.calls).toHaveLength(fetches);
+    stream.end('client_closed');
+  });
+
+  it('fetches when a position is skipped (a lost signal), sends in queue order, and ignores the late signal', async () => {
+    const queue = new FakeQueue();
+    const { stream, reader: r } = openStream(queue.fetch);
+    stream.start();
+    await settle();
+    const [lost, next] = queue.add(2);
+    stream.delivered(queue.row(next!), 2n);
+    await settle();
+    expect(r.ids()).toEqual([1n, 2n]);
+    stream.delivered(queue.row(lost!), 1n);
+    const third = queue.add(1)[0]!;
+    stream.delivered(queue.row(third), 3n);
+    await settle();
+    expect(r.ids()).toEqual([1n, 2n, 3n]);
+    expect(r.events.at(-1)).toMatchObject({ case: 'delivery', path: 'live' });
+    stream.end('client_closed');
+  });
+
+  it('while a fetch runs, sends a live delivery only through the next fetch, never ahead of older ones', async () => {
+    const queue = new FakeQueue();
+    const gates: (() => void)[] = [];
+    // Reads the queue when called, answers when the test opens the gate, as a slow network would.
+    const gated: FetchPage = async (inFlightIds, limit) => {
+      const page = await queue.fetch(inFlightIds, limit);
+      await new Promise<void>((resolve) => gates.push(resolve));
+      return page;
+    };
+    queue.add(3);
+    const { stream, reader: r } = openStream(gated);
+    stream.start();
+    await settle();
+    // Position 4 commits after the drain's fetch read the queue, and its signal comes while that fetch is away.
+    const fourth = queue.add(1)[0]!;
+    stream.delivered(queue.row(fourth), 4n);
+    gates.shift()!();
+    await settle();
+    expect(r.ids()).toEqual([1n, 2n, 3n]);
+    gates.shift()!();
+    await settle();
+    expect(r.ids()).toEqual([1n, 2n, 3n, 4n]);
+    expect(gates).toHaveLength(0);
+    stream.end('client_closed');
+  });
+
+  it('leaves a live delivery in the queue while the window is full, and sends it after an ack', async () => {
+    const queue = new FakeQueue();
+    queue.add(MAX_DELIVERIES_IN_FLIGHT);
+    const { stream, reader: r } = openStream(queue.fetch);
+    stream.start();
+    await settle();
+    const next = queue.add(1)[0]!;
+    stream.delivered(queue.row(next), next);
+    await settle();
+    expect(r.ids()).toHaveLength(MAX_DELIVERIES_IN_FLIGHT);
+    queue.delete([1n]);
+    stream.acked([1n]);
+    await settle();
+    expect(r.ids().at(-1)).toBe(next);
+    expect(r.ids()).toHaveLength(MAX_DELIVERIES_IN_FLIGHT + 1);
     stream.end('client_closed');
   });
 

@@ -5,7 +5,13 @@ import type { Delivery, FetchDeliveriesResponse } from '@parley/proto';
 /** Reads the device's queue: the oldest deliveries not in `inFlightIds`, at most `limit`. */
 export type FetchPage = (inFlightIds: bigint[], limit: number) => Promise<FetchDeliveriesResponse>;
 
-export type StreamEvent = { case: 'delivery'; value: Delivery } | { case: 'queueEmpty'; value: object } | { case: 'heartbeat'; value: object };
+/** How a delivery reached the stream: read from the queue, or carried by its live signal. */
+export type DeliveryPath = 'fetched' | 'live';
+
+export type StreamEvent =
+  | { case: 'delivery'; value: Delivery; path: DeliveryPath }
+  | { case: 'queueEmpty'; value: object }
+  | { case: 'heartbeat'; value: object };
 
 /** Why a stream ended, as the stream-ends metric names it. */
 export type EndReason = 'client_closed' | 'replaced' | 'session_revoked' | 'device_gone' | 'token_expired' | 'unauthenticated' | 'shutdown';
@@ -31,9 +37,16 @@ const RETRY_MAX_MS = 10_000;
  * One device's Subscribe stream, driven by live signals, a shared clock (`tick`) and a fetch
  * function; it knows nothing of NATS or RPC. It keeps at most MAX_DELIVERIES_IN_FLIGHT unacked and
  * runs at most one fetch at a time: a signal during a fetch asks for one more after it.
- * Signals are hints: every loss is repaired by the next fetch (safety poll, resync, reconnect),
- * which also learns from `stillQueuedIds` which in-flight deliveries were acked meanwhile. A
- * failed fetch is retried on `clock`, backing off.
+ *
+ * Once a fetch has read the whole queue, the stream is caught up: it knows the queue position the
+ * next delivery will have (`nextSeq`), and a live signal carrying exactly that position is sent at
+ * once, with no fetch. Anything else (a later position, so a signal was lost or overtaken; a full
+ * window; a fetch under way) sends the stream back to fetching, which reads in queue order. So
+ * every delivery goes out once per stream, in queue order, however signals arrive.
+ *
+ * Signals are hints: every loss is repaired by the next fetch (a gap seen, safety poll, resync,
+ * reconnect), which also learns from `stillQueuedIds` which in-flight deliveries were acked
+ * meanwhile. A failed fetch is retried on `clock`, backing off.
  */
 export class DeliveryStream implements StreamIdentity {
   private readonly inFlight = new Set<bigint>();
@@ -43,6 +56,8 @@ export class DeliveryStream implements StreamIdentity {
   private fetchWanted = false;
   private morePending = false;
   private drained = false;
+  /** The queue position of the next delivery, while caught up; undefined while fetching is needed. */
+  private nextSeq: bigint | undefined;
   private failures = 0;
   private cancelRetry: Cancel | undefined;
   private nextPollAtMs: number;
@@ -80,9 +95,24 @@ export class DeliveryStream implements StreamIdentity {
     this.requestFetch(true);
   }
 
-  /** New deliveries were queued. With a full window there is nothing to fetch until an ack. */
+  /** New deliveries were queued (an older messaging's hint). With a full window there is nothing to fetch until an ack. */
   queued(): void {
     this.requestFetch(false);
+  }
+
+  /** A committed delivery at `queueSeq`: sent now if it is the next one, else a reason to fetch. */
+  delivered(delivery: Delivery, queueSeq: bigint): void {
+    if (this.closed) return;
+    if (this.nextSeq === undefined || this.fetching || this.cancelRetry) return this.requestFetch(false);
+    // Already sent by a fetch that read it, or acked since.
+    if (queueSeq < this.nextSeq) return;
+    if (queueSeq > this.nextSeq || this.inFlight.size >= MAX_DELIVERIES_IN_FLIGHT) {
+      this.nextSeq = undefined;
+      return this.requestFetch(false);
+    }
+    this.nextSeq++;
+    this.inFlight.add(delivery.id);
+    this.emit({ case: 'delivery', value: delivery, path: 'live' });
   }
 
   /** Signals may have been missed (resync, NATS reconnect, safety poll): fetch even with a full window, to learn of lost acks. */
@@ -99,7 +129,7 @@ export class DeliveryStream implements StreamIdentity {
 
   /** Ephemeral deliveries are sent at once: never stored, never acked, outside the window. */
   ephemeral(delivery: Delivery): void {
-    this.emit({ case: 'delivery', value: delivery });
+    this.emit({ case: 'delivery', value: delivery, path: 'live' });
   }
 
   /**
@@ -206,9 +236,10 @@ export class DeliveryStream implements StreamIdentity {
         break;
       }
       this.inFlight.add(delivery.id);
-      this.emit({ case: 'delivery', value: delivery });
+      this.emit({ case: 'delivery', value: delivery, path: 'fetched' });
     }
     this.morePending = page.more || dropped;
+    this.nextSeq = this.morePending ? undefined : page.queueHead + 1n;
     if (this.morePending) {
       if (this.inFlight.size < MAX_DELIVERIES_IN_FLIGHT) this.fetchWanted = true;
     } else if (!this.drained) {

@@ -17,8 +17,10 @@ export function deliveryRoutes({ hub, fetchDeliveries, streamMetrics }: EdgeDeps
         if (ctx.signal.aborted) left();
         try {
           for await (const event of open.stream.events()) {
-            if (event.case === 'delivery') streamMetrics.delivered();
-            yield create(SubscribeResponseSchema, { event });
+            if (event.case === 'delivery') {
+              streamMetrics.delivered(event.path);
+              yield create(SubscribeResponseSchema, { event: { case: 'delivery', value: event.value } });
+            } else yield create(SubscribeResponseSchema, { event });
           }
         } finally {
           ctx.signal.removeEventListener('abort', left);

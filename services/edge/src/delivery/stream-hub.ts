@@ -128,6 +128,8 @@ export class StreamHub {
     switch (signal.case) {
       case 'queued':
         return stream.queued();
+      case 'delivered':
+        return signal.value.delivery ? stream.delivered(signal.value.delivery, signal.value.queueSeq) : undefined;
       case 'acked':
         return stream.acked(signal.value.deliveryIds);
       case 'ephemeral':

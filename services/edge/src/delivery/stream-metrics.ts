@@ -1,12 +1,17 @@
 import { Counter, Gauge } from 'prom-client';
 import type { Metrics } from '@parley/platform';
-import type { EndReason } from './delivery-stream.js';
+import type { DeliveryPath, EndReason } from './delivery-stream.js';
 
 /** The edge's Subscribe metrics: open streams, deliveries sent, and stream ends by reason. */
 export function streamMetrics(metrics: Metrics) {
   const registers = [metrics.registry];
   const open = new Gauge({ name: 'parley_edge_streams_open', help: 'Subscribe streams open on this edge', registers });
-  const sent = new Counter({ name: 'parley_edge_deliveries_sent_total', help: 'Deliveries sent on Subscribe streams, ephemeral ones included', registers });
+  const sent = new Counter({
+    name: 'parley_edge_deliveries_sent_total',
+    help: 'Deliveries sent on Subscribe streams, ephemeral ones included, by how they reached the edge (fetched from the queue, or carried by a live signal)',
+    labelNames: ['path'] as const,
+    registers,
+  });
   const ended = new Counter({
     name: 'parley_edge_streams_ended_total',
     help: 'Subscribe streams ended, by reason',
@@ -19,7 +24,7 @@ export function streamMetrics(metrics: Metrics) {
       open.dec();
       ended.inc({ reason });
     },
-    delivered: () => sent.inc(),
+    delivered: (path: DeliveryPath) => sent.inc({ path }),
   };
 }
 

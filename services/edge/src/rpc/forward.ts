@@ -22,7 +22,7 @@ function callOptions(ctx: HandlerContext): CallOptions {
  * reached is the caller's problem only as "try again". Internal and unknown failures may describe
  * the network between services, so they become a plain error that the edge logs and hides.
  */
-function relayError(err: unknown, ctx: HandlerContext): never {
+export function relayError(err: unknown, ctx: HandlerContext): never {
   const e = ConnectError.from(err);
   // A backend stream reset (e.g. the backend died mid-call) surfaces as CANCELED; only a client
   // that went away really cancelled, and anyone else should retry.
@@ -34,11 +34,16 @@ function relayError(err: unknown, ctx: HandlerContext): never {
   throw relayed;
 }
 
-/** Serves `service` on the edge by calling the same method on its backend over internal gRPC. */
-export function forwardRoutes(service: DescService, backendUrl: string) {
+type Handler = (req: never, ctx: HandlerContext) => unknown;
+
+/**
+ * Serves `service` on the edge by calling the same method on its backend, except the methods
+ * `instead` handles some other way.
+ */
+export function forwardRoutes(service: DescService, backendUrl: string, instead: Record<string, Handler> = {}) {
   const client = createClient(service, internalTransport(backendUrl, { onBehalfOfCaller: false })) as unknown as Record<string, AnyFn>;
-  const impl: Record<string, (req: unknown, ctx: HandlerContext) => unknown> = {};
-  for (const method of service.methods) impl[method.localName] = forwarder(method, client);
+  const impl: Record<string, Handler> = {};
+  for (const method of service.methods) impl[method.localName] = instead[method.localName] ?? forwarder(method, client);
   return (router: ConnectRouter) => router.service(service, impl as never);
 }
 

@@ -28,6 +28,6 @@ export async function addGroupMembers(deps: MessagingDeps, caller: Caller, input
     const signal = added.length ? await membershipChanged({ em, ttlSeconds: deps.settings.messageTtlSeconds }, conversation.id) : [];
     return { view, signal };
   });
-  deps.live.queued(signal);
+  deps.live.delivered(signal);
   return view;
 }

@@ -32,6 +32,6 @@ export async function createGroup(deps: MessagingDeps, caller: Caller, input: { 
     const view = await loadConversationView(em, conversation, caller.userId);
     return { view, signal: await membershipChanged({ em, ttlSeconds: deps.settings.messageTtlSeconds }, conversation.id) };
   });
-  deps.live.queued(signal);
+  deps.live.delivered(signal);
   return view;
 }

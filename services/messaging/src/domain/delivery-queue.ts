@@ -1,7 +1,6 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import type { EntityManager } from '@mikro-orm/postgresql';
-import { sqlRows } from '@parley/platform';
+import type { SqlRunner } from '@parley/platform';
 import { DeliverySchema, type Delivery } from '@parley/proto';
 import type { DeviceRef } from '../events/live-signals.js';
 
@@ -11,20 +10,58 @@ export interface NewDelivery extends DeviceRef {
   payload: Delivery['payload'];
 }
 
+/** A delivery as committed: what the live signal to its device carries. */
+export interface QueuedDelivery extends DeviceRef {
+  id: bigint;
+  queueSeq: bigint;
+  /** The stored Delivery, without its id (which is the row's). */
+  body: Uint8Array;
+}
+
 /**
- * Appends to devices' queues in the caller's transaction, in one statement however many there
- * are. Returns the devices to signal once the transaction commits.
+ * Appends to devices' queues, in one statement however many there are. Each device's row is
+ * locked (in a fixed order, so two transactions can't deadlock on each other's devices) and gives
+ * its deliveries the next queue positions. A device messaging doesn't know gets nothing.
+ * Returns what was queued, to signal once the transaction commits.
  */
-export async function enqueue(em: EntityManager, items: NewDelivery[], now: Date, expiresAt: Date): Promise<DeviceRef[]> {
+const ENQUEUE = {
+  name: 'enqueue_deliveries',
+  text: `with item as (
+      select * from unnest($1::uuid[], $2::smallint[], $3::uuid[], $4::bytea[]) with ordinality as t(user_id, device_id, message_id, body, ord)
+    ),
+    device as materialized (
+      select d.user_id, d.device_id, d.queue_seq from device_projection d
+      where (d.user_id, d.device_id) in (select user_id, device_id from item)
+      order by d.user_id, d.device_id
+      for update
+    ),
+    numbered as (
+      select i.user_id, i.device_id, i.message_id, i.body,
+             d.queue_seq + row_number() over (partition by i.user_id, i.device_id order by i.ord) as queue_seq
+      from item i join device d using (user_id, device_id)
+    ),
+    advanced as (
+      update device_projection d set queue_seq = n.top
+      from (select user_id, device_id, max(queue_seq) as top from numbered group by user_id, device_id) n
+      where d.user_id = n.user_id and d.device_id = n.device_id
+    )
+    insert into queued_delivery (recipient_user_id, recipient_device_id, queue_seq, message_id, body, created_at, expires_at)
+    select user_id, device_id, queue_seq, message_id, body, $5, $6 from numbered
+    returning id::text, recipient_user_id, recipient_device_id, queue_seq::text, body`,
+};
+
+export async function enqueue(sql: SqlRunner, items: NewDelivery[], now: Date, expiresAt: Date): Promise<QueuedDelivery[]> {
   if (items.length === 0) return [];
-  const bodies = items.map(({ payload }) => Buffer.from(toBinary(DeliverySchema, create(DeliverySchema, { serverTime: timestampFromDate(now), payload }))));
-  await sqlRows(
-    em,
-    `insert into queued_delivery (recipient_user_id, recipient_device_id, message_id, body, created_at, expires_at)
-     select u, d, m, b, ?, ? from unnest(?::uuid[], ?::smallint[], ?::uuid[], ?::bytea[]) as t(u, d, m, b)`,
-    [now, expiresAt, items.map((i) => i.userId), items.map((i) => i.deviceId), items.map((i) => i.messageId), bodies],
-  );
-  return items.map(({ userId, deviceId }) => ({ userId, deviceId }));
+  const bodies = items.map(({ payload }) => toBinary(DeliverySchema, create(DeliverySchema, { serverTime: timestampFromDate(now), payload })));
+  const rows = await sql.query<{ id: string; recipient_user_id: string; recipient_device_id: number; queue_seq: string; body: Uint8Array }>(ENQUEUE, [
+    items.map((i) => i.userId),
+    items.map((i) => i.deviceId),
+    items.map((i) => i.messageId),
+    bodies,
+    now,
+    expiresAt,
+  ]);
+  return rows.map((r) => ({ userId: r.recipient_user_id, deviceId: r.recipient_device_id, id: BigInt(r.id), queueSeq: BigInt(r.queue_seq), body: r.body }));
 }
 
 /** A stored row as the device receives it: the stored Delivery with the row's id. */

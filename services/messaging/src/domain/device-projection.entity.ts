@@ -1,4 +1,4 @@
-import { EntitySchema } from '@mikro-orm/core';
+import { BigIntType, EntitySchema } from '@mikro-orm/core';
 
 /**
  * One device of a user, kept from auth.device.added and auth.device.revoked: the set a message's
@@ -12,6 +12,12 @@ export interface DeviceProjection {
   active: boolean;
   /** When auth made the change this row reflects. */
   changedAt: Date;
+  /**
+   * The queue position last given to a delivery for this device. Positions are assigned under
+   * this row's lock, so they are gapless and in commit order: the edge can tell a delivery that
+   * follows the last one it sent from one that skipped a lost signal.
+   */
+  queueSeq: number;
 }
 
 export const DeviceProjectionSchema = new EntitySchema<DeviceProjection>({
@@ -23,5 +29,6 @@ export const DeviceProjectionSchema = new EntitySchema<DeviceProjection>({
     registrationId: { type: 'integer' },
     active: { type: 'boolean' },
     changedAt: { type: 'datetime' },
+    queueSeq: { type: new BigIntType('number'), default: 0 },
   },
 });

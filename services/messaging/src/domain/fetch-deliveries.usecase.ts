@@ -1,36 +1,46 @@
 import { create } from '@bufbuild/protobuf';
-import { MAX_DELIVERIES_IN_FLIGHT, rpcError, sqlRows, type Caller } from '@parley/platform';
+import { MAX_DELIVERIES_IN_FLIGHT, rpcError, type Caller } from '@parley/platform';
 import { FetchDeliveriesResponseSchema, type FetchDeliveriesResponse } from '@parley/proto';
 import type { MessagingDeps } from '../deps.js';
 import { toDelivery } from './delivery-queue.js';
 
 /**
- * The calling device's oldest unexpired deliveries that are not in flight. Skipping in-flight ids
- * rather than reading after a cursor matters: ids are taken at insert, not at commit, so a lower
- * id can become visible after a higher one was read.
+ * One statement, so the page, the in-flight ids still queued and the queue head are read from one
+ * snapshot: a delivery committed after it has a position past the head, and its signal is news.
+ * The page skips in-flight ids rather than reading after a cursor, so the edge can ask again
+ * for what it has not sent without knowing which positions it holds.
  */
+const FETCH = {
+  name: 'fetch_deliveries',
+  text: `select d.queue_seq::text as queue_head, s.still_queued, p.id::text, p.body
+    from device_projection d
+    cross join lateral (
+      select array(select q.id::text from queued_delivery q
+                   where q.recipient_user_id = $1 and q.recipient_device_id = $2 and q.id = any($3::bigint[])) as still_queued
+    ) s
+    left join lateral (
+      select q.id, q.body from queued_delivery q
+      where q.recipient_user_id = $1 and q.recipient_device_id = $2 and q.expires_at > now() and q.id <> all($3::bigint[])
+      order by q.queue_seq limit $4
+    ) p on true
+    where d.user_id = $1 and d.device_id = $2`,
+};
+
+/** The calling device's oldest unexpired deliveries that are not in flight, and where its queue stands. */
 export async function fetchDeliveries(deps: MessagingDeps, caller: Caller, input: { inFlightIds: bigint[]; limit: number }): Promise<FetchDeliveriesResponse> {
   if (input.inFlightIds.length > MAX_DELIVERIES_IN_FLIGHT) throw rpcError.invalidArgument(`in_flight_ids holds at most ${MAX_DELIVERIES_IN_FLIGHT} ids`);
   if (input.limit < 1 || input.limit > MAX_DELIVERIES_IN_FLIGHT) throw rpcError.invalidArgument(`limit must be 1 to ${MAX_DELIVERIES_IN_FLIGHT}`);
-  const em = deps.orm.em.fork();
-  const inFlight = input.inFlightIds.map(String);
-  const rows = await sqlRows<{ id: string; body: Buffer }>(
-    em,
-    `select id, body from queued_delivery
-     where recipient_user_id = ? and recipient_device_id = ? and expires_at > now() and id <> all(?::bigint[])
-     order by id limit ?`,
-    [caller.userId, caller.deviceId, inFlight, input.limit + 1],
-  );
-  const stillQueued = inFlight.length
-    ? await sqlRows<{ id: string }>(em, `select id from queued_delivery where recipient_user_id = ? and recipient_device_id = ? and id = any(?::bigint[])`, [
-        caller.userId,
-        caller.deviceId,
-        inFlight,
-      ])
-    : [];
+  const rows = await deps.sql.query<{ queue_head: string; still_queued: string[]; id: string | null; body: Uint8Array | null }>(FETCH, [
+    caller.userId,
+    caller.deviceId,
+    input.inFlightIds.map(String),
+    input.limit + 1,
+  ]);
+  const page = rows.filter((r) => r.id !== null);
   return create(FetchDeliveriesResponseSchema, {
-    deliveries: rows.slice(0, input.limit).map((r) => toDelivery(r.id, r.body)),
-    stillQueuedIds: stillQueued.map((r) => BigInt(r.id)),
-    more: rows.length > input.limit,
+    deliveries: page.slice(0, input.limit).map((r) => toDelivery(r.id!, r.body!)),
+    stillQueuedIds: (rows[0]?.still_queued ?? []).map(BigInt),
+    more: page.length > input.limit,
+    queueHead: BigInt(rows[0]?.queue_head ?? 0),
   });
 }

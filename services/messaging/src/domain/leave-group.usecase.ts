@@ -19,5 +19,5 @@ export async function leaveGroup(deps: MessagingDeps, caller: Caller, input: { c
     if (others === 0) await em.nativeDelete(ConversationSchema, { id: conversation.id });
     return signal;
   });
-  deps.live.queued(signal);
+  deps.live.delivered(signal);
 }

@@ -3,6 +3,9 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { requireUuid, rpcError } from '@parley/platform';
 import { ConversationMemberSchema, ConversationSchema, type Conversation, type ConversationMember } from './conversation.entity.js';
 
+/** NOT_FOUND for a conversation the caller is not in, worded the same whether or not it exists. */
+export const notAMember = (conversationId: string) => rpcError.notFound(`you are not a member of a conversation with id ${conversationId}`);
+
 export interface Membership {
   conversation: Conversation;
   member: ConversationMember;
@@ -15,7 +18,7 @@ export interface Membership {
  */
 export async function requireMember(em: EntityManager, conversationId: string, userId: string, opts: { lock?: boolean } = {}): Promise<Membership> {
   const id = requireUuid(conversationId, 'conversation_id');
-  const notFound = () => rpcError.notFound(`you are not a member of a conversation with id ${id}`);
+  const notFound = () => notAMember(id);
   // Locked before membership is read, so the membership seen holds until the transaction ends.
   const conversation = await em.findOne(ConversationSchema, { id }, opts.lock ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {});
   if (!conversation) throw notFound();

@@ -1,13 +1,13 @@
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sqlRows } from '@parley/platform';
+import { emRunner, sqlRows } from '@parley/platform';
 import { ServerNoticeSchema } from '@parley/proto';
 import type { DeviceRef } from '../events/live-signals.js';
-import { enqueue } from './delivery-queue.js';
+import { enqueue, type QueuedDelivery } from './delivery-queue.js';
 
 /**
  * Who hears of which change. Each function queues its notice in the caller's transaction, to
- * devices chosen in SQL, and returns the devices to signal once that transaction commits.
+ * devices chosen in SQL, and returns what it queued, to signal once that transaction commits.
  */
 export interface NoticeQueue {
   em: EntityManager;
@@ -17,12 +17,12 @@ export interface NoticeQueue {
 
 type Notice = MessageInitShape<typeof ServerNoticeSchema>['notice'];
 
-async function queueNotice(q: NoticeQueue, devices: DeviceRef[], notice: Notice): Promise<DeviceRef[]> {
+async function queueNotice(q: NoticeQueue, devices: DeviceRef[], notice: Notice): Promise<QueuedDelivery[]> {
   const now = new Date();
   const expiresAt = new Date(now.getTime() + q.ttlSeconds * 1000);
   const value = create(ServerNoticeSchema, { notice });
   const items = devices.map((d) => ({ ...d, messageId: null, payload: { case: 'notice' as const, value } }));
-  return enqueue(q.em, items, now, expiresAt);
+  return enqueue(emRunner(q.em), items, now, expiresAt);
 }
 
 async function activeDevices(em: EntityManager, sql: string, params: unknown[]): Promise<DeviceRef[]> {
@@ -43,7 +43,7 @@ const PEERS_OF = `select peer.user_id from conversation_member mine
  * A conversation's members, roles or info changed: to every device of its members as they are
  * now, and of `formerMemberIds` (removed or left), so they learn they are out.
  */
-export async function membershipChanged(q: NoticeQueue, conversationId: string, formerMemberIds: string[] = []): Promise<DeviceRef[]> {
+export async function membershipChanged(q: NoticeQueue, conversationId: string, formerMemberIds: string[] = []): Promise<QueuedDelivery[]> {
   const devices = await activeDevices(
     q.em,
     `d.user_id in (select user_id from conversation_member where conversation_id = ?) or d.user_id = any(?::uuid[])`,
@@ -56,19 +56,19 @@ export async function membershipChanged(q: NoticeQueue, conversationId: string, 
  * A user added or revoked a device (`deviceId`): to everyone who shares a conversation with them,
  * and to their own other devices.
  */
-export async function devicesChanged(q: NoticeQueue, userId: string, deviceId: number): Promise<DeviceRef[]> {
+export async function devicesChanged(q: NoticeQueue, userId: string, deviceId: number): Promise<QueuedDelivery[]> {
   const devices = await activeDevices(q.em, `d.user_id in (${PEERS_OF}) or (d.user_id = ? and d.device_id <> ?)`, [userId, userId, deviceId]);
   return queueNotice(q, devices, { case: 'devicesChanged', value: { userId } });
 }
 
 /** A device's identity key changed: to everyone who shares a conversation with its user, and their other devices. */
-export async function identityKeyChanged(q: NoticeQueue, userId: string, deviceId: number): Promise<DeviceRef[]> {
+export async function identityKeyChanged(q: NoticeQueue, userId: string, deviceId: number): Promise<QueuedDelivery[]> {
   const devices = await activeDevices(q.em, `d.user_id in (${PEERS_OF}) or (d.user_id = ? and d.device_id <> ?)`, [userId, userId, deviceId]);
   return queueNotice(q, devices, { case: 'identityKeyChanged', value: { userId, deviceId } });
 }
 
 /** A device is running out of one-time prekeys: to that device, if it is still active. */
-export async function preKeysLow(q: NoticeQueue, device: DeviceRef, counts: { preKeys: number; pqPreKeys: number }): Promise<DeviceRef[]> {
+export async function preKeysLow(q: NoticeQueue, device: DeviceRef, counts: { preKeys: number; pqPreKeys: number }): Promise<QueuedDelivery[]> {
   const devices = await activeDevices(q.em, `d.user_id = ? and d.device_id = ?`, [device.userId, device.deviceId]);
   return queueNotice(q, devices, { case: 'preKeysLow', value: counts });
 }

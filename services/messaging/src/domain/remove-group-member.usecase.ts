@@ -19,6 +19,6 @@ export async function removeGroupMember(deps: MessagingDeps, caller: Caller, inp
     const view = await loadConversationView(em, conversation, caller.userId);
     return { view, signal: await membershipChanged({ em, ttlSeconds: deps.settings.messageTtlSeconds }, conversation.id, [userId]) };
   });
-  deps.live.queued(signal);
+  deps.live.delivered(signal);
   return view;
 }

@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { requireUuid, rpcError, sqlRows, type Caller } from '@parley/platform';
+import { emRunner, requireUuid, rpcError, sqlRows, type Caller } from '@parley/platform';
 import { ServerNoticeSchema } from '@parley/proto';
 import type { MessagingDeps } from '../deps.js';
 import type { DeviceRef } from '../events/live-signals.js';
@@ -59,14 +59,14 @@ export async function retractMessage(deps: MessagingDeps, caller: Caller, input:
       notice: { case: 'messageRetracted', value: { conversationId, messageId, seq: BigInt(message.seq), senderUserId: caller.userId } },
     });
     const notified = await enqueue(
-      em,
+      emRunner(em),
       devices.map((d) => ({ ...d, messageId: null, payload: { case: 'notice', value: notice } })),
       now,
       new Date(now.getTime() + deps.settings.messageTtlSeconds * 1000),
     );
     return { dropped: droppedRows.length, notified };
   });
-  deps.live.queued(notified);
+  deps.live.delivered(notified);
   return { droppedEnvelopes: dropped };
 }
 

@@ -25,6 +25,6 @@ export async function setGroupMemberRole(deps: MessagingDeps, caller: Caller, in
     const view = await loadConversationView(em, conversation, caller.userId);
     return { view, signal: changed ? await membershipChanged({ em, ttlSeconds: deps.settings.messageTtlSeconds }, conversation.id) : [] };
   });
-  deps.live.queued(signal);
+  deps.live.delivered(signal);
   return view;
 }

@@ -28,6 +28,6 @@ export async function updateGroupInfo(
     // Members hear of info changes through the same notice, so they refetch the title.
     return { view, signal: await membershipChanged({ em, ttlSeconds: deps.settings.messageTtlSeconds }, conversation.id) };
   });
-  deps.live.queued(signal);
+  deps.live.delivered(signal);
   return view;
 }

@@ -1,16 +1,25 @@
 import { create, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
+import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import type { NatsConnection, Subjects } from '@parley/platform';
 import { LiveSignalSchema, type Delivery } from '@parley/proto';
+import type { QueuedDelivery } from '../domain/delivery-queue.js';
 
 export interface DeviceRef {
   userId: string;
   deviceId: number;
 }
 
+// Field numbers of the messages a Delivered signal is written from (delivery_internal.proto, delivery.proto).
+const LIVE_SIGNAL_DELIVERED = 6;
+const DELIVERED_DELIVERY = 1;
+const DELIVERED_QUEUE_SEQ = 2;
+const DELIVERY_ID = 1;
+
 /**
- * Tells the edge holding a device's stream that something changed, over core NATS. A signal is a
- * hint, never the data of record: a lost one delays delivery until the next signal, a resync or
- * a reconnect, and loses nothing (the queue is in PostgreSQL). Publish only after the commit.
+ * Tells the edge holding a device's stream what changed, over core NATS. A signal is a hint,
+ * never the data of record: a lost one delays delivery until the edge notices the gap in queue
+ * positions, a resync or a reconnect, and loses nothing (the queue is in PostgreSQL). Publish only
+ * after the commit.
  */
 export class LiveSignals {
   constructor(
@@ -18,13 +27,22 @@ export class LiveSignals {
     private readonly subjects: Subjects,
   ) {}
 
-  queued(devices: Iterable<DeviceRef>): void {
-    const seen = new Set<string>();
-    for (const { userId, deviceId } of devices) {
-      const subject = this.subjects.liveDevice(userId, deviceId);
-      if (seen.has(subject)) continue;
-      seen.add(subject);
-      this.publish(subject, { case: 'queued', value: {} });
+  /**
+   * Each committed delivery, carried whole to its device's stream, so a connected device gets it
+   * without a fetch. The stored body is a Delivery without its id; the signal is written around it
+   * (a protobuf message may be split into concatenated parts) instead of decoding and encoding it.
+   */
+  delivered(queued: Iterable<QueuedDelivery>): void {
+    for (const { userId, deviceId, id, queueSeq, body } of queued) {
+      const w = new BinaryWriter();
+      w.tag(LIVE_SIGNAL_DELIVERED, WireType.LengthDelimited).fork();
+      w.tag(DELIVERED_DELIVERY, WireType.LengthDelimited).fork();
+      w.tag(DELIVERY_ID, WireType.Varint).uint64(id);
+      w.raw(body);
+      w.join();
+      w.tag(DELIVERED_QUEUE_SEQ, WireType.Varint).uint64(queueSeq);
+      w.join();
+      this.nats.publish(this.subjects.liveDevice(userId, deviceId), w.finish());
     }
   }
 

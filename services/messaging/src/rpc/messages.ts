@@ -1,7 +1,8 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { ConversationKind, ConversationSchema as ConversationMessage, MemberRole, StoredItemSchema as StoredItemMessage } from '@parley/proto';
+import { ConversationKind, ConversationSchema as ConversationMessage, MemberRole, SendMessageResponseSchema, StoredItemSchema as StoredItemMessage } from '@parley/proto';
 import type { ConversationView } from '../domain/conversation-view.js';
+import type { SentMessage } from '../domain/message-sender.js';
 import type { StoredItem } from '../domain/stored-item.entity.js';
 
 const kinds = { direct: ConversationKind.DIRECT, group: ConversationKind.GROUP } as const;
@@ -28,3 +29,6 @@ export const toConversation = ({ conversation: c, members, callerId }: Conversat
 
 export const toStoredItem = (item: StoredItem) =>
   create(StoredItemMessage, { key: item.key, value: item.value, version: BigInt(item.version), updatedAt: timestampFromDate(item.updatedAt) });
+
+export const toSendMessageResponse = (sent: SentMessage) =>
+  create(SendMessageResponseSchema, { messageId: sent.messageId, seq: BigInt(sent.seq), sentAt: timestampFromDate(sent.sentAt), duplicate: sent.duplicate });

@@ -7,7 +7,7 @@ import { DeviceProjectionSchema } from '../../domain/device-projection.entity.js
 import { MessagingPolicyProjectionSchema } from '../../domain/messaging-policy-projection.entity.js';
 import { membershipChanged } from '../../domain/notices.js';
 import { UserProjectionSchema } from '../../domain/user-projection.entity.js';
-import type { DeviceRef } from '../live-signals.js';
+import type { QueuedDelivery } from '../../domain/delivery-queue.js';
 
 /**
  * Forgets the user, leaving no row that holds their id:
@@ -62,7 +62,7 @@ export const accountDeletedConsumer = (deps: MessagingDeps) =>
       await sqlRows(em, `delete from queued_delivery where recipient_user_id = ?`, [userId]);
       await sqlRows(em, `delete from queued_delivery where message_id is null and position(convert_to(?, 'UTF8') in body) > 0`, [userId]);
       await sqlRows(em, `delete from stored_item where user_id = ?`, [userId]);
-      const queued: DeviceRef[] = [];
+      const queued: QueuedDelivery[] = [];
       const q = { em, ttlSeconds: deps.settings.messageTtlSeconds };
       for (const conversationId of groupIds) queued.push(...(await membershipChanged(q, conversationId)));
       await em.nativeDelete(BlockProjectionSchema, { $or: [{ blockerId: userId }, { blockedId: userId }] });
@@ -72,7 +72,7 @@ export const accountDeletedConsumer = (deps: MessagingDeps) =>
       await em.nativeDelete(UserProjectionSchema, { userId });
       return () => {
         for (const { device_id } of devices) deps.live.deviceGone({ userId, deviceId: device_id });
-        deps.live.queued(queued);
+        deps.live.delivered(queued);
       };
     },
   });

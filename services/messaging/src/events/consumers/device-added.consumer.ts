@@ -13,6 +13,6 @@ export const deviceAddedConsumer = (deps: MessagingDeps) =>
       const at = changedAt(envelope);
       await em.upsert(DeviceProjectionSchema, { userId, deviceId, registrationId, active: true, changedAt: at }, ifNotOlder(at));
       const signal = await devicesChanged({ em: em as EntityManager, ttlSeconds: deps.settings.messageTtlSeconds }, userId, deviceId);
-      return () => deps.live.queued(signal);
+      return () => deps.live.delivered(signal);
     },
   });

@@ -32,7 +32,7 @@ export const deviceRevokedConsumer = (deps: MessagingDeps) =>
       const signal = await devicesChanged({ em, ttlSeconds: deps.settings.messageTtlSeconds }, userId, deviceId);
       return () => {
         deps.live.deviceGone({ userId, deviceId });
-        deps.live.queued(signal);
+        deps.live.delivered(signal);
       };
     },
   });

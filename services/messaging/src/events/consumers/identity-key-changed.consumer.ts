@@ -10,6 +10,6 @@ export const identityKeyChangedConsumer = (deps: MessagingDeps) =>
     eventType: events.identityKeyChanged,
     async handle(em, { userId, deviceId }) {
       const signal = await identityKeyChanged({ em: em as EntityManager, ttlSeconds: deps.settings.messageTtlSeconds }, userId, deviceId);
-      return () => deps.live.queued(signal);
+      return () => deps.live.delivered(signal);
     },
   });

@@ -10,6 +10,6 @@ export const preKeysLowConsumer = (deps: MessagingDeps) =>
     eventType: events.preKeysLow,
     async handle(em, { userId, deviceId, preKeys, pqPreKeys }) {
       const signal = await preKeysLow({ em: em as EntityManager, ttlSeconds: deps.settings.messageTtlSeconds }, { userId, deviceId }, { preKeys, pqPreKeys });
-      return () => deps.live.queued(signal);
+      return () => deps.live.delivered(signal);
     },
   });

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/messaging/v1/delivery_internal.proto.
  */
 export const file_parley_messaging_v1_delivery_internal: GenFile = /*@__PURE__*/
-  fileDesc("CitwYXJsZXkvbWVzc2FnaW5nL3YxL2RlbGl2ZXJ5X2ludGVybmFsLnByb3RvEhNwYXJsZXkubWVzc2FnaW5nLnYxIj4KFkZldGNoRGVsaXZlcmllc1JlcXVlc3QSFQoNaW5fZmxpZ2h0X2lkcxgBIAMoBBINCgVsaW1pdBgCIAEoDSJ0ChdGZXRjaERlbGl2ZXJpZXNSZXNwb25zZRIxCgpkZWxpdmVyaWVzGAEgAygLMh0ucGFybGV5Lm1lc3NhZ2luZy52MS5EZWxpdmVyeRIYChBzdGlsbF9xdWV1ZWRfaWRzGAIgAygEEgwKBG1vcmUYAyABKAgimgIKCkxpdmVTaWduYWwSLQoGcXVldWVkGAEgASgLMhsucGFybGV5Lm1lc3NhZ2luZy52MS5RdWV1ZWRIABIrCgVhY2tlZBgCIAEoCzIaLnBhcmxleS5tZXNzYWdpbmcudjEuQWNrZWRIABIyCgllcGhlbWVyYWwYAyABKAsyHS5wYXJsZXkubWVzc2FnaW5nLnYxLkRlbGl2ZXJ5SAASOgoNc3RyZWFtX29wZW5lZBgEIAEoCzIhLnBhcmxleS5tZXNzYWdpbmcudjEuU3RyZWFtT3BlbmVkSAASNgoLZGV2aWNlX2dvbmUYBSABKAsyHy5wYXJsZXkubWVzc2FnaW5nLnYxLkRldmljZUdvbmVIAEIICgZzaWduYWwiCAoGUXVldWVkIh0KBUFja2VkEhQKDGRlbGl2ZXJ5X2lkcxgBIAMoBCI3CgxTdHJlYW1PcGVuZWQSEQoJc3RyZWFtX2lkGAEgASgJEhQKDG9wZW5lZF9hdF9tcxgCIAEoBCIMCgpEZXZpY2VHb25lMocBChdEZWxpdmVyeUludGVybmFsU2VydmljZRJsCg9GZXRjaERlbGl2ZXJpZXMSKy5wYXJsZXkubWVzc2FnaW5nLnYxLkZldGNoRGVsaXZlcmllc1JlcXVlc3QaLC5wYXJsZXkubWVzc2FnaW5nLnYxLkZldGNoRGVsaXZlcmllc1Jlc3BvbnNlYgZwcm90bzM", [file_parley_messaging_v1_delivery]);
+  fileDesc("CitwYXJsZXkvbWVzc2FnaW5nL3YxL2RlbGl2ZXJ5X2ludGVybmFsLnByb3RvEhNwYXJsZXkubWVzc2FnaW5nLnYxIj4KFkZldGNoRGVsaXZlcmllc1JlcXVlc3QSFQoNaW5fZmxpZ2h0X2lkcxgBIAMoBBINCgVsaW1pdBgCIAEoDSKIAQoXRmV0Y2hEZWxpdmVyaWVzUmVzcG9uc2USMQoKZGVsaXZlcmllcxgBIAMoCzIdLnBhcmxleS5tZXNzYWdpbmcudjEuRGVsaXZlcnkSGAoQc3RpbGxfcXVldWVkX2lkcxgCIAMoBBIMCgRtb3JlGAMgASgIEhIKCnF1ZXVlX2hlYWQYBCABKAQizwIKCkxpdmVTaWduYWwSLQoGcXVldWVkGAEgASgLMhsucGFybGV5Lm1lc3NhZ2luZy52MS5RdWV1ZWRIABIrCgVhY2tlZBgCIAEoCzIaLnBhcmxleS5tZXNzYWdpbmcudjEuQWNrZWRIABIyCgllcGhlbWVyYWwYAyABKAsyHS5wYXJsZXkubWVzc2FnaW5nLnYxLkRlbGl2ZXJ5SAASOgoNc3RyZWFtX29wZW5lZBgEIAEoCzIhLnBhcmxleS5tZXNzYWdpbmcudjEuU3RyZWFtT3BlbmVkSAASNgoLZGV2aWNlX2dvbmUYBSABKAsyHy5wYXJsZXkubWVzc2FnaW5nLnYxLkRldmljZUdvbmVIABIzCglkZWxpdmVyZWQYBiABKAsyHi5wYXJsZXkubWVzc2FnaW5nLnYxLkRlbGl2ZXJlZEgAQggKBnNpZ25hbCJPCglEZWxpdmVyZWQSLwoIZGVsaXZlcnkYASABKAsyHS5wYXJsZXkubWVzc2FnaW5nLnYxLkRlbGl2ZXJ5EhEKCXF1ZXVlX3NlcRgCIAEoBCIICgZRdWV1ZWQiHQoFQWNrZWQSFAoMZGVsaXZlcnlfaWRzGAEgAygEIjcKDFN0cmVhbU9wZW5lZBIRCglzdHJlYW1faWQYASABKAkSFAoMb3BlbmVkX2F0X21zGAIgASgEIgwKCkRldmljZUdvbmUyhwEKF0RlbGl2ZXJ5SW50ZXJuYWxTZXJ2aWNlEmwKD0ZldGNoRGVsaXZlcmllcxIrLnBhcmxleS5tZXNzYWdpbmcudjEuRmV0Y2hEZWxpdmVyaWVzUmVxdWVzdBosLnBhcmxleS5tZXNzYWdpbmcudjEuRmV0Y2hEZWxpdmVyaWVzUmVzcG9uc2ViBnByb3RvMw", [file_parley_messaging_v1_delivery]);
 
 /**
  * @generated from message parley.messaging.v1.FetchDeliveriesRequest
@@ -62,6 +62,14 @@ export type FetchDeliveriesResponse = Message<"parley.messaging.v1.FetchDeliveri
    * @generated from field: bool more = 3;
    */
   more: boolean;
+
+  /**
+   * The queue position last given to a delivery for this device, read with the page: when the
+   * page is the whole queue, the next delivery to come is queue_head + 1 (see Delivered).
+   *
+   * @generated from field: uint64 queue_head = 4;
+   */
+  queueHead: bigint;
 };
 
 /**
@@ -83,7 +91,8 @@ export type LiveSignal = Message<"parley.messaging.v1.LiveSignal"> & {
    */
   signal: {
     /**
-     * New deliveries were queued: fetch.
+     * New deliveries were queued: fetch. (Messaging sends Delivered now; an edge still reads this
+     * from an older messaging during a rolling deploy.)
      *
      * @generated from field: parley.messaging.v1.Queued queued = 1;
      */
@@ -121,6 +130,15 @@ export type LiveSignal = Message<"parley.messaging.v1.LiveSignal"> & {
      */
     value: DeviceGone;
     case: "deviceGone";
+  } | {
+    /**
+     * One delivery was queued, committed, and is carried here: a stream that has sent everything
+     * up to queue_seq - 1 sends it at once; any other stream fetches.
+     *
+     * @generated from field: parley.messaging.v1.Delivered delivered = 6;
+     */
+    value: Delivered;
+    case: "delivered";
   } | { case: undefined; value?: undefined };
 };
 
@@ -130,6 +148,30 @@ export type LiveSignal = Message<"parley.messaging.v1.LiveSignal"> & {
  */
 export const LiveSignalSchema: GenMessage<LiveSignal> = /*@__PURE__*/
   messageDesc(file_parley_messaging_v1_delivery_internal, 2);
+
+/**
+ * @generated from message parley.messaging.v1.Delivered
+ */
+export type Delivered = Message<"parley.messaging.v1.Delivered"> & {
+  /**
+   * @generated from field: parley.messaging.v1.Delivery delivery = 1;
+   */
+  delivery?: Delivery | undefined;
+
+  /**
+   * The delivery's position in its device's queue: positions are gapless and in commit order.
+   *
+   * @generated from field: uint64 queue_seq = 2;
+   */
+  queueSeq: bigint;
+};
+
+/**
+ * Describes the message parley.messaging.v1.Delivered.
+ * Use `create(DeliveredSchema)` to create a new message.
+ */
+export const DeliveredSchema: GenMessage<Delivered> = /*@__PURE__*/
+  messageDesc(file_parley_messaging_v1_delivery_internal, 3);
 
 /**
  * @generated from message parley.messaging.v1.Queued
@@ -142,7 +184,7 @@ export type Queued = Message<"parley.messaging.v1.Queued"> & {
  * Use `create(QueuedSchema)` to create a new message.
  */
 export const QueuedSchema: GenMessage<Queued> = /*@__PURE__*/
-  messageDesc(file_parley_messaging_v1_delivery_internal, 3);
+  messageDesc(file_parley_messaging_v1_delivery_internal, 4);
 
 /**
  * @generated from message parley.messaging.v1.Acked
@@ -159,7 +201,7 @@ export type Acked = Message<"parley.messaging.v1.Acked"> & {
  * Use `create(AckedSchema)` to create a new message.
  */
 export const AckedSchema: GenMessage<Acked> = /*@__PURE__*/
-  messageDesc(file_parley_messaging_v1_delivery_internal, 4);
+  messageDesc(file_parley_messaging_v1_delivery_internal, 5);
 
 /**
  * @generated from message parley.messaging.v1.StreamOpened
@@ -183,7 +225,7 @@ export type StreamOpened = Message<"parley.messaging.v1.StreamOpened"> & {
  * Use `create(StreamOpenedSchema)` to create a new message.
  */
 export const StreamOpenedSchema: GenMessage<StreamOpened> = /*@__PURE__*/
-  messageDesc(file_parley_messaging_v1_delivery_internal, 5);
+  messageDesc(file_parley_messaging_v1_delivery_internal, 6);
 
 /**
  * @generated from message parley.messaging.v1.DeviceGone
@@ -196,7 +238,7 @@ export type DeviceGone = Message<"parley.messaging.v1.DeviceGone"> & {
  * Use `create(DeviceGoneSchema)` to create a new message.
  */
 export const DeviceGoneSchema: GenMessage<DeviceGone> = /*@__PURE__*/
-  messageDesc(file_parley_messaging_v1_delivery_internal, 6);
+  messageDesc(file_parley_messaging_v1_delivery_internal, 7);
 
 /**
  * DeliveryInternalService is how the edge reads a device's queue for Subscribe. Not public. The

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { Code, ConnectError, type ConnectRouter, type HandlerContext } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
-import { AuthInternalService, GetJwksRequestSchema, SigningPublicKeySchema } from '@parley/proto';
+import { AuthInternalService, DeliveryService, GetJwksRequestSchema, SigningPublicKeySchema, SubscribeRequestSchema, type SubscribeResponse } from '@parley/proto';
+import { encodeEnvelope } from '@connectrpc/connect/protocol';
 import { startHttpServer, type RunningServer } from '../src/rpc/server.js';
 
 /**
@@ -15,8 +16,15 @@ import { startHttpServer, type RunningServer } from '../src/rpc/server.js';
 
 type GetJwks = (ctx: HandlerContext) => Promise<{ keys: { kid: string }[] }>;
 let behaviour: GetJwks = async () => ({ keys: [] });
+type Subscribe = (ctx: HandlerContext) => AsyncIterable<Partial<SubscribeResponse>>;
+let streamBehaviour: Subscribe = async function* () {
+  yield* [];
+};
 
-const routes = (router: ConnectRouter) => router.service(AuthInternalService, { getJwks: (_req, ctx) => behaviour(ctx) });
+const routes = (router: ConnectRouter) => {
+  router.service(AuthInternalService, { getJwks: (_req, ctx) => behaviour(ctx) });
+  router.service(DeliveryService, { subscribe: (_req, ctx) => streamBehaviour(ctx) as never });
+};
 const READ_MAX_BYTES = 64;
 
 let fast: RunningServer;
@@ -43,10 +51,11 @@ interface Answer {
 }
 
 const PATH = `/${AuthInternalService.typeName}/GetJwks`;
+const STREAM_PATH = `/${DeliveryService.typeName}/Subscribe`;
 const COMPARED_HEADERS = ['x-handler', 'trailer-x-trailer', 'x-error-meta'];
 
-async function send(port: number, body: Uint8Array | string, headers: Record<string, string>): Promise<Answer> {
-  const res = await fetch(`http://127.0.0.1:${port}${PATH}`, { method: 'POST', headers, body });
+async function send(port: number, body: Uint8Array | string, headers: Record<string, string>, path = PATH): Promise<Answer> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers, body });
   const bytes = Buffer.from(await res.arrayBuffer());
   const contentType = res.headers.get('content-type');
   return {
@@ -58,8 +67,8 @@ async function send(port: number, body: Uint8Array | string, headers: Record<str
 }
 
 /** Both servers' answers to the same request; fails unless they are the same. */
-async function bothAnswer(body: Uint8Array | string, headers: Record<string, string>): Promise<Answer> {
-  const [viaFastPath, viaConnect] = await Promise.all([send(fast.port, body, headers), send(plainPort, body, headers)]);
+async function bothAnswer(body: Uint8Array | string, headers: Record<string, string>, path = PATH): Promise<Answer> {
+  const [viaFastPath, viaConnect] = await Promise.all([send(fast.port, body, headers, path), send(plainPort, body, headers, path)]);
   expect(viaFastPath).toEqual(viaConnect);
   return viaFastPath;
 }
@@ -133,6 +142,52 @@ describe('the unary fast path answers as connect-node does', () => {
     expect(JSON.parse(answer.body)).toMatchObject({ code: 'deadline_exceeded' });
     expect(remaining).toBeGreaterThan(0);
     expect(remaining).toBeLessThanOrEqual(50);
+  });
+});
+
+describe('the stream fast path answers as connect-node does', () => {
+  const streamBinary = { 'content-type': 'application/connect+proto' };
+  const streamJson = { 'content-type': 'application/connect+json' };
+  const request = encodeEnvelope(0, toBinary(SubscribeRequestSchema, create(SubscribeRequestSchema)));
+  const jsonRequest = encodeEnvelope(0, new TextEncoder().encode('{}'));
+  const ask = (body: Uint8Array, headers: Record<string, string>) => bothAnswer(body, headers, STREAM_PATH);
+
+  it('messages, the headers the handler set, and the trailers in the end-stream message', async () => {
+    streamBehaviour = async function* (ctx) {
+      ctx.responseHeader.set('x-handler', 's1');
+      yield { event: { case: 'heartbeat', value: {} } };
+      yield { event: { case: 'queueEmpty', value: {} } };
+      ctx.responseTrailer.set('x-trailer', 't2');
+    };
+    const answer = await ask(request, streamBinary);
+    expect(answer.status).toBe(200);
+    expect(answer.headers['x-handler']).toBe('s1');
+    await ask(jsonRequest, streamJson);
+  });
+
+  it('an error after some messages, and one before any', async () => {
+    streamBehaviour = async function* () {
+      yield { event: { case: 'heartbeat', value: {} } };
+      throw new ConnectError('replaced', Code.FailedPrecondition, { 'x-error-meta': 'm2' });
+    };
+    expect((await ask(request, streamJson)).status).toBe(200);
+    streamBehaviour = () => ({
+      [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new Error('secret')) }),
+    });
+    expect((await ask(request, streamBinary)).body).not.toContain('secret');
+  });
+
+  it.each([
+    ['no envelope', new Uint8Array([])],
+    ['a truncated envelope', new Uint8Array([0, 0, 0, 0, 9, 1])],
+    ['a compressed envelope', encodeEnvelope(1, new Uint8Array([1]))],
+    ['two envelopes', new Uint8Array([...request, ...request])],
+    ['a malformed message', encodeEnvelope(0, new Uint8Array([0xff, 0xff]))],
+  ])('%s', async (_what, body) => {
+    streamBehaviour = async function* () {
+      yield { event: { case: 'heartbeat', value: {} } };
+    };
+    await ask(body, streamBinary);
   });
 });
 

@@ -1,0 +1,34 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { UnaryResponse } from '@connectrpc/connect';
+import { codeToHttpStatus } from '@connectrpc/connect/protocol-connect';
+import { asConnectError, headRecord, openCall, readBody, requestOf, type Call, type FastRoute } from './fast-path.js';
+import { errorJson } from './fast-path-errors.js';
+
+/** A Connect unary call: one message in, one out, or an error as JSON with its HTTP status. */
+export async function serveUnary(route: FastRoute, binary: boolean, req: IncomingMessage, res: ServerResponse, readMaxBytes: number): Promise<void> {
+  let call: Call | undefined;
+  let status = 200;
+  let body: Uint8Array;
+  try {
+    call = openCall(route, req, res, binary ? 'application/proto' : 'application/json');
+    const input = route.serialization.getI(binary).parse(await readBody(req, readMaxBytes));
+    const response = (await route.invoke(requestOf(call, false, input))) as UnaryResponse;
+    if (response.header !== call.responseHeader) response.header.forEach((v, k) => call!.responseHeader.set(k, v));
+    if (response.trailer !== call.responseTrailer) response.trailer.forEach((v, k) => call!.responseTrailer.set(k, v));
+    body = route.serialization.getO(binary).serialize(response.message);
+  } catch (err) {
+    const error = asConnectError(err);
+    status = codeToHttpStatus(error.code);
+    body = errorJson(error);
+    if (call) {
+      call.responseHeader.set('content-type', 'application/json');
+      error.metadata.forEach((value, key) => call!.responseHeader.set(key, value));
+    }
+  } finally {
+    call?.done();
+  }
+  if (res.destroyed) return;
+  const head = call ? headRecord(call.responseHeader, call.responseTrailer) : { 'content-type': 'application/json' };
+  res.writeHead(status, { ...head, 'content-length': body.byteLength });
+  res.end(body);
+}
