@@ -1,23 +1,24 @@
-// What every bench script needs: run an operation with N in flight, summarise its latencies, and
-// print a row beside its baseline.
-import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+// Running an operation with N in flight, and summarising latencies.
 
-/** Ops/s and latency percentiles (ms) of `latencies` collected over `seconds`. */
+/** Rate over `seconds`, sample count and latency percentiles (ms) of `latencies`. */
 export function summarize(latencies, seconds) {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const pct = (p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-  return { perSecond: sorted.length / seconds, p50: pct(50), p99: pct(99) };
+  const sorted = Float64Array.from(latencies).sort();
+  const pct = (p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+  return { perSecond: sorted.length / seconds, samples: sorted.length, p50: pct(50), p99: pct(99) };
 }
 
-/** Runs `op(i)` for i = 0 … total-1 with `concurrency` in flight. */
-export async function measure(total, concurrency, op) {
+/**
+ * Runs `op(i)` for i = 0, 1, … with `concurrency` in flight, until `total` ran or `seconds` passed.
+ * The result keeps its `latencies` and `seconds`, so that rounds can be added up (`combine`).
+ */
+export async function measure(concurrency, op, { total = Infinity, seconds = Infinity }) {
   const latencies = [];
   let next = 0;
   const started = performance.now();
+  const deadline = started + seconds * 1000;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < total) {
+      while (next < total && performance.now() < deadline) {
         const i = next++;
         const t = performance.now();
         await op(i);
@@ -25,30 +26,45 @@ export async function measure(total, concurrency, op) {
       }
     }),
   );
-  return summarize(latencies, (performance.now() - started) / 1000);
+  const elapsed = (performance.now() - started) / 1000;
+  return { ...summarize(latencies, elapsed), latencies, seconds: elapsed };
 }
 
-/** The line above a bench's figures: the cores and the Node it ran on, then what the run held fixed. */
-export function header(setup) {
-  console.log(`\n${availableParallelism()} cores; Node ${process.version}; ${setup}\n`);
-}
-
-/** One line of figures, with the ratio to `baseline` when there is one. */
-export function row(name, m, baseline, width = 58) {
-  const ratio = baseline ? `${(m.perSecond / baseline.perSecond).toPrecision(2)}x` : '';
-  console.log(
-    `${name.padEnd(width)} ${m.perSecond.toFixed(1).padStart(9)}/s  p50 ${m.p50.toFixed(1).padStart(7)} ms  p99 ${m.p99.toFixed(1).padStart(7)} ms  ${ratio}`,
+/** Several rounds of `measure` as one. */
+export function combine(rounds) {
+  return summarize(
+    rounds.flatMap((r) => r.latencies),
+    rounds.reduce((s, r) => s + r.seconds, 0),
   );
 }
 
-/** One line of latencies, with the ratio of each percentile to `baseline`'s. */
-export function latencyRow(name, m, baseline, width = 58) {
-  const ratios = baseline ? `p50 ${(m.p50 / baseline.p50).toPrecision(2)}x  p99 ${(m.p99 / baseline.p99).toPrecision(2)}x` : '';
-  console.log(`${name.padEnd(width)} ${m.perSecond.toFixed(1).padStart(9)}/s  p50 ${m.p50.toFixed(1).padStart(7)} ms  p99 ${m.p99.toFixed(1).padStart(7)} ms  ${ratios}`);
+/**
+ * Measures `figure` and its `baseline` (each a function of a round's share of `options`, see
+ * measure) in alternating rounds, so that both see the same load from other work on the box.
+ * Returns [figure, baseline], each combined over its rounds.
+ */
+export async function alternately(rounds, figure, baseline, { total = Infinity, seconds = Infinity }) {
+  const share = { total: total / rounds, seconds: seconds / rounds };
+  const figures = [];
+  const baselines = [];
+  for (let round = 0; round < rounds; round++) {
+    baselines.push(await baseline(share));
+    figures.push(await figure(share));
+  }
+  return [combine(figures), combine(baselines)];
 }
 
-/** CPU time (user + system, ms) a process has used so far, from /proc (clock ticks of 10 ms). */
-export function cpuMs(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+/** Runs `op(i)` for i = 0 … n-1 with `concurrency` in flight; the results in order. */
+export async function mapConcurrently(n, concurrency, op) {
+  const results = new Array(n);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, concurrency) }, async () => {
+      while (next < n) {
+        const i = next++;
+        results[i] = await op(i);
+      }
+    }),
+  );
+  return results;
 }
