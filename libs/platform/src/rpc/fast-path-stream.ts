@@ -27,6 +27,12 @@ export async function serveStream(route: FastRoute, binary: boolean, req: Incomi
     for await (const message of response.message) {
       if (res.destroyed) break;
       head();
+      const socket = res.socket;
+      if (socket && !socket.writableCorked) {
+        // Messages the handler yields in one go (a page of the queue) leave in one socket write.
+        socket.cork();
+        process.nextTick(() => socket.uncork());
+      }
       if (!res.write(encodeEnvelope(0, serialize.serialize(message)))) await writable(res);
     }
   } catch (err) {
