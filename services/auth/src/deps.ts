@@ -1,4 +1,4 @@
-import type { ConfigOf, Logger, MikroORM, Outbox, ServiceContext } from '@parley/platform';
+import type { ConfigOf, Logger, MikroORM, Outbox, ServiceContext, SqlPool } from '@parley/platform';
 import type { authConfigSchema } from './config.js';
 import { PasswordHasher } from './domain/password-hasher.js';
 import { authRateLimits, type AuthRateLimits } from './domain/rate-limits.js';
@@ -7,6 +7,8 @@ import { TokenIssuer } from './domain/token-issuer.js';
 /** What auth's routes, use cases and token verifier are built from: made once, in `init`. */
 export interface AuthDeps {
   orm: MikroORM;
+  /** Plain SQL for the hottest reads (GetMe). */
+  sql: SqlPool;
   outbox: Outbox;
   log: Logger;
   issuer: TokenIssuer;
@@ -24,9 +26,10 @@ export interface AuthSettings {
   devMode: boolean;
 }
 
-export async function buildAuthDeps({ orm, outbox, log, config }: ServiceContext<ConfigOf<typeof authConfigSchema>>): Promise<AuthDeps> {
+export async function buildAuthDeps({ orm, sql, outbox, log, config }: ServiceContext<ConfigOf<typeof authConfigSchema>>): Promise<AuthDeps> {
   return {
     orm,
+    sql,
     outbox,
     log,
     issuer: await TokenIssuer.fromJwk(config.AUTH_SIGNING_KEY, config.ACCESS_TOKEN_TTL_SECONDS, config.AUTH_PREVIOUS_SIGNING_KEYS),
