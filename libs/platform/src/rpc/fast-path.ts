@@ -15,6 +15,7 @@ import {
 import { createMethodSerializationLookup, type MethodSerializationLookup } from '@connectrpc/connect/protocol';
 import { parseContentType, parseTimeout } from '@connectrpc/connect/protocol-connect';
 import { LiteHeaders } from './lite-headers.js';
+import { relayRoute, type UnaryRelay } from './fast-path-relay.js';
 import { serveStream } from './fast-path-stream.js';
 import { serveUnary } from './fast-path-unary.js';
 
@@ -26,10 +27,14 @@ export interface FastRoute {
   method: DescMethodUnary | DescMethodServerStreaming;
   serialization: MethodSerializationLookup<DescMessage, DescMessage>;
   invoke(req: UnaryRequest | StreamRequest): Promise<UnaryResponse | StreamResponse>;
+  /** A relay's route: the request's bytes go on undecoded (fast-path-relay.ts). */
+  relayed?: boolean;
 }
 
 export interface FastPathOptions {
   routes: Routes[];
+  /** Unary methods served by relays rather than by `routes` (which may still serve them over other protocols). */
+  relays?: readonly UnaryRelay[];
   interceptors: readonly Interceptor[];
   readMaxBytes: number;
 }
@@ -62,11 +67,18 @@ export function connectFastPath(opts: FastPathOptions): FastPath {
   };
 }
 
-/** The unary and server-streaming methods `routes` register, by request path. */
+/** The unary and server-streaming methods `routes` register, and the relays, by request path. */
 function recordRoutes(opts: FastPathOptions): Map<string, FastRoute> {
   const table = new Map<string, FastRoute>();
+  const serializationOf = (method: DescMethod) =>
+    createMethodSerializationLookup(method as DescMethodUnary, undefined, undefined, { readMaxBytes: opts.readMaxBytes, writeMaxBytes: Number.MAX_SAFE_INTEGER });
+  const wrap = (call: FastRoute['invoke']): FastRoute['invoke'] => opts.interceptors.reduceRight((next, interceptor) => interceptor(next as never) as never, call);
+  const pathOf = (method: DescMethod) => `/${method.parent.typeName}/${method.name}`;
+  for (const relay of opts.relays ?? []) table.set(pathOf(relay.method), relayRoute(relay, serializationOf(relay.method), wrap));
   const add = (method: DescMethod, impl: Impl | undefined) => {
     if (typeof impl !== 'function' || (method.methodKind !== 'unary' && method.methodKind !== 'server_streaming')) return;
+    // A relay serves its method.
+    if (table.has(pathOf(method))) return;
     const call = async (req: UnaryRequest | StreamRequest): Promise<UnaryResponse | StreamResponse> => {
       const ctx = (req as unknown as CallCarrier).call.handlerContext;
       const handlerCtx: HandlerContext = { ...ctx, signal: req.signal, requestHeader: req.header, values: req.contextValues };
@@ -77,11 +89,7 @@ function recordRoutes(opts: FastPathOptions): Map<string, FastRoute> {
       }
       return { ...common, stream: false, method: method as DescMethodUnary, message: asMessage(method.output, await impl(req.message, handlerCtx)) };
     };
-    table.set(`/${method.parent.typeName}/${method.name}`, {
-      method: method as FastRoute['method'],
-      serialization: createMethodSerializationLookup(method, undefined, undefined, { readMaxBytes: opts.readMaxBytes, writeMaxBytes: Number.MAX_SAFE_INTEGER }),
-      invoke: opts.interceptors.reduceRight((next, interceptor) => interceptor(next as never) as never, call),
-    });
+    table.set(pathOf(method), { method: method as FastRoute['method'], serialization: serializationOf(method), invoke: wrap(call) });
   };
   const recorder = {
     handlers: [],

@@ -3,7 +3,10 @@ import http2 from 'node:http2';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter, type ConnectNodeAdapterOptions } from '@connectrpc/connect-node';
+import type { UnaryRelay } from './fast-path-relay.js';
 import { connectFastPath } from './fast-path.js';
+
+export type { UnaryRelay };
 
 type NodeHandlerFn = NonNullable<ConnectNodeAdapterOptions['fallback']>;
 
@@ -19,6 +22,8 @@ export interface RpcServerOptions {
   port: number;
   host?: string;
   routes: Routes[];
+  /** Unary methods another server answers: over Connect unary, their bytes are relayed undecoded. */
+  relays?: readonly UnaryRelay[];
   interceptors: readonly Interceptor[];
   readMaxBytes?: number;
 }
@@ -37,7 +42,7 @@ function adapter(opts: RpcServerOptions, fallback?: NodeHandlerFn) {
 /** An HTTP/1.1 handler: Connect unary and server-streaming calls on the fast path, everything else through connect-node. */
 function http1Handler(opts: RpcServerOptions, fallback?: NodeHandlerFn): http.RequestListener {
   const rpc = adapter(opts, fallback);
-  const fast = connectFastPath({ routes: opts.routes, interceptors: opts.interceptors, readMaxBytes: opts.readMaxBytes ?? DEFAULT_READ_MAX_BYTES });
+  const fast = connectFastPath({ routes: opts.routes, relays: opts.relays, interceptors: opts.interceptors, readMaxBytes: opts.readMaxBytes ?? DEFAULT_READ_MAX_BYTES });
   return (req, res) => {
     if (!fast(req, res)) rpc(req, res);
   };
