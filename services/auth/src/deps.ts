@@ -1,5 +1,6 @@
-import type { ConfigOf, Logger, MikroORM, Outbox, ServiceContext, SqlPool } from '@parley/platform';
+import type { ConfigOf, Logger, MikroORM, Outbox, ServiceContext } from '@parley/platform';
 import type { authConfigSchema } from './config.js';
+import { MeReader } from './domain/get-me.usecase.js';
 import { PasswordHasher } from './domain/password-hasher.js';
 import { authRateLimits, type AuthRateLimits } from './domain/rate-limits.js';
 import { TokenIssuer } from './domain/token-issuer.js';
@@ -7,12 +8,12 @@ import { TokenIssuer } from './domain/token-issuer.js';
 /** What auth's routes, use cases and token verifier are built from: made once, in `init`. */
 export interface AuthDeps {
   orm: MikroORM;
-  /** Plain SQL for the hottest reads (GetMe). */
-  sql: SqlPool;
   outbox: Outbox;
   log: Logger;
   issuer: TokenIssuer;
   passwords: PasswordHasher;
+  /** GetMe's reads, batched, in plain SQL. */
+  me: MeReader;
   rateLimits: AuthRateLimits;
   settings: AuthSettings;
 }
@@ -29,11 +30,11 @@ export interface AuthSettings {
 export async function buildAuthDeps({ orm, sql, outbox, log, config }: ServiceContext<ConfigOf<typeof authConfigSchema>>): Promise<AuthDeps> {
   return {
     orm,
-    sql,
     outbox,
     log,
     issuer: await TokenIssuer.fromJwk(config.AUTH_SIGNING_KEY, config.ACCESS_TOKEN_TTL_SECONDS, config.AUTH_PREVIOUS_SIGNING_KEYS),
     passwords: new PasswordHasher(config.BCRYPT_COST, config.UV_THREADPOOL_SIZE),
+    me: new MeReader(sql),
     rateLimits: authRateLimits(orm, config),
     settings: {
       refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
