@@ -1,10 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { create, fromBinary, toBinary, type DescMethodUnary } from '@bufbuild/protobuf';
-import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
+import { Code, ConnectError, type ConnectRouter, type Interceptor } from '@connectrpc/connect';
 import { GetPreKeyBundlesRequestSchema, KeyService, PreKeyBundleSchema, RelayRequestSchema, RelayResponseSchema, RelayService } from '@parley/proto';
 import { internalRelay } from '../src/rpc/client.js';
-import { startRpcServer, type RunningServer } from '../src/rpc/server.js';
+import { startHttpServer, startRpcServer, type RunningServer } from '../src/rpc/server.js';
 
 /**
  * Relayed calls in batches: a backend serves each call of a batch exactly as it would have
@@ -81,6 +81,24 @@ describe("a backend's RelayService", () => {
       [504, 'deadline_exceeded'],
       [501, 'unimplemented'],
     ]);
+  });
+});
+
+describe('a public server', () => {
+  it('takes no batches of relayed calls: they could carry headers only the edge may set', async () => {
+    const routes = [(router: ConnectRouter) => router.service(KeyService, { getPreKeyBundles: async () => ({}) })];
+    const server = await startHttpServer({ port: 0, host: '127.0.0.1', routes, interceptors: [] });
+    try {
+      const calls = [{ procedure: PROCEDURE, binary: true, body: new Uint8Array(), headers: { 'x-parley-client-address': '10.0.0.1' } }];
+      const res = await fetch(`http://127.0.0.1:${server.port}${RELAY_PATH}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/proto' },
+        body: toBinary(RelayRequestSchema, create(RelayRequestSchema, { calls })),
+      });
+      expect(res.status).toBe(404);
+    } finally {
+      await server.close(0);
+    }
   });
 });
 
