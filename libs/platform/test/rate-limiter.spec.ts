@@ -1,11 +1,13 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { ManualClock, TestIsolation } from '@parley/testing';
 import { openDatabase, type MikroORM } from '../src/db/database.js';
+import { SqlPool } from '../src/db/sql-pool.js';
 import { RateLimiter, RateLimitBucketSchema } from '../src/ratelimit/rate-limiter.js';
 import { testMigrations } from './support/test-migrations.js';
 
 const isolation = new TestIsolation();
 let orm: MikroORM;
+let pool: SqlPool;
 let n = 0;
 /** The limiters' time: it stands still unless a test moves it, so every count below is exact. */
 let clock: ManualClock;
@@ -34,9 +36,11 @@ beforeAll(async () => {
     { entities: [RateLimitBucketSchema], migrations: testMigrations },
     { url: isolation.databaseUrl('ratelimit'), createIfMissing: true, poolMax: 10 },
   );
+  pool = new SqlPool(isolation.databaseUrl('ratelimit'), 2);
 });
 
 afterAll(async () => {
+  await pool?.close();
   await orm?.close(true);
   await isolation.cleanup([]);
 });
@@ -129,5 +133,30 @@ describe('RateLimiter', () => {
     expect(await subjects()).toEqual(['judy', 'oscar:judy']);
     await RateLimiter.forget(orm.em.fork(), ['judy']);
     expect(await subjects()).toEqual([]);
+  });
+
+  it('takes several buckets inside a statement of the caller, each all or nothing', async () => {
+    const l = limiter(3);
+    expect(await allowedOf(l, 'kim', 2)).toBe(2);
+    // lee can pay 2; kim holds 1 of the 2 asked; max asks more than a bucket ever holds.
+    const { text, values } = l.takeStatement(['lee', 'kim', 'max'], [2, 2, 4], 2);
+    const rows = await pool.query(`with take as (${text}) select $1::int as mine, array(select subject from take order by subject) as taken`, [7, ...values]);
+    expect(rows).toEqual([{ mine: 7, taken: ['lee'] }]);
+    expect(await allowedOf(l, 'lee', 2)).toBe(1);
+    expect(await allowedOf(l, 'kim', 2)).toBe(1);
+    expect(await allowedOf(l, 'max', 4)).toBe(3);
+  });
+
+  it('prune leaves a bucket that a take holds for the next sweep', async () => {
+    const l = limiter(2, 0.001);
+    await l.take('nina');
+    await l.take('olga');
+    await sql(`update rate_limit_bucket set full_at = full_at - interval '1000 seconds' where policy = ?`, [l.policy.name]);
+    clock.advance(1);
+    await pool.transaction(async (tx) => {
+      await tx.query(`select 1 from rate_limit_bucket where policy = $1 and subject = 'nina' for update`, [l.policy.name]);
+      await RateLimiter.prune(orm.em.fork(), new Date(clock.now()));
+    });
+    expect(await sql('select subject from rate_limit_bucket where policy = ?', [l.policy.name])).toEqual([{ subject: 'nina' }]);
   });
 });

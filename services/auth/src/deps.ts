@@ -1,5 +1,6 @@
 import type { ConfigOf, Logger, MikroORM, Outbox, ServiceContext } from '@parley/platform';
 import type { authConfigSchema } from './config.js';
+import { MeReader } from './domain/get-me.usecase.js';
 import { PasswordHasher } from './domain/password-hasher.js';
 import { authRateLimits, type AuthRateLimits } from './domain/rate-limits.js';
 import { TokenIssuer } from './domain/token-issuer.js';
@@ -11,6 +12,8 @@ export interface AuthDeps {
   log: Logger;
   issuer: TokenIssuer;
   passwords: PasswordHasher;
+  /** GetMe's reads, batched, in plain SQL. */
+  me: MeReader;
   rateLimits: AuthRateLimits;
   settings: AuthSettings;
 }
@@ -24,13 +27,14 @@ export interface AuthSettings {
   devMode: boolean;
 }
 
-export async function buildAuthDeps({ orm, outbox, log, config }: ServiceContext<ConfigOf<typeof authConfigSchema>>): Promise<AuthDeps> {
+export async function buildAuthDeps({ orm, sql, outbox, log, config }: ServiceContext<ConfigOf<typeof authConfigSchema>>): Promise<AuthDeps> {
   return {
     orm,
     outbox,
     log,
     issuer: await TokenIssuer.fromJwk(config.AUTH_SIGNING_KEY, config.ACCESS_TOKEN_TTL_SECONDS, config.AUTH_PREVIOUS_SIGNING_KEYS),
     passwords: new PasswordHasher(config.BCRYPT_COST, config.UV_THREADPOOL_SIZE),
+    me: new MeReader(sql),
     rateLimits: authRateLimits(orm, config),
     settings: {
       refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,

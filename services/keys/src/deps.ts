@@ -1,14 +1,18 @@
 import { cryptoReady } from '@parley/crypto';
-import type { ConfigOf, MikroORM, Outbox, ServiceContext } from '@parley/platform';
+import type { ConfigOf, MikroORM, Outbox, ServiceContext, SqlPool } from '@parley/platform';
 import type { keysConfigSchema } from './config.js';
+import { PreKeyClaims } from './domain/get-pre-key-bundles.usecase.js';
 import { IdentityLog } from './domain/identity-log.js';
 import { keysRateLimits, type KeysRateLimits } from './domain/rate-limits.js';
 
 /** What keys' routes and use cases are built from: made once, in `init`. */
 export interface KeysDeps {
   orm: MikroORM;
+  /** Plain SQL for the claim path. */
+  sql: SqlPool;
   outbox: Outbox;
   identityLog: IdentityLog;
+  preKeyClaims: PreKeyClaims;
   rateLimits: KeysRateLimits;
   settings: KeysSettings;
 }
@@ -22,13 +26,17 @@ export interface KeysSettings {
   lowWaterMark: number;
 }
 
-export async function buildKeysDeps({ orm, outbox, config }: ServiceContext<ConfigOf<typeof keysConfigSchema>>): Promise<KeysDeps> {
+export async function buildKeysDeps({ orm, sql, outbox, config }: ServiceContext<ConfigOf<typeof keysConfigSchema>>): Promise<KeysDeps> {
   await cryptoReady();
+  const identityLog = IdentityLog.fromConfig(config.KEYS_LOG_SIGNING_KEY);
+  const rateLimits = keysRateLimits(orm, config);
   return {
     orm,
+    sql,
     outbox,
-    identityLog: IdentityLog.fromConfig(config.KEYS_LOG_SIGNING_KEY),
-    rateLimits: keysRateLimits(orm, config),
+    identityLog,
+    preKeyClaims: new PreKeyClaims({ sql, orm, outbox, identityLog, limiter: rateLimits.claimsPerTarget, lowWaterMark: config.PREKEY_LOW_WATER_MARK }),
+    rateLimits,
     settings: {
       maxPreKeysPerUpload: config.MAX_PRE_KEYS_PER_UPLOAD,
       maxStoredPreKeys: config.MAX_STORED_PRE_KEYS,

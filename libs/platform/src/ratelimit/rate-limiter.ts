@@ -1,6 +1,7 @@
 import { EntitySchema } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { sqlRows } from '../db/sql.js';
 import { rpcError } from '../rpc/errors.js';
 import type { Clock } from '../time/clock.js';
 
@@ -51,6 +52,12 @@ const PRUNE_PROBABILITY = 0.01;
 /** Each statement's time, `clock.at`: the given moment, or PostgreSQL's now() when there is none. */
 const CLOCK = 'with clock as (select coalesce(?::timestamptz, now()) as at)';
 
+/** A statement for the caller to run: `$first`… parameters and their values. */
+export interface TakeStatement {
+  text: string;
+  values: unknown[];
+}
+
 /**
  * Token buckets in PostgreSQL: one statement refills and takes atomically, so concurrent requests
  * on any replica can't overspend a bucket. Time is PostgreSQL's, one clock for every replica,
@@ -66,34 +73,57 @@ export class RateLimiter {
   }
 
   /** Takes `cost` tokens from `subject`'s bucket if it holds that many; cost 0 only looks. */
-  async take(subject: string, cost = 1, em: Executor = this.orm.em.fork()): Promise<RateLimitDecision> {
+  async take(subject: string, cost = 1, em: EntityManager = this.orm.em.fork() as EntityManager): Promise<RateLimitDecision> {
+    const { text, values } = this.takeStatement([subject], [cost]);
+    const taken = await sqlRows(em, ...questionMarks(text, values));
+    await this.pruneNowAndThen(em);
+    if (taken.length > 0) return { allowed: true, retryAfterSeconds: 0 };
+    return { allowed: false, retryAfterSeconds: await this.retryAfterSeconds(subject, cost, em) };
+  }
+
+  /**
+   * The take of `costs[i]` tokens from each `subjects[i]`'s bucket (each all or nothing) as one
+   * data-modifying statement for the caller to run inside a statement of its own, e.g. as a CTE,
+   * so the limit costs no round trip of its own. It returns the `subject` of every bucket it took
+   * from. Subjects must be distinct; buckets are locked in subject order, so concurrent takes of
+   * several buckets can't deadlock. Parameters are numbered from `$first`.
+   */
+  takeStatement(subjects: readonly string[], costs: readonly number[], first = 1): TakeStatement {
+    const [at, policy, capacity, refill, subjectList, costList] = [0, 1, 2, 3, 4, 5].map((i) => `$${first + i}`);
+    // The cost of the take in the update: what a fresh bucket would hold after it is capacity - cost.
+    const cost = `(${capacity}::float8 - excluded.tokens)`;
+    const level = `least(${capacity}::float8, b.tokens + extract(epoch from excluded.updated_at - b.updated_at) * ${refill}::float8)`;
+    const text = `insert into rate_limit_bucket as b (policy, subject, tokens, updated_at, full_at)
+        select ${policy}::text, s.subject, ${capacity}::float8 - s.cost, clock.at, clock.at + make_interval(secs => s.cost / ${refill}::float8)
+          from unnest(${subjectList}::text[], ${costList}::float8[]) as s(subject, cost), (select coalesce(${at}::timestamptz, now()) as at) clock
+         where s.cost <= ${capacity}::float8
+         order by s.subject
+      on conflict (policy, subject) do update
+        set tokens = ${level} - ${cost},
+            updated_at = excluded.updated_at,
+            full_at = excluded.updated_at + make_interval(secs => (${capacity}::float8 - (${level} - ${cost})) / ${refill}::float8)
+        where ${level} >= ${cost}
+      returning b.subject`;
+    const { name, capacity: c, refillPerSecond } = this.policy;
+    return { text, values: [this.at(), name, c, refillPerSecond, subjects, costs] };
+  }
+
+  /** Whole seconds until `subject`'s bucket holds `cost` tokens again: what a refused take answers. */
+  async retryAfterSeconds(subject: string, cost = 1, em: Executor = this.orm.em.fork()): Promise<number> {
     const { name, capacity, refillPerSecond: refill } = this.policy;
-    const at = this.at();
-    // In the update, the row that was to be inserted (excluded) carries the statement's time.
-    const level = `least(?::float8, b.tokens + extract(epoch from excluded.updated_at - b.updated_at) * ?::float8)`;
-    const rows: { tokens: number }[] = await em.execute(
-      `${CLOCK}
-       insert into rate_limit_bucket as b (policy, subject, tokens, updated_at, full_at)
-         select ?, ?, ?::float8 - ?::float8, clock.at, clock.at + make_interval(secs => ?::float8 / ?::float8) from clock
-       on conflict (policy, subject) do update
-         set tokens = ${level} - ?::float8,
-             updated_at = excluded.updated_at,
-             full_at = excluded.updated_at + make_interval(secs => (?::float8 - (${level} - ?::float8)) / ?::float8)
-         where ${level} >= ?::float8
-       returning tokens`,
-      [at, name, subject, capacity, cost, cost, refill, capacity, refill, cost, capacity, capacity, refill, cost, refill, capacity, refill, cost],
-    );
-    // Refilled buckets are dead rows; sweeping now and then keeps the table the size of the abuse.
-    if (Math.random() < PRUNE_PROBABILITY) await RateLimiter.prune(em, at ?? undefined);
-    if (rows.length > 0) return { allowed: true, retryAfterSeconds: 0 };
     const [row]: { tokens: number }[] = await em.execute(
       `${CLOCK}
        select least(?::float8, tokens + extract(epoch from clock.at - updated_at) * ?::float8) as tokens
          from rate_limit_bucket, clock where policy = ? and subject = ?`,
-      [at, capacity, refill, name, subject],
+      [this.at(), capacity, refill, name, subject],
     );
     const missing = cost - Number(row?.tokens ?? capacity);
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(missing / refill)) };
+    return Math.max(1, Math.ceil(missing / refill));
+  }
+
+  /** Refilled buckets are dead rows; sweeping now and then (after a take) keeps the table the size of the abuse. */
+  async pruneNowAndThen(em?: Executor): Promise<void> {
+    if (Math.random() < PRUNE_PROBABILITY) await RateLimiter.prune(em ?? this.orm.em.fork(), this.at() ?? undefined);
   }
 
   /**
@@ -121,9 +151,20 @@ export class RateLimiter {
     if (!decision.allowed) throw rpcError.resourceExhausted(`${what}; retry in ${decision.retryAfterSeconds} s`);
   }
 
-  /** Deletes buckets that have refilled by `at` (PostgreSQL's now() by default): they hold no information. */
+  /**
+   * Deletes buckets that have refilled by `at` (PostgreSQL's now() by default): they hold no
+   * information. A bucket a take holds is left for next time, so a sweep never waits for takes
+   * (nor deadlocks with one that holds several buckets).
+   */
   static async prune(em: Executor, at?: Date): Promise<number> {
-    const rows: unknown[] = await em.execute(`${CLOCK} delete from rate_limit_bucket using clock where full_at < clock.at returning 1`, [at ?? null]);
+    const rows: unknown[] = await em.execute(
+      `${CLOCK}
+       delete from rate_limit_bucket b
+        using (select policy, subject from rate_limit_bucket, clock where full_at < clock.at for update skip locked) refilled
+        where (b.policy, b.subject) = (refilled.policy, refilled.subject)
+       returning 1`,
+      [at ?? null],
+    );
     return rows.length;
   }
 
@@ -140,4 +181,10 @@ export class RateLimiter {
       [ids, ids, ids],
     );
   }
+}
+
+/** `text`'s `$n` parameters as knex's `?`, with their values in the order they appear. */
+function questionMarks(text: string, values: readonly unknown[]): [string, unknown[]] {
+  const ordered: unknown[] = [];
+  return [text.replace(/\$(\d+)/g, (_, n: string) => (ordered.push(values[Number(n) - 1]), '?')), ordered];
 }

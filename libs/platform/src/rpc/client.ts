@@ -3,6 +3,9 @@ import { createClient, type Client, type Interceptor, type Transport } from '@co
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { currentRequest, REQUEST_ID_HEADER } from '../observability/request-context.js';
 import { createLeanTransport } from './lean-transport.js';
+import { createRelaySend, type RelaySend } from './relay-send.js';
+
+export type { RelayOptions, RelaySend } from './relay-send.js';
 
 /** Carries the inbound call's request id and credentials to the services it calls. */
 const propagateRequest: Interceptor = (next) => (req) => {
@@ -26,4 +29,13 @@ export function internalTransport(baseUrl: string, opts: { onBehalfOfCaller?: bo
 
 export function internalClient<S extends DescService>(service: S, baseUrl: string, opts: { onBehalfOfCaller?: boolean } = {}): Client<S> {
   return createClient(service, internalTransport(baseUrl, opts));
+}
+
+/**
+ * Relays unary calls' bytes (binary or JSON, as a client sent them) to another Parley service over
+ * the same keep-alive HTTP/1.1 as `internalTransport`, for a server's `relays`. The caller names
+ * what goes with each call: nothing of the current request is added.
+ */
+export function internalRelay(baseUrl: string): RelaySend {
+  return createRelaySend(baseUrl);
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Code, ConnectError, type StreamResponse } from '@connectrpc/connect';
 import { encodeEnvelope } from '@connectrpc/connect/protocol';
 import { createEndStreamSerialization, endStreamFlag } from '@connectrpc/connect/protocol-connect';
-import { asConnectError, headRecord, openCall, readBody, requestOf, type Call, type FastRoute } from './fast-path.js';
+import { asConnectError, headRecord, openCall, readBody, requestOf, sourceOf, type Call, type FastRoute } from './fast-path.js';
 
 const endStream = createEndStreamSerialization({});
 const COMPRESSED_FLAG = 0b00000001;
@@ -20,7 +20,7 @@ export async function serveStream(route: FastRoute, binary: boolean, req: Incomi
     if (!res.headersSent) res.writeHead(200, call ? headRecord(call.responseHeader) : { 'content-type': binary ? 'application/connect+proto' : 'application/connect+json' });
   };
   try {
-    call = openCall(route, req, res, binary ? 'application/connect+proto' : 'application/connect+json');
+    call = openCall(route, sourceOf(req, res), binary ? 'application/connect+proto' : 'application/connect+json');
     const input = route.serialization.getI(binary).parse(singleMessage(await readBody(req, readMaxBytes)));
     const response = (await route.invoke(requestOf(call, true, once(input)))) as StreamResponse;
     const serialize = route.serialization.getO(binary);

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { create, isMessage, type DescMessage, type DescMethod, type DescMethodServerStreaming, type DescMethodUnary } from '@bufbuild/protobuf';
 import {
   Code,
@@ -15,8 +15,10 @@ import {
 import { createMethodSerializationLookup, type MethodSerializationLookup } from '@connectrpc/connect/protocol';
 import { parseContentType, parseTimeout } from '@connectrpc/connect/protocol-connect';
 import { LiteHeaders } from './lite-headers.js';
+import { relayRoute, type UnaryRelay } from './fast-path-relay.js';
 import { serveStream } from './fast-path-stream.js';
 import { serveUnary } from './fast-path-unary.js';
+import { RELAY_PATH, serveRelayBatch } from './relay-batch.js';
 
 type Routes = (router: ConnectRouter) => void;
 type Impl = (req: unknown, ctx: HandlerContext) => unknown;
@@ -26,10 +28,16 @@ export interface FastRoute {
   method: DescMethodUnary | DescMethodServerStreaming;
   serialization: MethodSerializationLookup<DescMessage, DescMessage>;
   invoke(req: UnaryRequest | StreamRequest): Promise<UnaryResponse | StreamResponse>;
+  /** A relay's route: the request's bytes go on undecoded (fast-path-relay.ts). */
+  relayed?: boolean;
 }
 
 export interface FastPathOptions {
   routes: Routes[];
+  /** Unary methods served by relays rather than by `routes` (which may still serve them over other protocols). */
+  relays?: readonly UnaryRelay[];
+  /** Serve batches of relayed calls (RelayService) to `routes`: internal servers only. */
+  relayBatches?: boolean;
   interceptors: readonly Interceptor[];
   readMaxBytes: number;
 }
@@ -51,6 +59,10 @@ export function connectFastPath(opts: FastPathOptions): FastPath {
   const routes = recordRoutes(opts);
   return (req, res) => {
     if (req.method !== 'POST') return false;
+    if (opts.relayBatches && req.url === RELAY_PATH && req.headers['content-type'] === 'application/proto') {
+      void serveRelayBatch(routes, req, res, opts.readMaxBytes);
+      return true;
+    }
     const route = routes.get(req.url ?? '');
     if (!route) return false;
     const type = parseContentType(req.headers['content-type'] ?? null);
@@ -62,11 +74,18 @@ export function connectFastPath(opts: FastPathOptions): FastPath {
   };
 }
 
-/** The unary and server-streaming methods `routes` register, by request path. */
+/** The unary and server-streaming methods `routes` register, and the relays, by request path. */
 function recordRoutes(opts: FastPathOptions): Map<string, FastRoute> {
   const table = new Map<string, FastRoute>();
+  const serializationOf = (method: DescMethod) =>
+    createMethodSerializationLookup(method as DescMethodUnary, undefined, undefined, { readMaxBytes: opts.readMaxBytes, writeMaxBytes: Number.MAX_SAFE_INTEGER });
+  const wrap = (call: FastRoute['invoke']): FastRoute['invoke'] => opts.interceptors.reduceRight((next, interceptor) => interceptor(next as never) as never, call);
+  const pathOf = (method: DescMethod) => `/${method.parent.typeName}/${method.name}`;
+  for (const relay of opts.relays ?? []) table.set(pathOf(relay.method), relayRoute(relay, serializationOf(relay.method), wrap));
   const add = (method: DescMethod, impl: Impl | undefined) => {
     if (typeof impl !== 'function' || (method.methodKind !== 'unary' && method.methodKind !== 'server_streaming')) return;
+    // A relay serves its method.
+    if (table.has(pathOf(method))) return;
     const call = async (req: UnaryRequest | StreamRequest): Promise<UnaryResponse | StreamResponse> => {
       const ctx = (req as unknown as CallCarrier).call.handlerContext;
       const handlerCtx: HandlerContext = { ...ctx, signal: req.signal, requestHeader: req.header, values: req.contextValues };
@@ -77,11 +96,7 @@ function recordRoutes(opts: FastPathOptions): Map<string, FastRoute> {
       }
       return { ...common, stream: false, method: method as DescMethodUnary, message: asMessage(method.output, await impl(req.message, handlerCtx)) };
     };
-    table.set(`/${method.parent.typeName}/${method.name}`, {
-      method: method as FastRoute['method'],
-      serialization: createMethodSerializationLookup(method, undefined, undefined, { readMaxBytes: opts.readMaxBytes, writeMaxBytes: Number.MAX_SAFE_INTEGER }),
-      invoke: opts.interceptors.reduceRight((next, interceptor) => interceptor(next as never) as never, call),
-    });
+    table.set(pathOf(method), { method: method as FastRoute['method'], serialization: serializationOf(method), invoke: wrap(call) });
   };
   const recorder = {
     handlers: [],
@@ -125,19 +140,38 @@ export interface Call {
   done(): void;
 }
 
+/** Where a call comes from: an HTTP request of its own, or one call of a relayed batch (fast-path-relay.ts). */
+export interface CallSource {
+  /** Its headers, names in lowercase. */
+  headers: IncomingHttpHeaders;
+  /** The request's path, e.g. /parley.auth.v1.AuthService/GetMe. */
+  path: string;
+  /** Runs `abort` if the caller goes away before the answer is written. */
+  onGone(abort: () => void): void;
+}
+
+export function sourceOf(req: IncomingMessage, res: ServerResponse): CallSource {
+  return {
+    headers: req.headers,
+    path: req.url ?? '',
+    onGone: (abort) =>
+      res.once('close', () => {
+        if (!res.writableFinished) abort();
+      }),
+  };
+}
+
 /**
  * The context of a call at `route`: the handler's signal aborts when the client goes away before
  * the answer is written, or at the deadline the client sent (`connect-timeout-ms`, parsed as
  * connect-node does; a malformed one throws).
  */
-export function openCall(route: FastRoute, req: IncomingMessage, res: ServerResponse, contentType: string): Call {
+export function openCall(route: FastRoute, source: CallSource, contentType: string): Call {
   const responseHeader = new LiteHeaders({ 'content-type': contentType });
   const responseTrailer = new LiteHeaders();
   const controller = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) controller.abort(new ConnectError('the client closed the request', Code.Canceled));
-  });
-  const timeout = parseTimeout((req.headers['connect-timeout-ms'] as string | undefined) ?? null, Number.MAX_SAFE_INTEGER);
+  source.onGone(() => controller.abort(new ConnectError('the client closed the request', Code.Canceled)));
+  const timeout = parseTimeout((source.headers['connect-timeout-ms'] as string | undefined) ?? null, Number.MAX_SAFE_INTEGER);
   if (timeout.error) throw timeout.error;
   const deadlineAt = timeout.timeoutMs === undefined ? undefined : Date.now() + timeout.timeoutMs;
   const deadline =
@@ -152,10 +186,10 @@ export function openCall(route: FastRoute, req: IncomingMessage, res: ServerResp
       service: method.parent,
       requestMethod: 'POST',
       protocolName: 'connect',
-      url: `http://${req.headers.host ?? 'localhost'}${req.url}`,
+      url: `http://${source.headers.host ?? 'localhost'}${source.path}`,
       signal: controller.signal,
       timeoutMs: () => (deadlineAt === undefined ? undefined : deadlineAt - Date.now()),
-      requestHeader: new LiteHeaders(req.headers),
+      requestHeader: new LiteHeaders(source.headers),
       responseHeader,
       responseTrailer,
       values: createContextValues(),

@@ -14,18 +14,32 @@ export interface Target {
 
 type Serialization = MethodSerializationLookup<DescMessage, DescMessage>;
 
+/** What an exchange sends besides its body. */
+interface Outgoing {
+  path: string;
+  header: Record<string, string | number>;
+  signal: AbortSignal;
+}
+
+const outgoingOf = (req: UnaryRequest | StreamRequest): Outgoing => ({
+  path: new URL(req.url).pathname,
+  header: { ...(req.header as LiteHeaders).record() },
+  signal: req.signal,
+});
+
 /** One HTTP exchange, settled once: by the response, an error, the caller's signal or the deadline. */
 function exchange<T>(
   target: Target,
-  req: UnaryRequest | StreamRequest,
+  out: Outgoing,
   body: Uint8Array,
   contentType: string,
   timeoutMs: number | undefined,
   onResponse: (incoming: http.IncomingMessage, settle: (err: ConnectError | undefined, value?: T) => void, outgoing: http.ClientRequest) => void,
 ): Promise<T> {
+  const { signal } = out;
   return new Promise((resolve, reject) => {
-    if (req.signal.aborted) return reject(canceled(req.signal));
-    const headers: Record<string, string | number> = { ...(req.header as LiteHeaders).record() };
+    if (signal.aborted) return reject(canceled(signal));
+    const headers = out.header;
     headers['content-type'] = contentType;
     headers['connect-protocol-version'] = '1';
     headers['content-length'] = body.byteLength;
@@ -36,17 +50,17 @@ function exchange<T>(
       if (settled) return;
       settled = true;
       clearTimeout(deadline);
-      req.signal.removeEventListener('abort', onAbort);
+      signal.removeEventListener('abort', onAbort);
       if (err) reject(err);
       else resolve(value!);
     };
     const onAbort = () => {
       outgoing.destroy();
-      settle(canceled(req.signal));
+      settle(canceled(signal));
     };
-    const outgoing = http.request({ ...target, method: 'POST', path: new URL(req.url).pathname, headers }, (incoming) => onResponse(incoming, settle, outgoing));
+    const outgoing = http.request({ ...target, method: 'POST', path: out.path, headers }, (incoming) => onResponse(incoming, settle, outgoing));
     outgoing.once('error', (err) => settle(unreachable(err)));
-    req.signal.addEventListener('abort', onAbort, { once: true });
+    signal.addEventListener('abort', onAbort, { once: true });
     if (timeoutMs !== undefined && timeoutMs > 0) {
       deadline = setTimeout(() => {
         outgoing.destroy();
@@ -57,14 +71,33 @@ function exchange<T>(
   });
 }
 
+/** A whole answer's bytes. */
+function readAll(incoming: http.IncomingMessage, settle: (err: ConnectError | undefined) => void, done: (bytes: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  incoming.on('data', (c: Buffer) => chunks.push(c));
+  incoming.once('error', (err) => settle(unreachable(err)));
+  incoming.once('end', () => done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+}
+
+/**
+ * A Connect unary call of bytes already encoded (`binary` or JSON): resolves with the answer's
+ * bytes in the same format, or rejects with its error.
+ */
+export function postBytes(target: Target, out: Outgoing, body: Uint8Array, binary: boolean, timeoutMs: number | undefined): Promise<Uint8Array> {
+  const contentType = binary ? 'application/proto' : 'application/json';
+  return exchange<Uint8Array>(target, out, body, contentType, timeoutMs, (incoming, settle) =>
+    readAll(incoming, settle, (bytes) => {
+      const { header } = headersOf(incoming);
+      if (incoming.statusCode === 200 && header.get('content-type') === contentType) settle(undefined, bytes);
+      else settle(errorOf(incoming.statusCode ?? 0, bytes, header));
+    }),
+  );
+}
+
 export function postUnary(target: Target, req: UnaryRequest, serialization: Serialization, timeoutMs: number | undefined): Promise<UnaryResponse> {
   const body = serialization.getI(true).serialize(req.message);
-  return exchange<UnaryResponse>(target, req, body, 'application/proto', timeoutMs, (incoming, settle) => {
-    const chunks: Buffer[] = [];
-    incoming.on('data', (c: Buffer) => chunks.push(c));
-    incoming.once('error', (err) => settle(unreachable(err)));
-    incoming.once('end', () => {
-      const bytes = Buffer.concat(chunks);
+  return exchange<UnaryResponse>(target, outgoingOf(req), body, 'application/proto', timeoutMs, (incoming, settle) =>
+    readAll(incoming, settle, (bytes) => {
       const { header, trailer } = headersOf(incoming);
       if (incoming.statusCode === 200 && header.get('content-type') === 'application/proto') {
         try {
@@ -74,9 +107,9 @@ export function postUnary(target: Target, req: UnaryRequest, serialization: Seri
         }
         return;
       }
-      settle(errorOf(incoming, bytes, header));
-    });
-  });
+      settle(errorOf(incoming.statusCode ?? 0, bytes, header));
+    }),
+  );
 }
 
 /**
@@ -87,12 +120,12 @@ export async function postStream(target: Target, req: StreamRequest, serializati
   const first = await onlyInput(req.message);
   const input = isMessage(first, req.method.input) ? first : create(req.method.input, first as never);
   const body = encodeEnvelope(0, serialization.getI(true).serialize(input));
-  return exchange<StreamResponse>(target, req, body, 'application/connect+proto', timeoutMs, (incoming, settle, outgoing) => {
+  return exchange<StreamResponse>(target, outgoingOf(req), body, 'application/connect+proto', timeoutMs, (incoming, settle, outgoing) => {
     const { header, trailer } = headersOf(incoming);
     if (incoming.statusCode !== 200) {
       const chunks: Buffer[] = [];
       incoming.on('data', (c: Buffer) => chunks.push(c));
-      incoming.once('end', () => settle(errorOf(incoming, Buffer.concat(chunks), header)));
+      incoming.once('end', () => settle(errorOf(incoming.statusCode ?? 0, Buffer.concat(chunks), header)));
       incoming.once('error', (err) => settle(unreachable(err)));
       return;
     }
@@ -156,8 +189,8 @@ function headersOf(incoming: http.IncomingMessage): { header: LiteHeaders; trail
 }
 
 /** A non-200 answer's error, from its Connect error JSON, or from its HTTP status alone. */
-function errorOf(incoming: http.IncomingMessage, bytes: Uint8Array, header: LiteHeaders): ConnectError {
-  const fallback = new ConnectError(`HTTP ${incoming.statusCode}`, codeFromHttpStatus(incoming.statusCode ?? 0), header);
+export function errorOf(status: number, bytes: Uint8Array, header: LiteHeaders = new LiteHeaders()): ConnectError {
+  const fallback = new ConnectError(`HTTP ${status}`, codeFromHttpStatus(status), header);
   try {
     return errorFromJsonBytes(bytes, header, fallback);
   } catch (err) {
@@ -165,7 +198,7 @@ function errorOf(incoming: http.IncomingMessage, bytes: Uint8Array, header: Lite
   }
 }
 
-function canceled(signal: AbortSignal): ConnectError {
+export function canceled(signal: AbortSignal): ConnectError {
   return signal.reason instanceof ConnectError ? signal.reason : new ConnectError('the operation was canceled', Code.Canceled);
 }
 

@@ -26,7 +26,8 @@ export interface LeanTransportOptions {
   agent?: http.Agent;
 }
 
-const sharedAgent = new http.Agent({ keepAlive: true, maxSockets: Infinity, scheduling: 'lifo' });
+/** The keep-alive connections the lean transport and relays share. */
+export const sharedAgent = new http.Agent({ keepAlive: true, maxSockets: Infinity, scheduling: 'lifo' });
 
 type Serialization = MethodSerializationLookup<DescMessage, DescMessage>;
 

@@ -3,7 +3,10 @@ import http2 from 'node:http2';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter, type ConnectNodeAdapterOptions } from '@connectrpc/connect-node';
+import type { UnaryRelay } from './fast-path-relay.js';
 import { connectFastPath } from './fast-path.js';
+
+export type { UnaryRelay };
 
 type NodeHandlerFn = NonNullable<ConnectNodeAdapterOptions['fallback']>;
 
@@ -19,6 +22,8 @@ export interface RpcServerOptions {
   port: number;
   host?: string;
   routes: Routes[];
+  /** Unary methods another server answers: over Connect unary, their bytes are relayed undecoded. */
+  relays?: readonly UnaryRelay[];
   interceptors: readonly Interceptor[];
   readMaxBytes?: number;
 }
@@ -35,9 +40,15 @@ function adapter(opts: RpcServerOptions, fallback?: NodeHandlerFn) {
 }
 
 /** An HTTP/1.1 handler: Connect unary and server-streaming calls on the fast path, everything else through connect-node. */
-function http1Handler(opts: RpcServerOptions, fallback?: NodeHandlerFn): http.RequestListener {
+function http1Handler(opts: RpcServerOptions, fallback?: NodeHandlerFn, relayBatches = false): http.RequestListener {
   const rpc = adapter(opts, fallback);
-  const fast = connectFastPath({ routes: opts.routes, interceptors: opts.interceptors, readMaxBytes: opts.readMaxBytes ?? DEFAULT_READ_MAX_BYTES });
+  const fast = connectFastPath({
+    routes: opts.routes,
+    relays: opts.relays,
+    relayBatches,
+    interceptors: opts.interceptors,
+    readMaxBytes: opts.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
+  });
   return (req, res) => {
     if (!fast(req, res)) rpc(req, res);
   };
@@ -58,7 +69,8 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RunningSer
     sessions.add(s);
     s.once('close', () => sessions.delete(s));
   });
-  const h1 = http.createServer({ keepAliveTimeout: INTERNAL_KEEP_ALIVE_MS }, http1Handler(opts));
+  // Other services' relays may send this one batches of relayed calls (RelayService); the public server takes none.
+  const h1 = http.createServer({ keepAliveTimeout: INTERNAL_KEEP_ALIVE_MS }, http1Handler(opts, undefined, true));
   const calls = new CallsPerSocket(h1);
   const server = net.createServer((socket) =>
     sniff(socket, (isHttp2) => {

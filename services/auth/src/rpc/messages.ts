@@ -19,7 +19,7 @@ import type { TokenPair } from '../domain/sessions.js';
 import type { MessagingPolicyName, User } from '../domain/user.entity.js';
 
 /** Domain objects as the public API shows them. */
-export const toUser = (u: User) =>
+export const toUser = (u: Pick<User, 'id' | 'username' | 'createdAt' | 'displayName' | 'avatarMediaId'>) =>
   create(UserMessage, {
     id: u.id,
     username: u.username,
@@ -28,7 +28,7 @@ export const toUser = (u: User) =>
     avatarMediaId: u.avatarMediaId,
   });
 
-export const toDevice = (d: Device, currentDeviceId?: number) =>
+export const toDevice = (d: Pick<Device, 'deviceId' | 'name' | 'registrationId' | 'createdAt'>, currentDeviceId?: number) =>
   create(DeviceMessage, {
     deviceId: d.deviceId,
     name: d.name,

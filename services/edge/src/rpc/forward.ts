@@ -1,11 +1,11 @@
-import type { DescMethod, DescService } from '@bufbuild/protobuf';
+import type { DescMethod, DescMethodUnary, DescService } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient, type CallOptions, type ConnectRouter, type HandlerContext } from '@connectrpc/connect';
-import { CLIENT_ADDRESS_HEADER, REQUEST_ID_HEADER, currentRequest, internalTransport } from '@parley/platform';
+import { CLIENT_ADDRESS_HEADER, REQUEST_ID_HEADER, currentRequest, internalRelay, internalTransport, type UnaryRelay } from '@parley/platform';
 
 type AnyFn = (req: unknown, opts: CallOptions) => unknown;
 
 /** What the edge passes on: the caller's credentials, address and request id; nothing else. */
-function callOptions(ctx: HandlerContext): CallOptions {
+function callOptions(ctx: HandlerContext): CallOptions & { headers: Record<string, string>; signal: AbortSignal } {
   const headers: Record<string, string> = {};
   const authorization = ctx.requestHeader.get('authorization');
   if (authorization) headers.authorization = authorization;
@@ -37,8 +37,24 @@ export function relayError(err: unknown, ctx: HandlerContext): never {
 type Handler = (req: never, ctx: HandlerContext) => unknown;
 
 /**
- * Serves `service` on the edge by calling the same method on its backend, except the methods
- * `instead` handles some other way.
+ * Serves `service`'s unary methods over Connect unary (every app's usual call), except those
+ * `instead` handles, by relaying the caller's bytes to the same method on its backend and the
+ * answer's bytes back: the edge checks the caller and passes the call on without decoding or
+ * encoding it. The backend decodes it as it would any call (and refuses a malformed one the same way).
+ */
+export function forwardRelays(service: DescService, backendUrl: string, instead: Record<string, Handler> = {}): UnaryRelay[] {
+  const send = internalRelay(backendUrl);
+  return service.methods
+    .filter((method): method is DescMethodUnary => method.methodKind === 'unary' && !(method.localName in instead))
+    .map((method) => ({
+      method,
+      send: (body, binary, ctx) => send(method, body, binary, callOptions(ctx)).catch((err: unknown) => relayError(err, ctx)),
+    }));
+}
+
+/**
+ * Serves `service` on the edge by calling the same method on its backend (streams, and what relays
+ * don't take: gRPC-Web, compressed calls), except the methods `instead` handles some other way.
  */
 export function forwardRoutes(service: DescService, backendUrl: string, instead: Record<string, Handler> = {}) {
   const client = createClient(service, internalTransport(backendUrl, { onBehalfOfCaller: false })) as unknown as Record<string, AnyFn>;

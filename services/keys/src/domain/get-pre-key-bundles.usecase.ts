@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { events, rpcError, type Caller } from '@parley/platform';
+import { Batcher, SQL_STATE, events, rpcError, sqlState, type Caller, type RateLimiter, type SqlPool } from '@parley/platform';
 import type { KeysDeps } from '../deps.js';
-import type { LogSnapshot } from './identity-log.js';
+import type { IdentityLog, LogSnapshot } from './identity-log.js';
 import { preKeyCounts } from './prekey-counts.js';
 
 export interface ClaimTarget {
@@ -34,93 +34,197 @@ export interface ClaimResult {
   logSnapshot: LogSnapshot;
 }
 
-interface DeviceRow {
+export const BLOCKED_MESSAGE = "you can't fetch this user's keys";
+export const LIMITED_MESSAGE = 'too many key requests for this user';
+
+export async function getPreKeyBundles(deps: Pick<KeysDeps, 'preKeyClaims'>, caller: Caller, target: ClaimTarget): Promise<ClaimResult> {
+  return deps.preKeyClaims.claim(caller.userId, target);
+}
+
+interface Claim {
+  requester: string;
+  target: ClaimTarget;
+}
+
+/** One row of claim_pre_key_bundles (see its migration): an outcome of a claim, or the log's new leaves. */
+interface ClaimRow {
+  claim: number | null;
+  outcome: 'limited' | 'blocked' | 'none' | 'claimed' | 'log';
   device_id: number;
   registration_id: number;
   identity_key: Buffer;
   signed_pre_key_id: string;
   signed_pre_key: Buffer;
   signed_pre_key_signature: Buffer;
-  last_resort_key_id: string;
-  last_resort_key: Buffer;
-  last_resort_signature: Buffer;
+  pre_key_id: string | null;
+  pre_key: Buffer | null;
+  pq_pre_key_id: string;
+  pq_pre_key: Buffer;
+  pq_pre_key_signature: Buffer;
+  pq_pre_key_is_last_resort: boolean;
   log_index: string;
+  runs_low: boolean;
   low_notified: boolean;
+  log_leaves: Buffer[] | null;
 }
 
-export const BLOCKED_MESSAGE = "you can't fetch this user's keys";
+export interface PreKeyClaimsDeps {
+  sql: SqlPool;
+  orm: KeysDeps['orm'];
+  outbox: KeysDeps['outbox'];
+  identityLog: IdentityLog;
+  /** Per (requester, target user): taken in the claim's own statement. */
+  limiter: RateLimiter;
+  lowWaterMark: number;
+}
+
+/** Most claims one statement takes. */
+const MAX_BATCH = 64;
+/**
+ * One statement in flight per process: claims that arrive meanwhile make the next batch bigger. A
+ * second one would start with the next claim alone and then wait for the device rows the first holds.
+ */
+const CONCURRENCY = 1;
+/** A batch that lost a deadlock (with an account deletion's sweep of rate-limit buckets) runs again. */
+const DEADLOCK_RETRIES = 3;
 
 /**
- * Claims a bundle per device, in one transaction. Each one-time key is taken by a single
- * DELETE … RETURNING whose row was picked FOR UPDATE SKIP LOCKED, so no key is handed out twice.
- * Claims of one device also lock its device_keys row (in device order, the order revocation
- * deletes in too): they take turns, so a claim gets "none left" only when none is left, and its
- * EC and Kyber keys come from the same state (per-kind SKIP LOCKED alone would let a claim get a
- * one-time Kyber key but no EC key while the last EC keys were being taken by other claims).
+ * Claims a bundle per device, in batches: claims that arrive while a statement runs go together in
+ * the next one, which takes their rate-limit tokens, checks blocks, locks each device row and takes
+ * the lowest one-time keys of both kinds for all of that device's claims at once, and reads the log's
+ * new leaves, in one round trip and one transaction (claim_pre_key_bundles). Each one-time key is
+ * deleted by the claim that gets it, so no key is handed out twice, and a device's claims take turns
+ * on its row, so EC and Kyber keys run out together. Under no load a claim runs alone, at once.
  */
-export async function getPreKeyBundles(deps: KeysDeps, caller: Caller, target: ClaimTarget): Promise<ClaimResult> {
-  const em = deps.orm.em.fork() as EntityManager;
-  const bundles = await em.transactional(async (tx) => {
-    const blocks = await tx.execute(
-      `select 1 from block_projection
-        where active and ((blocker_id = ? and blocked_id = ?) or (blocker_id = ? and blocked_id = ?))`,
-      [caller.userId, target.userId, target.userId, caller.userId],
-    );
-    // Same answer whichever side blocked: the requester learns nothing about who did.
-    if (blocks.length > 0) throw rpcError.permissionDenied(BLOCKED_MESSAGE);
-    const devices = (await tx.execute(
-      `select k.*, p.registration_id from device_keys k
-         join device_projection p on p.user_id = k.user_id and p.device_id = k.device_id and p.active
-        where k.user_id = ? ${target.deviceId ? 'and k.device_id = ?' : ''}
-        order by k.device_id
-          for update of k`,
-      target.deviceId ? [target.userId, target.deviceId] : [target.userId],
-    )) as DeviceRow[];
-    if (devices.length === 0) {
-      throw rpcError.notFound(
-        target.deviceId ? `user ${target.userId} has no device ${target.deviceId} with keys` : `user ${target.userId} has no devices with keys`,
-      );
+export class PreKeyClaims {
+  private readonly batcher = new Batcher<Claim, ClaimResult>((claims) => this.run(claims), { maxBatch: MAX_BATCH, concurrency: CONCURRENCY });
+
+  constructor(private readonly deps: PreKeyClaimsDeps) {}
+
+  claim(requester: string, target: ClaimTarget): Promise<ClaimResult> {
+    return this.batcher.submit({ requester, target });
+  }
+
+  private async run(claims: Claim[]): Promise<(ClaimResult | Error)[]> {
+    const { rows, logFrom } = await this.execute(claims);
+    const logSnapshot = this.deps.identityLog.snapshotWith(logFrom, rows.find((r) => r.outcome === 'log')?.log_leaves ?? []);
+    const outcomes = claims.map(() => [] as ClaimRow[]);
+    for (const row of rows) if (row.claim !== null) outcomes[row.claim]!.push(row);
+
+    // A subject with several claims here paid for all of them at once, all or nothing: refused, they
+    // are tried again one by one, as claims one after another would have been.
+    const perSubject = countBy(claims, subjectOf);
+    const results: (ClaimResult | Error)[] = [];
+    for (const [i, claim] of claims.entries()) {
+      const [first] = outcomes[i]!;
+      if (first?.outcome === 'limited' && perSubject.get(subjectOf(claim))! > 1) results.push(await this.run([claim]).then(([r]) => r!));
+      else results.push(await this.answer(claim, outcomes[i]!, logSnapshot));
     }
-    const claimed: ClaimedBundle[] = [];
-    for (const device of devices) claimed.push(await claimOne(deps, tx, target.userId, device));
-    return claimed;
-  });
-  return { bundles, logSnapshot: await deps.identityLog.snapshot(em) };
+    await this.announceLowDevices(claims, rows);
+    await this.deps.limiter.pruneNowAndThen();
+    return results;
+  }
+
+  /** The batch's statement: claims sorted by target device, so every batch locks device rows in one order. */
+  private async execute(claims: Claim[]): Promise<{ rows: ClaimRow[]; logFrom: number }> {
+    const order = claims.map((_, i) => i).sort((a, b) => compareTargets(claims[a]!.target, claims[b]!.target));
+    const sorted = order.map((i) => claims[i]!);
+    const perSubject = countBy(claims, subjectOf);
+    const take = this.deps.limiter.takeStatement([...perSubject.keys()], [...perSubject.values()]);
+    const logFrom = this.deps.identityLog.knownSize;
+    const statement = {
+      name: 'keys-claim-pre-key-bundles',
+      text: `with take as (${take.text})
+             select c.* from claim_pre_key_bundles($7::uuid[], $8::uuid[], $9::smallint[],
+               array(select s.subject = any(array(select subject from take)) from unnest($10::text[]) with ordinality s(subject, n) order by s.n),
+               $11::int, $12::bigint) c`,
+    };
+    const values = [
+      ...take.values,
+      sorted.map((c) => c.requester),
+      sorted.map((c) => c.target.userId),
+      sorted.map((c) => c.target.deviceId),
+      sorted.map(subjectOf),
+      this.deps.lowWaterMark,
+      logFrom,
+    ];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const rows = await this.deps.sql.query<ClaimRow>(statement, values);
+        // Back from sorted positions (1-based) to the batch's own.
+        for (const row of rows) if (row.claim !== null) row.claim = order[row.claim - 1]!;
+        return { rows, logFrom };
+      } catch (err) {
+        if (sqlState(err) !== SQL_STATE.deadlockDetected || attempt > DEADLOCK_RETRIES) throw err;
+      }
+    }
+  }
+
+  private async answer(claim: Claim, rows: ClaimRow[], logSnapshot: LogSnapshot): Promise<ClaimResult | Error> {
+    const outcome = rows[0]?.outcome;
+    if (outcome === 'limited') {
+      const seconds = await this.deps.limiter.retryAfterSeconds(subjectOf(claim));
+      return rpcError.resourceExhausted(`${LIMITED_MESSAGE}; retry in ${seconds} s`);
+    }
+    if (outcome === 'blocked') return rpcError.permissionDenied(BLOCKED_MESSAGE);
+    if (outcome !== 'claimed') {
+      const { userId, deviceId } = claim.target;
+      return rpcError.notFound(deviceId ? `user ${userId} has no device ${deviceId} with keys` : `user ${userId} has no devices with keys`);
+    }
+    return { bundles: rows.map(toBundle), logSnapshot };
+  }
+
+  /**
+   * keys.pre_keys.ran_low for each device a claim left below the mark, unless it was told already.
+   * Its own transaction: it locks the device row, counts again and flags it, so an upload in
+   * between (which lifts the counts and clears the flag) is seen, and one crossing is one event.
+   * If this process dies first, the flag is still clear and the device's next claim announces it.
+   */
+  private async announceLowDevices(claims: Claim[], rows: ClaimRow[]): Promise<void> {
+    const low = new Map<string, { userId: string; deviceId: number }>();
+    for (const row of rows) {
+      if (row.outcome !== 'claimed' || !row.runs_low || row.low_notified) continue;
+      const userId = claims[row.claim!]!.target.userId;
+      low.set(`${userId}/${row.device_id}`, { userId, deviceId: row.device_id });
+    }
+    const { orm, outbox, lowWaterMark } = this.deps;
+    for (const { userId, deviceId } of low.values()) {
+      await (orm.em.fork() as EntityManager).transactional(async (em) => {
+        const [device] = (await em.execute('select low_notified from device_keys where user_id = ? and device_id = ? for update', [userId, deviceId])) as {
+          low_notified: boolean;
+        }[];
+        if (!device || device.low_notified) return;
+        const counts = await preKeyCounts(em, userId, deviceId);
+        if (counts.preKeys >= lowWaterMark && counts.pqPreKeys >= lowWaterMark) return;
+        await em.execute('update device_keys set low_notified = true where user_id = ? and device_id = ?', [userId, deviceId]);
+        outbox.add(em, events.preKeysLow, { userId, deviceId, ...counts });
+      });
+    }
+  }
 }
 
-async function claimOne(deps: KeysDeps, em: EntityManager, userId: string, d: DeviceRow): Promise<ClaimedBundle> {
-  const take = (table: string, columns: string) =>
-    em.execute(
-      `delete from ${table}
-        where (user_id, device_id, key_id) = (
-          select user_id, device_id, key_id from ${table}
-           where user_id = ? and device_id = ? order by key_id limit 1 for update skip locked)
-        returning ${columns}`,
-      [userId, d.device_id],
-    ) as Promise<{ key_id: string; public_key: Buffer; signature?: Buffer }[]>;
-  const [ec] = await take('ec_pre_key', 'key_id, public_key');
-  const [kyber] = await take('kyber_pre_key', 'key_id, public_key, signature');
+const subjectOf = (c: Claim) => `${c.requester}:${c.target.userId}`;
 
-  const counts = await preKeyCounts(em, userId, d.device_id);
-  const low = counts.preKeys < deps.settings.lowWaterMark || counts.pqPreKeys < deps.settings.lowWaterMark;
-  if (low && !d.low_notified) {
-    // The conditional update keeps the announcement to one per crossing even without the row lock.
-    const flagged = await em.execute(
-      'update device_keys set low_notified = true where user_id = ? and device_id = ? and not low_notified returning 1',
-      [userId, d.device_id],
-    );
-    if (flagged.length > 0) deps.outbox.add(em, events.preKeysLow, { userId, deviceId: d.device_id, ...counts });
-  }
+function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
+  return counts;
+}
+
+/** PostgreSQL's order of (user id, device id): lowercase UUIDs compare as their bytes do. */
+function compareTargets(a: ClaimTarget, b: ClaimTarget): number {
+  return a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : a.deviceId - b.deviceId;
+}
+
+function toBundle(r: ClaimRow): ClaimedBundle {
   return {
-    deviceId: d.device_id,
-    registrationId: d.registration_id,
-    identityKey: d.identity_key,
-    signedPreKey: { keyId: Number(d.signed_pre_key_id), publicKey: d.signed_pre_key, signature: d.signed_pre_key_signature },
-    pqPreKey: kyber
-      ? { keyId: Number(kyber.key_id), publicKey: kyber.public_key, signature: kyber.signature! }
-      : { keyId: Number(d.last_resort_key_id), publicKey: d.last_resort_key, signature: d.last_resort_signature },
-    pqPreKeyIsLastResort: !kyber,
-    preKey: ec && { keyId: Number(ec.key_id), publicKey: ec.public_key },
-    logIndex: Number(d.log_index),
+    deviceId: r.device_id,
+    registrationId: r.registration_id,
+    identityKey: r.identity_key,
+    signedPreKey: { keyId: Number(r.signed_pre_key_id), publicKey: r.signed_pre_key, signature: r.signed_pre_key_signature },
+    pqPreKey: { keyId: Number(r.pq_pre_key_id), publicKey: r.pq_pre_key, signature: r.pq_pre_key_signature },
+    pqPreKeyIsLastResort: r.pq_pre_key_is_last_resort,
+    preKey: r.pre_key_id === null ? undefined : { keyId: Number(r.pre_key_id), publicKey: r.pre_key! },
+    logIndex: Number(r.log_index),
   };
 }

@@ -55,23 +55,30 @@ export class IdentityLog {
     return leafIndex;
   }
 
+  /** How many leaves this process has read: whoever reads newer ones starts at this index. */
+  get knownSize(): number {
+    return this.leaves.length;
+  }
+
   /**
    * Every committed leaf hash, and a signed head over them. Leaves never change and commit
    * in index order (appends hold the lock until commit), so this process keeps the ones it has
    * read and fetches only newer ones.
    */
   async snapshot(em: EntityManager): Promise<LogSnapshot> {
-    const rows: { leaf_index: string; leaf_hash: Buffer }[] = await em.execute(
-      'select leaf_index, leaf_hash from identity_log_entry where leaf_index >= ? order by leaf_index',
-      [this.leaves.length],
-    );
-    for (const row of rows) {
-      const index = Number(row.leaf_index);
-      // A concurrent snapshot may have added it already.
-      if (index < this.leaves.length) continue;
-      if (index > this.leaves.length) throw new Error(`identity log has no leaf ${this.leaves.length} but has ${index}`);
-      this.leaves.push(new Uint8Array(row.leaf_hash));
-    }
+    const from = this.leaves.length;
+    const rows: { leaf_hash: Buffer }[] = await em.execute('select leaf_hash from identity_log_entry where leaf_index >= ? order by leaf_index', [from]);
+    return this.snapshotWith(from, rows.map((r) => r.leaf_hash));
+  }
+
+  /**
+   * The snapshot once `hashes`, the committed leaves from index `from` on (read by the caller, from
+   * `knownSize` at the time), are added to those this process knows.
+   */
+  snapshotWith(from: number, hashes: readonly Uint8Array[]): LogSnapshot {
+    // Reads that overlap (concurrent ones) add each leaf once; `from` was never past what is known.
+    if (from > this.leaves.length) throw new Error(`identity log has no leaf ${this.leaves.length} but has ${from}`);
+    for (let index = this.leaves.length; index < from + hashes.length; index++) this.leaves.push(new Uint8Array(hashes[index - from]!));
     if (this.latest?.head.treeSize !== this.leaves.length) {
       const leafHashes = this.leaves.slice();
       const tree = new MerkleTree(leafHashes);

@@ -28,7 +28,7 @@ export function keysRoutes(deps: KeysDeps) {
         if (req.deviceId !== 0 && !isDeviceId(req.deviceId)) {
           throw rpcError.invalidArgument(`device_id must be 0 (every device) or from 1 to ${MAX_DEVICE_ID}`);
         }
-        await deps.rateLimits.claimsPerTarget.enforce(`${caller.userId}:${userId}`, "too many key requests for this user");
+        // The claim limit per (requester, target) is taken in the claim's own statement.
         const { bundles, logSnapshot } = await getPreKeyBundles(deps, caller, { userId, deviceId: req.deviceId });
         return { bundles: bundles.map((b) => toPreKeyBundle(b, logSnapshot)) };
       },
