@@ -120,14 +120,14 @@ export class MessageSender {
     const envelopes = requests.map((request, i) =>
       request.envelopes.map((e) => envelopeOf(request, e, { messageId: messageIds[i]!, seq: 0n, ephemeral: false })),
     );
-    const items = requests.flatMap((request, i) => request.envelopes.map((e, k) => ({ item: i + 1, e, stored: envelopes[i]![k]! })));
+    const items = requests.flatMap((request, i) => request.envelopes.map((e, k) => ({ e, stored: envelopes[i]![k]! })));
     const params = [
       requests.map((r) => r.conversationId),
       requests.map((r) => r.caller.userId),
       requests.map((r) => r.caller.deviceId),
       requests.map((r) => r.clientMessageId),
       messageIds,
-      items.map((x) => x.item),
+      requests.map((r) => r.envelopes.length),
       items.map((x) => x.e.userId),
       items.map((x) => x.e.deviceId),
       items.map((x) => x.e.registrationId),
