@@ -1,29 +1,32 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * The send path in one round trip. The rules a send is decided on become SQL functions that every
- * query uses (who refuses whom, which devices a send must address), and send_messages stores a
- * batch of sends in the one transaction of its own statement.
+ * The send path in one round trip. The rules a send is decided on become database functions that
+ * every query uses (who refuses whom, which devices a send must address), and send_messages stores
+ * a batch of sends in the one transaction of its own statement. They are PL/pgSQL, whose plans a
+ * connection keeps, not SQL functions, which PostgreSQL parses again at every call it doesn't inline.
  */
 export class Migration20261207210000 extends Migration {
   override async up(): Promise<void> {
     // `recipient` does not accept messages from `sender`: either blocked the other, or the
     // recipient accepts contacts only and the sender is not one.
-    this.addSql(`create function refuses_sender(recipient uuid, sender uuid) returns boolean language sql stable as $$
-      select exists (select 1 from block_projection b where b.active
-                     and ((b.blocker_id = sender and b.blocked_id = recipient) or (b.blocker_id = recipient and b.blocked_id = sender)))
-          or (exists (select 1 from messaging_policy_projection p where p.user_id = recipient and p.contacts_only)
-              and not exists (select 1 from contact_projection c where c.user_id = recipient and c.contact_user_id = sender and c.active))
-    $$;`);
+    this.addSql(`create function refuses_sender(recipient uuid, sender uuid) returns boolean language plpgsql stable as $$
+      begin
+        return exists (select 1 from block_projection b where b.active
+                       and ((b.blocker_id = sender and b.blocked_id = recipient) or (b.blocker_id = recipient and b.blocked_id = sender)))
+            or (exists (select 1 from messaging_policy_projection p where p.user_id = recipient and p.contacts_only)
+                and not exists (select 1 from contact_projection c where c.user_id = recipient and c.contact_user_id = sender and c.active));
+      end $$;`);
 
     // The devices a send by (sender, sender_device) into a conversation must address: every active
     // device of every member, but the sending one.
     this.addSql(`create function conversation_devices(conversation uuid, sender uuid, sender_device smallint)
-      returns table (user_id uuid, device_id smallint, registration_id int) language sql stable as $$
-      select d.user_id, d.device_id, d.registration_id from conversation_member m
-      join device_projection d on d.user_id = m.user_id and d.active and not (d.user_id = sender and d.device_id = sender_device)
-      where m.conversation_id = conversation
-    $$;`);
+      returns table (user_id uuid, device_id smallint, registration_id int) language plpgsql stable as $$
+      begin
+        return query select d.user_id, d.device_id, d.registration_id from conversation_member m
+          join device_projection d on d.user_id = m.user_id and d.active and not (d.user_id = sender and d.device_id = sender_device)
+          where m.conversation_id = conversation;
+      end $$;`);
 
     // Stores a batch of sends (item i: p_conversation[i] … p_message_id[i]; its envelopes are the
     // next p_env_count[i] entries of the p_env_* arrays) and answers each with its status.
