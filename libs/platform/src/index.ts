@@ -23,7 +23,6 @@ export * from './rpc/health.js';
 export * from './rpc/interceptors.js';
 export * from './rpc/server.js';
 export * from './rpc/client.js';
-export * from './rpc/batch.js';
 export { createLeanTransport, type LeanTransportOptions } from './rpc/lean-transport.js';
 export * from './auth/access-token.js';
 export * from './limits/delivery-window.js';

@@ -14,6 +14,4 @@ export * from './gen/parley/messaging/v1/message_pb.js';
 export * from './gen/parley/messaging/v1/delivery_pb.js';
 export * from './gen/parley/messaging/v1/delivery_internal_pb.js';
 export * from './gen/parley/messaging/v1/storage_pb.js';
-export * from './gen/parley/rpc/v1/batch_pb.js';
-export * from './gen/parley/messaging/v1/message_batch_pb.js';
 export * from './gen/parley/rpc/v1/relay_pb.js';

@@ -1,6 +1,4 @@
-import type { DescService } from '@bufbuild/protobuf';
 import { remoteVerifier, runService, startHttpServer } from '@parley/platform';
-import { MessageService } from '@parley/proto';
 import { edgeConfigSchema } from './config.js';
 import { deliveryRoutes } from './delivery/delivery.routes.js';
 import { buildEdgeDeps } from './deps.js';
@@ -8,7 +6,6 @@ import { forwardedServices, publicServices } from './public-services.js';
 import { refusingRevoked } from './revocations/revoked-sessions.js';
 import { clientAddressPolicy } from './rpc/client-address.js';
 import { forwardRelays, forwardRoutes } from './rpc/forward.js';
-import { messageBatching } from './rpc/message-batching.js';
 import { contentTypePolicy, corsPolicy, unknownRpc } from './rpc/http-policy.js';
 
 void runService({
@@ -24,16 +21,13 @@ void runService({
     const { settings, hub, revocationFollower, log } = deps;
     const cors = corsPolicy(settings.corsAllowedOrigins);
     const stampClientAddress = clientAddressPolicy(settings.trustedProxyHops);
-    // The methods served some other way than one forwarded call each.
-    const batched = messageBatching(deps.backends.messaging);
-    const instead = (service: DescService) => (service === MessageService ? batched : {});
     const server = await startHttpServer({
       port: settings.httpPort,
       routes: [
-        ...forwardedServices.map(({ service, backend }) => forwardRoutes(service, deps.backends[backend], instead(service))),
+        ...forwardedServices.map(({ service, backend }) => forwardRoutes(service, deps.backends[backend])),
         deliveryRoutes(deps),
       ],
-      relays: forwardedServices.flatMap(({ service, backend }) => forwardRelays(service, deps.backends[backend], instead(service))),
+      relays: forwardedServices.flatMap(({ service, backend }) => forwardRelays(service, deps.backends[backend])),
       interceptors,
       readMaxBytes: settings.readMaxBytes,
       before: (req, res) => cors(req, res) || contentTypePolicy(req, res) || stampClientAddress(req),

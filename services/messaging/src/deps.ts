@@ -1,4 +1,4 @@
-import type { ConfigOf, Logger, MikroORM, ServiceContext, SqlPool, TokenVerifier } from '@parley/platform';
+import type { ConfigOf, Logger, MikroORM, ServiceContext, SqlPool } from '@parley/platform';
 import type { messagingConfigSchema } from './config.js';
 import { AckQueue } from './domain/ack-deliveries.usecase.js';
 import { MessageSender } from './domain/message-sender.js';
@@ -15,8 +15,6 @@ export interface MessagingDeps {
   sender: MessageSender;
   /** Deletes acked deliveries, a batch per statement. */
   acks: AckQueue;
-  /** Checks the access tokens batched calls carry for each of their items. */
-  tokens: TokenVerifier;
   settings: MessagingSettings;
 }
 
@@ -40,7 +38,7 @@ export interface MessagingSettings {
   expirySweepSeconds: number;
 }
 
-export async function buildMessagingDeps({ orm, sql, log, nats, subjects, config, tokens }: ServiceContext<ConfigOf<typeof messagingConfigSchema>>): Promise<MessagingDeps> {
+export async function buildMessagingDeps({ orm, sql, log, nats, subjects, config }: ServiceContext<ConfigOf<typeof messagingConfigSchema>>): Promise<MessagingDeps> {
   const live = new LiveSignals(nats, subjects);
   // Signals this process published just before it last stopped may be lost: streams refetch.
   live.resync();
@@ -52,7 +50,6 @@ export async function buildMessagingDeps({ orm, sql, log, nats, subjects, config
     live,
     sender,
     acks: new AckQueue(sql, live, ACK_CONCURRENCY),
-    tokens,
     settings: {
       messageTtlSeconds: config.MESSAGE_TTL_SECONDS,
       envelopeMaxBytes: config.ENVELOPE_MAX_BYTES,

@@ -1,5 +1,5 @@
 import { runService } from '@parley/platform';
-import { ConversationService, DeliveryInternalService, MessageBatchService, MessageService, StorageService } from '@parley/proto';
+import { ConversationService, DeliveryInternalService, MessageService, StorageService } from '@parley/proto';
 import { messagingConfigSchema } from './config.js';
 import { database } from './database.js';
 import { buildMessagingDeps } from './deps.js';
@@ -17,7 +17,6 @@ import { userRegisteredConsumer } from './events/consumers/user-registered.consu
 import { userUnblockedConsumer } from './events/consumers/user-unblocked.consumer.js';
 import { conversationRoutes } from './rpc/conversation.routes.js';
 import { deliveryInternalRoutes } from './rpc/delivery-internal.routes.js';
-import { messageBatchRoutes } from './rpc/message-batch.routes.js';
 import { messageRoutes } from './rpc/message.routes.js';
 import { storageRoutes } from './rpc/storage.routes.js';
 
@@ -26,10 +25,10 @@ void runService({
   config: messagingConfigSchema,
   database,
   bus: true,
-  services: [ConversationService.typeName, MessageService.typeName, MessageBatchService.typeName, DeliveryInternalService.typeName, StorageService.typeName],
+  services: [ConversationService.typeName, MessageService.typeName, DeliveryInternalService.typeName, StorageService.typeName],
   init: buildMessagingDeps,
   tokens: 'remote',
-  routes: (deps) => [conversationRoutes(deps), messageRoutes(deps), messageBatchRoutes(deps), deliveryInternalRoutes(deps), storageRoutes(deps)],
+  routes: (deps) => [conversationRoutes(deps), messageRoutes(deps), deliveryInternalRoutes(deps), storageRoutes(deps)],
   consumers: (deps) => [
     userRegisteredConsumer,
     deviceAddedConsumer(deps),

@@ -126,27 +126,21 @@ function headerKid(token: string): string {
 
 const callerKey = createContextKey<Caller | undefined>(undefined, { description: 'verified caller' });
 
-/** The caller an Authorization header proves, or UNAUTHENTICATED saying what is wrong with it. */
-export async function callerOf(verifier: TokenVerifier, authorization: string | null | undefined): Promise<Caller> {
-  if (!authorization) throw missingToken();
-  const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(authorization.trim());
-  if (!match?.[1]) throw rpcError.unauthenticated('malformed Authorization header: expected "Bearer <access token>"');
-  return verifier.verify(match[1]);
-}
-
 /** Verifies a bearer token when one is sent; handlers that need a caller use requireCaller. */
 export function authInterceptor(verifier: TokenVerifier): Interceptor {
   return (next) => async (req) => {
     const header = req.header.get('authorization');
-    if (header !== null) req.contextValues.set(callerKey, await callerOf(verifier, header));
+    if (header !== null) {
+      const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(header.trim());
+      if (!match?.[1]) throw rpcError.unauthenticated('malformed Authorization header: expected "Bearer <access token>"');
+      req.contextValues.set(callerKey, await verifier.verify(match[1]));
+    }
     return next(req);
   };
 }
 
-const missingToken = () => rpcError.unauthenticated('missing access token: send "Authorization: Bearer <access token>"');
-
 export function requireCaller(ctx: HandlerContext): Caller {
   const caller = ctx.values.get(callerKey);
-  if (!caller) throw missingToken();
+  if (!caller) throw rpcError.unauthenticated('missing access token: send "Authorization: Bearer <access token>"');
   return caller;
 }

@@ -10,7 +10,8 @@ function manualRun() {
   return { batches, run };
 }
 
-const settle = () => new Promise((r) => setImmediate(r));
+/** Lets the batcher's scheduled turn, and what it started, run. */
+const settle = () => new Promise((r) => setImmediate(() => setImmediate(r)));
 
 describe('Batcher', () => {
   it('runs an item at once when nothing else runs', async () => {
@@ -21,6 +22,21 @@ describe('Batcher', () => {
     expect(batches.map((b) => b.items)).toEqual([[1]]);
     batches[0]!.finish();
     await expect(result).resolves.toBe('r1');
+  });
+
+  it('takes into one batch what one turn submits, even over several promise hops', async () => {
+    const { batches, run } = manualRun();
+    const batcher = new Batcher(run, { maxBatch: 10, concurrency: 1 });
+    // As a batched RPC's items do: each checks its token (a cached, but awaited, lookup) before submitting.
+    const hops = async (i: number) => {
+      for (let h = 0; h < i; h++) await Promise.resolve();
+      return batcher.submit(i);
+    };
+    const results = [1, 2, 3].map(hops);
+    await settle();
+    expect(batches.map((b) => b.items)).toEqual([[1, 2, 3]]);
+    batches[0]!.finish();
+    await expect(Promise.all(results)).resolves.toEqual(['r1', 'r2', 'r3']);
   });
 
   it('takes what arrived while it was busy as the next batch, up to maxBatch', async () => {

@@ -29,11 +29,15 @@ export class Batcher<I, O> {
     });
   }
 
-  /** Starts a batch once the current turn has submitted what it will, so calls that arrive together go together. */
+  /**
+   * Starts a batch once the current turn of the event loop has submitted what it will (a request
+   * that fans out into many submissions makes them over several promise hops), so calls that
+   * arrive together go together.
+   */
   private schedule(): void {
     if (this.scheduled || this.running >= this.opts.concurrency) return;
     this.scheduled = true;
-    queueMicrotask(() => {
+    setImmediate(() => {
       this.scheduled = false;
       this.dispatch();
     });

@@ -52,15 +52,13 @@ function measure(metrics: Metrics): Interceptor {
   };
 }
 
-/** Anything that is not a ConnectError is a bug: logged whole, and the caller is told nothing of it. */
-export function publicError(log: Logger, err: unknown): ConnectError {
-  if (err instanceof ConnectError) return err;
-  log.error({ err }, 'internal error');
-  return new ConnectError('internal error; quote the x-request-id header when reporting it', Code.Internal);
-}
-
+/** Anything that is not a ConnectError is a bug: log it whole, tell the caller nothing of it. */
 function mapErrors(log: Logger): Interceptor {
-  const hide = (err: unknown) => publicError(log, err);
+  const hide = (err: unknown): ConnectError => {
+    if (err instanceof ConnectError) return err;
+    log.error({ err }, 'internal error');
+    return new ConnectError('internal error; quote the x-request-id header when reporting it', Code.Internal);
+  };
   return (next) => async (req) => {
     try {
       const res = await next(req);

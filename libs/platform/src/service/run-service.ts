@@ -35,8 +35,6 @@ export interface ServiceContext<C> {
   readonly metrics: Metrics;
   readonly health: HealthState;
   readonly orm: MikroORM;
-  /** With `tokens: 'remote'`: the verifier of auth's access tokens, for calls that carry a client's token in their body (batches). */
-  readonly tokens: TokenVerifier;
   /** Plain SQL on the same database, for hot paths (see db/sql-pool.ts). */
   readonly sql: SqlPool;
   readonly outbox: Outbox;
@@ -141,7 +139,6 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
     throw new Error(`${def.name} did not declare ${what}`);
   };
   const outbox = subjects ? new Outbox(def.name, subjects, () => relay) : undefined;
-  const remoteTokens = def.tokens === 'remote' ? remoteVerifier((cfg as unknown as ConfigOf<typeof authClientConfigSchema>).AUTH_URL) : undefined;
   const ctx = {
     name: def.name,
     config: cfg,
@@ -153,9 +150,6 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
     },
     get sql() {
       return sql ?? missing('a database')();
-    },
-    get tokens() {
-      return remoteTokens ?? missing("tokens: 'remote'")();
     },
     get outbox() {
       return outbox ?? missing('a bus')();
@@ -170,7 +164,8 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
 
   const deps = await def.init(ctx).catch((err: Error) => fatal(`${def.name} cannot start: ${err.message}`));
   // The chain ends in token verification, which may need the deps: so it is built after init, once.
-  const verifier = def.tokens === 'remote' ? remoteTokens! : def.tokens(deps);
+  const verifier =
+    def.tokens === 'remote' ? remoteVerifier((cfg as unknown as ConfigOf<typeof authClientConfigSchema>).AUTH_URL) : def.tokens(deps);
   const interceptors = serverInterceptors(log, metrics, verifier);
 
   if (orm && nats) {

@@ -22,7 +22,7 @@ function callOptions(ctx: HandlerContext): CallOptions & { headers: Record<strin
  * reached is the caller's problem only as "try again". Internal and unknown failures may describe
  * the network between services, so they become a plain error that the edge logs and hides.
  */
-export function relayError(err: unknown, ctx: HandlerContext): never {
+function relayError(err: unknown, ctx: HandlerContext): never {
   const e = ConnectError.from(err);
   // A backend stream reset (e.g. the backend died mid-call) surfaces as CANCELED; only a client
   // that went away really cancelled, and anyone else should retry.
@@ -34,18 +34,18 @@ export function relayError(err: unknown, ctx: HandlerContext): never {
   throw relayed;
 }
 
-type Handler = (req: never, ctx: HandlerContext) => unknown;
-
 /**
- * Serves `service`'s unary methods over Connect unary (every app's usual call), except those
- * `instead` handles, by relaying the caller's bytes to the same method on its backend and the
- * answer's bytes back: the edge checks the caller and passes the call on without decoding or
- * encoding it. The backend decodes it as it would any call (and refuses a malformed one the same way).
+ * Serves `service`'s unary methods over Connect unary (every app's usual call) by relaying the
+ * caller's bytes to the same method on its backend and the answer's bytes back: the edge checks
+ * the caller and passes the call on without decoding or encoding it. The backend decodes it as it
+ * would any call (and refuses a malformed one the same way). Calls of one method that wait behind
+ * one in flight go to the backend together (RelayService), so a busy edge's SendMessage and
+ * AckDeliveries reach messaging in batches, which it stores in one transaction.
  */
-export function forwardRelays(service: DescService, backendUrl: string, instead: Record<string, Handler> = {}): UnaryRelay[] {
+export function forwardRelays(service: DescService, backendUrl: string): UnaryRelay[] {
   const send = internalRelay(backendUrl);
   return service.methods
-    .filter((method): method is DescMethodUnary => method.methodKind === 'unary' && !(method.localName in instead))
+    .filter((method): method is DescMethodUnary => method.methodKind === 'unary')
     .map((method) => ({
       method,
       send: (body, binary, ctx) => send(method, body, binary, callOptions(ctx)).catch((err: unknown) => relayError(err, ctx)),
@@ -54,12 +54,12 @@ export function forwardRelays(service: DescService, backendUrl: string, instead:
 
 /**
  * Serves `service` on the edge by calling the same method on its backend (streams, and what relays
- * don't take: gRPC-Web, compressed calls), except the methods `instead` handles some other way.
+ * don't take: gRPC-Web, compressed calls).
  */
-export function forwardRoutes(service: DescService, backendUrl: string, instead: Record<string, Handler> = {}) {
+export function forwardRoutes(service: DescService, backendUrl: string) {
   const client = createClient(service, internalTransport(backendUrl, { onBehalfOfCaller: false })) as unknown as Record<string, AnyFn>;
-  const impl: Record<string, Handler> = {};
-  for (const method of service.methods) impl[method.localName] = instead[method.localName] ?? forwarder(method, client);
+  const impl: Record<string, (req: unknown, ctx: HandlerContext) => unknown> = {};
+  for (const method of service.methods) impl[method.localName] = forwarder(method, client);
   return (router: ConnectRouter) => router.service(service, impl as never);
 }
 

@@ -64,9 +64,13 @@ export async function enqueue(sql: SqlRunner, items: NewDelivery[], now: Date, e
   return rows.map((r) => ({ userId: r.recipient_user_id, deviceId: r.recipient_device_id, id: BigInt(r.id), queueSeq: BigInt(r.queue_seq), body: r.body }));
 }
 
-/** A stored row as the device receives it: the stored Delivery with the row's id. */
-export function toDelivery(id: bigint | number | string, body: Uint8Array): Delivery {
+/**
+ * A stored row as the device receives it: the stored Delivery with the row's id and, for an
+ * envelope, its message's seq (send_messages stores envelopes before their seq is known).
+ */
+export function toDelivery(id: bigint | number | string, body: Uint8Array, seq: bigint | number | string | null): Delivery {
   const delivery = fromBinary(DeliverySchema, body);
   delivery.id = BigInt(id);
+  if (delivery.payload.case === 'envelope' && seq !== null) delivery.payload.value.seq = BigInt(seq);
   return delivery;
 }

@@ -12,14 +12,14 @@ import { toDelivery } from './delivery-queue.js';
  */
 const FETCH = {
   name: 'fetch_deliveries',
-  text: `select d.queue_seq::text as queue_head, s.still_queued, p.id::text, p.body
+  text: `select d.queue_seq::text as queue_head, s.still_queued, p.id::text, p.body, p.seq::text
     from device_projection d
     cross join lateral (
       select array(select q.id::text from queued_delivery q
                    where q.recipient_user_id = $1 and q.recipient_device_id = $2 and q.id = any($3::bigint[])) as still_queued
     ) s
     left join lateral (
-      select q.id, q.body from queued_delivery q
+      select q.id, q.body, m.seq from queued_delivery q left join message m on m.id = q.message_id
       where q.recipient_user_id = $1 and q.recipient_device_id = $2 and q.expires_at > now() and q.id <> all($3::bigint[])
       order by q.queue_seq limit $4
     ) p on true
@@ -30,7 +30,7 @@ const FETCH = {
 export async function fetchDeliveries(deps: MessagingDeps, caller: Caller, input: { inFlightIds: bigint[]; limit: number }): Promise<FetchDeliveriesResponse> {
   if (input.inFlightIds.length > MAX_DELIVERIES_IN_FLIGHT) throw rpcError.invalidArgument(`in_flight_ids holds at most ${MAX_DELIVERIES_IN_FLIGHT} ids`);
   if (input.limit < 1 || input.limit > MAX_DELIVERIES_IN_FLIGHT) throw rpcError.invalidArgument(`limit must be 1 to ${MAX_DELIVERIES_IN_FLIGHT}`);
-  const rows = await deps.sql.query<{ queue_head: string; still_queued: string[]; id: string | null; body: Uint8Array | null }>(FETCH, [
+  const rows = await deps.sql.query<{ queue_head: string; still_queued: string[]; id: string | null; body: Uint8Array | null; seq: string | null }>(FETCH, [
     caller.userId,
     caller.deviceId,
     input.inFlightIds.map(String),
@@ -38,7 +38,7 @@ export async function fetchDeliveries(deps: MessagingDeps, caller: Caller, input
   ]);
   const page = rows.filter((r) => r.id !== null);
   return create(FetchDeliveriesResponseSchema, {
-    deliveries: page.slice(0, input.limit).map((r) => toDelivery(r.id!, r.body!)),
+    deliveries: page.slice(0, input.limit).map((r) => toDelivery(r.id!, r.body!, r.seq)),
     stillQueuedIds: (rows[0]?.still_queued ?? []).map(BigInt),
     more: page.length > input.limit,
     queueHead: BigInt(rows[0]?.queue_head ?? 0),

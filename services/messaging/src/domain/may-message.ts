@@ -4,13 +4,11 @@ import { rpcError, sqlRows } from '@parley/platform';
 /**
  * The rule, as a SQL condition over two uuid expressions: `recipient` does not accept messages
  * from `sender` when either blocked the other, or the recipient accepts contacts only and the
- * sender is not one. Every query that decides who may message whom embeds this one text.
+ * sender is not one. The rule itself is the database function refuses_sender (see the migration
+ * that made it), which every query that decides who may message whom calls.
  */
 export function refusesSender(recipient: string, sender: string): string {
-  return `(exists (select 1 from block_projection b where b.active
-                   and ((b.blocker_id = ${sender} and b.blocked_id = ${recipient}) or (b.blocker_id = ${recipient} and b.blocked_id = ${sender})))
-       or (exists (select 1 from messaging_policy_projection p where p.user_id = ${recipient} and p.contacts_only)
-           and not exists (select 1 from contact_projection c where c.user_id = ${recipient} and c.contact_user_id = ${sender} and c.active)))`;
+  return `refuses_sender(${recipient}, ${sender})`;
 }
 
 /** One message for every refusal, so the sender can't tell a block from a privacy setting. */

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { create } from '@bufbuild/protobuf';
-import { Batcher, SQL_STATE, rpcError, sqlState, type Caller, type SqlPool, type SqlRunner } from '@parley/platform';
-import { EnvelopeSchema, type Envelope } from '@parley/proto';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { Code, ConnectError } from '@connectrpc/connect';
+import { Batcher, SQL_STATE, rpcError, sqlState, type Caller, type SqlPool } from '@parley/platform';
+import { DeliverySchema, EnvelopeSchema, type Envelope } from '@parley/proto';
 import type { LiveSignals } from '../events/live-signals.js';
-import { enqueue, type NewDelivery, type QueuedDelivery } from './delivery-queue.js';
-import { refusedMessaging, refusesSender } from './may-message.js';
+import type { QueuedDelivery } from './delivery-queue.js';
+import { refusedMessaging } from './may-message.js';
 import { notAMember } from './membership.js';
-import { deviceKey } from './message.entity.js';
 import { requireMatchingDevices, type ExpectedDevice, type ValidEnvelope } from './outgoing-envelopes.js';
 
 export interface SendRequest {
@@ -33,81 +34,50 @@ export interface MessageSenderOptions {
   maxBatch: number;
 }
 
-/** What the database says about one send, a row per member device (or per member without one). */
-interface SendRow {
-  ord: string;
-  kind: 'direct' | 'group' | null;
-  last_seq: string | null;
-  earlier_id: string | null;
-  earlier_conversation_id: string | null;
-  earlier_seq: string | null;
-  earlier_sent_at: Date | null;
-  member_id: string | null;
-  device_id: number | null;
-  registration_id: number | null;
-  blocks_sender: boolean | null;
-  refuses_sender: boolean | null;
-}
-
-/**
- * Everything a batch of sends is decided on, read in one statement. With `lock`, the batch's
- * conversations are locked first, in id order (two batches can't deadlock, and each
- * conversation's members and seq hold until commit). Per send: the earlier send with its
- * client_message_id, if any; then each member, each of the member's active devices except the
- * sending one, whether the member blocked the sender, and whether they refuse the sender (asked
- * only of a direct conversation).
- */
-function decideStatement(lock: boolean) {
-  return {
-    name: lock ? 'decide_sends_locked' : 'decide_sends',
-    text: `with item as (
-        select * from unnest($1::uuid[], $2::uuid[], $3::smallint[], $4::text[]) with ordinality as t(conversation_id, sender_id, sender_device_id, client_message_id, ord)
-      ),
-      conv as materialized (
-        select c.id, c.kind, c.last_seq from conversation c where c.id in (select conversation_id from item)
-        order by c.id ${lock ? 'for update' : ''}
-      )
-      select i.ord::text, c.kind, c.last_seq::text,
-        e.id as earlier_id, e.conversation_id as earlier_conversation_id, e.seq::text as earlier_seq, e.sent_at as earlier_sent_at,
-        m.user_id as member_id, d.device_id, d.registration_id,
-        m.user_id <> i.sender_id and exists (select 1 from block_projection b where b.active and b.blocker_id = m.user_id and b.blocked_id = i.sender_id) as blocks_sender,
-        c.kind = 'direct' and m.user_id <> i.sender_id and ${refusesSender('m.user_id', 'i.sender_id')} as refuses_sender
-      from item i
-      left join conv c on c.id = i.conversation_id
-      left join lateral (select id, conversation_id, seq, sent_at from message where sender_user_id = i.sender_id and client_message_id = i.client_message_id) e on true
-      left join conversation_member m on m.conversation_id = c.id
-      left join device_projection d on d.user_id = m.user_id and d.active and not (d.user_id = i.sender_id and d.device_id = i.sender_device_id)
-      order by i.ord`,
-  };
-}
-
-const DECIDE_LOCKED = decideStatement(true);
-const DECIDE = decideStatement(false);
-
-const STORE = {
-  name: 'store_messages',
-  text: `with stored as (
-      insert into message (id, conversation_id, seq, sender_user_id, sender_device_id, client_message_id, sent_at, expires_at, recipients)
-      select id, conversation_id, seq, sender_user_id, sender_device_id, client_message_id, $8, $9, string_to_array(recipients, ' ')
-      from unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::smallint[], $6::text[], $7::text[])
-        as t(id, conversation_id, seq, sender_user_id, sender_device_id, client_message_id, recipients)
-    )
-    update conversation c set last_seq = t.last_seq, last_activity_at = $8
-    from unnest($10::uuid[], $11::bigint[]) as t(id, last_seq) where c.id = t.id`,
+/** The database function that stores a batch of sends (see the migration that made it). */
+const SEND = {
+  name: 'send_messages',
+  text: 'select * from send_messages($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)',
 };
 
-/** A send the checks passed: what to store, queue and answer. */
-interface Accepted {
-  request: SendRequest;
-  messageId: string;
-  seq: number;
-  targets: ValidEnvelope[];
+interface SendRow {
+  ord: number;
+  status: 'sent' | 'duplicate' | 'used_elsewhere' | 'not_member' | 'refused' | 'mismatch';
+  message_id: string | null;
+  seq: string | null;
+  sent_at: Date | null;
+  delivery_ids: string[] | null;
+  delivery_users: string[] | null;
+  delivery_devices: number[] | null;
+  delivery_queue_seqs: string[] | null;
+}
+
+/** What an ephemeral send, or the explanation of a refused send, is decided on: one row. */
+const TARGETS = {
+  name: 'send_targets',
+  text: `select c.kind,
+      exists (select 1 from conversation_member m where m.conversation_id = c.id and m.user_id = $2) as member,
+      c.kind = 'direct' and exists (select 1 from conversation_member m
+                                    where m.conversation_id = c.id and m.user_id <> $2 and refuses_sender(m.user_id, $2)) as refused,
+      array(select json_build_array(d.user_id, d.device_id, d.registration_id)::text from conversation_devices(c.id, $2, $3) d) as devices,
+      array(select b.blocker_id from block_projection b join conversation_member m on m.user_id = b.blocker_id and m.conversation_id = c.id
+            where b.active and b.blocked_id = $2 and b.blocker_id <> $2) as blocking
+    from conversation c where c.id = $1`,
+};
+
+interface TargetsRow {
+  kind: 'direct' | 'group';
+  member: boolean;
+  refused: boolean;
+  devices: string[];
+  blocking: string[];
 }
 
 /**
- * Stores sends and queues their envelopes, a batch per transaction (group commit): while one
- * runs, the sends that arrive wait and go together in the next. A batch is five round trips
- * however many sends it holds. Each send is answered only after its transaction committed.
+ * Stores sends and queues their envelopes: a batch per call of send_messages, one statement and
+ * so one round trip and one transaction (group commit: while one runs, the sends that arrive wait
+ * and go together in the next). Each send is answered only after its transaction committed, and
+ * its deliveries are then signalled, each whole, to its device's stream.
  */
 export class MessageSender {
   private readonly batcher: Batcher<SendRequest, SentMessage>;
@@ -125,126 +95,111 @@ export class MessageSender {
   }
 
   /**
-   * The envelopes an ephemeral send goes to, checked like a stored send (membership, privacy,
-   * the exact device set) without locking or storing anything.
+   * The envelopes a send goes to, checked as send_messages checks them (membership, privacy, the
+   * exact device set), without locking or storing anything: for an ephemeral send, and to say
+   * precisely why send_messages refused one. In a group, members who blocked the sender need an
+   * envelope (so the sender can't tell) but don't get it.
    */
-  async ephemeralTargets(request: Omit<SendRequest, 'clientMessageId'>): Promise<ValidEnvelope[]> {
-    const rows = await this.sql.query<SendRow>(DECIDE, [[request.conversationId], [request.caller.userId], [request.caller.deviceId], ['']]);
-    return targetsOf(request, rows);
+  async targets(request: Omit<SendRequest, 'clientMessageId'>): Promise<ValidEnvelope[]> {
+    const [row] = await this.sql.query<TargetsRow>(TARGETS, [request.conversationId, request.caller.userId, request.caller.deviceId]);
+    if (!row?.member) throw notAMember(request.conversationId);
+    if (row.refused) throw refusedMessaging();
+    const expected = row.devices.map((json): ExpectedDevice => {
+      const [userId, deviceId, registrationId] = JSON.parse(json) as [string, number, number];
+      return { userId, deviceId, registrationId };
+    });
+    requireMatchingDevices(expected, request.envelopes);
+    const blocking = new Set(row.blocking);
+    return request.envelopes.filter((e) => !blocking.has(e.userId));
   }
 
   private async storeBatch(requests: SendRequest[]): Promise<(SentMessage | Error)[]> {
+    const sentAt = new Date();
+    const expiresAt = new Date(sentAt.getTime() + this.opts.messageTtlSeconds * 1000);
+    const messageIds = requests.map(() => randomUUID());
+    const envelopes = requests.map((request, i) =>
+      request.envelopes.map((e) => envelopeOf(request, e, { messageId: messageIds[i]!, seq: 0n, ephemeral: false })),
+    );
+    const items = requests.flatMap((request, i) => request.envelopes.map((e, k) => ({ e, stored: envelopes[i]![k]! })));
+    const params = [
+      requests.map((r) => r.conversationId),
+      requests.map((r) => r.caller.userId),
+      requests.map((r) => r.caller.deviceId),
+      requests.map((r) => r.clientMessageId),
+      messageIds,
+      requests.map((r) => r.envelopes.length),
+      items.map((x) => x.e.userId),
+      items.map((x) => x.e.deviceId),
+      items.map((x) => x.e.registrationId),
+      // Stored without the message's seq, which send_messages gives; a reader of the queue adds it.
+      items.map((x) => deliveryBody(sentAt, x.stored)),
+      sentAt,
+      expiresAt,
+    ];
     // A concurrent send with the same client_message_id, or a deadlock with a consumer, fails the
-    // whole transaction: run it again, and the earlier send is then seen and answered.
+    // whole statement: run it again, and the earlier send is then seen and answered.
+    let rows: SendRow[];
     for (let attempt = 1; ; attempt++) {
       try {
-        const { outcomes, queued } = await this.sql.transaction((tx) => this.decideAndStore(tx, requests));
-        this.live.delivered(queued);
-        return outcomes;
+        rows = await this.sql.query<SendRow>(SEND, params);
+        break;
       } catch (err) {
         const retryable = sqlState(err) === SQL_STATE.uniqueViolation || sqlState(err) === SQL_STATE.deadlockDetected;
         if (!retryable || attempt === 3) throw err;
       }
     }
+    const queued: QueuedDelivery[] = [];
+    const outcomes = await Promise.all(
+      rows.map(async (row): Promise<SentMessage | Error> => {
+        const request = requests[row.ord - 1]!;
+        switch (row.status) {
+          case 'sent':
+            queued.push(...signalsOf(row, sentAt, envelopes[row.ord - 1]!, request));
+            return { messageId: row.message_id!, seq: Number(row.seq), sentAt: row.sent_at!, duplicate: false };
+          case 'duplicate':
+            return { messageId: row.message_id!, seq: Number(row.seq), sentAt: row.sent_at!, duplicate: true };
+          case 'used_elsewhere':
+            return rpcError.alreadyExists(`client_message_id ${request.clientMessageId} was already used for another conversation; choose a new one`);
+          case 'not_member':
+            return notAMember(request.conversationId);
+          case 'refused':
+            return refusedMessaging();
+          case 'mismatch':
+            return this.whyMismatched(request);
+        }
+      }),
+    );
+    this.live.delivered(queued);
+    return outcomes;
   }
 
-  private async decideAndStore(tx: SqlRunner, requests: SendRequest[]): Promise<{ outcomes: (SentMessage | Error)[]; queued: QueuedDelivery[] }> {
-    const rows = await tx.query<SendRow>(DECIDE_LOCKED, [
-      requests.map((r) => r.conversationId),
-      requests.map((r) => r.caller.userId),
-      requests.map((r) => r.caller.deviceId),
-      requests.map((r) => r.clientMessageId),
-    ]);
-    const rowsOf = groupByItem(rows, requests.length);
-    const lastSeq = new Map<string, number>();
-    const firstWithKey = new Map<string, number>();
-    const accepted: Accepted[] = [];
-    const sentAt = new Date();
-    const outcomes: (SentMessage | Error)[] = [];
-    const decide = (request: SendRequest, i: number): SentMessage | Error => {
-      const mine = rowsOf[i]!;
-      const [head] = mine;
-      if (head?.earlier_id) {
-        if (head.earlier_conversation_id !== request.conversationId) return alreadyUsed(request.clientMessageId);
-        return { messageId: head.earlier_id, seq: Number(head.earlier_seq), sentAt: new Date(head.earlier_sent_at!), duplicate: true };
-      }
-      // The same send twice in one batch (a client retrying fast): the second is the first's retry.
-      const key = `${request.caller.userId} ${request.clientMessageId}`;
-      const first = firstWithKey.get(key);
-      if (first !== undefined) {
-        return requests[first]!.conversationId === request.conversationId ? { ...(outcomes[first] as SentMessage), duplicate: true } : alreadyUsed(request.clientMessageId);
-      }
-      let targets: ValidEnvelope[];
-      try {
-        targets = targetsOf(request, mine);
-      } catch (err) {
-        return err as Error;
-      }
-      firstWithKey.set(key, i);
-      const seq = (lastSeq.get(request.conversationId) ?? Number(head!.last_seq)) + 1;
-      lastSeq.set(request.conversationId, seq);
-      const messageId = randomUUID();
-      accepted.push({ request, messageId, seq, targets });
-      return { messageId, seq, sentAt, duplicate: false };
-    };
-    requests.forEach((request, i) => outcomes.push(decide(request, i)));
-    if (accepted.length === 0) return { outcomes, queued: [] };
-    const expiresAt = new Date(sentAt.getTime() + this.opts.messageTtlSeconds * 1000);
-    await tx.query(STORE, [
-      accepted.map((a) => a.messageId),
-      accepted.map((a) => a.request.conversationId),
-      accepted.map((a) => a.seq),
-      accepted.map((a) => a.request.caller.userId),
-      accepted.map((a) => a.request.caller.deviceId),
-      accepted.map((a) => a.request.clientMessageId),
-      accepted.map((a) => a.targets.map((t) => deviceKey(t.userId, t.deviceId)).join(' ')),
-      sentAt,
-      expiresAt,
-      [...lastSeq.keys()],
-      [...lastSeq.values()],
-    ]);
-    const deliveries = accepted.flatMap(({ request, messageId, seq, targets }) =>
-      targets.map(
-        (e): NewDelivery => ({
-          userId: e.userId,
-          deviceId: e.deviceId,
-          messageId,
-          payload: { case: 'envelope', value: envelopeOf(request, e, { messageId, seq: BigInt(seq), ephemeral: false }) },
-        }),
-      ),
-    );
-    return { outcomes, queued: await enqueue(tx, deliveries, sentAt, expiresAt) };
+  /** The DeviceMismatch detail of a refused send, read again; if the devices changed back meanwhile, a retry will pass. */
+  private async whyMismatched(request: SendRequest): Promise<Error> {
+    try {
+      await this.targets(request);
+    } catch (err) {
+      return err as Error;
+    }
+    return new ConnectError("the conversation's devices changed while sending; send again", Code.Aborted);
   }
 }
 
-/**
- * The envelopes to deliver, once the sender may write here and the envelopes match the devices.
- * In a group, the envelopes of members who blocked the sender are required like any other (so a
- * sender can't detect a block) but silently not queued, and are left out of the message's
- * recipients: its delivery status lists only devices that were actually sent something.
- */
-function targetsOf(request: Omit<SendRequest, 'clientMessageId'>, rows: SendRow[]): ValidEnvelope[] {
-  if (!rows[0]?.kind || !rows.some((r) => r.member_id === request.caller.userId)) throw notAMember(request.conversationId);
-  if (rows.some((r) => r.refuses_sender)) throw refusedMessaging();
-  const expected = rows
-    .filter((r) => r.device_id !== null)
-    .map((r): ExpectedDevice => ({ userId: r.member_id!, deviceId: r.device_id!, registrationId: r.registration_id! }));
-  requireMatchingDevices(expected, request.envelopes);
-  const blockingSender = new Set(rows.filter((r) => r.blocks_sender).map((r) => r.member_id));
-  return request.envelopes.filter((e) => !blockingSender.has(e.userId));
+/** The deliveries send_messages queued for one send, each carried whole by its signal, the seq now in it. */
+function signalsOf(row: SendRow, sentAt: Date, envelopes: Envelope[], request: SendRequest): QueuedDelivery[] {
+  const byDevice = new Map(envelopes.map((e, k) => [`${request.envelopes[k]!.userId}.${request.envelopes[k]!.deviceId}`, e]));
+  return (row.delivery_ids ?? []).map((id, j) => {
+    const userId = row.delivery_users![j]!;
+    const deviceId = row.delivery_devices![j]!;
+    const envelope = byDevice.get(`${userId}.${deviceId}`)!;
+    return { userId, deviceId, id: BigInt(id), queueSeq: BigInt(row.delivery_queue_seqs![j]!), body: deliveryBody(sentAt, { ...envelope, seq: BigInt(row.seq!) }) };
+  });
+}
+
+function deliveryBody(sentAt: Date, envelope: Envelope): Uint8Array {
+  return toBinary(DeliverySchema, create(DeliverySchema, { serverTime: timestampFromDate(sentAt), payload: { case: 'envelope', value: envelope } }));
 }
 
 export function envelopeOf(request: Omit<SendRequest, 'clientMessageId'>, e: ValidEnvelope, message: { messageId: string; seq: bigint; ephemeral: boolean }): Envelope {
   const { caller, conversationId } = request;
   return create(EnvelopeSchema, { conversationId, senderUserId: caller.userId, senderDeviceId: caller.deviceId, type: e.type, ciphertext: e.ciphertext, ...message });
-}
-
-function groupByItem(rows: SendRow[], items: number): SendRow[][] {
-  const grouped: SendRow[][] = Array.from({ length: items }, () => []);
-  for (const row of rows) grouped[Number(row.ord) - 1]!.push(row);
-  return grouped;
-}
-
-function alreadyUsed(clientMessageId: string): Error {
-  return rpcError.alreadyExists(`client_message_id ${clientMessageId} was already used for another conversation; choose a new one`);
 }

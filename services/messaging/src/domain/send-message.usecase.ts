@@ -26,7 +26,7 @@ export async function sendMessage(deps: Pick<MessagingDeps, 'sender' | 'live' | 
   const envelopes = validEnvelopes(input.envelopes, deps.settings);
   if (input.ephemeral) {
     // Checked like a stored send, then handed to the connected devices only; nothing is kept.
-    const targets = await deps.sender.ephemeralTargets({ caller, conversationId, envelopes });
+    const targets = await deps.sender.targets({ caller, conversationId, envelopes });
     const sentAt = new Date();
     for (const e of targets) {
       const delivery = create(DeliverySchema, {

@@ -6,6 +6,7 @@ import { Migration20261126130135 } from './Migration20261126130135.js';
 import { Migration20261126131122 } from './Migration20261126131122.js';
 import { Migration20261126150604 } from './Migration20261126150604.js';
 import { Migration20261207192642 } from './Migration20261207192642.js';
+import { Migration20261207210000 } from './Migration20261207210000.js';
 
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261126113148', class: Migration20261126113148 },
@@ -14,4 +15,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261126131122', class: Migration20261126131122 },
   { name: 'Migration20261126150604', class: Migration20261126150604 },
   { name: 'Migration20261207192642', class: Migration20261207192642 },
+  { name: 'Migration20261207210000', class: Migration20261207210000 },
 ];
