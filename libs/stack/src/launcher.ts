@@ -50,8 +50,9 @@ export interface RunningStack {
   /**
    * Starts another process of a running service with the same settings on ports of its own, as
    * a second replica would run; stopped with the stack. For the edge, `url` is its public URL.
+   * `env` overrides some of those settings.
    */
-  startReplica(name: ServiceName): Promise<{ process: ServiceProcess; url: string }>;
+  startReplica(name: ServiceName, env?: Record<string, string>): Promise<{ process: ServiceProcess; url: string }>;
   stop(): Promise<void>;
 }
 
@@ -166,9 +167,9 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     await stopAll();
     throw err;
   }
-  async function startReplica(name: ServiceName) {
+  async function startReplica(name: ServiceName, overrides: Record<string, string> = {}) {
     const [rpc, metrics, http] = [await freePort(), await freePort(), await freePort()];
-    const env = { ...processes[name].env, RPC_PORT: String(rpc), METRICS_PORT: String(metrics), ...(name === 'edge' ? { HTTP_PORT: String(http) } : {}) };
+    const env = { ...processes[name].env, ...overrides, RPC_PORT: String(rpc), METRICS_PORT: String(metrics), ...(name === 'edge' ? { HTTP_PORT: String(http) } : {}) };
     const replica = serviceProcess(name, rpc, metrics, env, opts);
     replicas.push(replica);
     await replica.start();

@@ -22,4 +22,10 @@ export const edgeConfigSchema = {
   EDGE_STREAM_POLL_SECONDS: env.int({ min: 5, max: 3600, default: 60 }),
   /** Idle time after which a Subscribe stream gets a heartbeat, below proxies' idle timeouts. */
   EDGE_STREAM_HEARTBEAT_SECONDS: env.int({ min: 1, max: 300, default: 25 }),
+  /** How long a Subscribe stream's write may stay blocked (its client not reading) before the stream ends. */
+  EDGE_STREAM_WRITE_TIMEOUT_SECONDS: env.int({ min: 1, max: 600, default: 30 }),
+  /** The most a Subscribe stream holds unread, in events; past it ephemerals are dropped and stored ones wait in the queue. */
+  EDGE_STREAM_BUFFER_MAX_ITEMS: env.int({ min: 16, max: 100_000, default: 512 }),
+  /** The most a Subscribe stream holds unread, in (estimated) bytes, ephemerals included. */
+  EDGE_STREAM_BUFFER_MAX_BYTES: env.int({ min: 64 * 1024, max: 512 * 1024 * 1024, default: 1024 * 1024 }),
 };

@@ -49,6 +49,8 @@ export async function buildEdgeDeps(ctx: ServiceContext<ConfigOf<typeof edgeConf
     metrics,
     heartbeatMs: config.EDGE_STREAM_HEARTBEAT_SECONDS * 1000,
     pollMs: config.EDGE_STREAM_POLL_SECONDS * 1000,
+    stallMs: config.EDGE_STREAM_WRITE_TIMEOUT_SECONDS * 1000,
+    buffer: { maxItems: config.EDGE_STREAM_BUFFER_MAX_ITEMS, maxBytes: config.EDGE_STREAM_BUFFER_MAX_BYTES },
   });
   // Serving starts only after the recent revocations are loaded.
   const revocationFollower = await followRevocations(ctx, revoked, windowMs, (sessionIds) => hub.endSessions(sessionIds));

@@ -1,10 +1,11 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import net, { type AddressInfo, type Socket } from 'node:net';
-import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
+import { createContextValues, type ConnectRouter, type Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter, type ConnectNodeAdapterOptions } from '@connectrpc/connect-node';
 import type { UnaryRelay } from './fast-path-relay.js';
 import { connectFastPath } from './fast-path.js';
+import { setRequestCloser } from './request-closer.js';
 
 export type { UnaryRelay };
 
@@ -35,6 +36,7 @@ function adapter(opts: RpcServerOptions, fallback?: NodeHandlerFn) {
     routes: (router) => opts.routes.forEach((r) => r(router)),
     interceptors: [...opts.interceptors],
     readMaxBytes: opts.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
+    contextValues: (req) => setRequestCloser(createContextValues(), () => req.destroy()),
     ...(fallback ? { fallback } : {}),
   });
 }
