@@ -1,4 +1,4 @@
-import type { ConfigOf, EventFollower, Logger, ServiceContext } from '@parley/platform';
+import type { ConfigOf, EventFollower, HttpConnectionLimits, Logger, ServiceContext } from '@parley/platform';
 import type { edgeConfigSchema } from './config.js';
 import type { FetchPage } from './delivery/delivery-stream.js';
 import { deliveryFetcher } from './delivery/fetch-deliveries.js';
@@ -35,6 +35,7 @@ export interface EdgeSettings {
   corsAllowedOrigins: string[];
   trustedProxyHops: number;
   readMaxBytes: number;
+  connections: HttpConnectionLimits;
 }
 
 export async function buildEdgeDeps(ctx: ServiceContext<ConfigOf<typeof edgeConfigSchema>>): Promise<EdgeDeps> {
@@ -67,6 +68,12 @@ export async function buildEdgeDeps(ctx: ServiceContext<ConfigOf<typeof edgeConf
       corsAllowedOrigins: config.CORS_ALLOWED_ORIGINS,
       trustedProxyHops: config.EDGE_TRUSTED_PROXY_HOPS,
       readMaxBytes: config.EDGE_READ_MAX_BYTES,
+      connections: {
+        headersTimeoutMs: config.EDGE_HEADERS_TIMEOUT_SECONDS * 1000,
+        requestTimeoutMs: Math.max(config.EDGE_REQUEST_TIMEOUT_SECONDS, config.EDGE_HEADERS_TIMEOUT_SECONDS) * 1000,
+        keepAliveTimeoutMs: config.EDGE_KEEP_ALIVE_TIMEOUT_SECONDS * 1000,
+        maxConnections: config.EDGE_MAX_CONNECTIONS,
+      },
     },
   };
 }
