@@ -139,6 +139,8 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     const { rpc, metrics } = ports.get(name)!;
     const env: Record<string, string> = {
       RPC_PORT: String(rpc),
+      // Internal RPC has no transport authentication: on a developer's machine, loopback only.
+      RPC_HOST: '127.0.0.1',
       METRICS_PORT: String(metrics),
       NATS_URL: opts.natsUrl,
       EVENT_PREFIX: opts.eventPrefix,

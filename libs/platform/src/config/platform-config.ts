@@ -4,6 +4,8 @@ import { env } from './config.js';
 export const platformConfigSchema = {
   LOG_LEVEL: env.oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { default: 'info' }),
   RPC_PORT: env.port({ default: 50051 }),
+  /** The address internal RPC listens on: every interface by default; the dev stack and tests use 127.0.0.1. */
+  RPC_HOST: env.ip({ default: '0.0.0.0' }),
   METRICS_PORT: env.port({ default: 9090 }),
   SHUTDOWN_GRACE_SECONDS: env.int({ min: 0, max: 300, default: 10 }),
 };

@@ -191,11 +191,12 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
   try {
     rpc = await startRpcServer({
       port: cfg.RPC_PORT,
+      host: cfg.RPC_HOST,
       routes: [healthRoutes(health), ...def.routes(deps)],
       interceptors,
     });
   } catch (err) {
-    return fatal(`cannot listen for RPC on port ${cfg.RPC_PORT}: ${(err as Error).message}`);
+    return fatal(`cannot listen for RPC on ${cfg.RPC_HOST} port ${cfg.RPC_PORT}: ${(err as Error).message}`);
   }
   const ops = await startOpsServer(cfg.METRICS_PORT, metrics.registry, health).catch((err: Error) =>
     fatal(`cannot listen for metrics on port ${cfg.METRICS_PORT}: ${err.message}`),
