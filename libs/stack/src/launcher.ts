@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { freePort } from './free-port.js';
 import { grpcHealthCheck } from './health-check.js';
@@ -16,6 +17,8 @@ export interface StackOptions {
   dbPrefix: string;
   eventPrefix: string;
   signingKey: string;
+  /** Every service's CLIENT_ADDRESS_SECRET; a fresh one when absent. */
+  clientAddressSecret?: string;
   /** keys' KEYS_LOG_SIGNING_KEY; a fresh one when absent. */
   logSigningKey?: string;
   /** The edge's public port; 0 picks a free one. */
@@ -133,6 +136,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const serviceUrls = Object.fromEntries(SERVICES.map(({ name }) => [`${name.toUpperCase()}_URL`, `http://127.0.0.1:${ports.get(name)?.rpc ?? 0}`]));
   const databaseName = (service: ServiceName) => `${opts.dbPrefix}_${service}`;
   const logSigningKey = opts.logSigningKey ?? newLogSigningKey();
+  const clientAddressSecret = opts.clientAddressSecret ?? randomBytes(32).toString('hex');
 
   const processes = {} as Record<ServiceName, ServiceProcess>;
   for (const { name, database } of SERVICES.filter((s) => names.includes(s.name))) {
@@ -141,6 +145,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       RPC_PORT: String(rpc),
       // Internal RPC has no transport authentication: on a developer's machine, loopback only.
       RPC_HOST: '127.0.0.1',
+      CLIENT_ADDRESS_SECRET: clientAddressSecret,
       METRICS_PORT: String(metrics),
       NATS_URL: opts.natsUrl,
       EVENT_PREFIX: opts.eventPrefix,

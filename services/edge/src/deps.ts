@@ -1,4 +1,4 @@
-import type { ConfigOf, EventFollower, HttpConnectionLimits, Logger, ServiceContext } from '@parley/platform';
+import type { ClientAddressProofs, ConfigOf, EventFollower, HttpConnectionLimits, Logger, ServiceContext } from '@parley/platform';
 import type { edgeConfigSchema } from './config.js';
 import type { FetchPage } from './delivery/delivery-stream.js';
 import { deliveryFetcher } from './delivery/fetch-deliveries.js';
@@ -18,6 +18,8 @@ export interface EdgeDeps {
   streamMetrics: StreamMetrics;
   /** Reads a device's queue from messaging, with that device's own Authorization. */
   fetchDeliveries: (authorization: string) => FetchPage;
+  /** Signs the client address the edge forwards. */
+  clientAddressProofs: ClientAddressProofs;
   /** The internal gRPC URL of each backend the edge forwards to. */
   backends: EdgeBackends;
   settings: EdgeSettings;
@@ -62,6 +64,7 @@ export async function buildEdgeDeps(ctx: ServiceContext<ConfigOf<typeof edgeConf
     hub,
     streamMetrics: metrics,
     fetchDeliveries: deliveryFetcher(config.MESSAGING_URL),
+    clientAddressProofs: ctx.clientAddressProofs,
     backends: { auth: config.AUTH_URL, keys: config.KEYS_URL, messaging: config.MESSAGING_URL },
     settings: {
       httpPort: config.HTTP_PORT,

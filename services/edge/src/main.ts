@@ -20,7 +20,7 @@ void runService({
   async start(deps, { interceptors }) {
     const { settings, hub, revocationFollower, log } = deps;
     const cors = corsPolicy(settings.corsAllowedOrigins);
-    const stampClientAddress = clientAddressPolicy(settings.trustedProxyHops);
+    const stampClientAddress = clientAddressPolicy(settings.trustedProxyHops, deps.clientAddressProofs);
     const bodySize = bodySizePolicy(settings.readMaxBytes);
     const server = await startHttpServer({
       port: settings.httpPort,

@@ -32,8 +32,8 @@ function field<T>(describe: string, opts: Options<T>, convert: (raw: string) => 
 }
 
 export const env = {
-  string: (opts: Options<string> & { describe?: string } = {}) =>
-    field(opts.describe ?? 'a non-empty string', opts, (raw) => raw),
+  string: (opts: Options<string> & { describe?: string; minLength?: number } = {}) =>
+    field(opts.describe ?? 'a non-empty string', opts, (raw) => (raw.length >= (opts.minLength ?? 1) ? raw : undefined)),
   int: (opts: Options<number> & { min?: number; max?: number } = {}) => {
     const min = opts.min ?? Number.MIN_SAFE_INTEGER;
     const max = opts.max ?? Number.MAX_SAFE_INTEGER;

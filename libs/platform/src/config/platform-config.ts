@@ -8,6 +8,13 @@ export const platformConfigSchema = {
   RPC_HOST: env.ip({ default: '0.0.0.0' }),
   METRICS_PORT: env.port({ default: 9090 }),
   SHUTDOWN_GRACE_SECONDS: env.int({ min: 0, max: 300, default: 10 }),
+  /**
+   * Shared by the edge and every service: the edge signs the client address it forwards with it,
+   * services accept the address only with a valid signature. Unset, addresses are never trusted.
+   */
+  CLIENT_ADDRESS_SECRET: env.string({ default: '', minLength: 32, describe: 'a secret of at least 32 characters' }),
+  /** The secret being rotated out: still accepted, never used to sign. */
+  CLIENT_ADDRESS_PREVIOUS_SECRET: env.string({ default: '', minLength: 32, describe: 'a secret of at least 32 characters' }),
 };
 
 export const databaseConfigSchema = {

@@ -1,16 +1,22 @@
 import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
 import type { Logger } from 'pino';
 import { authInterceptor, type TokenVerifier } from '../auth/access-token.js';
+import { clientAddressGuard, ClientAddressProofs } from './client-address-proof.js';
 import type { Metrics } from '../observability/metrics.js';
 import { REQUEST_ID_HEADER, requestIdFrom, runInRequest } from '../observability/request-context.js';
 
 /**
  * The fixed server chain, outermost first: request context and access log, metrics, error
- * mapping (so the log and the metrics see the code the caller gets), then token verification.
- * Built once, complete; every server of a process gets the same chain.
+ * mapping (so the log and the metrics see the code the caller gets), the client address's proof,
+ * then token verification. Built once, complete; every server of a process gets the same chain.
  */
-export function serverInterceptors(log: Logger, metrics: Metrics, verifier: TokenVerifier): readonly Interceptor[] {
-  return [requestContext(log), measure(metrics), mapErrors(log), authInterceptor(verifier)];
+export function serverInterceptors(
+  log: Logger,
+  metrics: Metrics,
+  verifier: TokenVerifier,
+  proofs: ClientAddressProofs = new ClientAddressProofs({ current: '' }),
+): readonly Interceptor[] {
+  return [requestContext(log), measure(metrics), mapErrors(log), clientAddressGuard(proofs, log), authInterceptor(verifier)];
 }
 
 function requestContext(log: Logger): Interceptor {

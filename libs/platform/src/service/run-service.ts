@@ -17,6 +17,7 @@ import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { startOpsServer } from '../observability/ops-server.js';
 import { HealthState, ServingStatus, healthRoutes } from '../rpc/health.js';
 import { serverInterceptors } from '../rpc/interceptors.js';
+import { ClientAddressProofs } from '../rpc/client-address-proof.js';
 import { startRpcServer, type Routes, type RunningServer } from '../rpc/server.js';
 import { internalClient } from '../rpc/client.js';
 import { createTokenVerifier, type TokenVerifier } from '../auth/access-token.js';
@@ -40,6 +41,8 @@ export interface ServiceContext<C> {
   readonly outbox: Outbox;
   readonly nats: NatsConnection;
   readonly subjects: Subjects;
+  /** Signs and checks the client address the edge forwards (CLIENT_ADDRESS_SECRET). */
+  readonly clientAddressProofs: ClientAddressProofs;
 }
 
 /** What `start` gets beside the deps: the server chain, complete, that the RPC server uses too. */
@@ -139,12 +142,15 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
     throw new Error(`${def.name} did not declare ${what}`);
   };
   const outbox = subjects ? new Outbox(def.name, subjects, () => relay) : undefined;
+  const clientAddressProofs = new ClientAddressProofs({ current: cfg.CLIENT_ADDRESS_SECRET, previous: cfg.CLIENT_ADDRESS_PREVIOUS_SECRET });
+  if (!clientAddressProofs.enabled) log.info('CLIENT_ADDRESS_SECRET is not set: client addresses are neither signed nor trusted, so per-address limits see one "unknown" address');
   const ctx = {
     name: def.name,
     config: cfg,
     log,
     metrics,
     health,
+    clientAddressProofs,
     get orm() {
       return orm ?? missing('a database')();
     },
@@ -166,7 +172,7 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
   // The chain ends in token verification, which may need the deps: so it is built after init, once.
   const verifier =
     def.tokens === 'remote' ? remoteVerifier((cfg as unknown as ConfigOf<typeof authClientConfigSchema>).AUTH_URL) : def.tokens(deps);
-  const interceptors = serverInterceptors(log, metrics, verifier);
+  const interceptors = serverInterceptors(log, metrics, verifier, clientAddressProofs);
 
   if (orm && nats) {
     relay = new OutboxRelay(orm, nats, log, metrics);
