@@ -39,7 +39,8 @@ export interface ServiceProcess {
   readonly pid: number | undefined;
   /** The last lines it printed, for diagnosing a failed start. */
   readonly output: string[];
-  start(): Promise<void>;
+  /** Starts it (again), with `changes` to its settings from then on, as a restart with a new configuration. */
+  start(changes?: Record<string, string>): Promise<void>;
   /** SIGTERM, then SIGKILL after `graceMs`. Resolves with the exit code. */
   stop(graceMs?: number): Promise<number | null>;
   kill9(): Promise<void>;
@@ -72,7 +73,8 @@ function serviceProcess(name: ServiceName, rpcPort: number, metricsPort: number,
     get pid() {
       return child?.pid;
     },
-    async start() {
+    async start(changes = {}) {
+      Object.assign(env, changes);
       child = spawn(process.execPath, [join(REPO_ROOT, 'services', name, 'dist/main.js')], {
         cwd: REPO_ROOT,
         env: { PATH: process.env.PATH ?? '', ...env },

@@ -21,6 +21,7 @@ import { ClientAddressProofs } from '../rpc/client-address-proof.js';
 import { startRpcServer, type Routes, type RunningServer } from '../rpc/server.js';
 import { internalClient } from '../rpc/client.js';
 import { createTokenVerifier, type TokenVerifier } from '../auth/access-token.js';
+import { followSigningKeyRemovals } from '../auth/signing-key-removals.js';
 
 type PlatformConfig = ConfigOf<typeof platformConfigSchema>;
 
@@ -173,6 +174,7 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
   const verifier =
     def.tokens === 'remote' ? remoteVerifier((cfg as unknown as ConfigOf<typeof authClientConfigSchema>).AUTH_URL) : def.tokens(deps);
   const interceptors = serverInterceptors(log, metrics, verifier, clientAddressProofs);
+  if (nats && subjects) followSigningKeyRemovals(nats, subjects, verifier, log);
 
   if (orm && nats) {
     relay = new OutboxRelay(orm, nats, log, metrics);
