@@ -20,7 +20,7 @@ const sockets: Socket[] = [];
  * Opens Subscribe as `device` on a raw connection that never reads a byte of the answer, as a
  * client that stopped reading (or a socket nobody drains) does.
  */
-function stalledSubscribe(edgeUrl: string, device: EdgeDevice): Socket {
+function stalledSubscribe(edgeUrl: string, device: EdgeDevice, contentType = 'application/connect+proto'): Socket {
   const { hostname, port } = new URL(edgeUrl);
   const socket = connectTcp({ host: hostname, port: Number(port) });
   const emptyRequest = Buffer.alloc(5);
@@ -28,7 +28,7 @@ function stalledSubscribe(edgeUrl: string, device: EdgeDevice): Socket {
     [
       'POST /parley.messaging.v1.DeliveryService/Subscribe HTTP/1.1',
       `Host: ${hostname}:${port}`,
-      'Content-Type: application/connect+proto',
+      `Content-Type: ${contentType}`,
       'Connect-Protocol-Version: 1',
       `Authorization: Bearer ${device.tokens.accessToken}`,
       `Content-Length: ${emptyRequest.length}`,
@@ -115,11 +115,16 @@ describe('a Subscribe client that stops reading', () => {
     expect(await subscribed(alice)).toBe(false);
   });
 
-  it('ends a stream whose writes stay blocked past EDGE_STREAM_WRITE_TIMEOUT_SECONDS, releasing its gauge and subscription', async () => {
-    const edge = await stack.startReplica('edge', { EDGE_STREAM_WRITE_TIMEOUT_SECONDS: '1' });
+  // Connect streams take the edge's fast path; gRPC-Web goes through connect-node.
+  it.each([
+    ['Connect', 'application/connect+proto'],
+    ['gRPC-Web', 'application/grpc-web+proto'],
+  ])('over %s: ends a stream whose writes stay blocked past EDGE_STREAM_WRITE_TIMEOUT_SECONDS, releasing its gauge and subscription and closing its connection', async (_protocol, contentType) => {
+    // Kept alive far past the test's timeout: only the edge closing the request ends the connection in time.
+    const edge = await stack.startReplica('edge', { EDGE_STREAM_WRITE_TIMEOUT_SECONDS: '1', EDGE_KEEP_ALIVE_TIMEOUT_SECONDS: '600' });
     const edgeMetrics = () => metricsOf(edge.process.metricsPort);
     const bob = await signUp(stack, 'bob');
-    const socket = stalledSubscribe(edge.url, bob);
+    const socket = stalledSubscribe(edge.url, bob, contentType);
     await eventually(edgeMetrics, (text) => metricValue(text, 'parley_edge_streams_open') === 1);
     await flood(bob, 200, EPHEMERAL_BYTES);
 

@@ -36,7 +36,9 @@ function adapter(opts: RpcServerOptions, fallback?: NodeHandlerFn) {
     routes: (router) => opts.routes.forEach((r) => r(router)),
     interceptors: [...opts.interceptors],
     readMaxBytes: opts.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
-    contextValues: (req) => setRequestCloser(createContextValues(), () => req.destroy()),
+    // An HTTP/1.1 request's own destroy() leaves the socket open once its body was read; an HTTP/2 stream closes alone.
+    contextValues: (req) =>
+      setRequestCloser(createContextValues(), () => ('stream' in req ? req.stream.close(http2.constants.NGHTTP2_CANCEL) : req.socket.destroy())),
     ...(fallback ? { fallback } : {}),
   });
 }
