@@ -4,7 +4,7 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import type { Logger } from 'pino';
 import { systemClock, type Cancel, type Caller, type Clock, type NatsConnection, type Subjects } from '@parley/platform';
 import { LiveSignalSchema } from '@parley/proto';
-import { DeliveryStream, type FetchPage } from './delivery-stream.js';
+import { DeliveryStream, type EndReason, type FetchPage } from './delivery-stream.js';
 import type { StreamBufferLimits } from './stream-buffer.js';
 import type { StreamMetrics } from './stream-metrics.js';
 
@@ -70,10 +70,10 @@ export class StreamHub {
     const key = deviceKey(caller);
     const subject = subjects.liveDevice(caller.userId, caller.deviceId);
     // Whatever ends the stream releases its subscription, its place and its gauge at once, even while a write is blocked.
-    const release = () => {
+    const release = (reason: EndReason) => {
       open.signals.unsubscribe();
       if (this.byDevice.get(key) === open) this.byDevice.delete(key);
-      metrics.closed(stream.endReason ?? 'client_closed');
+      metrics.closed(reason);
     };
     const stream = new DeliveryStream(
       randomUUID(),
