@@ -36,6 +36,9 @@ void runService({
       fallback: unknownRpc(publicServices.map((service) => service.typeName)),
     });
     log.info({ httpPort: server.port }, `edge serving clients at http://127.0.0.1:${server.port}`);
+    if (!deps.clientAddressProofs.enabled) {
+      log.warn('CLIENT_ADDRESS_SECRET is not set: the edge cannot prove client addresses, so services count every client as one "unknown" address');
+    }
     return {
       async close(graceMs: number) {
         // Streams never finish by themselves: end them first, so clients reconnect elsewhere.

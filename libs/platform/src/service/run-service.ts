@@ -144,7 +144,6 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
   };
   const outbox = subjects ? new Outbox(def.name, subjects, () => relay) : undefined;
   const clientAddressProofs = new ClientAddressProofs({ current: cfg.CLIENT_ADDRESS_SECRET, previous: cfg.CLIENT_ADDRESS_PREVIOUS_SECRET });
-  if (!clientAddressProofs.enabled) log.info('CLIENT_ADDRESS_SECRET is not set: client addresses are neither signed nor trusted, so per-address limits see one "unknown" address');
   const ctx = {
     name: def.name,
     config: cfg,
