@@ -1,18 +1,21 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { toBinary } from '@bufbuild/protobuf';
 import { Code } from '@connectrpc/connect';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { events } from '@parley/platform';
+import { PasswordResetRequestedSchema } from '@parley/proto';
 import { PASSWORD, connectErrorOf, startTestStack, uniqueUsername, withToken, type Accounts, type TestStack } from '@parley/testing';
 import { authClients, awaitEvent, eventsOf } from './support/auth-clients.js';
 
 let stack: TestStack;
 let auth: ReturnType<typeof authClients>['auth'];
+let internal: ReturnType<typeof authClients>['internal'];
 let accounts: Accounts;
 const newPassword = 'a brand new passphrase';
 
 beforeAll(async () => {
   stack = await startTestStack({ services: ['auth'], env: { auth: { BCRYPT_COST: '4' } } });
-  ({ auth, accounts } = authClients(stack));
+  ({ auth, internal, accounts } = authClients(stack));
 });
 
 afterAll(() => stack?.cleanup());
@@ -24,12 +27,14 @@ async function works(accessToken: string): Promise<boolean> {
   );
 }
 
-/** Asks for a reset and reads the token the mailer would get from the stream. */
-async function resetTokenFor(name: string): Promise<{ token: string; expiresAt: Date; userId: string }> {
-  const before = new Set((await eventsOf(stack, events.passwordResetRequested)).map((e) => e.resetToken));
+/** Asks for a reset and gets its token as the mailer does: the reset's id from the stream, then the token from auth. */
+async function resetTokenFor(name: string): Promise<{ token: string; expiresAt: Date; userId: string; resetId: string }> {
+  const before = new Set((await eventsOf(stack, events.passwordResetRequested)).map((e) => e.resetId));
   await auth.requestPasswordReset({ username: name });
-  const event = await awaitEvent(stack, events.passwordResetRequested, (e) => e.username === name && !before.has(e.resetToken));
-  return { token: event.resetToken, expiresAt: timestampDate(event.expiresAt!), userId: event.userId };
+  const event = await awaitEvent(stack, events.passwordResetRequested, (e) => e.username === name && !before.has(e.resetId));
+  const issued = await internal.issuePasswordResetToken({ resetId: event.resetId });
+  expect(timestampDate(issued.expiresAt!)).toEqual(timestampDate(event.expiresAt!));
+  return { token: issued.resetToken, expiresAt: timestampDate(event.expiresAt!), userId: event.userId, resetId: event.resetId };
 }
 
 describe('ChangePassword', () => {
@@ -83,7 +88,7 @@ describe('ChangePassword', () => {
 });
 
 describe('RequestPasswordReset', () => {
-  it('issues a token to the mailer through the outbox and stores only its SHA-256', async () => {
+  it('announces the reset without its token, hands the token to the mailer once, and stores only its SHA-256', async () => {
     const a = await accounts.register();
     const requestedAt = Date.now();
     const { token, expiresAt, userId } = await resetTokenFor(a.username);
@@ -94,6 +99,24 @@ describe('RequestPasswordReset', () => {
     expect(expiresAt.getTime()).toBeLessThanOrEqual(Date.now() + 1800_000);
     const rows = await stack.query<{ token_hash: string; user_id: string }>('auth', 'select token_hash, user_id from password_reset_token where user_id = $1', [a.userId]);
     expect(rows).toEqual([{ token_hash: createHash('sha256').update(token).digest('hex'), user_id: a.userId }]);
+    const [event] = (await eventsOf(stack, events.passwordResetRequested)).filter((e) => e.userId === a.userId);
+    expect(event!.resetToken).toBe('');
+    expect(toBinary(PasswordResetRequestedSchema, event!).toString()).not.toContain(token);
+    const again = await connectErrorOf(internal.issuePasswordResetToken({ resetId: event!.resetId }));
+    expect([again.code, again.rawMessage]).toEqual([Code.FailedPrecondition, "this password reset's token was already issued: it is handed out once"]);
+  });
+
+  it('hands out no token for an unknown, expired or used reset', async () => {
+    const unknown = randomUUID();
+    const none = await connectErrorOf(internal.issuePasswordResetToken({ resetId: unknown }));
+    expect([none.code, none.rawMessage]).toEqual([Code.NotFound, `no password reset has id ${unknown}`]);
+    expect((await connectErrorOf(internal.issuePasswordResetToken({ resetId: 'x' }))).code).toBe(Code.InvalidArgument);
+    const a = await accounts.register();
+    await auth.requestPasswordReset({ username: a.username });
+    const { resetId } = await awaitEvent(stack, events.passwordResetRequested, (e) => e.userId === a.userId);
+    await stack.query('auth', `update password_reset_token set expires_at = now() - interval '1 second' where id = $1`, [resetId]);
+    const expired = await connectErrorOf(internal.issuePasswordResetToken({ resetId }));
+    expect([expired.code, expired.rawMessage]).toEqual([Code.FailedPrecondition, 'this password reset has expired']);
   });
 
   it('answers an unknown username exactly as a known one, and issues nothing for it', async () => {
