@@ -16,7 +16,7 @@ import {
   type Delivery,
   type OutgoingEnvelope,
 } from '@parley/proto';
-import { PASSWORD, connectErrorOf, edgeClient, eventually, startTestStack, type TestStack } from '@parley/testing';
+import { PASSWORD, connectErrorOf, edgeClient, eventually, newDeviceIdentity, startTestStack, type TestStack } from '@parley/testing';
 import { SignJWT, importJWK, type JWK } from 'jose';
 import { clientsOf, linkWithPassword, signUp, type EdgeDevice } from './support/accounts.js';
 import { createGroup, opaqueEnvelope, openDirect, sendWhenDevicesKnown } from './support/messages.js';
@@ -34,6 +34,8 @@ interface Fixture {
   aliceTablet: EdgeDevice;
   aliceSessionId: string;
   pendingCode: string;
+  /** The verification code of the device waiting on pendingCode. */
+  pendingVerificationCode: string;
   bob: EdgeDevice;
   carol: EdgeDevice;
   dave: EdgeDevice;
@@ -96,7 +98,7 @@ const MATRIX: Record<string, Row> = {
   'parley.auth.v1.DeviceService/RevokeDevice': targeted(() => ({ deviceId: 3 })),
   'parley.auth.v1.DeviceService/CreateLinkCode': own(),
   'parley.auth.v1.DeviceService/LinkDevice': { kind: 'public' },
-  'parley.auth.v1.DeviceService/ApproveLink': targeted((f) => ({ code: f.pendingCode })),
+  'parley.auth.v1.DeviceService/ApproveLink': targeted((f) => ({ code: f.pendingCode, verificationCode: f.pendingVerificationCode })),
   'parley.auth.v1.DeviceService/CompleteLink': { kind: 'public' },
   'parley.auth.v1.ContactService/SendContactRequest': own((f) => ({ userId: f.bob.userId })),
   'parley.auth.v1.ContactService/AcceptContactRequest': targeted((f) => ({ userId: f.carol.userId })),
@@ -160,7 +162,12 @@ beforeAll(async () => {
   await alice!.devices.revokeDevice({ deviceId: laptop.deviceId });
   revokedToken = laptop.tokens.accessToken;
   const { code: pendingCode } = await alice!.devices.createLinkCode({});
-  await clientsOf(stack).devices.linkDevice({ code: pendingCode, deviceName: 'Pending', registrationId: 5 });
+  const { verificationCode: pendingVerificationCode } = await clientsOf(stack).devices.linkDevice({
+    code: pendingCode,
+    deviceName: 'Pending',
+    registrationId: 5,
+    identityKey: newDeviceIdentity().publicKey,
+  });
   await alice!.contacts.sendContactRequest({ userId: bob!.userId });
   await bob!.contacts.acceptContactRequest({ userId: alice!.userId });
   await carol!.contacts.sendContactRequest({ userId: alice!.userId });
@@ -177,7 +184,7 @@ beforeAll(async () => {
   );
   if (refusal) throw refusal;
   const messaging = await messagingFixture(alice!, aliceTablet, bob!, carol!);
-  f = { alice: alice!, aliceTablet, aliceSessionId, pendingCode, bob: bob!, carol: carol!, dave: dave!, erin: erin!, aliceKeys, ...messaging };
+  f = { alice: alice!, aliceTablet, aliceSessionId, pendingCode, pendingVerificationCode, bob: bob!, carol: carol!, dave: dave!, erin: erin!, aliceKeys, ...messaging };
   expiredToken = await expiredTokenOf(alice!, aliceSessionId);
 });
 

@@ -10,6 +10,8 @@ import { UserSchema, type User } from './user.entity.js';
 export interface NewDevice {
   name: string;
   registrationId: number;
+  /** The identity key a linked device stated (and its owner approved); none for a primary device. */
+  identityKey?: Buffer;
 }
 
 function deviceCapReached(max: number) {
@@ -37,7 +39,7 @@ export async function addDevice(
   const devices = await em.find(DeviceSchema, { user: userId });
   const deviceId = devices.length < deps.settings.maxDevicesPerAccount ? nextDeviceId(devices.map((d) => d.deviceId)) : undefined;
   if (deviceId === undefined) throw deviceCapReached(deps.settings.maxDevicesPerAccount);
-  const device = em.create(DeviceSchema, { id: randomUUID(), user, deviceId, ...input, createdAt: now });
-  deps.outbox.add(em, events.deviceAdded, { userId, deviceId, registrationId: input.registrationId });
+  const device = em.create(DeviceSchema, { id: randomUUID(), user, deviceId, name: input.name, registrationId: input.registrationId, createdAt: now });
+  deps.outbox.add(em, events.deviceAdded, { userId, deviceId, registrationId: input.registrationId, identityKey: input.identityKey });
   return { user, device };
 }

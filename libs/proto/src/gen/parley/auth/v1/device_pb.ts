@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/auth/v1/device.proto.
  */
 export const file_parley_auth_v1_device: GenFile = /*@__PURE__*/
-  fileDesc("ChtwYXJsZXkvYXV0aC92MS9kZXZpY2UucHJvdG8SDnBhcmxleS5hdXRoLnYxIhQKEkxpc3REZXZpY2VzUmVxdWVzdCI+ChNMaXN0RGV2aWNlc1Jlc3BvbnNlEicKB2RldmljZXMYASADKAsyFi5wYXJsZXkuYXV0aC52MS5EZXZpY2UiNgoTUmVuYW1lRGV2aWNlUmVxdWVzdBIRCglkZXZpY2VfaWQYASABKA0SDAoEbmFtZRgCIAEoCSI+ChRSZW5hbWVEZXZpY2VSZXNwb25zZRImCgZkZXZpY2UYASABKAsyFi5wYXJsZXkuYXV0aC52MS5EZXZpY2UiKAoTUmV2b2tlRGV2aWNlUmVxdWVzdBIRCglkZXZpY2VfaWQYASABKA0iFgoUUmV2b2tlRGV2aWNlUmVzcG9uc2UiFwoVQ3JlYXRlTGlua0NvZGVSZXF1ZXN0IlYKFkNyZWF0ZUxpbmtDb2RlUmVzcG9uc2USDAoEY29kZRgBIAEoCRIuCgpleHBpcmVzX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJhChFMaW5rRGV2aWNlUmVxdWVzdBIMCgRjb2RlGAEgASgJEhMKC2RldmljZV9uYW1lGAIgASgJEhcKD3JlZ2lzdHJhdGlvbl9pZBgDIAEoDRIQCghwYXNzd29yZBgEIAEoCSKFAQoMTGlua2VkRGV2aWNlEiIKBHVzZXIYASABKAsyFC5wYXJsZXkuYXV0aC52MS5Vc2VyEiYKBmRldmljZRgCIAEoCzIWLnBhcmxleS5hdXRoLnYxLkRldmljZRIpCgZ0b2tlbnMYAyABKAsyGS5wYXJsZXkuYXV0aC52MS5Ub2tlblBhaXIiagoSTGlua0RldmljZVJlc3BvbnNlEi4KBmxpbmtlZBgBIAEoCzIcLnBhcmxleS5hdXRoLnYxLkxpbmtlZERldmljZUgAEhkKD2FwcHJvdmFsX3NlY3JldBgCIAEoCUgAQgkKB291dGNvbWUiIgoSQXBwcm92ZUxpbmtSZXF1ZXN0EgwKBGNvZGUYASABKAkiKgoTQXBwcm92ZUxpbmtSZXNwb25zZRITCgtkZXZpY2VfbmFtZRgBIAEoCSIuChNDb21wbGV0ZUxpbmtSZXF1ZXN0EhcKD2FwcHJvdmFsX3NlY3JldBgBIAEoCSJEChRDb21wbGV0ZUxpbmtSZXNwb25zZRIsCgZsaW5rZWQYASABKAsyHC5wYXJsZXkuYXV0aC52MS5MaW5rZWREZXZpY2UyhgUKDURldmljZVNlcnZpY2USVgoLTGlzdERldmljZXMSIi5wYXJsZXkuYXV0aC52MS5MaXN0RGV2aWNlc1JlcXVlc3QaIy5wYXJsZXkuYXV0aC52MS5MaXN0RGV2aWNlc1Jlc3BvbnNlElkKDFJlbmFtZURldmljZRIjLnBhcmxleS5hdXRoLnYxLlJlbmFtZURldmljZVJlcXVlc3QaJC5wYXJsZXkuYXV0aC52MS5SZW5hbWVEZXZpY2VSZXNwb25zZRJZCgxSZXZva2VEZXZpY2USIy5wYXJsZXkuYXV0aC52MS5SZXZva2VEZXZpY2VSZXF1ZXN0GiQucGFybGV5LmF1dGgudjEuUmV2b2tlRGV2aWNlUmVzcG9uc2USXwoOQ3JlYXRlTGlua0NvZGUSJS5wYXJsZXkuYXV0aC52MS5DcmVhdGVMaW5rQ29kZVJlcXVlc3QaJi5wYXJsZXkuYXV0aC52MS5DcmVhdGVMaW5rQ29kZVJlc3BvbnNlElMKCkxpbmtEZXZpY2USIS5wYXJsZXkuYXV0aC52MS5MaW5rRGV2aWNlUmVxdWVzdBoiLnBhcmxleS5hdXRoLnYxLkxpbmtEZXZpY2VSZXNwb25zZRJWCgtBcHByb3ZlTGluaxIiLnBhcmxleS5hdXRoLnYxLkFwcHJvdmVMaW5rUmVxdWVzdBojLnBhcmxleS5hdXRoLnYxLkFwcHJvdmVMaW5rUmVzcG9uc2USWQoMQ29tcGxldGVMaW5rEiMucGFybGV5LmF1dGgudjEuQ29tcGxldGVMaW5rUmVxdWVzdBokLnBhcmxleS5hdXRoLnYxLkNvbXBsZXRlTGlua1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_parley_auth_v1_auth]);
+  fileDesc("ChtwYXJsZXkvYXV0aC92MS9kZXZpY2UucHJvdG8SDnBhcmxleS5hdXRoLnYxIhQKEkxpc3REZXZpY2VzUmVxdWVzdCI+ChNMaXN0RGV2aWNlc1Jlc3BvbnNlEicKB2RldmljZXMYASADKAsyFi5wYXJsZXkuYXV0aC52MS5EZXZpY2UiNgoTUmVuYW1lRGV2aWNlUmVxdWVzdBIRCglkZXZpY2VfaWQYASABKA0SDAoEbmFtZRgCIAEoCSI+ChRSZW5hbWVEZXZpY2VSZXNwb25zZRImCgZkZXZpY2UYASABKAsyFi5wYXJsZXkuYXV0aC52MS5EZXZpY2UiKAoTUmV2b2tlRGV2aWNlUmVxdWVzdBIRCglkZXZpY2VfaWQYASABKA0iFgoUUmV2b2tlRGV2aWNlUmVzcG9uc2UiFwoVQ3JlYXRlTGlua0NvZGVSZXF1ZXN0IlYKFkNyZWF0ZUxpbmtDb2RlUmVzcG9uc2USDAoEY29kZRgBIAEoCRIuCgpleHBpcmVzX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ3ChFMaW5rRGV2aWNlUmVxdWVzdBIMCgRjb2RlGAEgASgJEhMKC2RldmljZV9uYW1lGAIgASgJEhcKD3JlZ2lzdHJhdGlvbl9pZBgDIAEoDRIQCghwYXNzd29yZBgEIAEoCRIUCgxpZGVudGl0eV9rZXkYBSABKAwihQEKDExpbmtlZERldmljZRIiCgR1c2VyGAEgASgLMhQucGFybGV5LmF1dGgudjEuVXNlchImCgZkZXZpY2UYAiABKAsyFi5wYXJsZXkuYXV0aC52MS5EZXZpY2USKQoGdG9rZW5zGAMgASgLMhkucGFybGV5LmF1dGgudjEuVG9rZW5QYWlyIoUBChJMaW5rRGV2aWNlUmVzcG9uc2USLgoGbGlua2VkGAEgASgLMhwucGFybGV5LmF1dGgudjEuTGlua2VkRGV2aWNlSAASGQoPYXBwcm92YWxfc2VjcmV0GAIgASgJSAASGQoRdmVyaWZpY2F0aW9uX2NvZGUYAyABKAlCCQoHb3V0Y29tZSI9ChJBcHByb3ZlTGlua1JlcXVlc3QSDAoEY29kZRgBIAEoCRIZChF2ZXJpZmljYXRpb25fY29kZRgCIAEoCSIqChNBcHByb3ZlTGlua1Jlc3BvbnNlEhMKC2RldmljZV9uYW1lGAEgASgJIi4KE0NvbXBsZXRlTGlua1JlcXVlc3QSFwoPYXBwcm92YWxfc2VjcmV0GAEgASgJIkQKFENvbXBsZXRlTGlua1Jlc3BvbnNlEiwKBmxpbmtlZBgBIAEoCzIcLnBhcmxleS5hdXRoLnYxLkxpbmtlZERldmljZTKGBQoNRGV2aWNlU2VydmljZRJWCgtMaXN0RGV2aWNlcxIiLnBhcmxleS5hdXRoLnYxLkxpc3REZXZpY2VzUmVxdWVzdBojLnBhcmxleS5hdXRoLnYxLkxpc3REZXZpY2VzUmVzcG9uc2USWQoMUmVuYW1lRGV2aWNlEiMucGFybGV5LmF1dGgudjEuUmVuYW1lRGV2aWNlUmVxdWVzdBokLnBhcmxleS5hdXRoLnYxLlJlbmFtZURldmljZVJlc3BvbnNlElkKDFJldm9rZURldmljZRIjLnBhcmxleS5hdXRoLnYxLlJldm9rZURldmljZVJlcXVlc3QaJC5wYXJsZXkuYXV0aC52MS5SZXZva2VEZXZpY2VSZXNwb25zZRJfCg5DcmVhdGVMaW5rQ29kZRIlLnBhcmxleS5hdXRoLnYxLkNyZWF0ZUxpbmtDb2RlUmVxdWVzdBomLnBhcmxleS5hdXRoLnYxLkNyZWF0ZUxpbmtDb2RlUmVzcG9uc2USUwoKTGlua0RldmljZRIhLnBhcmxleS5hdXRoLnYxLkxpbmtEZXZpY2VSZXF1ZXN0GiIucGFybGV5LmF1dGgudjEuTGlua0RldmljZVJlc3BvbnNlElYKC0FwcHJvdmVMaW5rEiIucGFybGV5LmF1dGgudjEuQXBwcm92ZUxpbmtSZXF1ZXN0GiMucGFybGV5LmF1dGgudjEuQXBwcm92ZUxpbmtSZXNwb25zZRJZCgxDb21wbGV0ZUxpbmsSIy5wYXJsZXkuYXV0aC52MS5Db21wbGV0ZUxpbmtSZXF1ZXN0GiQucGFybGV5LmF1dGgudjEuQ29tcGxldGVMaW5rUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_parley_auth_v1_auth]);
 
 /**
  * @generated from message parley.auth.v1.ListDevicesRequest
@@ -183,6 +183,13 @@ export type LinkDeviceRequest = Message<"parley.auth.v1.LinkDeviceRequest"> & {
    * @generated from field: string password = 4;
    */
   password: string;
+
+  /**
+   * The new device's identity public key as libsignal serializes it: 33 bytes, 0x05 first.
+   *
+   * @generated from field: bytes identity_key = 5;
+   */
+  identityKey: Uint8Array;
 };
 
 /**
@@ -243,6 +250,15 @@ export type LinkDeviceResponse = Message<"parley.auth.v1.LinkDeviceResponse"> & 
     value: string;
     case: "approvalSecret";
   } | { case: undefined; value?: undefined };
+
+  /**
+   * The code of identity_key (8 digits; the first 8 bytes of SHA-256 over "parley-link-v1:" and
+   * the key, as a big-endian number mod 10^8, zero-padded): show it on the new device, where the
+   * user reads it to type into ApproveLink on a linked device.
+   *
+   * @generated from field: string verification_code = 3;
+   */
+  verificationCode: string;
 };
 
 /**
@@ -260,6 +276,14 @@ export type ApproveLinkRequest = Message<"parley.auth.v1.ApproveLinkRequest"> & 
    * @generated from field: string code = 1;
    */
   code: string;
+
+  /**
+   * The verification code the new device shows (LinkDeviceResponse.verification_code): the
+   * approval is for the device with that identity key only.
+   *
+   * @generated from field: string verification_code = 2;
+   */
+  verificationCode: string;
 };
 
 /**
@@ -370,9 +394,11 @@ export const DeviceService: GenService<{
     output: typeof CreateLinkCodeResponseSchema;
   },
   /**
-   * LinkDevice redeems a link code from the new device, without an access token. With the
-   * account's password the device is linked at once; without it, the request waits until a device
-   * of the account calls ApproveLink, and the new device then calls CompleteLink.
+   * LinkDevice redeems a link code from the new device, without an access token, stating the new
+   * device's identity key. With the account's password the device is linked at once; without it,
+   * the request waits until a device of the account calls ApproveLink, and the new device then
+   * calls CompleteLink. Either way the stated identity key is the only one keys accepts as the
+   * linked device's first.
    *
    * @generated from rpc parley.auth.v1.DeviceService.LinkDevice
    */
@@ -382,7 +408,9 @@ export const DeviceService: GenService<{
     output: typeof LinkDeviceResponseSchema;
   },
   /**
-   * ApproveLink approves the pending request made with a link code of the caller's account.
+   * ApproveLink approves the pending request made with a link code of the caller's account, for
+   * the device whose verification code the user read off the new device's screen: if the device
+   * waiting on the code has another identity key, nothing is approved and the code is void.
    *
    * @generated from rpc parley.auth.v1.DeviceService.ApproveLink
    */

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/events/v1/account_events.proto.
  */
 export const file_parley_events_v1_account_events: GenFile = /*@__PURE__*/
-  fileDesc("CiVwYXJsZXkvZXZlbnRzL3YxL2FjY291bnRfZXZlbnRzLnByb3RvEhBwYXJsZXkuZXZlbnRzLnYxIkoKC0RldmljZUFkZGVkEg8KB3VzZXJfaWQYASABKAkSEQoJZGV2aWNlX2lkGAIgASgNEhcKD3JlZ2lzdHJhdGlvbl9pZBgDIAEoDSIzCg1EZXZpY2VSZXZva2VkEg8KB3VzZXJfaWQYASABKAkSEQoJZGV2aWNlX2lkGAIgASgNIjcKD1Nlc3Npb25zUmV2b2tlZBIPCgd1c2VyX2lkGAEgASgJEhMKC3Nlc3Npb25faWRzGAIgAygJIiEKDkFjY291bnREZWxldGVkEg8KB3VzZXJfaWQYASABKAkilgEKFlBhc3N3b3JkUmVzZXRSZXF1ZXN0ZWQSDwoHdXNlcl9pZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRIXCgtyZXNldF90b2tlbhgDIAEoCUICGAESLgoKZXhwaXJlc19hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIcmVzZXRfaWQYBSABKAliBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CiVwYXJsZXkvZXZlbnRzL3YxL2FjY291bnRfZXZlbnRzLnByb3RvEhBwYXJsZXkuZXZlbnRzLnYxImAKC0RldmljZUFkZGVkEg8KB3VzZXJfaWQYASABKAkSEQoJZGV2aWNlX2lkGAIgASgNEhcKD3JlZ2lzdHJhdGlvbl9pZBgDIAEoDRIUCgxpZGVudGl0eV9rZXkYBCABKAwiMwoNRGV2aWNlUmV2b2tlZBIPCgd1c2VyX2lkGAEgASgJEhEKCWRldmljZV9pZBgCIAEoDSI3Cg9TZXNzaW9uc1Jldm9rZWQSDwoHdXNlcl9pZBgBIAEoCRITCgtzZXNzaW9uX2lkcxgCIAMoCSIhCg5BY2NvdW50RGVsZXRlZBIPCgd1c2VyX2lkGAEgASgJIpYBChZQYXNzd29yZFJlc2V0UmVxdWVzdGVkEg8KB3VzZXJfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkSFwoLcmVzZXRfdG9rZW4YAyABKAlCAhgBEi4KCmV4cGlyZXNfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHJlc2V0X2lkGAUgASgJYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * DeviceAdded is published by auth when an account gains a device: the primary device at
@@ -35,6 +35,14 @@ export type DeviceAdded = Message<"parley.events.v1.DeviceAdded"> & {
    * @generated from field: uint32 registration_id = 3;
    */
   registrationId: number;
+
+  /**
+   * The identity key the device stated when it linked (and its owner approved): the only one keys
+   * accepts as its first. Empty for a primary device, which states none at registration.
+   *
+   * @generated from field: bytes identity_key = 4;
+   */
+  identityKey: Uint8Array;
 };
 
 /**
