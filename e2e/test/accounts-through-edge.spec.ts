@@ -3,7 +3,9 @@ import { linkVerificationCode } from '@parley/crypto';
 import { KeyService } from '@parley/proto';
 import { PASSWORD, connectErrorOf, edgeClient, eventually, metricValue, newDeviceIdentity, startTestStack, type TestStack } from '@parley/testing';
 import { clientsOf, linkWithPassword, logIn, signUp, type EdgeDevice } from './support/accounts.js';
+import { opaqueEnvelope, openDirect, sendWhenDevicesKnown } from './support/messages.js';
 import { SignalDevice } from './support/signal-client.js';
+import { deliveriesOf, queueOf } from './support/subscription.js';
 
 let stack: TestStack;
 
@@ -139,10 +141,34 @@ describe('sessions', () => {
     expect((await connectErrorOf(other.auth.getMe({}))).code).toBe(Code.Unauthenticated);
     expect((await connectErrorOf(clientsOf(stack).auth.refresh({ refreshToken: other.tokens.refreshToken }))).code).toBe(Code.Unauthenticated);
     await alice.conversations.openDirectConversation({ userId: bob.userId });
-    await clientsOf(stack).auth.login({ username: alice.username, password: 'a brand new passphrase 7' });
-    expect((await connectErrorOf(clientsOf(stack).auth.login({ username: alice.username, password: PASSWORD }))).code).toBe(
+    await clientsOf(stack).auth.login({ username: alice.username, password: 'a brand new passphrase 7', registrationId: 1 });
+    expect((await connectErrorOf(clientsOf(stack).auth.login({ username: alice.username, password: PASSWORD, registrationId: 1 }))).code).toBe(
       Code.Unauthenticated,
     );
+  });
+
+  it("a password alone signs in no existing device: it adds a new one, and the old device's queue is untouched", async () => {
+    const alice = await signUp(stack, 'alice');
+    const bob = await signUp(stack, 'bob');
+    const conversation = await openDirect(bob, alice);
+    const sent = await sendWhenDevicesKnown(bob.messages, conversation.id, [opaqueEnvelope(alice, 'for the phone')]);
+    const anonymous = clientsOf(stack).auth;
+    const noSecret = await connectErrorOf(anonymous.login({ username: alice.username, password: PASSWORD, deviceId: 1 }));
+    expect([noSecret.code, noSecret.rawMessage]).toEqual([
+      Code.InvalidArgument,
+      'device_secret is required to sign device 1 in again (the password alone adds a new device: leave device_id 0)',
+    ]);
+    const wrongSecret = await connectErrorOf(anonymous.login({ username: alice.username, password: PASSWORD, deviceId: 1, deviceSecret: 'A'.repeat(43) }));
+    expect([wrongSecret.code, wrongSecret.rawMessage]).toEqual([Code.Unauthenticated, 'wrong device_secret for device 1: sign in with device_id 0 to add a new device']);
+
+    const added = await logIn(stack, alice.username);
+    expect(added.deviceId).toBe(2);
+    expect(deliveriesOf(sent.messageId, await queueOf(stack.edgeUrl, added))).toEqual([]);
+    // Device 1's queue still holds Bob's message, and device 1, with its own secret, signs in again to read it.
+    const again = await anonymous.login({ username: alice.username, password: PASSWORD, deviceId: 1, deviceSecret: alice.deviceSecret });
+    expect([again.device?.deviceId, again.deviceSecret]).toEqual([1, '']);
+    const phone = { ...alice, tokens: again.tokens! };
+    expect(deliveriesOf(sent.messageId, await queueOf(stack.edgeUrl, phone))).toHaveLength(1);
   });
 
   it('a fresh edge replica refuses sessions revoked before it started', async () => {

@@ -25,6 +25,8 @@ export interface SignedInDevice extends DeviceAddress {
   tokens: TokenPair;
   /** Call options that act as this device: its access token as a bearer header. */
   as: CallOptions;
+  /** The device's own credential, given when it was created (empty for a device that signed in again). */
+  deviceSecret: string;
   /** The identity a linked device stated when it linked: keys accepts only it as the device's first. */
   identity?: DeviceIdentity;
 }
@@ -82,9 +84,17 @@ export class Accounts {
     return signedIn(res);
   }
 
-  /** A new session of `username` on `deviceId`. */
-  async logIn(username: string, deviceId = 1): Promise<SignedInDevice> {
-    return signedIn(await this.clients.auth.login({ username, password: PASSWORD, deviceId }));
+  /**
+   * A password login of `username`: on a new device (the password alone adds one), or, given
+   * `again`, a new session on that existing device, which proves itself with its own secret.
+   */
+  async logIn(username: string, opts: NewDevice & { again?: Pick<SignedInDevice, 'deviceId' | 'deviceSecret'> } = {}): Promise<SignedInDevice> {
+    if (opts.again) {
+      const { deviceId, deviceSecret } = opts.again;
+      return { ...signedIn(await this.clients.auth.login({ username, password: PASSWORD, deviceId, deviceSecret })), deviceSecret };
+    }
+    const device = linkedDevice(opts);
+    return { ...signedIn(await this.clients.auth.login({ username, password: PASSWORD, ...device.request })), identity: device.identity };
   }
 
   /** A new device of `owner`'s account, linked at once with the password. */
@@ -117,9 +127,19 @@ function linkedDevice(opts: NewDevice) {
   return { identity, request: { deviceName: opts.deviceName ?? `Device ${registrationId}`, registrationId, identityKey: identity.publicKey } };
 }
 
+type AuthAnswer = { user?: { id: string; username: string }; device?: { deviceId: number; registrationId: number }; tokens?: TokenPair; deviceSecret: string };
+
 /** What Register, Login and a link answer, as a signed-in device; fails if a part is missing. */
-function signedIn(res: { user?: { id: string; username: string }; device?: { deviceId: number; registrationId: number }; tokens?: TokenPair } | undefined): SignedInDevice {
-  const { user, device, tokens } = res ?? {};
+function signedIn(res: AuthAnswer | undefined): SignedInDevice {
+  const { user, device, tokens, deviceSecret = '' } = res ?? {};
   if (!user || !device || !tokens) throw new Error('auth answered without the user, device or tokens');
-  return { userId: user.id, username: user.username, deviceId: device.deviceId, registrationId: device.registrationId, tokens, as: withToken(tokens.accessToken) };
+  return {
+    userId: user.id,
+    username: user.username,
+    deviceId: device.deviceId,
+    registrationId: device.registrationId,
+    tokens,
+    as: withToken(tokens.accessToken),
+    deviceSecret,
+  };
 }

@@ -40,8 +40,8 @@ async function resetTokenFor(name: string): Promise<{ token: string; expiresAt: 
 describe('ChangePassword', () => {
   it('sets the new password and ends every other session of the account, keeping the caller’s', async () => {
     const a = await accounts.register();
-    const second = (await auth.login({ username: a.username, password: PASSWORD })).tokens!;
-    const third = (await auth.login({ username: a.username, password: PASSWORD })).tokens!;
+    const second = (await auth.login({ username: a.username, password: PASSWORD, registrationId: 1 })).tokens!;
+    const third = (await auth.login({ username: a.username, password: PASSWORD, registrationId: 1 })).tokens!;
     const other = await accounts.register();
 
     const res = await auth.changePassword({ currentPassword: PASSWORD, newPassword }, withToken(a.tokens.accessToken));
@@ -50,20 +50,20 @@ describe('ChangePassword', () => {
     expect(await works(second.accessToken)).toBe(false);
     expect(await works(third.accessToken)).toBe(false);
     expect((await connectErrorOf(auth.refresh({ refreshToken: second.refreshToken }))).code).toBe(Code.Unauthenticated);
-    expect((await connectErrorOf(auth.login({ username: a.username, password: PASSWORD }))).code).toBe(Code.Unauthenticated);
-    await expect(auth.login({ username: a.username, password: newPassword })).resolves.toMatchObject({ user: { id: a.userId } });
+    expect((await connectErrorOf(auth.login({ username: a.username, password: PASSWORD, registrationId: 1 }))).code).toBe(Code.Unauthenticated);
+    await expect(auth.login({ username: a.username, password: newPassword, registrationId: 1 })).resolves.toMatchObject({ user: { id: a.userId } });
     // Another account is untouched.
     expect(await works(other.tokens.accessToken)).toBe(true);
-    await expect(auth.login({ username: other.username, password: PASSWORD })).resolves.toMatchObject({ user: { id: other.userId } });
+    await expect(auth.login({ username: other.username, password: PASSWORD, registrationId: 1 })).resolves.toMatchObject({ user: { id: other.userId } });
   });
 
   it('refuses a wrong current password with PERMISSION_DENIED and changes nothing', async () => {
     const a = await accounts.register();
-    const second = (await auth.login({ username: a.username, password: PASSWORD })).tokens!;
+    const second = (await auth.login({ username: a.username, password: PASSWORD, registrationId: 1 })).tokens!;
     const err = await connectErrorOf(auth.changePassword({ currentPassword: 'not the password', newPassword }, withToken(a.tokens.accessToken)));
     expect([err.code, err.rawMessage]).toEqual([Code.PermissionDenied, 'current_password is wrong']);
     expect(await works(second.accessToken)).toBe(true);
-    await expect(auth.login({ username: a.username, password: PASSWORD })).resolves.toBeDefined();
+    await expect(auth.login({ username: a.username, password: PASSWORD, registrationId: 1 })).resolves.toBeDefined();
   });
 
   it('applies the password policy to the new password', async () => {
@@ -83,7 +83,7 @@ describe('ChangePassword', () => {
     await auth.logout({}, withToken(a.tokens.accessToken));
     const err = await connectErrorOf(auth.changePassword({ currentPassword: PASSWORD, newPassword }, withToken(a.tokens.accessToken)));
     expect([err.code, err.rawMessage]).toEqual([Code.Unauthenticated, 'session has ended: log in again']);
-    await expect(auth.login({ username: a.username, password: PASSWORD })).resolves.toBeDefined();
+    await expect(auth.login({ username: a.username, password: PASSWORD, registrationId: 1 })).resolves.toBeDefined();
   });
 });
 
@@ -145,19 +145,19 @@ describe('RequestPasswordReset', () => {
 describe('ResetPassword', () => {
   it('sets the new password, ends every session of the account, and works once', async () => {
     const a = await accounts.register();
-    const second = (await auth.login({ username: a.username, password: PASSWORD })).tokens!;
+    const second = (await auth.login({ username: a.username, password: PASSWORD, registrationId: 1 })).tokens!;
     const { token } = await resetTokenFor(a.username);
 
     await auth.resetPassword({ resetToken: token, newPassword });
     expect(await works(a.tokens.accessToken)).toBe(false);
     expect(await works(second.accessToken)).toBe(false);
     expect((await connectErrorOf(auth.refresh({ refreshToken: second.refreshToken }))).code).toBe(Code.Unauthenticated);
-    expect((await connectErrorOf(auth.login({ username: a.username, password: PASSWORD }))).code).toBe(Code.Unauthenticated);
-    await expect(auth.login({ username: a.username, password: newPassword })).resolves.toMatchObject({ user: { id: a.userId } });
+    expect((await connectErrorOf(auth.login({ username: a.username, password: PASSWORD, registrationId: 1 }))).code).toBe(Code.Unauthenticated);
+    await expect(auth.login({ username: a.username, password: newPassword, registrationId: 1 })).resolves.toMatchObject({ user: { id: a.userId } });
 
     const again = await connectErrorOf(auth.resetPassword({ resetToken: token, newPassword: 'yet another passphrase' }));
     expect([again.code, again.rawMessage]).toEqual([Code.FailedPrecondition, 'reset token was already used: ask for a new one with RequestPasswordReset']);
-    await expect(auth.login({ username: a.username, password: newPassword })).resolves.toBeDefined();
+    await expect(auth.login({ username: a.username, password: newPassword, registrationId: 1 })).resolves.toBeDefined();
   });
 
   it('refuses an expired token', async () => {
@@ -166,7 +166,7 @@ describe('ResetPassword', () => {
     await stack.query('auth', `update password_reset_token set expires_at = now() - interval '1 second' where user_id = $1`, [a.userId]);
     const err = await connectErrorOf(auth.resetPassword({ resetToken: token, newPassword }));
     expect([err.code, err.rawMessage]).toEqual([Code.FailedPrecondition, 'reset token has expired: ask for a new one with RequestPasswordReset']);
-    await expect(auth.login({ username: a.username, password: PASSWORD })).resolves.toBeDefined();
+    await expect(auth.login({ username: a.username, password: PASSWORD, registrationId: 1 })).resolves.toBeDefined();
   });
 
   it('refuses an unknown or missing token', async () => {
@@ -182,7 +182,7 @@ describe('ResetPassword', () => {
     const err = await connectErrorOf(auth.resetPassword({ resetToken: token, newPassword: 'qwertyuiop' }));
     expect([err.code, err.rawMessage]).toEqual([Code.InvalidArgument, 'password is too common: choose another']);
     await auth.resetPassword({ resetToken: token, newPassword });
-    await expect(auth.login({ username: a.username, password: newPassword })).resolves.toBeDefined();
+    await expect(auth.login({ username: a.username, password: newPassword, registrationId: 1 })).resolves.toBeDefined();
   });
 
   it('lets only one of two concurrent uses of a token succeed', async () => {
@@ -198,7 +198,7 @@ describe('ResetPassword', () => {
     await auth.changePassword({ currentPassword: PASSWORD, newPassword }, withToken(a.tokens.accessToken));
     const err = await connectErrorOf(auth.resetPassword({ resetToken: token, newPassword: 'attacker chosen passphrase' }));
     expect(err.code).toBe(Code.FailedPrecondition);
-    await expect(auth.login({ username: a.username, password: newPassword })).resolves.toBeDefined();
+    await expect(auth.login({ username: a.username, password: newPassword, registrationId: 1 })).resolves.toBeDefined();
   });
 });
 

@@ -18,6 +18,8 @@ export interface Linked {
   user: User;
   device: Device;
   tokens: TokenPair;
+  /** The new device's own credential, handed out once. */
+  deviceSecret: string;
 }
 
 export function newSecret(bytes: number): { secret: string; hash: string } {
@@ -74,14 +76,14 @@ export async function redeemLinkCode(
   now: Date,
   proof: 'password' | 'approval',
 ) {
-  const { user, device } = await addDevice(em, deps, code.user.id, input, now);
+  const { user, device, deviceSecret } = await addDevice(em, deps, code.user.id, input, now);
   code.redeemedAt = now;
   const { caller, refresh } = openSession(em, deps, user, device, now, proof);
-  return { user, device, caller, refresh };
+  return { user, device, deviceSecret, caller, refresh };
 }
 
 /** Hands out the tokens of a committed redemption. */
 export async function finishLink(deps: AuthDeps, redeemed: Awaited<ReturnType<typeof redeemLinkCode>>): Promise<Linked> {
-  const { user, device, caller, refresh } = redeemed;
-  return { user, device, tokens: await withAccessToken(deps, caller, refresh) };
+  const { user, device, deviceSecret, caller, refresh } = redeemed;
+  return { user, device, deviceSecret, tokens: await withAccessToken(deps, caller, refresh) };
 }
