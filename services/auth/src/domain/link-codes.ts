@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { KeyFormatError, checkEcPublicKey } from '@parley/crypto';
 import { rpcError } from '@parley/platform';
 import type { AuthDeps } from '../deps.js';
 import { addDevice, type NewDevice } from './add-device.js';
@@ -55,17 +54,6 @@ export function pendingRequest(code: LinkCode): Required<NewDevice> | undefined 
   return { name: code.requestedDeviceName, registrationId: code.requestedRegistrationId, identityKey: code.requestedIdentityKey };
 }
 
-/** The new device's identity key, as libsignal serializes it (INVALID_ARGUMENT otherwise). */
-export function parseIdentityKey(raw: Uint8Array): Buffer {
-  if (raw.length === 0) throw rpcError.invalidArgument("identity_key is required: the new device's identity public key");
-  try {
-    checkEcPublicKey(raw, 'identity_key');
-  } catch (err) {
-    if (err instanceof KeyFormatError) throw rpcError.invalidArgument(err.message);
-    throw err;
-  }
-  return Buffer.from(raw);
-}
 
 /** Spends the locked code on a new device and signs it in, in the caller's transaction. */
 export async function redeemLinkCode(

@@ -3,14 +3,13 @@ import { linkVerificationCode } from '@parley/crypto';
 import { requireRegistrationId, rpcError } from '@parley/platform';
 import type { AuthDeps } from '../deps.js';
 import { requireRoomForDevice, type NewDevice } from './add-device.js';
-import { parseDeviceName } from './device-input.js';
+import { parseDeviceName, parseIdentityKey } from './device-input.js';
 import { LinkCodeSchema, type LinkCode } from './link-code.entity.js';
 import {
   APPROVAL_SECRET_BYTES,
   LINK_CODE_BYTES,
   finishLink,
   newSecret,
-  parseIdentityKey,
   parseSecret,
   redeemLinkCode,
   requireLiveCode,

@@ -2,10 +2,9 @@ import { requireDeviceId, requireRegistrationId, rpcError } from '@parley/platfo
 import type { AuthDeps } from '../deps.js';
 import { addDevice, type NewDevice } from './add-device.js';
 import { DeviceSchema, type Device } from './device.entity.js';
-import { parseDeviceName } from './device-input.js';
+import { parseDeviceName, parseIdentityKey } from './device-input.js';
 import { deviceSecretMatches } from './device-secrets.js';
 import { checkWithinBudgets } from './failure-budget.js';
-import { parseIdentityKey } from './link-codes.js';
 import { openSession, withAccessToken, type TokenPair } from './sessions.js';
 import { UserSchema, type User } from './user.entity.js';
 
