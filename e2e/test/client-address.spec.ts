@@ -25,7 +25,7 @@ async function failLoginDirectly(rpcPort: number, claimed: string, proof?: strin
   const auth = createClient(AuthService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${rpcPort}` }));
   const headers: Record<string, string> = { [CLIENT_ADDRESS_HEADER]: claimed };
   if (proof) headers[CLIENT_ADDRESS_PROOF_HEADER] = proof;
-  await expect(auth.login({ username: uniqueUsername(), password: 'not the password' }, { headers })).rejects.toThrow(/wrong username or password/);
+  await expect(auth.login({ username: uniqueUsername(), password: 'not the password', registrationId: 1 }, { headers })).rejects.toThrow(/wrong username or password/);
 }
 
 describe('the client address header', () => {
@@ -39,7 +39,7 @@ describe('the client address header', () => {
     const claimed = address();
     const auth = edgeClient(AuthService, stack.edgeUrl);
     const forged = { [CLIENT_ADDRESS_HEADER]: claimed, [CLIENT_ADDRESS_PROOF_HEADER]: theEdge.sign(claimed)! };
-    await expect(auth.login({ username: uniqueUsername(), password: 'not the password' }, { headers: forged })).rejects.toThrow(/wrong username or password/);
+    await expect(auth.login({ username: uniqueUsername(), password: 'not the password', registrationId: 1 }, { headers: forged })).rejects.toThrow(/wrong username or password/);
     expect(await countedAddresses()).toEqual(['127.0.0.1']);
   });
 
