@@ -16,6 +16,8 @@ void runService({
   init: buildEdgeDeps,
   tokens: ({ backends, revoked }) => refusingRevoked(remoteVerifier(backends.auth), revoked),
   routes: () => [],
+  // Messaging, auth and keys validate what the edge passes on; the edge validates Subscribe.
+  forwards: forwardedServices.map(({ service }) => service),
   // The public server runs the same chain as the internal one: tokens are checked before forwarding.
   async start(deps, { interceptors }) {
     const { settings, hub, revocationFollower, log } = deps;
