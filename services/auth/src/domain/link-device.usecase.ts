@@ -1,5 +1,5 @@
 import { LockMode } from '@mikro-orm/core';
-import { requireRegistrationId, rpcError } from '@parley/platform';
+import { rpcError } from '@parley/platform';
 import type { AuthDeps } from '../deps.js';
 import { requireRoomForDevice, type NewDevice } from './add-device.js';
 import { parseDeviceName } from './device-input.js';
@@ -37,7 +37,7 @@ function requireOpenCode(code: LinkCode | null, now: Date): asserts code is Link
  */
 export async function linkDevice(deps: AuthDeps, input: LinkDeviceInput): Promise<LinkDeviceOutcome> {
   const codeHash = parseSecret(input.code, 'code', LINK_CODE_BYTES);
-  const device = { name: parseDeviceName(input.deviceName), registrationId: requireRegistrationId(input.registrationId, 'registration_id') };
+  const device = { name: parseDeviceName(input.deviceName), registrationId: input.registrationId };
   return input.password ? linkWithPassword(deps, codeHash, device, input.password) : requestApproval(deps, codeHash, device);
 }
 

@@ -25,7 +25,6 @@ export interface LoginInput {
  * accounts exist. Failed logins are limited per username and per client address.
  */
 export async function login(deps: AuthDeps, input: LoginInput): Promise<{ user: User; device: Device; tokens: TokenPair }> {
-  if (!input.username || !input.password) throw rpcError.invalidArgument('username and password are required');
   const deviceId = input.deviceId || PRIMARY_DEVICE_ID;
   const username = input.username.normalize('NFKC').trim().toLowerCase().slice(0, LOOKUP_MAX);
   const em = deps.orm.em.fork();
