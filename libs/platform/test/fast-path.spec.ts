@@ -212,4 +212,19 @@ describe('what the fast path leaves to connect-node', () => {
     const unknown = await fetch(`http://127.0.0.1:${fast.port}/parley.nope.v1.Nope/Call`, { method: 'POST', headers: json, body: '{}' });
     expect(unknown.status).toBe(404);
   });
+
+  it('answers malformed gRPC-Web INVALID_ARGUMENT in its trailer frame, as the fast path would', async () => {
+    behaviour = async () => ({ keys: [] });
+    const grpcWeb = { 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1' };
+    for (const body of [encodeEnvelope(0, new Uint8Array([0xff, 0xff])), encodeEnvelope(1, new Uint8Array([1]))]) {
+      const res = await fetch(`http://127.0.0.1:${fast.port}${PATH}`, { method: 'POST', headers: grpcWeb, body });
+      const trailer = Buffer.from(await res.arrayBuffer());
+      expect([res.status, trailer[0], /grpc-status: (\d+)/.exec(trailer.subarray(5).toString())?.[1]]).toEqual([200, 0x80, String(Code.InvalidArgument)]);
+    }
+  });
+
+  it('answers a body that is not in its declared encoding INVALID_ARGUMENT', async () => {
+    const answer = await bothAnswer('{}', { ...json, 'content-encoding': 'gzip' });
+    expect(answer.status).toBe(400);
+  });
 });

@@ -11,6 +11,7 @@ describe('invalidInput', () => {
     ['parse binary: premature EOF'],
     ['received compressed envelope, but do not know how to decompress'],
     ['protocol error: incomplete envelope'],
+    ['decompression failed'],
   ])('makes connect\'s INTERNAL "%s" INVALID_ARGUMENT', (message) => {
     const mapped = invalidInput(new ConnectError(message, Code.Internal));
     expect([mapped?.code, mapped?.rawMessage]).toEqual([Code.InvalidArgument, message]);

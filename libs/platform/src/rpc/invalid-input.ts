@@ -15,7 +15,7 @@ export function invalidInput(err: unknown): ConnectError | undefined {
   return sqlState ? asInvalid(`${DATA_EXCEPTIONS[sqlState] ?? 'a value in the request is not valid'} (SQLSTATE ${sqlState})`) : undefined;
 }
 
-const MALFORMED_REQUEST = /^(parse binary|parse json|protocol error|received compressed envelope|invalid envelope)/;
+const MALFORMED_REQUEST = /^(parse binary|parse json|protocol error|received compressed envelope|decompression failed)/;
 
 function isMalformedRequest(message: string): boolean {
   return MALFORMED_REQUEST.test(message);

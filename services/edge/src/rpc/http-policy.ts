@@ -58,9 +58,11 @@ export function contentTypePolicy(streamPaths: ReadonlySet<string>) {
     const type = req.headers['content-type'] ?? '';
     const path = req.url?.split('?')[0] ?? '';
     if (streamPaths.has(path)) {
-      return STREAM_CONTENT_TYPES.test(type) || refuse(res, type, `${path} is a server stream: send application/connect+json or application/connect+proto (Connect streaming), or gRPC-Web`, 'application/connect+json, application/connect+proto');
+      if (STREAM_CONTENT_TYPES.test(type)) return false;
+      return refuse(res, type, `${path} is a server stream: send application/connect+json or application/connect+proto (Connect streaming), or gRPC-Web`, 'application/connect+json, application/connect+proto');
     }
-    return SUPPORTED_CONTENT_TYPES.test(type) || refuse(res, type, 'send application/json or application/proto (Connect), or gRPC-Web', 'application/json, application/proto');
+    if (SUPPORTED_CONTENT_TYPES.test(type)) return false;
+    return refuse(res, type, 'send application/json or application/proto (Connect), or gRPC-Web', 'application/json, application/proto');
   };
 }
 
