@@ -24,11 +24,11 @@ describe("UpdateProfileRequest's contract", () => {
   });
 
   it.each([
-    [{ displayName: 'x'.repeat(65) }, 'display_name: value length must be at most 64 characters [string.max_len]'],
+    [{ displayName: 'x'.repeat(65) }, 'display_name: must be at most 64 characters [string.max_len]'],
     [{ displayName: 'Ann\u0000ie' }, expect.stringMatching(/^display_name: .* \[string\.pattern\]$/)],
     [{ displayName: 'Ann\nie' }, expect.stringMatching(/^display_name: .* \[string\.pattern\]$/)],
     [{ displayName: 'Ann\u2028ie' }, expect.stringMatching(/^display_name: .* \[string\.pattern\]$/)],
-    [{ avatarMediaId: 'a'.repeat(129) }, 'avatar_media_id: value length must be at most 128 characters [string.max_len]'],
+    [{ avatarMediaId: 'a'.repeat(129) }, 'avatar_media_id: must be at most 128 characters [string.max_len]'],
     [{ avatarMediaId: '../etc/passwd' }, expect.stringMatching(/^avatar_media_id: .* \[string\.pattern\]$/)],
   ])('refuses %j', (fields, violation) => {
     expect(violations(fields)).toEqual([violation]);
