@@ -73,4 +73,10 @@ describe("limits in the requests' field rules", () => {
     expect(requestFields.length).toBeGreaterThan(0);
     expect(requestFields.map((f) => [f.name, uint32Max(f.field)])).toEqual(requestFields.map((f) => [f.name, LIMITS[limit]]));
   });
+
+  it('holds in_flight_ids to the delivery window', () => {
+    const inFlight = ruledFields.find((f) => f.name === 'parley.messaging.v1.FetchDeliveriesRequest.in_flight_ids')!;
+    const rules = inFlight.rules.type;
+    expect(rules.case === 'repeated' ? rules.value.maxItems : undefined).toBe(BigInt(deliveryWindow.MAX_DELIVERIES_IN_FLIGHT));
+  });
 });
