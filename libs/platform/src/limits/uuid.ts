@@ -11,8 +11,9 @@ export function canonicalUuid(value: string): string {
 }
 
 /**
- * For UUIDs no contract checked (inside a page token): `value` trimmed and lowercased, as ids are stored, or INVALID_ARGUMENT naming `field`: required
- * when empty, otherwise it must be `what` (a UUID unless the caller names where such ids come from).
+ * For a UUID no contract checked (inside a page token): `value` trimmed and lowercased, as ids are
+ * stored, or INVALID_ARGUMENT naming `field`: required when empty, otherwise it must be `what` (a
+ * UUID unless the caller names where such ids come from).
  */
 export function requireUuid(value: string, field: string, what = 'a UUID'): string {
   const id = value.trim().toLowerCase();
