@@ -39,6 +39,43 @@ function pageToken(rng: Rng): string {
   return Buffer.from(JSON.stringify({ t, id: pick(rng, [SEED_UUID, 'nope', 7]) })).toString('base64url');
 }
 
+/** A UUID from the seeded PRNG, upper or lower case. */
+const uuidOf = (rng: Rng) => {
+  const hex = Buffer.from(bytesOf(rng, 16)).toString('hex');
+  const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return rng() < 0.2 ? id.toUpperCase() : id;
+};
+
+/** A value that keeps most contracts (a UUID, a small id, a short token), so the call reaches the use case and the database. */
+function plausibleValue(rng: Rng, field: DescField, depth: number): JsonValue {
+  const one = (): JsonValue => {
+    if (field.name.endsWith('page_token')) return pageToken(rng);
+    switch (field.fieldKind === 'list' ? field.listKind : field.fieldKind) {
+      case 'scalar':
+        switch (field.scalar) {
+          case ScalarType.STRING:
+            return pick(rng, [uuidOf(rng), uuidOf(rng), `fuzz_${Math.floor(rng() * 1000)}`, 'a']);
+          case ScalarType.BYTES:
+            return Buffer.from(bytesOf(rng, pick(rng, [1, 33, 64]))).toString('base64');
+          case ScalarType.BOOL:
+            return rng() < 0.5;
+          default:
+            return pick(rng, [1, 2, 3, MAX_DEVICE_ID, MAX_REGISTRATION_ID, 1000, '9223372036854775807']);
+        }
+      case 'enum':
+        return pick(rng, [1, 2]);
+      case 'message': {
+        const message = field.message!;
+        if (message.typeName === 'google.protobuf.Timestamp') return pick(rng, ['2030-01-01T00:00:00Z', '1970-01-01T00:00:00Z']);
+        return depth < 2 ? jsonObject(rng, message, depth + 1, true) : {};
+      }
+      default:
+        return null;
+    }
+  };
+  return field.fieldKind === 'list' ? Array.from({ length: 1 + Math.floor(rng() * 3) }, one) : one();
+}
+
 /** A value for `field` in Connect's JSON, often of the wrong type or out of range. */
 function jsonValue(rng: Rng, field: DescField, depth: number): JsonValue {
   const one = (): JsonValue => {
@@ -70,10 +107,13 @@ function jsonValue(rng: Rng, field: DescField, depth: number): JsonValue {
   return rng() < 0.9 ? Array.from({ length: Math.floor(rng() * 4) }, one) : one();
 }
 
-function jsonObject(rng: Rng, desc: DescMessage, depth = 0): Record<string, JsonValue> {
+function jsonObject(rng: Rng, desc: DescMessage, depth = 0, plausible = false): Record<string, JsonValue> {
   const object: Record<string, JsonValue> = {};
-  for (const field of desc.fields) if (rng() < 0.8) object[field.jsonName] = jsonValue(rng, field, depth);
-  if (rng() < 0.1) object.notAField = 1;
+  for (const field of desc.fields) {
+    if (plausible) object[field.jsonName] = plausibleValue(rng, field, depth);
+    else if (rng() < 0.8) object[field.jsonName] = jsonValue(rng, field, depth);
+  }
+  if (!plausible && rng() < 0.1) object.notAField = 1;
   return object;
 }
 
@@ -134,13 +174,15 @@ export function fuzzRequest(rng: Rng, method: DescMethod): RawRequest {
   const streaming = method.methodKind === 'server_streaming';
   const kinds = streaming
     ? ['connect+proto', 'connect+proto', 'connect+json', 'connect+proto gzip', 'json to a stream', 'grpc-web']
-    : ['proto', 'proto', 'json', 'json', 'proto gzip', 'json br', 'grpc-web'];
+    : ['proto', 'proto', 'json', 'json', 'plausible json', 'plausible json', 'proto gzip', 'json br', 'grpc-web'];
   const kind = pick(rng, kinds);
   switch (kind) {
     case 'proto':
       return { kind, path, headers: { 'content-type': 'application/proto' }, body: binary() };
     case 'json':
       return { kind, path, headers: { 'content-type': 'application/json' }, body: json() };
+    case 'plausible json':
+      return { kind, path, headers: { 'content-type': 'application/json' }, body: utf8(JSON.stringify(jsonObject(rng, input, 0, true))) };
     case 'proto gzip':
       return { kind, path, headers: { 'content-type': 'application/proto', 'content-encoding': 'gzip' }, body: binary() };
     case 'json br':
