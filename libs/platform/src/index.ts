@@ -31,5 +31,6 @@ export * from './limits/signal-ids.js';
 export * from './limits/uuid.js';
 export * from './service/run-service.js';
 export * from './auth/signing-key.js';
+export * from './ratelimit/address-subject.js';
 export * from './ratelimit/rate-limiter.js';
 export * from './time/clock.js';

@@ -31,4 +31,10 @@ export const authConfigSchema = {
   PASSWORD_RESETS_PER_ADDRESS: env.int({ min: 1, max: 100000, default: 20 }),
   PASSWORD_RESETS_PER_ADDRESS_REFILL_SECONDS: env.int({ min: 1, max: 86400, default: 180 }),
   SEARCH_REQUESTS_PER_MINUTE: env.int({ min: 1, max: 6000, default: 30 }),
+  // Accounts one address (an IPv6 /64) may register: 10 at once, then one every 6 minutes.
+  REGISTRATIONS_PER_ADDRESS: env.int({ min: 1, max: 1_000_000, default: 10 }),
+  REGISTRATIONS_PER_ADDRESS_REFILL_SECONDS: env.int({ min: 1, max: 86400, default: 360 }),
+  // Contact requests one account may send: 20 at once, then one every 5 minutes.
+  CONTACT_REQUESTS_PER_CALLER: env.int({ min: 1, max: 1_000_000, default: 20 }),
+  CONTACT_REQUESTS_PER_CALLER_REFILL_SECONDS: env.int({ min: 1, max: 86400, default: 300 }),
 };

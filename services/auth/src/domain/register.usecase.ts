@@ -13,17 +13,21 @@ export interface RegisterInput {
   password: string;
   registrationId: number;
   deviceName: string;
+  /** The caller's address as a rate-limit subject. */
+  clientAddress: string;
 }
 
 /**
  * Creates the account, its primary device and that device's first session, with auth.user.registered
- * and auth.device.added, all in one transaction.
+ * and auth.device.added, all in one transaction. Every attempt with valid input counts against its
+ * address's limit, taken before the password is hashed (the costly part).
  */
 export async function register(deps: AuthDeps, input: RegisterInput): Promise<{ user: User; device: Device; tokens: TokenPair }> {
   const username = parseUsername(input.username);
   const password = parseNewPassword(input.password, username);
   const registrationId = requireRegistrationId(input.registrationId, 'registration_id');
   const deviceName = input.deviceName ? parseDeviceName(input.deviceName) : 'Primary device';
+  await deps.rateLimits.registrationsPerAddress.enforce(input.clientAddress, 'too many accounts registered from this address');
   const passwordHash = await deps.passwords.hash(password);
   const now = new Date();
   try {
