@@ -71,6 +71,14 @@ const outcome = (p: Promise<unknown>) =>
     },
   );
 
+describe('Register with the proof of work off (the default)', () => {
+  it('hands out no challenge and needs none', async () => {
+    const res = await authFrom('192.0.2.200').getRegistrationChallenge({});
+    expect([res.challenge, res.difficultyBits, res.expiresAt]).toEqual(['', 0, undefined]);
+    expect(await outcome(authFrom('192.0.2.200').register({ username: uniqueUsername('nopow'), password: PASSWORD, registrationId: 7 }))).toBe('ok');
+  });
+});
+
 describe('Register per address', () => {
   it('counts an IPv6 /64 as one address, refuses past the burst with a retry-after, and lets other addresses in', async () => {
     const register = (address: string) =>

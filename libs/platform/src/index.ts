@@ -27,6 +27,7 @@ export { createLeanTransport, type LeanTransportOptions } from './rpc/lean-trans
 export * from './auth/access-token.js';
 export * from './limits/delivery-window.js';
 export * from './limits/page-size.js';
+export * from './limits/proof-of-work.js';
 export * from './limits/signal-ids.js';
 export * from './limits/uuid.js';
 export * from './service/run-service.js';

@@ -1,3 +1,4 @@
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
 import { CLIENT_ADDRESS_HEADER, addressLimitSubject, clientAddressFrom, requireCaller } from '@parley/platform';
 import { AuthService } from '@parley/proto';
@@ -24,6 +25,10 @@ const clientAddress = (ctx: HandlerContext) => addressLimitSubject(clientAddress
 export function authRoutes(deps: AuthDeps) {
   return (router: ConnectRouter) =>
     router.service(AuthService, {
+      getRegistrationChallenge() {
+        const issued = deps.challenges.issue();
+        return issued ? { ...issued, expiresAt: timestampFromDate(issued.expiresAt) } : { challenge: '', difficultyBits: 0 };
+      },
       async register(req, ctx) {
         const { user, device, tokens } = await register(deps, { ...req, clientAddress: clientAddress(ctx) });
         return { user: toUser(user), device: toDevice(device, device.deviceId), tokens: toTokens(tokens) };

@@ -1,0 +1,13 @@
+import { Migration } from '@mikro-orm/migrations';
+
+/** Registration challenges Register accepted, kept until they expire so none is used twice. */
+export class Migration20261207230000 extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(`create table "spent_challenge" ("nonce" text not null, "expires_at" timestamptz not null, constraint "spent_challenge_pkey" primary key ("nonce"));`);
+    this.addSql(`create index "spent_challenge_expires_at_index" on "spent_challenge" ("expires_at");`);
+  }
+
+  override async down(): Promise<void> {
+    this.addSql(`drop table if exists "spent_challenge" cascade;`);
+  }
+}
