@@ -46,6 +46,7 @@ export async function register(deps: AuthDeps, input: RegisterInput): Promise<{ 
         displayName: '',
         avatarMediaId: '',
         messagingPolicy: 'everyone',
+        groupAddPolicy: 'everyone',
       });
       const device = em.create(DeviceSchema, {
         id: randomUUID(),

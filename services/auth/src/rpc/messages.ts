@@ -5,6 +5,7 @@ import {
   ContactRequestSchema as ContactRequestMessage,
   ContactSchema as ContactMessage,
   DeviceSchema as DeviceMessage,
+  GroupAddPolicy,
   LinkedDeviceSchema,
   MessagingPolicy,
   SessionSchema as SessionMessage,
@@ -16,7 +17,8 @@ import type { Device } from '../domain/device.entity.js';
 import type { Linked } from '../domain/link-codes.js';
 import type { Session } from '../domain/session.entity.js';
 import type { TokenPair } from '../domain/sessions.js';
-import type { MessagingPolicyName, User } from '../domain/user.entity.js';
+import type { PrivacySettings } from '../domain/set-privacy.usecase.js';
+import type { GroupAddPolicyName, MessagingPolicyName, User } from '../domain/user.entity.js';
 
 /** Domain objects as the public API shows them. */
 export const toUser = (u: Pick<User, 'id' | 'username' | 'createdAt' | 'displayName' | 'avatarMediaId'>) =>
@@ -71,4 +73,24 @@ export function parseMessagingPolicy(p: MessagingPolicy): MessagingPolicyName {
   if (p === MessagingPolicy.EVERYONE) return 'everyone';
   if (p === MessagingPolicy.CONTACTS_ONLY) return 'contacts_only';
   throw rpcError.invalidArgument('messaging_policy must be MESSAGING_POLICY_EVERYONE or MESSAGING_POLICY_CONTACTS_ONLY');
+}
+
+const GROUP_ADD_POLICIES: [GroupAddPolicy, GroupAddPolicyName][] = [
+  [GroupAddPolicy.EVERYONE, 'everyone'],
+  [GroupAddPolicy.CONTACTS, 'contacts'],
+  [GroupAddPolicy.NOBODY, 'nobody'],
+];
+
+export const toGroupAddPolicy = (p: GroupAddPolicyName) => GROUP_ADD_POLICIES.find(([, name]) => name === p)![0];
+
+export const toPrivacy = (p: PrivacySettings) => ({ messagingPolicy: toMessagingPolicy(p.messagingPolicy), groupAddPolicy: toGroupAddPolicy(p.groupAddPolicy) });
+
+/** SetPrivacy's change: an UNSPECIFIED setting stays as it is, but one of the two must be set. */
+export function parsePrivacyChange(req: { messagingPolicy: MessagingPolicy; groupAddPolicy: GroupAddPolicy }): Partial<PrivacySettings> {
+  const groupAddPolicy = GROUP_ADD_POLICIES.find(([p]) => p === req.groupAddPolicy)?.[1];
+  if (req.groupAddPolicy !== GroupAddPolicy.UNSPECIFIED && !groupAddPolicy) {
+    throw rpcError.invalidArgument('group_add_policy must be GROUP_ADD_POLICY_EVERYONE, GROUP_ADD_POLICY_CONTACTS or GROUP_ADD_POLICY_NOBODY');
+  }
+  if (req.messagingPolicy === MessagingPolicy.UNSPECIFIED && groupAddPolicy) return { groupAddPolicy };
+  return { messagingPolicy: parseMessagingPolicy(req.messagingPolicy), ...(groupAddPolicy ? { groupAddPolicy } : {}) };
 }

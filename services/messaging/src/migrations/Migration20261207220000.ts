@@ -7,7 +7,8 @@ import { Migration20261207210000 } from './Migration20261207210000.js';
  * each device queue has a quota of undelivered items and bytes. A device's counters are raised by
  * whatever queues (send_messages, enqueue_deliveries) in the update that gives the queue position,
  * and lowered by a trigger on every delete from queued_delivery (acks, expiry, retraction,
- * revocation, account deletion, a message's cascade), once per statement.
+ * revocation, account deletion, a message's cascade), once per statement. And the projection of
+ * each user's "who may add me to groups".
  */
 export class Migration20261207220000 extends Migration {
   override async up(): Promise<void> {
@@ -31,6 +32,9 @@ export class Migration20261207220000 extends Migration {
       end $$;`);
     this.addSql(`create trigger queued_delivery_deleted after delete on queued_delivery
       referencing old table as gone for each statement execute function queued_delivery_uncounted();`);
+
+    // Who may add a user to groups (auth.privacy.changed's group_adds).
+    this.addSql(`alter table "messaging_policy_projection" add column "group_adds" text not null default 'everyone';`);
 
     this.addSql(`drop function send_messages;`);
     // As before, and: an item whose sender p_allowed refuses is 'limited'; one that would take a
@@ -143,6 +147,7 @@ export class Migration20261207220000 extends Migration {
     this.addSql(`drop trigger queued_delivery_deleted on queued_delivery;`);
     this.addSql(`drop function queued_delivery_uncounted;`);
     this.addSql(`alter table "device_projection" drop column "queued_count", drop column "queued_bytes";`);
+    this.addSql(`alter table "messaging_policy_projection" drop column "group_adds";`);
     this.addSql(`drop table if exists "rate_limit_bucket" cascade;`);
     // send_messages as the previous migration made it.
     const previous = new Migration20261207210000(this.driver, this.config);
