@@ -192,8 +192,12 @@ export class MessageSender {
       }
     }
     const queued: QueuedDelivery[] = [];
+    // A sender with several sends here paid for all of them at once, all or nothing: refused, they
+    // are tried again one by one (after this batch is answered and signalled), as sends one after
+    // another would have been.
+    const retryAlone: number[] = [];
     const outcomes = await Promise.all(
-      rows.map(async (row): Promise<SentMessage | Error> => {
+      rows.map(async (row): Promise<SentMessage | Error | null> => {
         const request = requests[row.ord - 1]!;
         switch (row.status) {
           case 'sent':
@@ -202,9 +206,10 @@ export class MessageSender {
           case 'duplicate':
             return { messageId: row.message_id!, seq: Number(row.seq), sentAt: row.sent_at!, duplicate: true };
           case 'limited':
-            // A sender with several sends here paid for all of them at once, all or nothing: refused,
-            // they are tried again one by one, as sends one after another would have been.
-            if (perSender.get(request.caller.userId)! > 1) return (await this.storeBatch([request]))[0]!;
+            if (perSender.get(request.caller.userId)! > 1) {
+              retryAlone.push(row.ord - 1);
+              return null;
+            }
             return this.senderLimited(request.caller.userId);
           case 'queue_full':
             return rpcError.resourceExhausted(
@@ -222,7 +227,8 @@ export class MessageSender {
       }),
     );
     this.live.delivered(queued);
-    return outcomes;
+    for (const i of retryAlone) outcomes[i] = (await this.storeBatch([requests[i]!]))[0]!;
+    return outcomes as (SentMessage | Error)[];
   }
 
   private async senderLimited(userId: string): Promise<Error> {
