@@ -193,7 +193,7 @@ export class MessageSender {
     }
     const queued: QueuedDelivery[] = [];
     // A sender with several sends here paid for all of them at once, all or nothing: refused, they
-    // are tried again one by one (after this batch is answered and signalled), as sends one after
+    // are tried again one by one (once this batch's deliveries are signalled), as sends one after
     // another would have been.
     const retryAlone: number[] = [];
     const outcomes = await Promise.all(
@@ -228,6 +228,8 @@ export class MessageSender {
     );
     this.live.delivered(queued);
     for (const i of retryAlone) outcomes[i] = (await this.storeBatch([requests[i]!]))[0]!;
+    // The takes above ran inside send_messages' statement; refilled buckets (of every limit) are swept now and then here.
+    await this.opts.sendsPerSender.pruneNowAndThen();
     return outcomes as (SentMessage | Error)[];
   }
 
