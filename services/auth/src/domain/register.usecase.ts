@@ -6,6 +6,7 @@ import type { AuthDeps } from '../deps.js';
 import { parseNewPassword, parseUsername } from './credentials.js';
 import { DeviceSchema, PRIMARY_DEVICE_ID, type Device } from './device.entity.js';
 import { parseDeviceName } from './device-input.js';
+import { newDeviceSecret } from './device-secrets.js';
 import { openSession, withAccessToken, type TokenPair } from './sessions.js';
 import { UserSchema, type User } from './user.entity.js';
 
@@ -27,7 +28,7 @@ export interface RegisterInput {
  * address's limit and, when the proof of work is on, must spend a solved challenge, both before the
  * password is hashed (the costly part).
  */
-export async function register(deps: AuthDeps, input: RegisterInput): Promise<{ user: User; device: Device; tokens: TokenPair }> {
+export async function register(deps: AuthDeps, input: RegisterInput): Promise<{ user: User; device: Device; tokens: TokenPair; deviceSecret: string }> {
   const username = parseUsername(input.username);
   const password = parseNewPassword(input.password, username);
   const registrationId = requireRegistrationId(input.registrationId, 'registration_id');
@@ -36,6 +37,7 @@ export async function register(deps: AuthDeps, input: RegisterInput): Promise<{ 
   await deps.challenges.redeem(deps.orm.em.fork() as EntityManager, input.challenge, input.challengeSolution);
   const passwordHash = await deps.passwords.hash(password);
   const now = new Date();
+  const secret = newDeviceSecret();
   try {
     const { user, device, caller, refresh } = await deps.orm.em.fork().transactional(async (em) => {
       const user = em.create(UserSchema, {
@@ -54,6 +56,7 @@ export async function register(deps: AuthDeps, input: RegisterInput): Promise<{ 
         deviceId: PRIMARY_DEVICE_ID,
         name: deviceName,
         registrationId,
+        secretHash: secret.hash,
         createdAt: now,
       });
       const { caller, refresh } = openSession(em, deps, user, device, now, 'password');
@@ -61,7 +64,7 @@ export async function register(deps: AuthDeps, input: RegisterInput): Promise<{ 
       deps.outbox.add(em, events.deviceAdded, { userId: user.id, deviceId: device.deviceId, registrationId });
       return { user, device, caller, refresh };
     });
-    return { user, device, tokens: await withAccessToken(deps, caller, refresh) };
+    return { user, device, tokens: await withAccessToken(deps, caller, refresh), deviceSecret: secret.token };
   } catch (err) {
     if (err instanceof UniqueConstraintViolationException) throw rpcError.alreadyExists(`username '${username}' is taken`);
     throw err;

@@ -30,12 +30,12 @@ export function authRoutes(deps: AuthDeps) {
         return issued ? { ...issued, expiresAt: timestampFromDate(issued.expiresAt) } : { challenge: '', difficultyBits: 0 };
       },
       async register(req, ctx) {
-        const { user, device, tokens } = await register(deps, { ...req, clientAddress: clientAddress(ctx) });
-        return { user: toUser(user), device: toDevice(device, device.deviceId), tokens: toTokens(tokens) };
+        const { user, device, tokens, deviceSecret } = await register(deps, { ...req, clientAddress: clientAddress(ctx) });
+        return { user: toUser(user), device: toDevice(device, device.deviceId), tokens: toTokens(tokens), deviceSecret };
       },
       async login(req, ctx) {
-        const { user, device, tokens } = await login(deps, { ...req, clientAddress: clientAddress(ctx) });
-        return { user: toUser(user), device: toDevice(device, device.deviceId), tokens: toTokens(tokens) };
+        const { user, device, tokens, deviceSecret } = await login(deps, { ...req, clientAddress: clientAddress(ctx) });
+        return { user: toUser(user), device: toDevice(device, device.deviceId), tokens: toTokens(tokens), deviceSecret };
       },
       async refresh(req) {
         return { tokens: toTokens(await refresh(deps, req)) };

@@ -34,7 +34,6 @@ export interface ClaimResult {
   logSnapshot: LogSnapshot;
 }
 
-export const BLOCKED_MESSAGE = "you can't fetch this user's keys";
 export const LIMITED_MESSAGE = 'too many key requests for this user';
 export const REQUESTER_LIMITED_MESSAGE = 'too many key requests';
 
@@ -179,11 +178,8 @@ export class PreKeyClaims {
       const what = forRequester > forTarget ? REQUESTER_LIMITED_MESSAGE : LIMITED_MESSAGE;
       return rpcError.resourceExhausted(`${what}; retry in ${Math.max(forTarget, forRequester)} s`);
     }
-    if (outcome === 'blocked') return rpcError.permissionDenied(BLOCKED_MESSAGE);
-    if (outcome !== 'claimed') {
-      const { userId, deviceId } = claim.target;
-      return rpcError.notFound(deviceId ? `user ${userId} has no device ${deviceId} with keys` : `user ${userId} has no devices with keys`);
-    }
+    // A block, either way, answers as a user without keys: the requester can't tell it from one.
+    if (outcome !== 'claimed') return noKeys(claim.target);
     return { bundles: rows.map(toBundle), logSnapshot };
   }
 
@@ -214,6 +210,10 @@ export class PreKeyClaims {
       });
     }
   }
+}
+
+function noKeys({ userId, deviceId }: ClaimTarget): Error {
+  return rpcError.notFound(deviceId ? `user ${userId} has no device ${deviceId} with keys` : `user ${userId} has no devices with keys`);
 }
 
 const subjectOf = (c: Claim) => `${c.requester}:${c.target.userId}`;
