@@ -5,6 +5,7 @@ import { LinkCodeSchema } from './domain/link-code.entity.js';
 import { PasswordResetTokenSchema } from './domain/password-reset-token.entity.js';
 import { RefreshTokenSchema } from './domain/refresh-token.entity.js';
 import { SessionSchema } from './domain/session.entity.js';
+import { SpentChallengeSchema } from './domain/spent-challenge.entity.js';
 import { UserSchema } from './domain/user.entity.js';
 import { migrations } from './migrations/index.js';
 
@@ -20,6 +21,7 @@ export const database: DatabaseSpec = {
     ContactSchema,
     BlockSchema,
     RateLimitBucketSchema,
+    SpentChallengeSchema,
   ],
   migrations,
 };
