@@ -29,9 +29,11 @@ export { createLeanTransport, type LeanTransportOptions } from './rpc/lean-trans
 export * from './auth/access-token.js';
 export * from './limits/delivery-window.js';
 export * from './limits/page-size.js';
+export * from './limits/proof-of-work.js';
 export * from './limits/signal-ids.js';
 export * from './limits/uuid.js';
 export * from './service/run-service.js';
 export * from './auth/signing-key.js';
+export * from './ratelimit/address-subject.js';
 export * from './ratelimit/rate-limiter.js';
 export * from './time/clock.js';

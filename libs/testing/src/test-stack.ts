@@ -41,7 +41,12 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     clientAddressSecret: TEST_CLIENT_ADDRESS_SECRET,
     httpPort: 0,
     services: opts.services,
-    env: { ...opts.env, all: { LOG_LEVEL: verbose ? 'debug' : 'warn', SHUTDOWN_GRACE_SECONDS: '5', ...opts.env?.all } },
+    env: {
+      ...opts.env,
+      // Every test registers its accounts from one address (loopback): that limit is lifted unless a test sets it.
+      auth: { REGISTRATIONS_PER_ADDRESS: '1000000', ...opts.env?.auth },
+      all: { LOG_LEVEL: verbose ? 'debug' : 'warn', SHUTDOWN_GRACE_SECONDS: '5', ...opts.env?.all },
+    },
     onLine: verbose ? (name, line) => process.stdout.write(`${name} | ${line}\n`) : undefined,
   }).catch(async (err) => {
     await isolation.cleanup([natsUrl]).catch(() => undefined);

@@ -6,6 +6,7 @@ import { PasswordResetTokenSchema } from './domain/password-reset-token.entity.j
 import { PublishedSigningKeySchema } from './domain/published-signing-key.entity.js';
 import { RefreshTokenSchema } from './domain/refresh-token.entity.js';
 import { SessionSchema } from './domain/session.entity.js';
+import { SpentChallengeSchema } from './domain/spent-challenge.entity.js';
 import { UserSchema } from './domain/user.entity.js';
 import { migrations } from './migrations/index.js';
 
@@ -22,6 +23,7 @@ export const database: DatabaseSpec = {
     BlockSchema,
     RateLimitBucketSchema,
     PublishedSigningKeySchema,
+    SpentChallengeSchema,
   ],
   migrations,
 };

@@ -1,8 +1,9 @@
-import type { ConfigOf, Logger, MikroORM, Outbox, ServiceContext } from '@parley/platform';
+import { systemClock, type ConfigOf, type Logger, type MikroORM, type Outbox, type ServiceContext } from '@parley/platform';
 import type { authConfigSchema } from './config.js';
 import { MeReader } from './domain/get-me.usecase.js';
 import { PasswordHasher } from './domain/password-hasher.js';
 import { authRateLimits, type AuthRateLimits } from './domain/rate-limits.js';
+import { RegistrationChallenges } from './domain/registration-challenges.js';
 import { publishSigningKeyRemovals } from './domain/signing-key-removals.js';
 import { TokenIssuer } from './domain/token-issuer.js';
 
@@ -16,6 +17,8 @@ export interface AuthDeps {
   /** GetMe's reads, batched, in plain SQL. */
   me: MeReader;
   rateLimits: AuthRateLimits;
+  /** Register's optional proof of work. */
+  challenges: RegistrationChallenges;
   settings: AuthSettings;
 }
 
@@ -40,6 +43,11 @@ export async function buildAuthDeps({ orm, sql, outbox, log, config }: ServiceCo
     passwords: new PasswordHasher(config.BCRYPT_COST, config.UV_THREADPOOL_SIZE),
     me: new MeReader(sql),
     rateLimits: authRateLimits(orm, config),
+    challenges: RegistrationChallenges.fromSigningKey(
+      config.AUTH_SIGNING_KEY,
+      { enabled: config.REGISTRATION_POW, difficultyBits: config.REGISTRATION_POW_DIFFICULTY, ttlSeconds: config.REGISTRATION_CHALLENGE_TTL_SECONDS },
+      systemClock,
+    ),
     settings: {
       refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
       passwordResetTtlSeconds: config.PASSWORD_RESET_TTL_SECONDS,

@@ -88,7 +88,7 @@ describe('contact requests', () => {
     const self = await connectErrorOf(contacts.sendContactRequest({ userId: a.userId }, a.as));
     expect([self.code, self.rawMessage]).toEqual([Code.InvalidArgument, "you can't send a contact request to yourself"]);
     const malformed = await connectErrorOf(contacts.sendContactRequest({ userId: 'not-a-uuid' }, a.as));
-    expect([malformed.code, malformed.rawMessage]).toEqual([Code.InvalidArgument, 'user_id must be a UUID']);
+    expect([malformed.code, malformed.rawMessage]).toEqual([Code.InvalidArgument, 'invalid request: user_id: must be a valid UUID [string.uuid]']);
     expect((await connectErrorOf(contacts.acceptContactRequest({ userId: '' }, a.as))).code).toBe(Code.InvalidArgument);
     const unknown = randomUUID();
     const missing = await connectErrorOf(contacts.sendContactRequest({ userId: unknown }, a.as));
@@ -276,11 +276,15 @@ describe('privacy', () => {
     expect(changes.map((e) => e.contactsOnly)).toEqual([true, false]);
   });
 
-  it('refuses an unspecified policy', async () => {
+  it('refuses a change that sets nothing, or an unknown policy', async () => {
     const a = await account();
-    const err = await connectErrorOf(contacts.setPrivacy({ messagingPolicy: MessagingPolicy.UNSPECIFIED }, a.as));
-    expect(err.code).toBe(Code.InvalidArgument);
-    expect(err.rawMessage).toMatch(/messaging_policy must be/);
+    const nothing = await connectErrorOf(contacts.setPrivacy({ messagingPolicy: MessagingPolicy.UNSPECIFIED }, a.as));
+    expect([nothing.code, nothing.rawMessage]).toEqual([Code.InvalidArgument, 'invalid request: set messaging_policy, group_add_policy or both [set_privacy.some_setting]']);
+    const unknown = await connectErrorOf(contacts.setPrivacy({ messagingPolicy: 7 as MessagingPolicy }, a.as));
+    expect([unknown.code, unknown.rawMessage]).toEqual([
+      Code.InvalidArgument,
+      'invalid request: messaging_policy: must be MESSAGING_POLICY_EVERYONE, MESSAGING_POLICY_CONTACTS_ONLY or MESSAGING_POLICY_UNSPECIFIED (unchanged) [messaging_policy.known]',
+    ]);
   });
 });
 

@@ -6,7 +6,7 @@ import { forwardedServices, publicServices } from './public-services.js';
 import { refusingRevoked } from './revocations/revoked-sessions.js';
 import { clientAddressPolicy } from './rpc/client-address.js';
 import { forwardRelays, forwardRoutes } from './rpc/forward.js';
-import { bodySizePolicy, contentTypePolicy, corsPolicy, unknownRpc } from './rpc/http-policy.js';
+import { bodySizePolicy, contentTypePolicy, corsPolicy, streamPaths, unknownRpc } from './rpc/http-policy.js';
 
 void runService({
   name: 'edge',
@@ -16,11 +16,14 @@ void runService({
   init: buildEdgeDeps,
   tokens: ({ backends, revoked }) => refusingRevoked(remoteVerifier(backends.auth), revoked),
   routes: () => [],
+  // Messaging, auth and keys validate what the edge passes on; the edge validates Subscribe.
+  forwards: forwardedServices.map(({ service }) => service),
   // The public server runs the same chain as the internal one: tokens are checked before forwarding.
   async start(deps, { interceptors }) {
     const { settings, hub, revocationFollower, log } = deps;
     const cors = corsPolicy(settings.corsAllowedOrigins);
     const stampClientAddress = clientAddressPolicy(settings.trustedProxyHops, deps.clientAddressProofs);
+    const contentType = contentTypePolicy(streamPaths(publicServices));
     const bodySize = bodySizePolicy(settings.readMaxBytes);
     const server = await startHttpServer({
       port: settings.httpPort,
@@ -32,7 +35,7 @@ void runService({
       interceptors,
       readMaxBytes: settings.readMaxBytes,
       connections: settings.connections,
-      before: (req, res) => cors(req, res) || contentTypePolicy(req, res) || bodySize(req, res) || stampClientAddress(req),
+      before: (req, res) => cors(req, res) || contentType(req, res) || bodySize(req, res) || stampClientAddress(req),
       fallback: unknownRpc(publicServices.map((service) => service.typeName)),
     });
     log.info({ httpPort: server.port }, `edge serving clients at http://127.0.0.1:${server.port}`);

@@ -3,6 +3,7 @@ import http2 from 'node:http2';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { createContextValues, type ConnectRouter, type Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter, type ConnectNodeAdapterOptions } from '@connectrpc/connect-node';
+import { invalidInputOfStreams, mappingInvalidInput } from './connect-node-errors.js';
 import type { UnaryRelay } from './fast-path-relay.js';
 import { connectFastPath } from './fast-path.js';
 import { setRequestCloser } from './request-closer.js';
@@ -31,10 +32,14 @@ export interface RpcServerOptions {
 
 const DEFAULT_READ_MAX_BYTES = 4 * 1024 * 1024;
 
-function adapter(opts: RpcServerOptions, fallback?: NodeHandlerFn) {
+/** connect-node with `opts`' routes and chain, its answers to malformed input mapped as the fast path maps them. */
+export function connectNodeHandler(opts: RpcServerOptions, fallback?: NodeHandlerFn): NodeHandlerFn {
   return connectNodeAdapter({
-    routes: (router) => opts.routes.forEach((r) => r(router)),
-    interceptors: [...opts.interceptors],
+    routes: (router) => {
+      opts.routes.forEach((r) => r(router));
+      mappingInvalidInput(router);
+    },
+    interceptors: [...opts.interceptors, invalidInputOfStreams],
     readMaxBytes: opts.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
     // An HTTP/1.1 request's own destroy() leaves the socket open once its body was read; an HTTP/2 stream closes alone.
     contextValues: (req) =>
@@ -45,7 +50,7 @@ function adapter(opts: RpcServerOptions, fallback?: NodeHandlerFn) {
 
 /** An HTTP/1.1 handler: Connect unary and server-streaming calls on the fast path, everything else through connect-node. */
 function http1Handler(opts: RpcServerOptions, fallback?: NodeHandlerFn, relayBatches = false): http.RequestListener {
-  const rpc = adapter(opts, fallback);
+  const rpc = connectNodeHandler(opts, fallback);
   const fast = connectFastPath({
     routes: opts.routes,
     relays: opts.relays,
@@ -67,7 +72,7 @@ const SNIFF_TIMEOUT_MS = 10_000;
  * first bytes tell which: HTTP/2 with prior knowledge opens with "PRI * HTTP/2.0".
  */
 export async function startRpcServer(opts: RpcServerOptions): Promise<RunningServer> {
-  const h2 = http2.createServer(adapter(opts));
+  const h2 = http2.createServer(connectNodeHandler(opts));
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on('session', (s) => {
     sessions.add(s);

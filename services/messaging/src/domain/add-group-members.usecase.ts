@@ -1,4 +1,4 @@
-import { rpcError, type Caller } from '@parley/platform';
+import type { Caller } from '@parley/platform';
 import type { MessagingDeps } from '../deps.js';
 import { ConversationMemberSchema } from './conversation.entity.js';
 import { loadConversationView, type ConversationView } from './conversation-view.js';
@@ -11,8 +11,8 @@ import { membershipChanged } from './notices.js';
  * add is harmless; every id is still checked, and each new member must accept messages from the adder.
  */
 export async function addGroupMembers(deps: MessagingDeps, caller: Caller, input: { conversationId: string; userIds: string[] }): Promise<ConversationView> {
-  const userIds = parseUserIds(input.userIds, 'user_ids');
-  if (userIds.length === 0) throw rpcError.invalidArgument('user_ids must name at least one user');
+  const userIds = parseUserIds(input.userIds);
+  await deps.rateLimits.memberAddsPerCaller.enforce(caller.userId, 'too many AddMembers calls');
   const { view, signal } = await deps.orm.em.fork().transactional(async (em) => {
     const { conversation, member } = await requireMember(em, input.conversationId, caller.userId, { lock: true });
     requireGroup(conversation);
