@@ -48,8 +48,10 @@ describe('UploadKeys per caller', () => {
     const outcomes = [await outcome(ks.keys.uploadKeys(alice.device.firstUpload(1, 1), alice.as))];
     for (let i = 1; i < UPLOADS; i++) outcomes.push(await outcome(ks.keys.uploadKeys({ identityKey: alice.device.identityKey, preKeys: [alice.device.preKey()] }, alice.as)));
     outcomes.push(await outcome(ks.keys.uploadKeys({ identityKey: alice.device.identityKey, preKeys: [alice.device.preKey()] }, alice.as)));
-    // Even a malformed upload is refused for the limit: the signature checks are what it protects.
-    outcomes.push(await outcome(ks.keys.uploadKeys({ identityKey: new Uint8Array(3) }, alice.as)));
+    // An upload whose signature is bad is refused for the limit: the signature checks are what it protects.
+    const badlySigned = alice.device.firstUpload(1, 1);
+    badlySigned.signedPreKey = { ...badlySigned.signedPreKey, signature: new Uint8Array(badlySigned.signedPreKey.signature.length) };
+    outcomes.push(await outcome(ks.keys.uploadKeys(badlySigned, alice.as)));
     expect(outcomes).toEqual([...Array(UPLOADS).fill('ok'), 'ResourceExhausted: too many key uploads; retry in N s', 'ResourceExhausted: too many key uploads; retry in N s']);
     // Another account is not limited by Alice's uploads.
     const bob = await ks.account();
