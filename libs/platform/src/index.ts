@@ -23,6 +23,8 @@ export * from './rpc/health.js';
 export * from './rpc/interceptors.js';
 export * from './rpc/server.js';
 export * from './rpc/client.js';
+export { requestCloser } from './rpc/request-closer.js';
+export * from './rpc/client-address-proof.js';
 export { createLeanTransport, type LeanTransportOptions } from './rpc/lean-transport.js';
 export * from './auth/access-token.js';
 export * from './limits/delivery-window.js';

@@ -4,7 +4,7 @@ import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } f
 import { newSigningKey } from '@parley/platform';
 import { SERVICES, startStack, type RunningStack, type ServiceName, type StackOptions } from '@parley/stack';
 import { TestIsolation } from './isolation.js';
-import { TEST_NATS_URL } from './run-id.js';
+import { TEST_CLIENT_ADDRESS_SECRET, TEST_NATS_URL } from './run-id.js';
 
 export interface TestStack extends RunningStack {
   readonly isolation: TestIsolation;
@@ -38,6 +38,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     dbPrefix: `parley_${isolation.runId}`,
     eventPrefix: isolation.eventPrefix,
     signingKey: newSigningKey(),
+    clientAddressSecret: TEST_CLIENT_ADDRESS_SECRET,
     httpPort: 0,
     services: opts.services,
     env: {

@@ -10,6 +10,7 @@ import {
   PreKeysLowSchema,
   PrivacyChangedSchema,
   SessionsRevokedSchema,
+  SigningKeyRemovedSchema,
   UserBlockedSchema,
   UserRegisteredSchema,
   UserUnblockedSchema,
@@ -43,6 +44,7 @@ export const events = {
   contactAdded: eventType('auth.contact.added', ContactAddedSchema),
   contactRemoved: eventType('auth.contact.removed', ContactRemovedSchema),
   privacyChanged: eventType('auth.privacy.changed', PrivacyChangedSchema),
+  signingKeyRemoved: eventType('auth.signing_key.removed', SigningKeyRemovedSchema),
   preKeysLow: eventType('keys.pre_keys.ran_low', PreKeysLowSchema),
   identityKeyChanged: eventType('keys.identity_key.changed', IdentityKeyChangedSchema),
 } as const;
