@@ -46,3 +46,29 @@ describe('ClientAddressProofs', () => {
     expect([none.enabled, none.sign('203.0.113.7'), none.verify('203.0.113.7', edge.sign('203.0.113.7')!)]).toEqual([false, undefined, false]);
   });
 });
+
+describe('ClientAddressProofs, remembering proofs', () => {
+  it('signs an address once a second, and a remembered proof still expires', () => {
+    let ms = Date.UTC(2026, 11, 7, 12);
+    const clock = { now: () => ms, schedule: () => () => undefined };
+    const edge = new ClientAddressProofs({ current: SECRET }, clock);
+    const first = edge.sign('203.0.113.7')!;
+    expect(edge.verify('203.0.113.7', first)).toBe(true);
+    ms += 999;
+    expect(edge.sign('203.0.113.7')).toBe(first);
+    ms += 1;
+    const next = edge.sign('203.0.113.7')!;
+    expect(next).not.toBe(first);
+    expect(edge.verify('203.0.113.7', next)).toBe(true);
+    ms += 301_000;
+    expect(edge.verify('203.0.113.7', next)).toBe(false);
+  });
+
+  it('does not take a remembered proof for another address', () => {
+    const clock = { now: () => Date.UTC(2026, 11, 7, 12), schedule: () => () => undefined };
+    const proofs = new ClientAddressProofs({ current: SECRET }, clock);
+    const proof = proofs.sign('203.0.113.7')!;
+    expect(proofs.verify('203.0.113.7', proof)).toBe(true);
+    expect(proofs.verify('203.0.113.8', proof)).toBe(false);
+  });
+});

@@ -10,6 +10,9 @@ export const CLIENT_ADDRESS_PROOF_HEADER = 'x-parley-client-address-proof';
 /** How far a proof's time may be from the verifier's, either way: a captured one is replayable only this long. */
 const PROOF_MAX_SKEW_SECONDS = 300;
 
+/** Proofs each side remembers; past this the memory starts over. */
+const REMEMBERED_ADDRESSES = 10_000;
+
 export interface ClientAddressSecrets {
   /** Signs, and verifies. Empty: this process can neither sign nor accept a client address. */
   current: string;
@@ -25,6 +28,16 @@ export interface ClientAddressSecrets {
  */
 export class ClientAddressProofs {
   private readonly keys: Buffer[];
+  /**
+   * An HMAC per call was a quarter of the edge's CPU on a relayed GetMe, so the edge signs an
+   * address once per second and a verifier checks a proof once, each remembering what it did (the
+   * time in a proof is still checked on every call). A verifier looks a proof up by the proof
+   * itself, so no comparison against a valid proof leaks it a character at a time.
+   */
+  private readonly signed = new Map<string, string>();
+  private signedSecond = 0;
+  /** Verified proof → the address it proves. */
+  private readonly verified = new Map<string, string>();
 
   constructor(
     secrets: ClientAddressSecrets,
@@ -42,7 +55,16 @@ export class ClientAddressProofs {
     const key = this.keys[0];
     if (!key) return undefined;
     const seconds = Math.floor(this.clock.now() / 1000);
-    return `${seconds}.${mac(key, seconds, address)}`;
+    if (seconds !== this.signedSecond) {
+      this.signed.clear();
+      this.signedSecond = seconds;
+    }
+    let proof = this.signed.get(address);
+    if (proof === undefined) {
+      proof = `${seconds}.${mac(key, seconds, address)}`;
+      remember(this.signed, address, proof);
+    }
+    return proof;
   }
 
   /** Whether `proof` is a fresh proof of `address` under the current or the previous secret. */
@@ -51,12 +73,20 @@ export class ClientAddressProofs {
     if (!proof || dot < 1) return false;
     const seconds = Number(proof.slice(0, dot));
     if (!Number.isSafeInteger(seconds) || Math.abs(this.clock.now() / 1000 - seconds) > PROOF_MAX_SKEW_SECONDS) return false;
+    if (this.verified.get(proof) === address) return true;
     const given = Buffer.from(proof.slice(dot + 1), 'utf8');
-    return this.keys.some((key) => {
+    const valid = this.keys.some((key) => {
       const expected = Buffer.from(mac(key, seconds, address), 'utf8');
       return expected.length === given.length && timingSafeEqual(expected, given);
     });
+    if (valid) remember(this.verified, proof, address);
+    return valid;
   }
+}
+
+function remember(memory: Map<string, string>, key: string, value: string): void {
+  if (memory.size >= REMEMBERED_ADDRESSES) memory.clear();
+  memory.set(key, value);
 }
 
 function mac(key: Buffer, seconds: number, address: string): string {
