@@ -3,6 +3,7 @@ import {
   AccountDeletedSchema,
   ContactAddedSchema,
   ContactRemovedSchema,
+  ConversationMembersChangedSchema,
   DeviceAddedSchema,
   DeviceRevokedSchema,
   IdentityKeyChangedSchema,
@@ -45,6 +46,7 @@ export const events = {
   privacyChanged: eventType('auth.privacy.changed', PrivacyChangedSchema),
   preKeysLow: eventType('keys.pre_keys.ran_low', PreKeysLowSchema),
   identityKeyChanged: eventType('keys.identity_key.changed', IdentityKeyChangedSchema),
+  conversationMembersChanged: eventType('messaging.conversation_members.changed', ConversationMembersChangedSchema),
 } as const;
 
 export const allEventTypes: EventType[] = Object.values(events);
