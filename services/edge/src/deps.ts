@@ -27,6 +27,7 @@ export interface EdgeBackends {
   auth: string;
   keys: string;
   messaging: string;
+  media: string;
 }
 
 /** The public server's settings; see config.ts for what each variable means. */
@@ -35,6 +36,8 @@ export interface EdgeSettings {
   corsAllowedOrigins: string[];
   trustedProxyHops: number;
   readMaxBytes: number;
+  /** Media's plain-HTTP URL, for /media/ (tus uploads and downloads). */
+  mediaHttpUrl: string;
 }
 
 export async function buildEdgeDeps(ctx: ServiceContext<ConfigOf<typeof edgeConfigSchema>>): Promise<EdgeDeps> {
@@ -59,12 +62,13 @@ export async function buildEdgeDeps(ctx: ServiceContext<ConfigOf<typeof edgeConf
     hub,
     streamMetrics: metrics,
     fetchDeliveries: deliveryFetcher(config.MESSAGING_URL),
-    backends: { auth: config.AUTH_URL, keys: config.KEYS_URL, messaging: config.MESSAGING_URL },
+    backends: { auth: config.AUTH_URL, keys: config.KEYS_URL, messaging: config.MESSAGING_URL, media: config.MEDIA_URL },
     settings: {
       httpPort: config.HTTP_PORT,
       corsAllowedOrigins: config.CORS_ALLOWED_ORIGINS,
       trustedProxyHops: config.EDGE_TRUSTED_PROXY_HOPS,
       readMaxBytes: config.EDGE_READ_MAX_BYTES,
+      mediaHttpUrl: config.MEDIA_HTTP_URL,
     },
   };
 }
