@@ -17,6 +17,9 @@ export function s3BlobStore(settings: S3Settings): BlobStore {
   const clientConfig = {
     region: settings.region,
     forcePathStyle: settings.forcePathStyle,
+    // Checksums only where S3 demands them: S3-compatible servers don't all know the newer headers.
+    requestChecksumCalculation: 'WHEN_REQUIRED' as const,
+    responseChecksumValidation: 'WHEN_REQUIRED' as const,
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     ...(settings.accessKeyId ? { credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey } } : {}),
   };
