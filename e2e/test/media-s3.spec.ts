@@ -1,5 +1,5 @@
 import { mediaSuite } from './support/media-suite.js';
-import { S3TestServer } from './support/s3-server.js';
+import { S3TestServer } from '@parley/testing';
 
 // Media on the S3 provider, against an S3-compatible server started here (see support/s3-server.ts).
 const BUCKET = 'parley-media-test';

@@ -3,7 +3,7 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { PASSWORD, connectErrorOf, eventually, startTestStack, type TestStack } from '@parley/testing';
 import { signUp, type EdgeDevice } from './accounts.js';
 import { createGroup, openDirect } from './messages.js';
-import { TusClient, sha256Hex } from './tus.js';
+import { TusClient, sha256Hex } from '@parley/testing';
 
 const MIB = 1024 * 1024;
 

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { S3 } from '@aws-sdk/client-s3';
 import { freePort } from '@parley/stack';
-import { eventually } from '@parley/testing';
+import { eventually } from './test-stack.js';
 
 /**
  * An S3-compatible server for the S3 provider's tests: moto's `moto_server`, started here on a free

@@ -19,7 +19,7 @@ export function uploadMetadata(entries: Record<string, string>): string {
 }
 
 /**
- * One raw HTTP request to the edge. `cutAfter` sends that many bytes of the body and then drops
+ * One raw HTTP request. `cutAfter` sends that many bytes of the body and then drops
  * the connection, as a phone losing its network mid-chunk does; the promise then resolves with
  * status 0 once the socket closed.
  */
@@ -51,10 +51,10 @@ export function httpCall(
   });
 }
 
-/** tus through the edge, as the uploader holding `accessToken`. */
+/** A tus client of the edge (or of media itself, in its own tests), as the user holding `accessToken`. */
 export class TusClient {
   constructor(
-    private readonly edgeUrl: string,
+    private readonly baseUrl: string,
     private readonly accessToken: string,
   ) {}
 
@@ -65,7 +65,7 @@ export class TusClient {
   /** POST: a new upload of `length` bytes; the answer's Location names it. */
   create(length: number, metadata: Record<string, string>): Promise<HttpAnswer> {
     const headers = this.headers({ 'Upload-Length': String(length), ...(Object.keys(metadata).length ? { 'Upload-Metadata': uploadMetadata(metadata) } : {}) });
-    return httpCall(this.edgeUrl, '/media/v1/uploads', { method: 'POST', headers });
+    return httpCall(this.baseUrl, '/media/v1/uploads', { method: 'POST', headers });
   }
 
   /** POST that must succeed: the upload's path (its Location) and id. */
@@ -78,12 +78,12 @@ export class TusClient {
 
   patch(location: string, offset: number, chunk: Uint8Array, cutAfter?: number): Promise<HttpAnswer> {
     const headers = this.headers({ 'Upload-Offset': String(offset), 'Content-Type': 'application/offset+octet-stream' });
-    return httpCall(this.edgeUrl, location, { method: 'PATCH', headers, body: chunk, cutAfter });
+    return httpCall(this.baseUrl, location, { method: 'PATCH', headers, body: chunk, cutAfter });
   }
 
   /** HEAD: how many bytes the server holds. */
   async offset(location: string): Promise<number> {
-    const answer = await httpCall(this.edgeUrl, location, { method: 'HEAD', headers: this.headers() });
+    const answer = await httpCall(this.baseUrl, location, { method: 'HEAD', headers: this.headers() });
     if (answer.status !== 200) throw new Error(`HEAD answered ${answer.status}`);
     return Number(answer.headers['upload-offset']);
   }
@@ -110,6 +110,6 @@ export class TusClient {
 
   download(id: string, range?: string): Promise<HttpAnswer> {
     const headers: Record<string, string> = { Authorization: `Bearer ${this.accessToken}`, ...(range ? { Range: range } : {}) };
-    return httpCall(this.edgeUrl, `/media/v1/attachments/${id}`, { method: 'GET', headers });
+    return httpCall(this.baseUrl, `/media/v1/attachments/${id}`, { method: 'GET', headers });
   }
 }
