@@ -1,5 +1,6 @@
 import { Agent, request, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
+import { ConnectError } from '@connectrpc/connect';
 import { remoteVerifier } from '@parley/platform';
 import type { EdgeDeps } from '../deps.js';
 import { refusingRevoked } from '../revocations/revoked-sessions.js';
@@ -51,7 +52,7 @@ export function mediaProxy(deps: Pick<EdgeDeps, 'backends' | 'revoked' | 'settin
     try {
       await verifier.verify(token);
     } catch (err) {
-      return plain(res, 401, (err as Error).message);
+      return plain(res, 401, ConnectError.from(err).rawMessage);
     }
     const headers: OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(name)) headers[name] = value;

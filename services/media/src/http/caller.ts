@@ -1,3 +1,4 @@
+import { ConnectError } from '@connectrpc/connect';
 import type { Caller, TokenVerifier } from '@parley/platform';
 
 /** What a plain-HTTP route answers when it refuses: a status and a line saying what to fix. */
@@ -19,6 +20,6 @@ export async function httpCaller(verifier: TokenVerifier, authorization: string 
   try {
     return await verifier.verify(match[1]);
   } catch (err) {
-    throw new HttpRefusal(401, `${(err as Error).message}\n`);
+    throw new HttpRefusal(401, `${ConnectError.from(err).rawMessage}\n`);
   }
 }
