@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 /** An HTTP answer with its whole body: test uploads and downloads are small enough to hold. */
 export interface HttpAnswer {
@@ -26,12 +28,17 @@ export function uploadMetadata(entries: Record<string, string>): string {
 export function httpCall(
   baseUrl: string,
   path: string,
-  opts: { method: string; headers?: Record<string, string>; body?: Uint8Array; cutAfter?: number },
+  opts: { method: string; headers?: Record<string, string>; body?: Uint8Array; cutAfter?: number; stream?: { from: Readable; length: number }; sink?: Writable },
 ): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const headers = { ...opts.headers, ...(opts.body ? { 'Content-Length': String(opts.body.length) } : {}) };
+    const length = opts.stream?.length ?? opts.body?.length;
+    const headers = { ...opts.headers, ...(length !== undefined ? { 'Content-Length': String(length) } : {}) };
     const req = request(new URL(path, baseUrl), { method: opts.method, headers, agent: false });
     req.once('response', (res) => {
+      if (opts.sink && res.statusCode !== undefined && res.statusCode < 300) {
+        pipeline(res, opts.sink).then(() => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.alloc(0), text: '' }), reject);
+        return;
+      }
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.once('end', () => {
@@ -47,7 +54,8 @@ export function httpCall(
       return;
     }
     req.once('error', reject);
-    req.end(opts.body ? Buffer.from(opts.body) : undefined);
+    if (opts.stream) pipeline(opts.stream.from, req).catch(reject);
+    else req.end(opts.body ? Buffer.from(opts.body) : undefined);
   });
 }
 
@@ -106,6 +114,17 @@ export class TusClient {
     const answer = await this.send(location, bytes);
     if (answer.status !== 204) throw new Error(`upload answered ${answer.status}: ${answer.text}`);
     return id;
+  }
+
+  /** One PATCH streaming `length` bytes from `from`, never holding them: for big uploads (benches). */
+  patchStream(location: string, offset: number, from: Readable, length: number): Promise<HttpAnswer> {
+    const headers = this.headers({ 'Upload-Offset': String(offset), 'Content-Type': 'application/offset+octet-stream' });
+    return httpCall(this.baseUrl, location, { method: 'PATCH', headers, stream: { from, length } });
+  }
+
+  /** A download streamed into `sink` (the answer's body is then empty). */
+  downloadTo(id: string, sink: Writable): Promise<HttpAnswer> {
+    return httpCall(this.baseUrl, `/media/v1/attachments/${id}`, { method: 'GET', headers: { Authorization: `Bearer ${this.accessToken}` }, sink });
   }
 
   download(id: string, range?: string): Promise<HttpAnswer> {
