@@ -37,7 +37,7 @@ it('deleting an account leaves nothing of the user in any service database, and 
   await carol.contacts.blockUser({ userId: dave.userId });
   await carol.contacts.setPrivacy({ messagingPolicy: 2 });
   await clientsOf(stack).auth.requestPasswordReset({ username: carol.username });
-  await connectErrorOf(clientsOf(stack).auth.login({ username: carol.username, password: 'not the password at all' }));
+  await connectErrorOf(clientsOf(stack).auth.login({ username: carol.username, password: 'not the password at all', registrationId: 1 }));
   const conversation = await openDirect(alice, carol);
 
   // Carol messages Alice and is messaged back, joins a group and writes in it, and stores an item.
@@ -105,7 +105,7 @@ it('deleting an account leaves nothing of the user in any service database, and 
   expect(await tracesOf(stack, [attachmentId, unfinished.id])).toEqual([]);
   expect((await new TusClient(stack.edgeUrl, bob.tokens.accessToken).download(attachmentId)).status).toBe(404);
   // Checked after the search: a failed login starts a rate-limit bucket under the name tried.
-  expect((await connectErrorOf(clientsOf(stack).auth.login({ username: carol.username, password: PASSWORD }))).code).toBe(Code.Unauthenticated);
+  expect((await connectErrorOf(clientsOf(stack).auth.login({ username: carol.username, password: PASSWORD, registrationId: 1 }))).code).toBe(Code.Unauthenticated);
   // Other users keep their own data; the conversation with a deleted user is gone.
   expect((await alice.contacts.listContacts({})).contacts).toEqual([]);
   await eventually(() => tracesOf(stack, [conversation.id]), (traces) => traces.length === 0);

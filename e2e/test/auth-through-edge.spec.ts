@@ -41,7 +41,7 @@ describe('auth through the edge, as curl does it (Connect JSON)', () => {
     const registered = reg.json() as { user: { id: string; username: string }; tokens: { accessToken: string; refreshToken: string } };
     expect(registered.user.username).toBe(name);
 
-    const login = await post('/parley.auth.v1.AuthService/Login', JSON.stringify({ username: name, password: PASSWORD }));
+    const login = await post('/parley.auth.v1.AuthService/Login', JSON.stringify({ username: name, password: PASSWORD, registrationId: 1235 }));
     expect(login.status).toBe(200);
     const { tokens } = login.json() as { tokens: { accessToken: string; refreshToken: string } };
 
@@ -75,7 +75,7 @@ describe('auth through the edge, as curl does it (Connect JSON)', () => {
   });
 
   it('carries the request id to the service behind the edge, into both logs', async () => {
-    await post('/parley.auth.v1.AuthService/Login', JSON.stringify({ username: 'nobody_here', password: PASSWORD }), {
+    await post('/parley.auth.v1.AuthService/Login', JSON.stringify({ username: 'nobody_here', password: PASSWORD, registrationId: 1 }), {
       'content-type': 'application/json',
       'x-request-id': 'trace-across-hops',
     });
@@ -127,7 +127,8 @@ describe('bad input gets a clear Connect error, never a 500', () => {
   });
 
   it('an unknown RPC, or an internal-only service: 404 unimplemented naming what is served', async () => {
-    for (const path of ['/parley.auth.v1.AuthService/DeleteEverything', '/parley.auth.v1.AuthInternalService/GetJwks', '/nope']) {
+    const internal = ['/parley.auth.v1.AuthInternalService/GetJwks', '/parley.auth.v1.AuthInternalService/IssuePasswordResetToken'];
+    for (const path of ['/parley.auth.v1.AuthService/DeleteEverything', ...internal, '/nope']) {
       const res = await post(path, '{}');
       expect(res.status).toBe(404);
       expect(res.json()).toMatchObject({ code: 'unimplemented', message: expect.stringContaining('parley.auth.v1.AuthService') });

@@ -17,7 +17,7 @@ import {
   type Delivery,
   type OutgoingEnvelope,
 } from '@parley/proto';
-import { PASSWORD, TusClient, connectErrorOf, edgeClient, eventually, startTestStack, type TestStack } from '@parley/testing';
+import { PASSWORD, TusClient, connectErrorOf, edgeClient, eventually, newDeviceIdentity, startTestStack, type TestStack } from '@parley/testing';
 import { SignJWT, importJWK, type JWK } from 'jose';
 import { clientsOf, linkWithPassword, signUp, type EdgeDevice } from './support/accounts.js';
 import { createGroup, opaqueEnvelope, openDirect, sendWhenDevicesKnown } from './support/messages.js';
@@ -35,6 +35,8 @@ interface Fixture {
   aliceTablet: EdgeDevice;
   aliceSessionId: string;
   pendingCode: string;
+  /** The verification code of the device waiting on pendingCode. */
+  pendingVerificationCode: string;
   bob: EdgeDevice;
   carol: EdgeDevice;
   dave: EdgeDevice;
@@ -99,7 +101,7 @@ const MATRIX: Record<string, Row> = {
   'parley.auth.v1.DeviceService/RevokeDevice': targeted(() => ({ deviceId: 3 })),
   'parley.auth.v1.DeviceService/CreateLinkCode': own(),
   'parley.auth.v1.DeviceService/LinkDevice': { kind: 'public' },
-  'parley.auth.v1.DeviceService/ApproveLink': targeted((f) => ({ code: f.pendingCode })),
+  'parley.auth.v1.DeviceService/ApproveLink': targeted((f) => ({ code: f.pendingCode, verificationCode: f.pendingVerificationCode })),
   'parley.auth.v1.DeviceService/CompleteLink': { kind: 'public' },
   'parley.auth.v1.ContactService/SendContactRequest': own((f) => ({ userId: f.bob.userId })),
   'parley.auth.v1.ContactService/AcceptContactRequest': targeted((f) => ({ userId: f.carol.userId })),
@@ -166,7 +168,12 @@ beforeAll(async () => {
   await alice!.devices.revokeDevice({ deviceId: laptop.deviceId });
   revokedToken = laptop.tokens.accessToken;
   const { code: pendingCode } = await alice!.devices.createLinkCode({});
-  await clientsOf(stack).devices.linkDevice({ code: pendingCode, deviceName: 'Pending', registrationId: 5 });
+  const { verificationCode: pendingVerificationCode } = await clientsOf(stack).devices.linkDevice({
+    code: pendingCode,
+    deviceName: 'Pending',
+    registrationId: 5,
+    identityKey: newDeviceIdentity().publicKey,
+  });
   await alice!.contacts.sendContactRequest({ userId: bob!.userId });
   await bob!.contacts.acceptContactRequest({ userId: alice!.userId });
   await carol!.contacts.sendContactRequest({ userId: alice!.userId });
@@ -184,7 +191,7 @@ beforeAll(async () => {
   if (refusal) throw refusal;
   const messaging = await messagingFixture(alice!, aliceTablet, bob!, carol!);
   const aliceAttachmentId = await grantedAttachment(alice!, messaging.group.id);
-  f = { alice: alice!, aliceTablet, aliceSessionId, pendingCode, bob: bob!, carol: carol!, dave: dave!, erin: erin!, aliceKeys, ...messaging, aliceAttachmentId };
+  f = { alice: alice!, aliceTablet, aliceSessionId, pendingCode, pendingVerificationCode, bob: bob!, carol: carol!, dave: dave!, erin: erin!, aliceKeys, ...messaging, aliceAttachmentId };
   expiredToken = await expiredTokenOf(alice!, aliceSessionId);
 });
 
@@ -329,7 +336,7 @@ describe.each(CALLER_METHODS.map((m) => [name(m), m] as const))("%s with another
 let daveClaims = 0;
 
 describe('KeyService/GetPreKeyBundles between users when one blocks the other', () => {
-  it('is refused with PERMISSION_DENIED both ways, with the same message, naming nothing of Alice', async () => {
+  it('is answered NOT_FOUND both ways, as for a user without keys, naming nothing of Alice but her id', async () => {
     // Alice blocked Dave; keys learns of it from the auth.user.blocked event.
     const daveAsks = await eventually(
       () =>
@@ -342,9 +349,10 @@ describe('KeyService/GetPreKeyBundles between users when one blocks the other', 
       (err) => err !== undefined,
     );
     const aliceAsks = await connectErrorOf(keysOf(f.alice).getPreKeyBundles({ userId: f.dave.userId, deviceId: 0 }));
-    expect([daveAsks!.code, aliceAsks.code]).toEqual([Code.PermissionDenied, Code.PermissionDenied]);
-    expect(daveAsks!.rawMessage).toBe(aliceAsks.rawMessage);
-    for (const secret of aliceSecrets()) expect(daveAsks!.rawMessage).not.toContain(secret);
+    expect([daveAsks!.code, daveAsks!.rawMessage]).toEqual([Code.NotFound, `user ${f.alice.userId} has no devices with keys`]);
+    expect([aliceAsks.code, aliceAsks.rawMessage]).toEqual([Code.NotFound, `user ${f.dave.userId} has no devices with keys`]);
+    // Her id is what Dave asked about; nothing else of hers is named.
+    for (const secret of aliceSecrets().slice(1)) expect(daveAsks!.rawMessage).not.toContain(secret);
   });
 });
 

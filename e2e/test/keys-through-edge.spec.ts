@@ -34,7 +34,7 @@ interface KeyHolder {
 function keyHolder(account: EdgeDevice): KeyHolder {
   return {
     account,
-    signal: new SignalDevice(account.userId, account.deviceId, account.registrationId),
+    signal: new SignalDevice(account.userId, account.deviceId, account.registrationId, account.identity),
     keys: edgeClient(KeyService, stack.edgeUrl, { accessToken: account.tokens.accessToken }),
   };
 }

@@ -43,7 +43,7 @@ export async function linkWithPassword(stack: TestStack, owner: SignedInDevice, 
   return throughEdge(stack, await accounts(stack).linkWithPassword(owner, { deviceName: name }));
 }
 
-/** Logs `username` in again on `deviceId`, as a new session. */
-export async function logIn(stack: TestStack, username: string, deviceId = 1): Promise<EdgeDevice> {
-  return throughEdge(stack, await accounts(stack).logIn(username, deviceId));
+/** Logs `username` in with the password, which adds a new device. */
+export async function logIn(stack: TestStack, username: string): Promise<EdgeDevice> {
+  return throughEdge(stack, await accounts(stack).logIn(username));
 }

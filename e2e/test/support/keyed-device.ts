@@ -16,7 +16,7 @@ export interface KeyedDevice {
  * of each kind keep the device above keys' low-water mark, so no PreKeysLow notice joins its queue.
  */
 export async function withSignalKeys(stack: TestStack, account: SignedInDevice, counts: GeneratedKeys = { preKeys: 20, pqPreKeys: 20 }): Promise<KeyedDevice> {
-  const signal = new SignalDevice(account.userId, account.deviceId, account.registrationId);
+  const signal = new SignalDevice(account.userId, account.deviceId, account.registrationId, account.identity);
   const keys = edgeClient(KeyService, stack.edgeUrl, { accessToken: account.tokens.accessToken });
   await untilDevicesKnown(stack, 'keys', [account]);
   await keys.uploadKeys(signal.uploadRequest(counts));

@@ -1,5 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { UploadKeysRequestSchema, type PreKeyBundle as ParleyPreKeyBundle, type UploadKeysRequest } from '@parley/proto';
+import type { DeviceIdentity } from '@parley/testing';
 import {
   CiphertextMessageType,
   IdentityChange,
@@ -135,7 +136,7 @@ export interface Ciphertext {
 
 /** One device of a Parley user, holding its own libsignal keys and sessions. */
 export class SignalDevice {
-  readonly identity = IdentityKeyPair.generate();
+  readonly identity: IdentityKeyPair;
   readonly address: ProtocolAddress;
   readonly sessions = new MemorySessionStore();
   readonly identities: MemoryIdentityKeyStore;
@@ -148,7 +149,12 @@ export class SignalDevice {
     userId: string,
     deviceId: number,
     readonly registrationId: number,
+    /** The identity the device stated when it linked, if it did; else a fresh one. */
+    stated?: DeviceIdentity,
   ) {
+    this.identity = stated
+      ? new IdentityKeyPair(PublicKey.deserialize(Uint8Array.from(stated.publicKey)), PrivateKey.deserialize(Uint8Array.from(stated.privateKey)))
+      : IdentityKeyPair.generate();
     this.address = ProtocolAddress.new(userId, deviceId);
     this.identities = new MemoryIdentityKeyStore(this.identity, registrationId);
   }

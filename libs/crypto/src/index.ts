@@ -3,3 +3,4 @@ export * from './xeddsa.js';
 export * from './merkle-log.js';
 export * from './tree-head.js';
 export * from './identity-log.js';
+export * from './link-verification.js';

@@ -44,13 +44,17 @@ describe('Accounts', () => {
     const a = await accounts.register({ username, registrationId: 4321, deviceName: 'Phone' });
     expect([a.username, a.registrationId]).toEqual([username, 4321]);
     expect((await devices.listDevices({}, a.as)).devices.map((d) => [d.name, d.registrationId])).toEqual([['Phone', 4321]]);
-    await expect(auth.login({ username, password: PASSWORD })).resolves.toMatchObject({ user: { id: a.userId } });
+    await expect(auth.login({ username, password: PASSWORD, registrationId: 4322 })).resolves.toMatchObject({ user: { id: a.userId } });
   });
 
-  it('logs an account in again on one of its devices, as a new session', async () => {
+  it('logs an account in with the password on a new device, or again on a device with its own secret', async () => {
     const a = await accounts.register();
-    const again = await accounts.logIn(a.username);
+    expect(a.deviceSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const added = await accounts.logIn(a.username, { registrationId: 4323 });
+    expect(await whoAmI(added.as)).toEqual({ userId: a.userId, username: a.username, deviceId: 2, registrationId: 4323 });
+    const again = await accounts.logIn(a.username, { again: a });
     expect(again.tokens.accessToken).not.toBe(a.tokens.accessToken);
+    expect(again.deviceSecret).toBe(a.deviceSecret);
     expect(await whoAmI(again.as)).toEqual({ userId: a.userId, username: a.username, deviceId: 1, registrationId: a.registrationId });
   });
 

@@ -72,16 +72,53 @@ describe('Login', () => {
   it('opens a new session with the right password', async () => {
     const name = uniqueUsername();
     const reg = await auth.register({ username: name, password: PASSWORD, registrationId: 1234 });
-    const res = await auth.login({ username: name, password: PASSWORD });
+    const res = await auth.login({ username: name, password: PASSWORD, registrationId: 1 });
     expect(res.user?.id).toBe(reg.user?.id);
     expect(res.tokens?.refreshToken).not.toBe(reg.tokens?.refreshToken);
+  });
+
+  it('adds a new device with the password alone, and signs an existing device in only with its own secret', async () => {
+    const name = uniqueUsername();
+    const reg = await auth.register({ username: name, password: PASSWORD, registrationId: 1234 });
+    expect(reg.deviceSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const added = await auth.login({ username: name, password: PASSWORD, registrationId: 99, deviceName: 'Laptop' });
+    expect(added.device).toMatchObject({ deviceId: 2, name: 'Laptop', registrationId: 99, current: true });
+    expect(added.deviceSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const stored = await stack.query<{ device_id: number; secret_hash: string }>(
+      'auth',
+      'select device_id, secret_hash from device where user_id = $1 order by device_id',
+      [reg.user!.id],
+    );
+    const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+    expect(stored).toEqual([
+      { device_id: 1, secret_hash: sha256(reg.deviceSecret) },
+      { device_id: 2, secret_hash: sha256(added.deviceSecret) },
+    ]);
+
+    const refused = async (req: { deviceId?: number; deviceSecret?: string; registrationId?: number; password?: string }) => {
+      const err = await connectErrorOf(auth.login({ username: name, password: PASSWORD, ...req }));
+      return [err.code, err.rawMessage];
+    };
+    expect(await refused({ deviceId: 1 })).toEqual([
+      Code.InvalidArgument,
+      'device_secret is required to sign device 1 in again (the password alone adds a new device: leave device_id 0)',
+    ]);
+    const wrongSecret = [Code.Unauthenticated, 'wrong device_secret for device 1: sign in with device_id 0 to add a new device'];
+    expect(await refused({ deviceId: 1, deviceSecret: added.deviceSecret })).toEqual(wrongSecret);
+    expect(await refused({ deviceId: 3, deviceSecret: added.deviceSecret })).toEqual([Code.Unauthenticated, 'wrong device_secret for device 3: sign in with device_id 0 to add a new device']);
+    expect(await refused({ deviceId: 1, deviceSecret: reg.deviceSecret, password: 'not the password' })).toEqual([Code.Unauthenticated, 'wrong username or password']);
+    expect((await refused({}))[0]).toBe(Code.InvalidArgument);
+
+    const again = await auth.login({ username: name, password: PASSWORD, deviceId: 1, deviceSecret: reg.deviceSecret });
+    expect([again.device?.deviceId, again.deviceSecret]).toEqual([1, '']);
+    await expect(auth.getMe({}, withToken(again.tokens!.accessToken))).resolves.toMatchObject({ device: { deviceId: 1 } });
   });
 
   it('answers a wrong password and an unknown user with the same error', async () => {
     const name = uniqueUsername();
     await auth.register({ username: name, password: PASSWORD, registrationId: 1234 });
-    const wrong = await connectErrorOf(auth.login({ username: name, password: 'not the password' }));
-    const unknown = await connectErrorOf(auth.login({ username: `${name}_nobody`, password: PASSWORD }));
+    const wrong = await connectErrorOf(auth.login({ username: name, password: 'not the password', registrationId: 1 }));
+    const unknown = await connectErrorOf(auth.login({ username: `${name}_nobody`, password: PASSWORD, registrationId: 1 }));
     expect([wrong.code, wrong.rawMessage]).toEqual([Code.Unauthenticated, 'wrong username or password']);
     expect([unknown.code, unknown.rawMessage]).toEqual([wrong.code, wrong.rawMessage]);
   });
@@ -138,7 +175,7 @@ describe('Logout and GetMe', () => {
   it('Logout ends the session: refresh and GetMe stop working, other sessions go on', async () => {
     const name = uniqueUsername();
     const first = await auth.register({ username: name, password: PASSWORD, registrationId: 1234 });
-    const second = await auth.login({ username: name, password: PASSWORD });
+    const second = await auth.login({ username: name, password: PASSWORD, registrationId: 1 });
     await auth.logout({}, withToken(first.tokens!.accessToken));
     expect((await connectErrorOf(auth.getMe({}, withToken(first.tokens!.accessToken)))).code).toBe(Code.Unauthenticated);
     expect((await connectErrorOf(auth.refresh({ refreshToken: first.tokens!.refreshToken }))).code).toBe(Code.Unauthenticated);

@@ -195,7 +195,7 @@ describe('contact requests', () => {
 });
 
 describe('blocks', () => {
-  it('ends the contact and pending requests, announces both, and refuses requests either way alike', async () => {
+  it("ends the contact and pending requests, announces both; the blocked user's request is answered as usual but hidden from the blocker", async () => {
     const a = await account();
     const b = await account();
     const c = await account();
@@ -211,10 +211,17 @@ describe('blocks', () => {
     expect((await contacts.listBlockedUsers({}, a.as)).users.map((u) => u.id).sort()).toEqual([b.userId, c.userId].sort());
     expect((await contacts.listBlockedUsers({}, b.as)).users).toHaveLength(0);
 
-    const blocked = await connectErrorOf(contacts.sendContactRequest({ userId: a.userId }, b.as));
+    await expect(contacts.sendContactRequest({ userId: a.userId }, b.as)).resolves.toMatchObject({ becameContacts: false });
+    const again = await connectErrorOf(contacts.sendContactRequest({ userId: a.userId }, b.as));
+    expect([again.code, again.rawMessage]).toEqual([Code.AlreadyExists, 'you already sent this user a contact request']);
+    expect((await contacts.listContactRequests({}, b.as)).outgoing.map((r) => r.to?.id)).toEqual([a.userId]);
+    expect((await contacts.listContactRequests({}, a.as)).incoming).toEqual([]);
+    for (const answer of [contacts.acceptContactRequest({ userId: b.userId }, a.as), contacts.declineContactRequest({ userId: b.userId }, a.as)]) {
+      const hidden = await connectErrorOf(answer);
+      expect([hidden.code, hidden.rawMessage]).toEqual([Code.NotFound, 'this user has not sent you a contact request']);
+    }
     const blocker = await connectErrorOf(contacts.sendContactRequest({ userId: b.userId }, a.as));
-    expect([blocked.code, blocked.rawMessage]).toEqual([Code.PermissionDenied, "you can't send a contact request to this user"]);
-    expect([blocker.code, blocker.rawMessage]).toEqual([blocked.code, blocked.rawMessage]);
+    expect([blocker.code, blocker.rawMessage]).toEqual([Code.FailedPrecondition, 'you blocked this user: unblock them first (UnblockUser)']);
 
     await outboxDrained();
     const removed = (await published(events.contactRemoved)).filter((e) => [e.userId, e.contactUserId].includes(a.userId));
@@ -300,7 +307,7 @@ describe('SearchUsers', () => {
     expect(exact.users.map((u) => u.username)).toEqual([`${stem}u_der`]);
   });
 
-  it('returns at most 20, by username, never the caller nor anyone blocked either way', async () => {
+  it('returns at most 20, by username, never the caller nor anyone the caller blocked, but those who blocked the caller', async () => {
     const prefix = `${stem}.many`;
     const caller = await account(`${prefix}.caller`);
     const made: SignedInDevice[] = [];
@@ -308,8 +315,9 @@ describe('SearchUsers', () => {
     await contacts.blockUser({ userId: made[0]!.userId }, caller.as);
     await contacts.blockUser({ userId: caller.userId }, made[1]!.as);
     const res = await contacts.searchUsers({ query: prefix.toUpperCase(), prefix: true }, caller.as);
-    expect(res.users.map((u) => u.username)).toEqual(made.slice(2, 22).map((a) => a.username));
-    expect((await contacts.searchUsers({ query: made[1]!.username }, caller.as)).users).toHaveLength(0);
+    expect(res.users.map((u) => u.username)).toEqual(made.slice(1, 21).map((a) => a.username));
+    expect((await contacts.searchUsers({ query: made[0]!.username }, caller.as)).users).toHaveLength(0);
+    expect((await contacts.searchUsers({ query: made[1]!.username }, caller.as)).users.map((u) => u.id)).toEqual([made[1]!.userId]);
   });
 
   it('needs at least 3 characters of a username', async () => {

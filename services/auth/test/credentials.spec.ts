@@ -1,18 +1,21 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { toBinary } from '@bufbuild/protobuf';
 import { Code } from '@connectrpc/connect';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { events } from '@parley/platform';
+import { PasswordResetRequestedSchema } from '@parley/proto';
 import { PASSWORD, connectErrorOf, startTestStack, uniqueUsername, withToken, type Accounts, type TestStack } from '@parley/testing';
 import { authClients, awaitEvent, eventsOf } from './support/auth-clients.js';
 
 let stack: TestStack;
 let auth: ReturnType<typeof authClients>['auth'];
+let internal: ReturnType<typeof authClients>['internal'];
 let accounts: Accounts;
 const newPassword = 'a brand new passphrase';
 
 beforeAll(async () => {
   stack = await startTestStack({ services: ['auth'], env: { auth: { BCRYPT_COST: '4' } } });
-  ({ auth, accounts } = authClients(stack));
+  ({ auth, internal, accounts } = authClients(stack));
 });
 
 afterAll(() => stack?.cleanup());
@@ -24,19 +27,21 @@ async function works(accessToken: string): Promise<boolean> {
   );
 }
 
-/** Asks for a reset and reads the token the mailer would get from the stream. */
-async function resetTokenFor(name: string): Promise<{ token: string; expiresAt: Date; userId: string }> {
-  const before = new Set((await eventsOf(stack, events.passwordResetRequested)).map((e) => e.resetToken));
+/** Asks for a reset and gets its token as the mailer does: the reset's id from the stream, then the token from auth. */
+async function resetTokenFor(name: string): Promise<{ token: string; expiresAt: Date; userId: string; resetId: string }> {
+  const before = new Set((await eventsOf(stack, events.passwordResetRequested)).map((e) => e.resetId));
   await auth.requestPasswordReset({ username: name });
-  const event = await awaitEvent(stack, events.passwordResetRequested, (e) => e.username === name && !before.has(e.resetToken));
-  return { token: event.resetToken, expiresAt: timestampDate(event.expiresAt!), userId: event.userId };
+  const event = await awaitEvent(stack, events.passwordResetRequested, (e) => e.username === name && !before.has(e.resetId));
+  const issued = await internal.issuePasswordResetToken({ resetId: event.resetId });
+  expect(timestampDate(issued.expiresAt!)).toEqual(timestampDate(event.expiresAt!));
+  return { token: issued.resetToken, expiresAt: timestampDate(event.expiresAt!), userId: event.userId, resetId: event.resetId };
 }
 
 describe('ChangePassword', () => {
   it('sets the new password and ends every other session of the account, keeping the caller’s', async () => {
     const a = await accounts.register();
-    const second = (await auth.login({ username: a.username, password: PASSWORD })).tokens!;
-    const third = (await auth.login({ username: a.username, password: PASSWORD })).tokens!;
+    const second = (await auth.login({ username: a.username, password: PASSWORD, registrationId: 1 })).tokens!;
+    const third = (await auth.login({ username: a.username, password: PASSWORD, registrationId: 1 })).tokens!;
     const other = await accounts.register();
 
     const res = await auth.changePassword({ currentPassword: PASSWORD, newPassword }, withToken(a.tokens.accessToken));
@@ -45,20 +50,20 @@ describe('ChangePassword', () => {
     expect(await works(second.accessToken)).toBe(false);
     expect(await works(third.accessToken)).toBe(false);
     expect((await connectErrorOf(auth.refresh({ refreshToken: second.refreshToken }))).code).toBe(Code.Unauthenticated);
-    expect((await connectErrorOf(auth.login({ username: a.username, password: PASSWORD }))).code).toBe(Code.Unauthenticated);
-    await expect(auth.login({ username: a.username, password: newPassword })).resolves.toMatchObject({ user: { id: a.userId } });
+    expect((await connectErrorOf(auth.login({ username: a.username, password: PASSWORD, registrationId: 1 }))).code).toBe(Code.Unauthenticated);
+    await expect(auth.login({ username: a.username, password: newPassword, registrationId: 1 })).resolves.toMatchObject({ user: { id: a.userId } });
     // Another account is untouched.
     expect(await works(other.tokens.accessToken)).toBe(true);
-    await expect(auth.login({ username: other.username, password: PASSWORD })).resolves.toMatchObject({ user: { id: other.userId } });
+    await expect(auth.login({ username: other.username, password: PASSWORD, registrationId: 1 })).resolves.toMatchObject({ user: { id: other.userId } });
   });
 
   it('refuses a wrong current password with PERMISSION_DENIED and changes nothing', async () => {
     const a = await accounts.register();
-    const second = (await auth.login({ username: a.username, password: PASSWORD })).tokens!;
+    const second = (await auth.login({ username: a.username, password: PASSWORD, registrationId: 1 })).tokens!;
     const err = await connectErrorOf(auth.changePassword({ currentPassword: 'not the password', newPassword }, withToken(a.tokens.accessToken)));
     expect([err.code, err.rawMessage]).toEqual([Code.PermissionDenied, 'current_password is wrong']);
     expect(await works(second.accessToken)).toBe(true);
-    await expect(auth.login({ username: a.username, password: PASSWORD })).resolves.toBeDefined();
+    await expect(auth.login({ username: a.username, password: PASSWORD, registrationId: 1 })).resolves.toBeDefined();
   });
 
   it('applies the password policy to the new password', async () => {
@@ -78,12 +83,12 @@ describe('ChangePassword', () => {
     await auth.logout({}, withToken(a.tokens.accessToken));
     const err = await connectErrorOf(auth.changePassword({ currentPassword: PASSWORD, newPassword }, withToken(a.tokens.accessToken)));
     expect([err.code, err.rawMessage]).toEqual([Code.Unauthenticated, 'session has ended: log in again']);
-    await expect(auth.login({ username: a.username, password: PASSWORD })).resolves.toBeDefined();
+    await expect(auth.login({ username: a.username, password: PASSWORD, registrationId: 1 })).resolves.toBeDefined();
   });
 });
 
 describe('RequestPasswordReset', () => {
-  it('issues a token to the mailer through the outbox and stores only its SHA-256', async () => {
+  it('announces the reset without its token, hands the token to the mailer once, and stores only its SHA-256', async () => {
     const a = await accounts.register();
     const requestedAt = Date.now();
     const { token, expiresAt, userId } = await resetTokenFor(a.username);
@@ -94,6 +99,24 @@ describe('RequestPasswordReset', () => {
     expect(expiresAt.getTime()).toBeLessThanOrEqual(Date.now() + 1800_000);
     const rows = await stack.query<{ token_hash: string; user_id: string }>('auth', 'select token_hash, user_id from password_reset_token where user_id = $1', [a.userId]);
     expect(rows).toEqual([{ token_hash: createHash('sha256').update(token).digest('hex'), user_id: a.userId }]);
+    const [event] = (await eventsOf(stack, events.passwordResetRequested)).filter((e) => e.userId === a.userId);
+    expect(event!.resetToken).toBe('');
+    expect(toBinary(PasswordResetRequestedSchema, event!).toString()).not.toContain(token);
+    const again = await connectErrorOf(internal.issuePasswordResetToken({ resetId: event!.resetId }));
+    expect([again.code, again.rawMessage]).toEqual([Code.FailedPrecondition, "this password reset's token was already issued: it is handed out once"]);
+  });
+
+  it('hands out no token for an unknown, expired or used reset', async () => {
+    const unknown = randomUUID();
+    const none = await connectErrorOf(internal.issuePasswordResetToken({ resetId: unknown }));
+    expect([none.code, none.rawMessage]).toEqual([Code.NotFound, `no password reset has id ${unknown}`]);
+    expect((await connectErrorOf(internal.issuePasswordResetToken({ resetId: 'x' }))).code).toBe(Code.InvalidArgument);
+    const a = await accounts.register();
+    await auth.requestPasswordReset({ username: a.username });
+    const { resetId } = await awaitEvent(stack, events.passwordResetRequested, (e) => e.userId === a.userId);
+    await stack.query('auth', `update password_reset_token set expires_at = now() - interval '1 second' where id = $1`, [resetId]);
+    const expired = await connectErrorOf(internal.issuePasswordResetToken({ resetId }));
+    expect([expired.code, expired.rawMessage]).toEqual([Code.FailedPrecondition, 'this password reset has expired']);
   });
 
   it('answers an unknown username exactly as a known one, and issues nothing for it', async () => {
@@ -122,19 +145,19 @@ describe('RequestPasswordReset', () => {
 describe('ResetPassword', () => {
   it('sets the new password, ends every session of the account, and works once', async () => {
     const a = await accounts.register();
-    const second = (await auth.login({ username: a.username, password: PASSWORD })).tokens!;
+    const second = (await auth.login({ username: a.username, password: PASSWORD, registrationId: 1 })).tokens!;
     const { token } = await resetTokenFor(a.username);
 
     await auth.resetPassword({ resetToken: token, newPassword });
     expect(await works(a.tokens.accessToken)).toBe(false);
     expect(await works(second.accessToken)).toBe(false);
     expect((await connectErrorOf(auth.refresh({ refreshToken: second.refreshToken }))).code).toBe(Code.Unauthenticated);
-    expect((await connectErrorOf(auth.login({ username: a.username, password: PASSWORD }))).code).toBe(Code.Unauthenticated);
-    await expect(auth.login({ username: a.username, password: newPassword })).resolves.toMatchObject({ user: { id: a.userId } });
+    expect((await connectErrorOf(auth.login({ username: a.username, password: PASSWORD, registrationId: 1 }))).code).toBe(Code.Unauthenticated);
+    await expect(auth.login({ username: a.username, password: newPassword, registrationId: 1 })).resolves.toMatchObject({ user: { id: a.userId } });
 
     const again = await connectErrorOf(auth.resetPassword({ resetToken: token, newPassword: 'yet another passphrase' }));
     expect([again.code, again.rawMessage]).toEqual([Code.FailedPrecondition, 'reset token was already used: ask for a new one with RequestPasswordReset']);
-    await expect(auth.login({ username: a.username, password: newPassword })).resolves.toBeDefined();
+    await expect(auth.login({ username: a.username, password: newPassword, registrationId: 1 })).resolves.toBeDefined();
   });
 
   it('refuses an expired token', async () => {
@@ -143,7 +166,7 @@ describe('ResetPassword', () => {
     await stack.query('auth', `update password_reset_token set expires_at = now() - interval '1 second' where user_id = $1`, [a.userId]);
     const err = await connectErrorOf(auth.resetPassword({ resetToken: token, newPassword }));
     expect([err.code, err.rawMessage]).toEqual([Code.FailedPrecondition, 'reset token has expired: ask for a new one with RequestPasswordReset']);
-    await expect(auth.login({ username: a.username, password: PASSWORD })).resolves.toBeDefined();
+    await expect(auth.login({ username: a.username, password: PASSWORD, registrationId: 1 })).resolves.toBeDefined();
   });
 
   it('refuses an unknown or missing token', async () => {
@@ -159,7 +182,7 @@ describe('ResetPassword', () => {
     const err = await connectErrorOf(auth.resetPassword({ resetToken: token, newPassword: 'qwertyuiop' }));
     expect([err.code, err.rawMessage]).toEqual([Code.InvalidArgument, 'password is too common: choose another']);
     await auth.resetPassword({ resetToken: token, newPassword });
-    await expect(auth.login({ username: a.username, password: newPassword })).resolves.toBeDefined();
+    await expect(auth.login({ username: a.username, password: newPassword, registrationId: 1 })).resolves.toBeDefined();
   });
 
   it('lets only one of two concurrent uses of a token succeed', async () => {
@@ -175,7 +198,7 @@ describe('ResetPassword', () => {
     await auth.changePassword({ currentPassword: PASSWORD, newPassword }, withToken(a.tokens.accessToken));
     const err = await connectErrorOf(auth.resetPassword({ resetToken: token, newPassword: 'attacker chosen passphrase' }));
     expect(err.code).toBe(Code.FailedPrecondition);
-    await expect(auth.login({ username: a.username, password: newPassword })).resolves.toBeDefined();
+    await expect(auth.login({ username: a.username, password: newPassword, registrationId: 1 })).resolves.toBeDefined();
   });
 });
 

@@ -1,9 +1,11 @@
 import { Code } from '@connectrpc/connect';
 import { MAX_DEVICE_ID, events } from '@parley/platform';
-import { PASSWORD, connectErrorOf, withToken } from '@parley/testing';
+import { PASSWORD, connectErrorOf, newDeviceIdentity, withToken } from '@parley/testing';
 import { DeviceTestRig, sessionIdOf } from './support/device-test-rig.js';
 
 const MAX_DEVICES = 3;
+/** The identity key the new devices state. */
+const KEY = newDeviceIdentity().publicKey;
 let rig: DeviceTestRig;
 
 beforeAll(async () => {
@@ -130,7 +132,7 @@ describe('RevokeDevice', () => {
     const tablet = await rig.accounts.linkByApproval(primary, { deviceName: 'Tablet' });
     const { code } = await rig.devices.createLinkCode({}, withToken(tablet.tokens.accessToken));
     await rig.devices.revokeDevice({ deviceId: 2 }, withToken(primary.tokens.accessToken));
-    const err = await connectErrorOf(rig.devices.linkDevice({ code, deviceName: 'Laptop', registrationId: 3333, password: PASSWORD }));
+    const err = await connectErrorOf(rig.devices.linkDevice({ code, deviceName: 'Laptop', registrationId: 3333, identityKey: KEY, password: PASSWORD }));
     expect(err.code).toBe(Code.NotFound);
   });
 });
@@ -169,7 +171,7 @@ describe('device ids and the cap', () => {
     const early = await rig.devices.createLinkCode({}, token);
     await rig.accounts.linkByApproval(primary, { deviceName: 'Second' });
     await rig.accounts.linkByApproval(primary, { deviceName: 'Third' });
-    const err = await connectErrorOf(rig.devices.linkDevice({ code: early.code, deviceName: 'Fourth', registrationId: 4444, password: PASSWORD }));
+    const err = await connectErrorOf(rig.devices.linkDevice({ code: early.code, deviceName: 'Fourth', registrationId: 4444, identityKey: KEY, password: PASSWORD }));
     expect(err.code).toBe(Code.FailedPrecondition);
     expect(err.rawMessage).toMatch(/revoke one with RevokeDevice first/);
   });
@@ -179,7 +181,7 @@ describe('device ids and the cap', () => {
     const token = withToken(primary.tokens.accessToken);
     const codes = await Promise.all([1, 2, 3].map(() => rig.devices.createLinkCode({}, token)));
     const results = await Promise.allSettled(
-      codes.map(({ code }, i) => rig.devices.linkDevice({ code, deviceName: `Device ${i}`, registrationId: 5000 + i, password: PASSWORD })),
+      codes.map(({ code }, i) => rig.devices.linkDevice({ code, deviceName: `Device ${i}`, registrationId: 5000 + i, identityKey: KEY, password: PASSWORD })),
     );
     const linked = results.flatMap((r) => (r.status === 'fulfilled' && r.value.outcome.case === 'linked' ? [r.value.outcome.value.device!.deviceId] : []));
     expect(linked.sort()).toEqual([2, 3]);

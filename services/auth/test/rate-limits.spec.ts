@@ -35,7 +35,7 @@ afterAll(() => stack?.cleanup());
 
 /** Code and message of a login, with the wait in seconds blanked out. */
 async function loginOutcome(name: string, pw: string, from: string): Promise<[string, string]> {
-  return auth.login({ username: name, password: pw }, fromAddress(from)).then(
+  return auth.login({ username: name, password: pw, registrationId: 1 }, fromAddress(from)).then(
     () => ['ok', ''],
     (err: unknown) => {
       const e = ConnectError.from(err);
@@ -70,7 +70,7 @@ describe('failed logins per username', () => {
   it('say when to retry, and let the username in again once the bucket has refilled', async () => {
     const { username: name } = await accounts.register();
     for (let i = 0; i < 3; i++) await loginOutcome(name, 'not the password', address());
-    const locked = await connectErrorOf(auth.login({ username: name, password: PASSWORD }, fromAddress(address())));
+    const locked = await connectErrorOf(auth.login({ username: name, password: PASSWORD, registrationId: 1 }, fromAddress(address())));
     // One attempt comes back every 3600 s and only moments have passed.
     const wait = Number(/retry in (\d+) s$/.exec(locked.rawMessage)?.[1]);
     expect(wait).toBeGreaterThan(3500);
@@ -132,7 +132,7 @@ describe('failed logins per client address', () => {
 
   it('count calls without the edge’s address header under "unknown"', async () => {
     await loginOutcome(uniqueUsername(), 'not the password', address());
-    await connectErrorOf(auth.login({ username: uniqueUsername(), password: 'not the password' }));
+    await connectErrorOf(auth.login({ username: uniqueUsername(), password: 'not the password', registrationId: 1 }));
     const rows = await stack.query<{ subject: string }>('auth', `select subject from rate_limit_bucket where policy = 'login-failures-per-address' and subject = 'unknown'`);
     expect(rows).toHaveLength(1);
   });
@@ -170,10 +170,14 @@ describe('password reset requests', () => {
   it('log the token with AUTH_DEV_MODE', async () => {
     const { username: name } = await accounts.register();
     await auth.requestPasswordReset({ username: name }, fromAddress(address()));
-    const { resetToken } = await awaitEvent(stack, events.passwordResetRequested, (e) => e.username === name);
-    await eventually(
-      async () => stack.services.auth.output.join('\n'),
-      (out) => out.includes(resetToken),
+    const { userId, resetToken: onTheBus } = await awaitEvent(stack, events.passwordResetRequested, (e) => e.username === name);
+    expect(onTheBus).toBe('');
+    const logged = await eventually(
+      async () => stack.services.auth.output.find((line) => line.includes('AUTH_DEV_MODE: password reset token') && line.includes(`"${name}"`)),
+      (line) => line !== undefined,
     );
+    const { resetToken } = JSON.parse(logged!.slice(logged!.indexOf('{'))) as { resetToken: string };
+    await auth.resetPassword({ resetToken, newPassword: 'a brand new passphrase' });
+    expect((await auth.login({ username: name, password: 'a brand new passphrase', registrationId: 1 })).user?.id).toBe(userId);
   });
 });

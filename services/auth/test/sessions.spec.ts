@@ -19,7 +19,7 @@ afterAll(() => stack?.cleanup());
 async function accountWithSessions(count: number) {
   const first = await accounts.register({ deviceName: 'Pixel 9' });
   const tokens = [first.tokens];
-  for (let i = 1; i < count; i++) tokens.push((await accounts.logIn(first.username)).tokens);
+  for (let i = 1; i < count; i++) tokens.push((await accounts.logIn(first.username, { again: first })).tokens);
   return { name: first.username, userId: first.userId, tokens };
 }
 

@@ -32,7 +32,7 @@ it('turns an unreachable backend into UNAVAILABLE without revealing where it liv
   await stack.services.auth.stop();
   let error: ConnectError | undefined;
   try {
-    await auth.login({ username: 'nobody', password: 'whatever password' });
+    await auth.login({ username: 'nobody', password: 'whatever password', registrationId: 1 });
   } catch (err) {
     error = ConnectError.from(err);
   }

@@ -43,7 +43,7 @@ void runService({
     preKeysLowConsumer(deps),
   ],
   async start({ orm, log, settings }) {
-    const sweeper = new ExpirySweeper(orm, settings.expirySweepSeconds, log);
+    const sweeper = new ExpirySweeper(orm, { intervalSeconds: settings.expirySweepSeconds, retractWindowSeconds: settings.retractWindowSeconds }, log);
     sweeper.start();
     return { close: () => sweeper.stop() };
   },

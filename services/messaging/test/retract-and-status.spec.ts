@@ -146,4 +146,32 @@ describe('expiry sweeper', () => {
     // kept.alice2's retraction notice is unexpired.
     expect(await h.queued(kept.alice2)).toHaveLength(1);
   });
+
+  it('deletes a message once every envelope was acked and its retract window has passed, and no sooner', async () => {
+    const acked = await sentToBob();
+    const halfAcked = await sentToBob();
+    const recent = await sentToBob();
+    for (const m of [acked, halfAcked, recent]) await h.ackAll(m.bob);
+    for (const m of [acked, recent]) await h.ackAll(m.alice2);
+    // Sent longer ago than RETRACT_WINDOW_SECONDS (a day by default): only the retraction kept them.
+    await stack.query('messaging', `update message set sent_at = now() - interval '2 days' where id = any($1::uuid[])`, [[acked.messageId, halfAcked.messageId]]);
+
+    await eventually(
+      () => stack.query('messaging', 'select 1 from message where id = $1', [acked.messageId]),
+      (rows) => rows.length === 0,
+    );
+    // halfAcked still waits for alice2, and recent may still be retracted: the sweep that took
+    // `acked` passed over both.
+    const swept = await stack.query<{ id: string }>('messaging', 'select id from message where id = any($1::uuid[])', [[halfAcked.messageId, recent.messageId]]);
+    expect(swept.map((r) => r.id).sort()).toEqual([halfAcked.messageId, recent.messageId].sort());
+    const status = await connectErrorOf(h.messages.getDeliveryStatus({ messageId: acked.messageId }, acked.alice.as));
+    expect([status.code, status.rawMessage]).toEqual([Code.NotFound, `you sent no message with id ${acked.messageId}`]);
+
+    await h.ackAll(halfAcked.alice2);
+    await eventually(
+      () => stack.query('messaging', 'select 1 from message where id = $1', [halfAcked.messageId]),
+      (rows) => rows.length === 0,
+    );
+    expect(await stack.query('messaging', 'select 1 from message where id = $1', [recent.messageId])).toHaveLength(1);
+  });
 });

@@ -5,11 +5,14 @@ import { events, rpcError } from '@parley/platform';
 import type { AuthDeps } from '../deps.js';
 import { DeviceSchema, type Device } from './device.entity.js';
 import { nextDeviceId } from './device-ids.js';
+import { newDeviceSecret } from './device-secrets.js';
 import { UserSchema, type User } from './user.entity.js';
 
 export interface NewDevice {
   name: string;
   registrationId: number;
+  /** The identity key a linked device stated (and its owner approved); none for a primary device. */
+  identityKey?: Buffer;
 }
 
 function deviceCapReached(max: number) {
@@ -31,13 +34,22 @@ export async function addDevice(
   userId: string,
   input: NewDevice,
   now: Date,
-): Promise<{ user: User; device: Device }> {
+): Promise<{ user: User; device: Device; deviceSecret: string }> {
   const user = await em.findOne(UserSchema, { id: userId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
   if (!user) throw rpcError.notFound('this account no longer exists');
   const devices = await em.find(DeviceSchema, { user: userId });
   const deviceId = devices.length < deps.settings.maxDevicesPerAccount ? nextDeviceId(devices.map((d) => d.deviceId)) : undefined;
   if (deviceId === undefined) throw deviceCapReached(deps.settings.maxDevicesPerAccount);
-  const device = em.create(DeviceSchema, { id: randomUUID(), user, deviceId, ...input, createdAt: now });
-  deps.outbox.add(em, events.deviceAdded, { userId, deviceId, registrationId: input.registrationId });
-  return { user, device };
+  const secret = newDeviceSecret();
+  const device = em.create(DeviceSchema, {
+    id: randomUUID(),
+    user,
+    deviceId,
+    name: input.name,
+    registrationId: input.registrationId,
+    secretHash: secret.hash,
+    createdAt: now,
+  });
+  deps.outbox.add(em, events.deviceAdded, { userId, deviceId, registrationId: input.registrationId, identityKey: input.identityKey });
+  return { user, device, deviceSecret: secret.token };
 }

@@ -4,7 +4,7 @@ import type { AuthDeps } from '../deps.js';
 import { LinkCodeSchema } from './link-code.entity.js';
 import { APPROVAL_SECRET_BYTES, finishLink, parseSecret, pendingRequest, redeemLinkCode, requireLiveCode, type Linked } from './link-codes.js';
 
-/** Links the device that LinkDevice put on hold, once a device of the account has approved it. */
+/** Links the device that LinkDevice put on hold, with the identity key it stated, once a device of the account has approved that key. */
 export async function completeLink(deps: AuthDeps, input: { approvalSecret: string }): Promise<Linked> {
   const secretHash = parseSecret(input.approvalSecret, 'approval_secret', APPROVAL_SECRET_BYTES);
   const now = new Date();

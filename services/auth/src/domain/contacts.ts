@@ -26,9 +26,9 @@ export async function requireUser(em: EntityManager, id: string): Promise<User> 
   return user;
 }
 
-export async function blockedEitherWay(em: EntityManager, a: string, b: string): Promise<boolean> {
-  const n = await em.count(BlockSchema, { $or: [{ blocker: a, blocked: b }, { blocker: b, blocked: a }] });
-  return n > 0;
+/** Whether `blocker` blocks `blocked` (one direction only). */
+export async function blocks(em: EntityManager, blocker: string, blocked: string): Promise<boolean> {
+  return (await em.count(BlockSchema, { blocker, blocked })) > 0;
 }
 
 /** Makes the two contacts (one row per side) and announces it with auth.contact.added. */

@@ -10,6 +10,8 @@ export interface Device {
   name: string;
   /** The device's Signal registration id, 1 to MAX_REGISTRATION_ID. */
   registrationId: number;
+  /** SHA-256 of the device's own credential (device-secrets.ts); null for a device made before there were any. */
+  secretHash?: string | null;
   createdAt: Date;
 }
 
@@ -25,6 +27,7 @@ export const DeviceSchema = new EntitySchema<Device>({
     deviceId: { type: 'smallint' },
     name: { type: 'text' },
     registrationId: { type: 'integer' },
+    secretHash: { type: 'text', nullable: true },
     createdAt: { type: 'datetime' },
   },
 });

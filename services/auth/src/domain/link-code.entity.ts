@@ -17,6 +17,8 @@ export interface LinkCode {
   requestedAt?: Date | null;
   requestedDeviceName?: string | null;
   requestedRegistrationId?: number | null;
+  /** The identity key the requesting device stated: the approval is for it alone. */
+  requestedIdentityKey?: Buffer | null;
   approvalSecretHash?: string | null;
   approvedAt?: Date | null;
   /** Set when a device was linked with it; the code is spent. */
@@ -36,6 +38,7 @@ export const LinkCodeSchema = new EntitySchema<LinkCode>({
     requestedAt: { type: 'datetime', nullable: true },
     requestedDeviceName: { type: 'text', nullable: true },
     requestedRegistrationId: { type: 'integer', nullable: true },
+    requestedIdentityKey: { type: 'blob', nullable: true },
     approvalSecretHash: { type: 'text', nullable: true, unique: true },
     approvedAt: { type: 'datetime', nullable: true },
     redeemedAt: { type: 'datetime', nullable: true },

@@ -67,7 +67,10 @@ describe('requireLiveCode', () => {
 describe('pendingRequest', () => {
   it('is the requested device once a request was recorded', () => {
     expect(pendingRequest(codeRow())).toBeUndefined();
-    const requested = codeRow({ requestedAt: now, requestedDeviceName: 'Desktop', requestedRegistrationId: 77 });
-    expect(pendingRequest(requested)).toEqual({ name: 'Desktop', registrationId: 77 });
+    const identityKey = Buffer.alloc(33, 5);
+    const requested = codeRow({ requestedAt: now, requestedDeviceName: 'Desktop', requestedRegistrationId: 77, requestedIdentityKey: identityKey });
+    expect(pendingRequest(requested)).toEqual({ name: 'Desktop', registrationId: 77, identityKey });
+    // A request recorded before keys were stated has none to approve.
+    expect(pendingRequest({ ...requested, requestedIdentityKey: null })).toBeUndefined();
   });
 });

@@ -17,6 +17,8 @@ export interface Linked {
   user: User;
   device: Device;
   tokens: TokenPair;
+  /** The new device's own credential, handed out once. */
+  deviceSecret: string;
 }
 
 export function newSecret(bytes: number): { secret: string; hash: string } {
@@ -47,10 +49,11 @@ export function requireLiveCode(code: LinkCode | null, now: Date): asserts code 
 }
 
 /** The device that asked to link with the code and awaits approval, if one did. */
-export function pendingRequest(code: LinkCode): NewDevice | undefined {
-  if (!code.requestedAt || !code.requestedDeviceName || !code.requestedRegistrationId) return undefined;
-  return { name: code.requestedDeviceName, registrationId: code.requestedRegistrationId };
+export function pendingRequest(code: LinkCode): Required<NewDevice> | undefined {
+  if (!code.requestedAt || !code.requestedDeviceName || !code.requestedRegistrationId || !code.requestedIdentityKey) return undefined;
+  return { name: code.requestedDeviceName, registrationId: code.requestedRegistrationId, identityKey: code.requestedIdentityKey };
 }
+
 
 /** Spends the locked code on a new device and signs it in, in the caller's transaction. */
 export async function redeemLinkCode(
@@ -61,14 +64,14 @@ export async function redeemLinkCode(
   now: Date,
   proof: 'password' | 'approval',
 ) {
-  const { user, device } = await addDevice(em, deps, code.user.id, input, now);
+  const { user, device, deviceSecret } = await addDevice(em, deps, code.user.id, input, now);
   code.redeemedAt = now;
   const { caller, refresh } = openSession(em, deps, user, device, now, proof);
-  return { user, device, caller, refresh };
+  return { user, device, deviceSecret, caller, refresh };
 }
 
 /** Hands out the tokens of a committed redemption. */
 export async function finishLink(deps: AuthDeps, redeemed: Awaited<ReturnType<typeof redeemLinkCode>>): Promise<Linked> {
-  const { user, device, caller, refresh } = redeemed;
-  return { user, device, tokens: await withAccessToken(deps, caller, refresh) };
+  const { user, device, deviceSecret, caller, refresh } = redeemed;
+  return { user, device, deviceSecret, tokens: await withAccessToken(deps, caller, refresh) };
 }

@@ -1,8 +1,9 @@
 import { LockMode } from '@mikro-orm/core';
+import { linkVerificationCode } from '@parley/crypto';
 import { requireRegistrationId, rpcError } from '@parley/platform';
 import type { AuthDeps } from '../deps.js';
 import { requireRoomForDevice, type NewDevice } from './add-device.js';
-import { parseDeviceName } from './device-input.js';
+import { parseDeviceName, parseIdentityKey } from './device-input.js';
 import { LinkCodeSchema, type LinkCode } from './link-code.entity.js';
 import {
   APPROVAL_SECRET_BYTES,
@@ -21,9 +22,11 @@ export interface LinkDeviceInput {
   registrationId: number;
   /** Empty to ask a linked device for approval. */
   password: string;
+  identityKey: Uint8Array;
 }
 
-export type LinkDeviceOutcome = { linked: Linked } | { approvalSecret: string };
+/** Either way with the verification code of the stated identity key, for the new device to show. */
+export type LinkDeviceOutcome = ({ linked: Linked } | { approvalSecret: string }) & { verificationCode: string };
 
 /** A code takes one request: a second one, with or without password, needs a new code. */
 function requireOpenCode(code: LinkCode | null, now: Date): asserts code is LinkCode {
@@ -32,16 +35,22 @@ function requireOpenCode(code: LinkCode | null, now: Date): asserts code is Link
 }
 
 /**
- * Redeems a link code from the new device. With the account's password the device is linked at
- * once; without it, the request is recorded and the new device gets a secret for CompleteLink.
+ * Redeems a link code from the new device, which states its identity key. With the account's
+ * password the device is linked at once; without it, the request is recorded and the new device
+ * gets a secret for CompleteLink, which works once a linked device approved that identity key.
  */
 export async function linkDevice(deps: AuthDeps, input: LinkDeviceInput): Promise<LinkDeviceOutcome> {
   const codeHash = parseSecret(input.code, 'code', LINK_CODE_BYTES);
-  const device = { name: parseDeviceName(input.deviceName), registrationId: requireRegistrationId(input.registrationId, 'registration_id') };
-  return input.password ? linkWithPassword(deps, codeHash, device, input.password) : requestApproval(deps, codeHash, device);
+  const device = {
+    name: parseDeviceName(input.deviceName),
+    registrationId: requireRegistrationId(input.registrationId, 'registration_id'),
+    identityKey: parseIdentityKey(input.identityKey),
+  };
+  const outcome = input.password ? await linkWithPassword(deps, codeHash, device, input.password) : await requestApproval(deps, codeHash, device);
+  return { ...outcome, verificationCode: linkVerificationCode(device.identityKey) };
 }
 
-async function linkWithPassword(deps: AuthDeps, codeHash: string, device: NewDevice, password: string): Promise<LinkDeviceOutcome> {
+async function linkWithPassword(deps: AuthDeps, codeHash: string, device: Required<NewDevice>, password: string): Promise<{ linked: Linked }> {
   // A dead code costs neither a rate-limit token nor a bcrypt comparison.
   const code = await deps.orm.em.fork().findOne(LinkCodeSchema, { codeHash }, { populate: ['user'] });
   requireOpenCode(code, new Date());
@@ -62,7 +71,7 @@ async function linkWithPassword(deps: AuthDeps, codeHash: string, device: NewDev
   return { linked: await finishLink(deps, redeemed) };
 }
 
-async function requestApproval(deps: AuthDeps, codeHash: string, device: NewDevice): Promise<LinkDeviceOutcome> {
+async function requestApproval(deps: AuthDeps, codeHash: string, device: Required<NewDevice>): Promise<{ approvalSecret: string }> {
   const { secret, hash } = newSecret(APPROVAL_SECRET_BYTES);
   const now = new Date();
   await deps.orm.em.fork().transactional(async (em) => {
@@ -72,6 +81,7 @@ async function requestApproval(deps: AuthDeps, codeHash: string, device: NewDevi
     code.requestedAt = now;
     code.requestedDeviceName = device.name;
     code.requestedRegistrationId = device.registrationId;
+    code.requestedIdentityKey = device.identityKey;
     code.approvalSecretHash = hash;
   });
   return { approvalSecret: secret };

@@ -5,6 +5,7 @@ import type { AuthDeps } from '../deps.js';
 import { parseNewPassword, parseUsername } from './credentials.js';
 import { DeviceSchema, PRIMARY_DEVICE_ID, type Device } from './device.entity.js';
 import { parseDeviceName } from './device-input.js';
+import { newDeviceSecret } from './device-secrets.js';
 import { openSession, withAccessToken, type TokenPair } from './sessions.js';
 import { UserSchema, type User } from './user.entity.js';
 
@@ -19,13 +20,14 @@ export interface RegisterInput {
  * Creates the account, its primary device and that device's first session, with auth.user.registered
  * and auth.device.added, all in one transaction.
  */
-export async function register(deps: AuthDeps, input: RegisterInput): Promise<{ user: User; device: Device; tokens: TokenPair }> {
+export async function register(deps: AuthDeps, input: RegisterInput): Promise<{ user: User; device: Device; tokens: TokenPair; deviceSecret: string }> {
   const username = parseUsername(input.username);
   const password = parseNewPassword(input.password, username);
   const registrationId = requireRegistrationId(input.registrationId, 'registration_id');
   const deviceName = input.deviceName ? parseDeviceName(input.deviceName) : 'Primary device';
   const passwordHash = await deps.passwords.hash(password);
   const now = new Date();
+  const secret = newDeviceSecret();
   try {
     const { user, device, caller, refresh } = await deps.orm.em.fork().transactional(async (em) => {
       const user = em.create(UserSchema, {
@@ -43,6 +45,7 @@ export async function register(deps: AuthDeps, input: RegisterInput): Promise<{ 
         deviceId: PRIMARY_DEVICE_ID,
         name: deviceName,
         registrationId,
+        secretHash: secret.hash,
         createdAt: now,
       });
       const { caller, refresh } = openSession(em, deps, user, device, now, 'password');
@@ -50,7 +53,7 @@ export async function register(deps: AuthDeps, input: RegisterInput): Promise<{ 
       deps.outbox.add(em, events.deviceAdded, { userId: user.id, deviceId: device.deviceId, registrationId });
       return { user, device, caller, refresh };
     });
-    return { user, device, tokens: await withAccessToken(deps, caller, refresh) };
+    return { user, device, tokens: await withAccessToken(deps, caller, refresh), deviceSecret: secret.token };
   } catch (err) {
     if (err instanceof UniqueConstraintViolationException) throw rpcError.alreadyExists(`username '${username}' is taken`);
     throw err;

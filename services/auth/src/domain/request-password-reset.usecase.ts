@@ -5,7 +5,7 @@ import { events, rpcError, type RateLimiter } from '@parley/platform';
 import type { AuthDeps } from '../deps.js';
 import { parseUsername } from './credentials.js';
 import { PasswordResetTokenSchema } from './password-reset-token.entity.js';
-import { newOpaqueToken } from './token-issuer.js';
+import { issuePasswordResetToken } from './issue-password-reset-token.usecase.js';
 import { UserSchema } from './user.entity.js';
 
 export interface RequestPasswordResetInput {
@@ -15,27 +15,29 @@ export interface RequestPasswordResetInput {
 }
 
 /**
- * Issues a single-use reset token for the account and hands it to the mailer as
- * auth.password_reset.requested, in one transaction. It answers the same for unknown usernames:
- * the same limits apply, a token is drawn all the same, and the transaction differs only by the
- * two rows it does not insert.
+ * Records a reset for the account and tells the mailer as auth.password_reset.requested, in one
+ * transaction. The event names the reset, never a token: the mailer fetches the token with
+ * IssuePasswordResetToken, so no secret is stored on the bus. It answers the same for unknown
+ * usernames: the same limits apply, and the transaction differs only by the two rows it does not
+ * insert. With AUTH_DEV_MODE (no mailer) the token is issued at once and logged instead.
  */
 export async function requestPasswordReset(deps: AuthDeps, input: RequestPasswordResetInput): Promise<void> {
   const username = parseUsername(input.username);
-  const issued = await deps.orm.em.fork().transactional(async (em) => {
+  const reset = await deps.orm.em.fork().transactional(async (em) => {
     await spend(em, deps.rateLimits.passwordResetsPerAddress, input.clientAddress, 'too many password reset requests from this address');
     await spend(em, deps.rateLimits.passwordResetsPerAccount, username, 'too many password reset requests for this username');
     const user = await em.findOne(UserSchema, { username });
-    const { token, hash } = newOpaqueToken();
     if (!user) return undefined;
     const now = new Date();
     const expiresAt = new Date(now.getTime() + deps.settings.passwordResetTtlSeconds * 1000);
-    em.create(PasswordResetTokenSchema, { id: randomUUID(), user, tokenHash: hash, createdAt: now, expiresAt });
-    deps.outbox.add(em, events.passwordResetRequested, { userId: user.id, username, resetToken: token, expiresAt: timestampFromDate(expiresAt) });
-    return { token, expiresAt };
+    const resetId = randomUUID();
+    em.create(PasswordResetTokenSchema, { id: resetId, user, createdAt: now, expiresAt });
+    deps.outbox.add(em, events.passwordResetRequested, { userId: user.id, username, resetId, expiresAt: timestampFromDate(expiresAt) });
+    return resetId;
   });
-  if (issued && deps.settings.devMode) {
-    deps.log.warn({ username, resetToken: issued.token, expiresAt: issued.expiresAt }, 'AUTH_DEV_MODE: password reset token');
+  if (reset && deps.settings.devMode) {
+    const { resetToken, expiresAt } = await issuePasswordResetToken(deps, { resetId: reset });
+    deps.log.warn({ username, resetToken, expiresAt }, 'AUTH_DEV_MODE: password reset token');
   }
 }
 

@@ -17,8 +17,9 @@ export function parseSearchQuery(raw: string): string {
 }
 
 /**
- * Users whose username is `query`, or starts with it, by username: never the caller, nor anyone
- * the caller blocked or who blocked the caller. Rate limited per caller, since it enumerates users.
+ * Users whose username is `query`, or starts with it, by username: never the caller, nor anyone the
+ * caller blocked. Someone who blocked the caller is found like anyone else, so a search can't tell a
+ * block (which then refuses as a privacy setting would). Rate limited per caller, since it enumerates users.
  */
 export async function searchUsers(deps: AuthDeps, caller: Caller, input: SearchUsersInput): Promise<User[]> {
   const em = deps.orm.em.fork();
@@ -31,11 +32,10 @@ export async function searchUsers(deps: AuthDeps, caller: Caller, input: SearchU
   const rows: Record<string, unknown>[] = await em.execute(
     `select u.* from app_user u
       where u.username like ? escape '\\' and u.id <> ?
-        and not exists (select 1 from block b
-                         where (b.blocker_id = ? and b.blocked_id = u.id) or (b.blocker_id = u.id and b.blocked_id = ?))
+        and not exists (select 1 from block b where b.blocker_id = ? and b.blocked_id = u.id)
       order by u.username
       limit ?`,
-    [pattern, caller.userId, caller.userId, caller.userId, SEARCH_LIMIT],
+    [pattern, caller.userId, caller.userId, SEARCH_LIMIT],
   );
   return rows.map((row) => em.map(UserSchema, row));
 }

@@ -24,12 +24,12 @@ export function authRoutes(deps: AuthDeps) {
   return (router: ConnectRouter) =>
     router.service(AuthService, {
       async register(req) {
-        const { user, device, tokens } = await register(deps, req);
-        return { user: toUser(user), device: toDevice(device, device.deviceId), tokens: toTokens(tokens) };
+        const { user, device, tokens, deviceSecret } = await register(deps, req);
+        return { user: toUser(user), device: toDevice(device, device.deviceId), tokens: toTokens(tokens), deviceSecret };
       },
       async login(req, ctx) {
-        const { user, device, tokens } = await login(deps, { ...req, clientAddress: clientAddress(ctx) });
-        return { user: toUser(user), device: toDevice(device, device.deviceId), tokens: toTokens(tokens) };
+        const { user, device, tokens, deviceSecret } = await login(deps, { ...req, clientAddress: clientAddress(ctx) });
+        return { user: toUser(user), device: toDevice(device, device.deviceId), tokens: toTokens(tokens), deviceSecret };
       },
       async refresh(req) {
         return { tokens: toTokens(await refresh(deps, req)) };

@@ -35,9 +35,10 @@ export function deviceRoutes(deps: AuthDeps) {
       },
       async linkDevice(req) {
         const outcome = await linkDevice(deps, req);
+        const { verificationCode } = outcome;
         return 'linked' in outcome
-          ? { outcome: { case: 'linked', value: toLinkedDevice(outcome.linked) } }
-          : { outcome: { case: 'approvalSecret', value: outcome.approvalSecret } };
+          ? { outcome: { case: 'linked', value: toLinkedDevice(outcome.linked) }, verificationCode }
+          : { outcome: { case: 'approvalSecret', value: outcome.approvalSecret }, verificationCode };
       },
       async approveLink(req, ctx) {
         return approveLink(deps, requireCaller(ctx), req);

@@ -47,7 +47,7 @@ export const toTokens = (t: TokenPair) =>
 
 /** A just-linked device is the caller's current one. */
 export const toLinkedDevice = (l: Linked) =>
-  create(LinkedDeviceSchema, { user: toUser(l.user), device: toDevice(l.device, l.device.deviceId), tokens: toTokens(l.tokens) });
+  create(LinkedDeviceSchema, { user: toUser(l.user), device: toDevice(l.device, l.device.deviceId), tokens: toTokens(l.tokens), deviceSecret: l.deviceSecret });
 
 export const toSession = (s: Session, currentSessionId: string) =>
   create(SessionMessage, {

@@ -34,7 +34,6 @@ export interface ClaimResult {
   logSnapshot: LogSnapshot;
 }
 
-export const BLOCKED_MESSAGE = "you can't fetch this user's keys";
 export const LIMITED_MESSAGE = 'too many key requests for this user';
 
 export async function getPreKeyBundles(deps: Pick<KeysDeps, 'preKeyClaims'>, caller: Caller, target: ClaimTarget): Promise<ClaimResult> {
@@ -166,11 +165,8 @@ export class PreKeyClaims {
       const seconds = await this.deps.limiter.retryAfterSeconds(subjectOf(claim));
       return rpcError.resourceExhausted(`${LIMITED_MESSAGE}; retry in ${seconds} s`);
     }
-    if (outcome === 'blocked') return rpcError.permissionDenied(BLOCKED_MESSAGE);
-    if (outcome !== 'claimed') {
-      const { userId, deviceId } = claim.target;
-      return rpcError.notFound(deviceId ? `user ${userId} has no device ${deviceId} with keys` : `user ${userId} has no devices with keys`);
-    }
+    // A block, either way, answers as a user without keys: the requester can't tell it from one.
+    if (outcome !== 'claimed') return noKeys(claim.target);
     return { bundles: rows.map(toBundle), logSnapshot };
   }
 
@@ -201,6 +197,10 @@ export class PreKeyClaims {
       });
     }
   }
+}
+
+function noKeys({ userId, deviceId }: ClaimTarget): Error {
+  return rpcError.notFound(deviceId ? `user ${userId} has no device ${deviceId} with keys` : `user ${userId} has no devices with keys`);
 }
 
 const subjectOf = (c: Claim) => `${c.requester}:${c.target.userId}`;

@@ -19,12 +19,17 @@ export async function uploadKeys(deps: KeysDeps, caller: Caller, req: UploadKeys
   const input = parseUploadInput(req, deps.settings.maxPreKeysPerUpload);
   const { userId, deviceId } = caller;
   return (deps.orm.em.fork() as EntityManager).transactional(async (em) => {
-    const [device] = (await em.execute('select active from device_projection where user_id = ? and device_id = ? for update', [userId, deviceId])) as {
-      active: boolean;
-    }[];
+    const [device] = (await em.execute('select active, linked_identity_key from device_projection where user_id = ? and device_id = ? for update', [
+      userId,
+      deviceId,
+    ])) as { active: boolean; linked_identity_key: Buffer | null }[];
     if (!device) throw rpcError.failedPrecondition('device not known yet; retry shortly');
     if (!device.active) throw rpcError.failedPrecondition('this device has been revoked');
     const current = await em.findOne(DeviceKeysSchema, { userId, deviceId }, { disableIdentityMap: true });
+    // A linked device's first identity key is the one its owner approved, so whoever else redeemed a link code can't publish another.
+    if (current === null && device.linked_identity_key && !device.linked_identity_key.equals(input.identityKey)) {
+      throw rpcError.failedPrecondition('identity_key is not the key this device stated when it linked (LinkDevice): upload that key');
+    }
     const identityChanged = current !== null && !current.identityKey.equals(input.identityKey);
     const fresh = current === null || identityChanged;
     if (fresh && (!input.signedPreKey || !input.lastResort)) {

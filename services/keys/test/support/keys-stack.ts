@@ -30,7 +30,7 @@ export async function startKeysStack(keysEnv: Record<string, string> = {}): Prom
   const accounts = new Accounts({ auth, devices });
   const known = async (device: SignedInDevice): Promise<Account> => {
     await untilDevicesKnown(stack, 'keys', [device]);
-    return { id: device.userId, as: device.as, device: new SignalDevice(device.userId, device.deviceId, device.registrationId) };
+    return { id: device.userId, as: device.as, device: new SignalDevice(device.userId, device.deviceId, device.registrationId, device.identity) };
   };
   return {
     stack,

@@ -23,6 +23,7 @@ import {
   signalEncrypt,
 } from '@signalapp/libsignal-client';
 import type { PreKeyBundle as WireBundle } from '@parley/proto';
+import type { DeviceIdentity } from '@parley/testing';
 
 /** libsignal wants plain-ArrayBuffer byte arrays; protobuf-es bytes may be views. */
 const bytes = (b: Uint8Array): Uint8Array<ArrayBuffer> => new Uint8Array(b);
@@ -103,6 +104,11 @@ class KyberPreKeys extends KyberPreKeyStore {
   override async markKyberPreKeyUsed() {}
 }
 
+/** A libsignal identity key pair from its raw parts. */
+export function identityKeyPairOf({ publicKey, privateKey }: DeviceIdentity): IdentityKeyPair {
+  return new IdentityKeyPair(PublicKey.deserialize(Uint8Array.from(publicKey)), PrivateKey.deserialize(Uint8Array.from(privateKey)));
+}
+
 export interface WireSignedKey {
   keyId: number;
   publicKey: Uint8Array;
@@ -125,7 +131,11 @@ export class SignalDevice {
     readonly userId: string,
     readonly deviceId: number,
     readonly registrationId: number,
-  ) {}
+    /** The identity the device stated when it linked, if it did; else a fresh one. */
+    stated?: DeviceIdentity,
+  ) {
+    if (stated) this.identity = identityKeyPairOf(stated);
+  }
 
   get address(): ProtocolAddress {
     return ProtocolAddress.new(this.userId, this.deviceId);

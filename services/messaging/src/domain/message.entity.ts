@@ -3,7 +3,8 @@ import { ConversationSchema, type Conversation } from './conversation.entity.js'
 
 /**
  * A sent message, without its ciphertext (that lives only in the recipients' queues): what
- * answers a retried send, a retraction and a delivery-status query. Kept until it expires.
+ * answers a retried send, a retraction and a delivery-status query. Kept until it expires, or
+ * until every envelope was acked or dropped and the retract window has passed (ExpirySweeper).
  */
 export interface Message {
   id: string;
@@ -33,7 +34,7 @@ export const MessageSchema = new EntitySchema<Message>({
     senderUserId: { type: 'uuid' },
     senderDeviceId: { type: 'smallint' },
     clientMessageId: { type: 'text' },
-    sentAt: { type: 'datetime' },
+    sentAt: { type: 'datetime', index: true },
     expiresAt: { type: 'datetime', index: true },
     recipients: { type: ArrayType },
     dropped: { type: ArrayType, default: '{}' },

@@ -4,13 +4,58 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file parley/auth/v1/auth_internal.proto.
  */
 export const file_parley_auth_v1_auth_internal: GenFile = /*@__PURE__*/
-  fileDesc("CiJwYXJsZXkvYXV0aC92MS9hdXRoX2ludGVybmFsLnByb3RvEg5wYXJsZXkuYXV0aC52MSIQCg5HZXRKd2tzUmVxdWVzdCJBCg9HZXRKd2tzUmVzcG9uc2USLgoEa2V5cxgBIAMoCzIgLnBhcmxleS5hdXRoLnYxLlNpZ25pbmdQdWJsaWNLZXkiRAoQU2lnbmluZ1B1YmxpY0tleRILCgNraWQYASABKAkSCwoDa3R5GAIgASgJEgsKA2NydhgDIAEoCRIJCgF4GAQgASgJMmEKE0F1dGhJbnRlcm5hbFNlcnZpY2USSgoHR2V0SndrcxIeLnBhcmxleS5hdXRoLnYxLkdldEp3a3NSZXF1ZXN0Gh8ucGFybGV5LmF1dGgudjEuR2V0Sndrc1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("CiJwYXJsZXkvYXV0aC92MS9hdXRoX2ludGVybmFsLnByb3RvEg5wYXJsZXkuYXV0aC52MSIyCh5Jc3N1ZVBhc3N3b3JkUmVzZXRUb2tlblJlcXVlc3QSEAoIcmVzZXRfaWQYASABKAkiZgofSXNzdWVQYXNzd29yZFJlc2V0VG9rZW5SZXNwb25zZRITCgtyZXNldF90b2tlbhgBIAEoCRIuCgpleHBpcmVzX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIQCg5HZXRKd2tzUmVxdWVzdCJBCg9HZXRKd2tzUmVzcG9uc2USLgoEa2V5cxgBIAMoCzIgLnBhcmxleS5hdXRoLnYxLlNpZ25pbmdQdWJsaWNLZXkiRAoQU2lnbmluZ1B1YmxpY0tleRILCgNraWQYASABKAkSCwoDa3R5GAIgASgJEgsKA2NydhgDIAEoCRIJCgF4GAQgASgJMt0BChNBdXRoSW50ZXJuYWxTZXJ2aWNlEkoKB0dldEp3a3MSHi5wYXJsZXkuYXV0aC52MS5HZXRKd2tzUmVxdWVzdBofLnBhcmxleS5hdXRoLnYxLkdldEp3a3NSZXNwb25zZRJ6ChdJc3N1ZVBhc3N3b3JkUmVzZXRUb2tlbhIuLnBhcmxleS5hdXRoLnYxLklzc3VlUGFzc3dvcmRSZXNldFRva2VuUmVxdWVzdBovLnBhcmxleS5hdXRoLnYxLklzc3VlUGFzc3dvcmRSZXNldFRva2VuUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
+
+/**
+ * @generated from message parley.auth.v1.IssuePasswordResetTokenRequest
+ */
+export type IssuePasswordResetTokenRequest = Message<"parley.auth.v1.IssuePasswordResetTokenRequest"> & {
+  /**
+   * The reset_id of auth.password_reset.requested.
+   *
+   * @generated from field: string reset_id = 1;
+   */
+  resetId: string;
+};
+
+/**
+ * Describes the message parley.auth.v1.IssuePasswordResetTokenRequest.
+ * Use `create(IssuePasswordResetTokenRequestSchema)` to create a new message.
+ */
+export const IssuePasswordResetTokenRequestSchema: GenMessage<IssuePasswordResetTokenRequest> = /*@__PURE__*/
+  messageDesc(file_parley_auth_v1_auth_internal, 0);
+
+/**
+ * @generated from message parley.auth.v1.IssuePasswordResetTokenResponse
+ */
+export type IssuePasswordResetTokenResponse = Message<"parley.auth.v1.IssuePasswordResetTokenResponse"> & {
+  /**
+   * The secret the user presents to AuthService.ResetPassword.
+   *
+   * @generated from field: string reset_token = 1;
+   */
+  resetToken: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expires_at = 2;
+   */
+  expiresAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message parley.auth.v1.IssuePasswordResetTokenResponse.
+ * Use `create(IssuePasswordResetTokenResponseSchema)` to create a new message.
+ */
+export const IssuePasswordResetTokenResponseSchema: GenMessage<IssuePasswordResetTokenResponse> = /*@__PURE__*/
+  messageDesc(file_parley_auth_v1_auth_internal, 1);
 
 /**
  * @generated from message parley.auth.v1.GetJwksRequest
@@ -23,7 +68,7 @@ export type GetJwksRequest = Message<"parley.auth.v1.GetJwksRequest"> & {
  * Use `create(GetJwksRequestSchema)` to create a new message.
  */
 export const GetJwksRequestSchema: GenMessage<GetJwksRequest> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth_internal, 0);
+  messageDesc(file_parley_auth_v1_auth_internal, 2);
 
 /**
  * @generated from message parley.auth.v1.GetJwksResponse
@@ -40,7 +85,7 @@ export type GetJwksResponse = Message<"parley.auth.v1.GetJwksResponse"> & {
  * Use `create(GetJwksResponseSchema)` to create a new message.
  */
 export const GetJwksResponseSchema: GenMessage<GetJwksResponse> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth_internal, 1);
+  messageDesc(file_parley_auth_v1_auth_internal, 3);
 
 /**
  * An Ed25519 public key as a JWK (RFC 8037).
@@ -80,7 +125,7 @@ export type SigningPublicKey = Message<"parley.auth.v1.SigningPublicKey"> & {
  * Use `create(SigningPublicKeySchema)` to create a new message.
  */
 export const SigningPublicKeySchema: GenMessage<SigningPublicKey> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth_internal, 2);
+  messageDesc(file_parley_auth_v1_auth_internal, 4);
 
 /**
  * AuthInternalService is for Parley's own services only. The edge never exposes it.
@@ -97,6 +142,19 @@ export const AuthInternalService: GenService<{
     methodKind: "unary";
     input: typeof GetJwksRequestSchema;
     output: typeof GetJwksResponseSchema;
+  },
+  /**
+   * IssuePasswordResetToken hands the mailer the token of a reset announced by
+   * auth.password_reset.requested. The token is drawn now and kept by auth only as its SHA-256, so
+   * it is handed out once: a second call, or one for a reset that expired or was used, is
+   * FAILED_PRECONDITION; an unknown reset_id is NOT_FOUND.
+   *
+   * @generated from rpc parley.auth.v1.AuthInternalService.IssuePasswordResetToken
+   */
+  issuePasswordResetToken: {
+    methodKind: "unary";
+    input: typeof IssuePasswordResetTokenRequestSchema;
+    output: typeof IssuePasswordResetTokenResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_parley_auth_v1_auth_internal, 0);

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/auth/v1/device.proto.
  */
 export const file_parley_auth_v1_device: GenFile = /*@__PURE__*/
-  fileDesc("ChtwYXJsZXkvYXV0aC92MS9kZXZpY2UucHJvdG8SDnBhcmxleS5hdXRoLnYxIhQKEkxpc3REZXZpY2VzUmVxdWVzdCI+ChNMaXN0RGV2aWNlc1Jlc3BvbnNlEicKB2RldmljZXMYASADKAsyFi5wYXJsZXkuYXV0aC52MS5EZXZpY2UiNgoTUmVuYW1lRGV2aWNlUmVxdWVzdBIRCglkZXZpY2VfaWQYASABKA0SDAoEbmFtZRgCIAEoCSI+ChRSZW5hbWVEZXZpY2VSZXNwb25zZRImCgZkZXZpY2UYASABKAsyFi5wYXJsZXkuYXV0aC52MS5EZXZpY2UiKAoTUmV2b2tlRGV2aWNlUmVxdWVzdBIRCglkZXZpY2VfaWQYASABKA0iFgoUUmV2b2tlRGV2aWNlUmVzcG9uc2UiFwoVQ3JlYXRlTGlua0NvZGVSZXF1ZXN0IlYKFkNyZWF0ZUxpbmtDb2RlUmVzcG9uc2USDAoEY29kZRgBIAEoCRIuCgpleHBpcmVzX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJhChFMaW5rRGV2aWNlUmVxdWVzdBIMCgRjb2RlGAEgASgJEhMKC2RldmljZV9uYW1lGAIgASgJEhcKD3JlZ2lzdHJhdGlvbl9pZBgDIAEoDRIQCghwYXNzd29yZBgEIAEoCSKFAQoMTGlua2VkRGV2aWNlEiIKBHVzZXIYASABKAsyFC5wYXJsZXkuYXV0aC52MS5Vc2VyEiYKBmRldmljZRgCIAEoCzIWLnBhcmxleS5hdXRoLnYxLkRldmljZRIpCgZ0b2tlbnMYAyABKAsyGS5wYXJsZXkuYXV0aC52MS5Ub2tlblBhaXIiagoSTGlua0RldmljZVJlc3BvbnNlEi4KBmxpbmtlZBgBIAEoCzIcLnBhcmxleS5hdXRoLnYxLkxpbmtlZERldmljZUgAEhkKD2FwcHJvdmFsX3NlY3JldBgCIAEoCUgAQgkKB291dGNvbWUiIgoSQXBwcm92ZUxpbmtSZXF1ZXN0EgwKBGNvZGUYASABKAkiKgoTQXBwcm92ZUxpbmtSZXNwb25zZRITCgtkZXZpY2VfbmFtZRgBIAEoCSIuChNDb21wbGV0ZUxpbmtSZXF1ZXN0EhcKD2FwcHJvdmFsX3NlY3JldBgBIAEoCSJEChRDb21wbGV0ZUxpbmtSZXNwb25zZRIsCgZsaW5rZWQYASABKAsyHC5wYXJsZXkuYXV0aC52MS5MaW5rZWREZXZpY2UyhgUKDURldmljZVNlcnZpY2USVgoLTGlzdERldmljZXMSIi5wYXJsZXkuYXV0aC52MS5MaXN0RGV2aWNlc1JlcXVlc3QaIy5wYXJsZXkuYXV0aC52MS5MaXN0RGV2aWNlc1Jlc3BvbnNlElkKDFJlbmFtZURldmljZRIjLnBhcmxleS5hdXRoLnYxLlJlbmFtZURldmljZVJlcXVlc3QaJC5wYXJsZXkuYXV0aC52MS5SZW5hbWVEZXZpY2VSZXNwb25zZRJZCgxSZXZva2VEZXZpY2USIy5wYXJsZXkuYXV0aC52MS5SZXZva2VEZXZpY2VSZXF1ZXN0GiQucGFybGV5LmF1dGgudjEuUmV2b2tlRGV2aWNlUmVzcG9uc2USXwoOQ3JlYXRlTGlua0NvZGUSJS5wYXJsZXkuYXV0aC52MS5DcmVhdGVMaW5rQ29kZVJlcXVlc3QaJi5wYXJsZXkuYXV0aC52MS5DcmVhdGVMaW5rQ29kZVJlc3BvbnNlElMKCkxpbmtEZXZpY2USIS5wYXJsZXkuYXV0aC52MS5MaW5rRGV2aWNlUmVxdWVzdBoiLnBhcmxleS5hdXRoLnYxLkxpbmtEZXZpY2VSZXNwb25zZRJWCgtBcHByb3ZlTGluaxIiLnBhcmxleS5hdXRoLnYxLkFwcHJvdmVMaW5rUmVxdWVzdBojLnBhcmxleS5hdXRoLnYxLkFwcHJvdmVMaW5rUmVzcG9uc2USWQoMQ29tcGxldGVMaW5rEiMucGFybGV5LmF1dGgudjEuQ29tcGxldGVMaW5rUmVxdWVzdBokLnBhcmxleS5hdXRoLnYxLkNvbXBsZXRlTGlua1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_parley_auth_v1_auth]);
+  fileDesc("ChtwYXJsZXkvYXV0aC92MS9kZXZpY2UucHJvdG8SDnBhcmxleS5hdXRoLnYxIhQKEkxpc3REZXZpY2VzUmVxdWVzdCI+ChNMaXN0RGV2aWNlc1Jlc3BvbnNlEicKB2RldmljZXMYASADKAsyFi5wYXJsZXkuYXV0aC52MS5EZXZpY2UiNgoTUmVuYW1lRGV2aWNlUmVxdWVzdBIRCglkZXZpY2VfaWQYASABKA0SDAoEbmFtZRgCIAEoCSI+ChRSZW5hbWVEZXZpY2VSZXNwb25zZRImCgZkZXZpY2UYASABKAsyFi5wYXJsZXkuYXV0aC52MS5EZXZpY2UiKAoTUmV2b2tlRGV2aWNlUmVxdWVzdBIRCglkZXZpY2VfaWQYASABKA0iFgoUUmV2b2tlRGV2aWNlUmVzcG9uc2UiFwoVQ3JlYXRlTGlua0NvZGVSZXF1ZXN0IlYKFkNyZWF0ZUxpbmtDb2RlUmVzcG9uc2USDAoEY29kZRgBIAEoCRIuCgpleHBpcmVzX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ3ChFMaW5rRGV2aWNlUmVxdWVzdBIMCgRjb2RlGAEgASgJEhMKC2RldmljZV9uYW1lGAIgASgJEhcKD3JlZ2lzdHJhdGlvbl9pZBgDIAEoDRIQCghwYXNzd29yZBgEIAEoCRIUCgxpZGVudGl0eV9rZXkYBSABKAwinAEKDExpbmtlZERldmljZRIiCgR1c2VyGAEgASgLMhQucGFybGV5LmF1dGgudjEuVXNlchImCgZkZXZpY2UYAiABKAsyFi5wYXJsZXkuYXV0aC52MS5EZXZpY2USKQoGdG9rZW5zGAMgASgLMhkucGFybGV5LmF1dGgudjEuVG9rZW5QYWlyEhUKDWRldmljZV9zZWNyZXQYBCABKAkihQEKEkxpbmtEZXZpY2VSZXNwb25zZRIuCgZsaW5rZWQYASABKAsyHC5wYXJsZXkuYXV0aC52MS5MaW5rZWREZXZpY2VIABIZCg9hcHByb3ZhbF9zZWNyZXQYAiABKAlIABIZChF2ZXJpZmljYXRpb25fY29kZRgDIAEoCUIJCgdvdXRjb21lIj0KEkFwcHJvdmVMaW5rUmVxdWVzdBIMCgRjb2RlGAEgASgJEhkKEXZlcmlmaWNhdGlvbl9jb2RlGAIgASgJIioKE0FwcHJvdmVMaW5rUmVzcG9uc2USEwoLZGV2aWNlX25hbWUYASABKAkiLgoTQ29tcGxldGVMaW5rUmVxdWVzdBIXCg9hcHByb3ZhbF9zZWNyZXQYASABKAkiRAoUQ29tcGxldGVMaW5rUmVzcG9uc2USLAoGbGlua2VkGAEgASgLMhwucGFybGV5LmF1dGgudjEuTGlua2VkRGV2aWNlMoYFCg1EZXZpY2VTZXJ2aWNlElYKC0xpc3REZXZpY2VzEiIucGFybGV5LmF1dGgudjEuTGlzdERldmljZXNSZXF1ZXN0GiMucGFybGV5LmF1dGgudjEuTGlzdERldmljZXNSZXNwb25zZRJZCgxSZW5hbWVEZXZpY2USIy5wYXJsZXkuYXV0aC52MS5SZW5hbWVEZXZpY2VSZXF1ZXN0GiQucGFybGV5LmF1dGgudjEuUmVuYW1lRGV2aWNlUmVzcG9uc2USWQoMUmV2b2tlRGV2aWNlEiMucGFybGV5LmF1dGgudjEuUmV2b2tlRGV2aWNlUmVxdWVzdBokLnBhcmxleS5hdXRoLnYxLlJldm9rZURldmljZVJlc3BvbnNlEl8KDkNyZWF0ZUxpbmtDb2RlEiUucGFybGV5LmF1dGgudjEuQ3JlYXRlTGlua0NvZGVSZXF1ZXN0GiYucGFybGV5LmF1dGgudjEuQ3JlYXRlTGlua0NvZGVSZXNwb25zZRJTCgpMaW5rRGV2aWNlEiEucGFybGV5LmF1dGgudjEuTGlua0RldmljZVJlcXVlc3QaIi5wYXJsZXkuYXV0aC52MS5MaW5rRGV2aWNlUmVzcG9uc2USVgoLQXBwcm92ZUxpbmsSIi5wYXJsZXkuYXV0aC52MS5BcHByb3ZlTGlua1JlcXVlc3QaIy5wYXJsZXkuYXV0aC52MS5BcHByb3ZlTGlua1Jlc3BvbnNlElkKDENvbXBsZXRlTGluaxIjLnBhcmxleS5hdXRoLnYxLkNvbXBsZXRlTGlua1JlcXVlc3QaJC5wYXJsZXkuYXV0aC52MS5Db21wbGV0ZUxpbmtSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_parley_auth_v1_auth]);
 
 /**
  * @generated from message parley.auth.v1.ListDevicesRequest
@@ -183,6 +183,13 @@ export type LinkDeviceRequest = Message<"parley.auth.v1.LinkDeviceRequest"> & {
    * @generated from field: string password = 4;
    */
   password: string;
+
+  /**
+   * The new device's identity public key as libsignal serializes it: 33 bytes, 0x05 first.
+   *
+   * @generated from field: bytes identity_key = 5;
+   */
+  identityKey: Uint8Array;
 };
 
 /**
@@ -210,6 +217,13 @@ export type LinkedDevice = Message<"parley.auth.v1.LinkedDevice"> & {
    * @generated from field: parley.auth.v1.TokenPair tokens = 3;
    */
   tokens?: TokenPair | undefined;
+
+  /**
+   * The device's own credential, given out once: Login on this device again needs it.
+   *
+   * @generated from field: string device_secret = 4;
+   */
+  deviceSecret: string;
 };
 
 /**
@@ -243,6 +257,15 @@ export type LinkDeviceResponse = Message<"parley.auth.v1.LinkDeviceResponse"> & 
     value: string;
     case: "approvalSecret";
   } | { case: undefined; value?: undefined };
+
+  /**
+   * The code of identity_key (8 digits; the first 8 bytes of SHA-256 over "parley-link-v1:" and
+   * the key, as a big-endian number mod 10^8, zero-padded): show it on the new device, where the
+   * user reads it to type into ApproveLink on a linked device.
+   *
+   * @generated from field: string verification_code = 3;
+   */
+  verificationCode: string;
 };
 
 /**
@@ -260,6 +283,14 @@ export type ApproveLinkRequest = Message<"parley.auth.v1.ApproveLinkRequest"> & 
    * @generated from field: string code = 1;
    */
   code: string;
+
+  /**
+   * The verification code the new device shows (LinkDeviceResponse.verification_code): the
+   * approval is for the device with that identity key only.
+   *
+   * @generated from field: string verification_code = 2;
+   */
+  verificationCode: string;
 };
 
 /**
@@ -370,9 +401,11 @@ export const DeviceService: GenService<{
     output: typeof CreateLinkCodeResponseSchema;
   },
   /**
-   * LinkDevice redeems a link code from the new device, without an access token. With the
-   * account's password the device is linked at once; without it, the request waits until a device
-   * of the account calls ApproveLink, and the new device then calls CompleteLink.
+   * LinkDevice redeems a link code from the new device, without an access token, stating the new
+   * device's identity key. With the account's password the device is linked at once; without it,
+   * the request waits until a device of the account calls ApproveLink, and the new device then
+   * calls CompleteLink. Either way the stated identity key is the only one keys accepts as the
+   * linked device's first.
    *
    * @generated from rpc parley.auth.v1.DeviceService.LinkDevice
    */
@@ -382,7 +415,9 @@ export const DeviceService: GenService<{
     output: typeof LinkDeviceResponseSchema;
   },
   /**
-   * ApproveLink approves the pending request made with a link code of the caller's account.
+   * ApproveLink approves the pending request made with a link code of the caller's account, for
+   * the device whose verification code the user read off the new device's screen: if the device
+   * waiting on the code has another identity key, nothing is approved and the code is void.
    *
    * @generated from rpc parley.auth.v1.DeviceService.ApproveLink
    */

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/events/v1/account_events.proto.
  */
 export const file_parley_events_v1_account_events: GenFile = /*@__PURE__*/
-  fileDesc("CiVwYXJsZXkvZXZlbnRzL3YxL2FjY291bnRfZXZlbnRzLnByb3RvEhBwYXJsZXkuZXZlbnRzLnYxIkoKC0RldmljZUFkZGVkEg8KB3VzZXJfaWQYASABKAkSEQoJZGV2aWNlX2lkGAIgASgNEhcKD3JlZ2lzdHJhdGlvbl9pZBgDIAEoDSIzCg1EZXZpY2VSZXZva2VkEg8KB3VzZXJfaWQYASABKAkSEQoJZGV2aWNlX2lkGAIgASgNIjcKD1Nlc3Npb25zUmV2b2tlZBIPCgd1c2VyX2lkGAEgASgJEhMKC3Nlc3Npb25faWRzGAIgAygJIiEKDkFjY291bnREZWxldGVkEg8KB3VzZXJfaWQYASABKAkigAEKFlBhc3N3b3JkUmVzZXRSZXF1ZXN0ZWQSDwoHdXNlcl9pZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRITCgtyZXNldF90b2tlbhgDIAEoCRIuCgpleHBpcmVzX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("CiVwYXJsZXkvZXZlbnRzL3YxL2FjY291bnRfZXZlbnRzLnByb3RvEhBwYXJsZXkuZXZlbnRzLnYxImAKC0RldmljZUFkZGVkEg8KB3VzZXJfaWQYASABKAkSEQoJZGV2aWNlX2lkGAIgASgNEhcKD3JlZ2lzdHJhdGlvbl9pZBgDIAEoDRIUCgxpZGVudGl0eV9rZXkYBCABKAwiMwoNRGV2aWNlUmV2b2tlZBIPCgd1c2VyX2lkGAEgASgJEhEKCWRldmljZV9pZBgCIAEoDSI3Cg9TZXNzaW9uc1Jldm9rZWQSDwoHdXNlcl9pZBgBIAEoCRITCgtzZXNzaW9uX2lkcxgCIAMoCSIhCg5BY2NvdW50RGVsZXRlZBIPCgd1c2VyX2lkGAEgASgJIpYBChZQYXNzd29yZFJlc2V0UmVxdWVzdGVkEg8KB3VzZXJfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkSFwoLcmVzZXRfdG9rZW4YAyABKAlCAhgBEi4KCmV4cGlyZXNfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHJlc2V0X2lkGAUgASgJYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * DeviceAdded is published by auth when an account gains a device: the primary device at
@@ -35,6 +35,14 @@ export type DeviceAdded = Message<"parley.events.v1.DeviceAdded"> & {
    * @generated from field: uint32 registration_id = 3;
    */
   registrationId: number;
+
+  /**
+   * The identity key the device stated when it linked (and its owner approved): the only one keys
+   * accepts as its first. Empty for a primary device, which states none at registration.
+   *
+   * @generated from field: bytes identity_key = 4;
+   */
+  identityKey: Uint8Array;
 };
 
 /**
@@ -116,7 +124,9 @@ export const AccountDeletedSchema: GenMessage<AccountDeleted> = /*@__PURE__*/
   messageDesc(file_parley_events_v1_account_events, 3);
 
 /**
- * PasswordResetRequested carries a password reset token to the mailer.
+ * PasswordResetRequested tells the mailer that a user asked to reset their password. It never
+ * carries the token: the mailer fetches it once, by reset_id, with
+ * AuthInternalService.IssuePasswordResetToken, so it is never stored on the bus.
  *
  * @generated from message parley.events.v1.PasswordResetRequested
  */
@@ -132,9 +142,11 @@ export type PasswordResetRequested = Message<"parley.events.v1.PasswordResetRequ
   username: string;
 
   /**
-   * The secret the user must present to ResetPassword.
+   * Never set: it carried the token itself until the token was taken off the bus. Kept, empty,
+   * so the contract stays compatible.
    *
-   * @generated from field: string reset_token = 3;
+   * @generated from field: string reset_token = 3 [deprecated = true];
+   * @deprecated
    */
   resetToken: string;
 
@@ -142,6 +154,13 @@ export type PasswordResetRequested = Message<"parley.events.v1.PasswordResetRequ
    * @generated from field: google.protobuf.Timestamp expires_at = 4;
    */
   expiresAt?: Timestamp | undefined;
+
+  /**
+   * The reset to fetch the token of.
+   *
+   * @generated from field: string reset_id = 5;
+   */
+  resetId: string;
 };
 
 /**
