@@ -6,6 +6,7 @@ import { createGroup, openDirect } from './messages.js';
 import { TusClient, sha256Hex } from '@parley/testing';
 
 const MIB = 1024 * 1024;
+const APP_ORIGIN = 'https://app.example';
 
 /** Where a provider keeps blobs, as a test looks at them: whether one is there. */
 export interface BlobProbe {
@@ -41,7 +42,7 @@ export function mediaSuite(provider: MediaProvider): void {
   beforeAll(async () => {
     const setUp = await provider.setUp(() => stack);
     blobs = setUp.blobs;
-    stack = await startTestStack({ env: { media: { MEDIA_MAX_ATTACHMENT_BYTES: String(60 * MIB), ...setUp.env } } });
+    stack = await startTestStack({ env: { media: { MEDIA_MAX_ATTACHMENT_BYTES: String(60 * MIB), ...setUp.env }, edge: { CORS_ALLOWED_ORIGINS: APP_ORIGIN } } });
   });
 
   afterAll(async () => {
@@ -170,6 +171,29 @@ export function mediaSuite(provider: MediaProvider): void {
     expect(await blobs.exists(id)).toBe(false);
     expect((await client.download(id)).status).toBe(404);
     expect(await attachmentsOfErin()).toBe(0);
+  });
+
+  it(`${provider.name}: a browser at an allowed origin may use tus through the edge; another origin may not`, async () => {
+    const preflight = (origin: string) =>
+      fetch(`${stack.edgeUrl}/media/v1/uploads/${'0'.repeat(32)}`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'PATCH', 'access-control-request-headers': 'upload-offset, tus-resumable' },
+      });
+    const allowed = await preflight(APP_ORIGIN);
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe(APP_ORIGIN);
+    expect(allowed.headers.get('access-control-allow-methods')).toContain('PATCH');
+    expect(allowed.headers.get('access-control-allow-headers')).toContain('Upload-Offset');
+    expect((await preflight('https://evil.example')).status).toBe(403);
+
+    const ivy = await signUp(stack, 'ivy');
+    const created = await fetch(`${stack.edgeUrl}/media/v1/uploads`, {
+      method: 'POST',
+      headers: { origin: APP_ORIGIN, authorization: `Bearer ${ivy.tokens.accessToken}`, 'tus-resumable': '1.0.0', 'upload-length': '1', 'upload-metadata': `sha256 ${Buffer.from(sha256Hex(Buffer.from('x'))).toString('base64')}` },
+    });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('access-control-allow-origin')).toBe(APP_ORIGIN);
+    expect(created.headers.get('access-control-expose-headers')).toContain('Location');
   });
 
   it(`${provider.name}: no token or a bad one is refused at the edge, before media`, async () => {

@@ -40,7 +40,9 @@ export async function startMediaHttp(deps: MediaDeps): Promise<Closable & { port
     }
     throw new HttpRefusal(404, `nothing at ${req.method} ${path.slice(0, 200)}: media serves tus at ${UPLOADS_PATH} and GET ${ATTACHMENTS_PATH}<id>\n`);
   };
-  const server = createServer((req, res) => void handle(req, res).catch((err) => refuse(res, err, deps.log)));
+  // No whole-request deadline: one PATCH of a big attachment may stream for longer than Node's
+  // default 5 minutes. Only the edge reaches this port; headers still have Node's deadline.
+  const server = createServer({ requestTimeout: 0 }, (req, res) => void handle(req, res).catch((err) => refuse(res, err, deps.log)));
   await new Promise<void>((ok, fail) => server.once('error', fail).listen(deps.settings.httpPort, ok));
   const address = server.address();
   return {
