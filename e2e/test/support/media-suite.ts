@@ -55,7 +55,7 @@ export function mediaSuite(provider: MediaProvider): void {
     const conversation = await openDirect(alice, bob);
     const bytes = randomBytes(50 * MIB);
     const uploader = tus(stack, alice);
-    const { location, id } = await uploader.start(bytes, { 'content-type': 'video/mp4' });
+    const { location, id } = await uploader.start(bytes, { 'content-type': 'video/mp4', filename: 'holiday.mp4' });
     const chunk = 8 * MIB;
     expect((await uploader.send(location, bytes.subarray(0, 3 * chunk), 0, chunk)).status).toBe(204);
     // The fourth chunk's connection drops halfway; the server keeps what arrived.
@@ -71,6 +71,9 @@ export function mediaSuite(provider: MediaProvider): void {
     expect(resumed.offset).toBeGreaterThanOrEqual(3 * chunk);
     expect(resumed.offset).toBeLessThanOrEqual(3 * chunk + chunk / 2);
     expect(resumed.answer.status).toBe(204);
+    // Only the digest and the hint are kept: the file name the client sent is nowhere.
+    expect(await stack.query('media', `select 1 from attachment where content_type like '%holiday%' or sha256 like '%holiday%'`)).toEqual([]);
+    expect((await tus(stack, alice).head(location)).headers['upload-metadata']).not.toContain(Buffer.from('holiday.mp4').toString('base64'));
 
     const { attachment } = await alice.media.getAttachment({ attachmentId: id });
     expect(attachment).toMatchObject({ id, size: BigInt(bytes.length), sha256: sha256Hex(bytes), contentType: 'video/mp4', completed: true, mine: true });

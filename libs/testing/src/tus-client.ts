@@ -89,9 +89,14 @@ export class TusClient {
     return httpCall(this.baseUrl, location, { method: 'PATCH', headers, body: chunk, cutAfter });
   }
 
+  /** HEAD: the upload's state as the server tells it (Upload-Offset, Upload-Length, Upload-Metadata). */
+  head(location: string): Promise<HttpAnswer> {
+    return httpCall(this.baseUrl, location, { method: 'HEAD', headers: this.headers() });
+  }
+
   /** HEAD: how many bytes the server holds. */
   async offset(location: string): Promise<number> {
-    const answer = await httpCall(this.baseUrl, location, { method: 'HEAD', headers: this.headers() });
+    const answer = await this.head(location);
     if (answer.status !== 200) throw new Error(`HEAD answered ${answer.status}`);
     return Number(answer.headers['upload-offset']);
   }

@@ -49,7 +49,8 @@ export function tusUploads(deps: MediaDeps): Server {
       await orm.em.fork().transactional((em) =>
         recordUpload(em as EntityManager, settings, { id: upload.id, ownerId: caller.userId, size: upload.size!, declared, now: new Date(clock.now()) }),
       );
-      return {};
+      // The store keeps only what media uses: other keys a client sent (a file name) are dropped.
+      return { metadata: { sha256: declared.sha256, 'content-type': declared.contentType } };
     },
     async onUploadFinish(_req, upload) {
       const em = orm.em.fork();
