@@ -46,6 +46,7 @@ const OPERATOR_SECRETS = new Set([
   'parley-auth-signing-key',
   'parley-keys-log-signing-key',
   'parley-edge-tls',
+  'parley-media-s3',
 ]);
 
 /** What each overlay promises; a new overlay must say what it promises too. */
