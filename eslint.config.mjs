@@ -10,7 +10,7 @@ const SECOND_COPIES = [
   { selector: 'TemplateElement[value.raw=/\\{8\\}.*\\{4\\}.*\\{12\\}/]', message: secondCopy('The UUID check (requireUuid, UUID_PATTERN)') },
   // Decimal only: a bound is written in decimal, a bit mask (0x7f) in hex.
   { selector: "Literal[raw='256']", message: secondCopy('The delivery window (MAX_DELIVERIES_IN_FLIGHT)') },
-  { selector: "Literal[raw='127']", message: secondCopy('The device id bound (MAX_DEVICE_ID, requireDeviceId)') },
+  { selector: "Literal[raw='127']", message: secondCopy('The device id bound (MAX_DEVICE_ID)') },
   { selector: "Literal[raw=/^(16380|16383|0x3fff)$/i]", message: secondCopy('The registration id bound (MAX_REGISTRATION_ID)') },
   {
     selector: 'VariableDeclarator[id.name=/^((MAX|MIN)_)?(DEVICE_ID|REGISTRATION_ID)(_(MAX|MIN))?$|IN_FLIGHT|PAGE_SIZE$|^UUID/]',

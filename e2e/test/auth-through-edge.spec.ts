@@ -1,4 +1,5 @@
 import { Code } from '@connectrpc/connect';
+import { encodeEnvelope } from '@connectrpc/connect/protocol';
 import { AuthService } from '@parley/proto';
 import { SERVICES, grpcHealthCheck } from '@parley/stack';
 import { PASSWORD, connectErrorOf, edgeClient, eventually, startTestStack, uniqueUsername, type TestStack } from '@parley/testing';
@@ -6,7 +7,7 @@ import { PASSWORD, connectErrorOf, edgeClient, eventually, startTestStack, uniqu
 let stack: TestStack;
 
 /** A raw HTTP call, as curl would make it. */
-async function post(path: string, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) {
+async function post(path: string, body: string | Uint8Array, headers: Record<string, string> = { 'content-type': 'application/json' }) {
   const res = await fetch(`${stack.edgeUrl}${path}`, { method: 'POST', headers, body });
   const text = await res.text();
   return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) as { code?: string; message?: string } & Record<string, unknown> };
@@ -91,17 +92,52 @@ describe('auth through the edge, as curl does it (Connect JSON)', () => {
 });
 
 describe('bad input gets a clear Connect error, never a 500', () => {
-  const register = (body: string, headers?: Record<string, string>) => post('/parley.auth.v1.AuthService/Register', body, headers);
+  const register = (body: string | Uint8Array, headers?: Record<string, string>) => post('/parley.auth.v1.AuthService/Register', body, headers);
 
   it.each([
-    ['an empty username', { username: '', password: PASSWORD }, 'username is required'],
-    ['a huge username', { username: 'x'.repeat(10_000), password: PASSWORD }, 'username must be at most 32 characters'],
+    ['an empty username', { username: '', password: PASSWORD }, 'invalid request: username: value is required [required]'],
+    ['a huge username', { username: 'x'.repeat(10_000), password: PASSWORD }, 'invalid request: username: must be at most 32 characters [string.max_len]'],
+    ['a NUL in the username', { username: 'ali\u0000ce', password: PASSWORD }, expect.stringMatching(/^invalid request: username: .*\[string\.pattern\]$/)],
+    ['no registration id', { username: 'weakling', password: PASSWORD, registrationId: 0 }, expect.stringMatching(/^invalid request: registration_id: .*\[uint32\.gte_lte\]$/)],
     ['a weak password', { username: 'weakling', password: 'abc' }, 'password must be at least 10 characters'],
     ['a repetitive password', { username: 'weakling', password: 'aaaaaaaaaaaa' }, 'password is too repetitive: use at least 4 different characters'],
   ])('%s: 400 invalid_argument', async (_case, body, message) => {
-    const res = await register(JSON.stringify(body));
+    const res = await register(JSON.stringify({ registrationId: 1, ...body }));
     expect(res.status).toBe(400);
-    expect(res.json()).toEqual({ code: 'invalid_argument', message });
+    expect(res.json()).toMatchObject({ code: 'invalid_argument', message });
+  });
+
+  it('a NUL in a username at Login: 400 invalid_argument, not a database error', async () => {
+    const res = await post('/parley.auth.v1.AuthService/Login', JSON.stringify({ username: 'ali\u0000ce', password: PASSWORD }));
+    expect(res.status).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'invalid_argument', message: expect.stringContaining('username') });
+  });
+
+  it('malformed binary protobuf: 400 invalid_argument, not internal', async () => {
+    const res = await register(new Uint8Array([0x0a, 0xff, 0xff]), { 'content-type': 'application/proto' });
+    expect(res.status).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'invalid_argument', message: expect.stringContaining('parse binary') });
+  });
+
+  it('Subscribe as a unary JSON call: 415 naming application/connect+json', async () => {
+    const res = await post('/parley.messaging.v1.DeliveryService/Subscribe', '{}');
+    expect(res.status).toBe(415);
+    expect(res.json()).toMatchObject({ code: 'invalid_argument', message: expect.stringContaining('application/connect+json') });
+  });
+
+  it.each([
+    ['the compressed flag without an encoding', encodeEnvelope(1, new Uint8Array())],
+    ['a truncated envelope', new Uint8Array([0, 0, 0, 0, 9, 1])],
+    ['a malformed message', encodeEnvelope(0, new Uint8Array([0xff, 0xff]))],
+  ])('Subscribe with %s: invalid_argument in the end-stream message', async (_case, body) => {
+    const res = await fetch(`${stack.edgeUrl}/parley.messaging.v1.DeliveryService/Subscribe`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/connect+proto' },
+      body,
+    });
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect([res.status, bytes[0]]).toEqual([200, 0b10]);
+    expect(JSON.parse(bytes.subarray(5).toString('utf8'))).toMatchObject({ error: { code: 'invalid_argument' } });
   });
 
   it('malformed JSON: 400 invalid_argument naming the request type', async () => {

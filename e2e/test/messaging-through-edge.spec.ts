@@ -179,6 +179,8 @@ describe('a send whose envelopes do not match the devices', () => {
     const { clientMessageId, err } = await firstRefusal(alice, conversation.id, [opaqueEnvelope(bob, 'hello')]);
     expect(err.code).toBe(Code.FailedPrecondition);
     expect(mismatchSummary(mismatchOf(err))).toEqual({ missing: [deviceName(laptop)], extra: [], stale: [] });
+    // A client that reads only JSON finds them in the message.
+    expect(err.rawMessage).toContain(`missing [${laptop.userId}/${laptop.deviceId}]; extra []; stale []`);
 
     const sent = await retry(alice, conversation.id, clientMessageId, [opaqueEnvelope(bob, 'hello'), opaqueEnvelope(laptop, 'hello')]);
     expect([await copiesOf(sent.messageId, bob), await copiesOf(sent.messageId, laptop)]).toEqual([1, 1]);
@@ -234,6 +236,24 @@ describe('a send whose envelopes do not match the devices', () => {
     const sent = await retry(alice, conversation.id, clientMessageId, [bob, laptop!, aliceTablet].map((d) => opaqueEnvelope(d, 'x')));
     expect([await copiesOf(sent.messageId, bob), await copiesOf(sent.messageId, laptop!)]).toEqual([1, 1]);
   });
+});
+
+describe('input the contract or the database refuses, through the edge', () => {
+  it('AckDeliveries with an id of 2^63 or more: INVALID_ARGUMENT naming the field', async () => {
+    const alice = await signUp(stack, 'alice');
+    const err = await connectErrorOf(alice.messages.ackDeliveries({ deliveryIds: [1n, 2n ** 63n] }));
+    expect([err.code, err.rawMessage]).toEqual([Code.InvalidArgument, expect.stringMatching(/^invalid request: delivery_ids\[1\]: .*\[uint64\.gte_lt\]$/)]);
+  });
+
+  it.each(['99999999999999999999', '-99999999999999999999', '9223372036854775807', '-9223372036854775808'])(
+    'ListConversations with a page token whose time is %s: INVALID_ARGUMENT',
+    async (t) => {
+      const alice = await signUp(stack, 'alice');
+      const pageToken = Buffer.from(JSON.stringify({ t, id: randomUUID() })).toString('base64url');
+      const err = await connectErrorOf(alice.conversations.listConversations({ pageToken }));
+      expect(err.code).toBe(Code.InvalidArgument);
+    },
+  );
 });
 
 describe('two edge replicas', () => {

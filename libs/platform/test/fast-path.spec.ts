@@ -2,15 +2,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { Code, ConnectError, type ConnectRouter, type HandlerContext } from '@connectrpc/connect';
-import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { AuthInternalService, DeliveryService, GetJwksRequestSchema, SigningPublicKeySchema, SubscribeRequestSchema, type SubscribeResponse } from '@parley/proto';
 import { encodeEnvelope } from '@connectrpc/connect/protocol';
-import { startHttpServer, type RunningServer } from '../src/rpc/server.js';
+import { connectNodeHandler, startHttpServer, type RunningServer } from '../src/rpc/server.js';
 
 /**
  * The fast path must be indistinguishable from connect-node on the wire: every case below is sent
- * as raw HTTP to a server on the fast path and to a plain connect-node server with the same
- * routes, and the two answers must match byte for byte (status, content type, body, and the
+ * as raw HTTP to a server on the fast path and to the platform's connect-node server (connect-node
+ * whose answers to malformed input say INVALID_ARGUMENT) with the same routes, and the two answers must match byte for byte (status, content type, body, and the
  * headers a handler or an error sets).
  */
 
@@ -33,7 +32,7 @@ let plainPort: number;
 
 beforeAll(async () => {
   fast = await startHttpServer({ port: 0, host: '127.0.0.1', routes: [routes], interceptors: [], readMaxBytes: READ_MAX_BYTES });
-  plain = http.createServer(connectNodeAdapter({ routes, readMaxBytes: READ_MAX_BYTES }));
+  plain = http.createServer(connectNodeHandler({ port: 0, routes: [routes], interceptors: [], readMaxBytes: READ_MAX_BYTES }));
   await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
   plainPort = (plain.address() as AddressInfo).port;
 });
@@ -122,13 +121,14 @@ describe('the unary fast path answers as connect-node does', () => {
   });
 
   it.each([
-    ['malformed JSON', '{"keys":', json],
-    ['malformed binary', new Uint8Array([0xff, 0xff, 0xff]), binary],
-    ['a body past readMaxBytes', 'x'.repeat(READ_MAX_BYTES + 1), json],
-    ['a malformed timeout', '{}', { ...json, 'connect-timeout-ms': 'soon' }],
-  ])('%s', async (_what, body, headers) => {
+    ['malformed JSON', '{"keys":', json, 'invalid_argument'],
+    ['malformed binary', new Uint8Array([0xff, 0xff, 0xff]), binary, 'invalid_argument'],
+    ['a body past readMaxBytes', 'x'.repeat(READ_MAX_BYTES + 1), json, 'resource_exhausted'],
+    ['a malformed timeout', '{}', { ...json, 'connect-timeout-ms': 'soon' }, 'invalid_argument'],
+  ])('%s', async (_what, body, headers, code) => {
     behaviour = async () => ({ keys: [] });
-    expect((await bothAnswer(body, headers)).status).toBeGreaterThanOrEqual(400);
+    const answer = await bothAnswer(body, headers);
+    expect([answer.status, JSON.parse(answer.body).code]).toEqual([code === 'resource_exhausted' ? 429 : 400, code]);
   });
 
   it('a deadline the handler sees through its signal and timeoutMs', async () => {
@@ -178,18 +178,30 @@ describe('the stream fast path answers as connect-node does', () => {
   });
 
   it.each([
-    ['no envelope', new Uint8Array([])],
-    ['a truncated envelope', new Uint8Array([0, 0, 0, 0, 9, 1])],
-    ['a compressed envelope', encodeEnvelope(1, new Uint8Array([1]))],
-    ['two envelopes', new Uint8Array([...request, ...request])],
-    ['a malformed message', encodeEnvelope(0, new Uint8Array([0xff, 0xff]))],
-  ])('%s', async (_what, body) => {
+    ['no envelope', new Uint8Array([]), 'unimplemented'],
+    ['a truncated envelope', new Uint8Array([0, 0, 0, 0, 9, 1]), 'invalid_argument'],
+    ['a compressed envelope without an encoding', encodeEnvelope(1, new Uint8Array([1])), 'invalid_argument'],
+    ['two envelopes', new Uint8Array([...request, ...request]), 'unimplemented'],
+    ['a malformed message', encodeEnvelope(0, new Uint8Array([0xff, 0xff])), 'invalid_argument'],
+  ])('%s', async (_what, body, code) => {
     streamBehaviour = async function* () {
       yield { event: { case: 'heartbeat', value: {} } };
     };
-    await ask(body, streamBinary);
+    const { body: answer } = await ask(body, streamBinary);
+    expect(endStreamError(answer)).toMatchObject({ code });
   });
 });
+
+/** The error in the end-stream message that closes a (base64) stream body. */
+function endStreamError(base64: string): unknown {
+  const bytes = Buffer.from(base64, 'base64');
+  for (let offset = 0; offset < bytes.length; ) {
+    const length = bytes.readUInt32BE(offset + 1);
+    if (bytes[offset]! & 0b10) return JSON.parse(bytes.subarray(offset + 5, offset + 5 + length).toString('utf8')).error;
+    offset += 5 + length;
+  }
+  return undefined;
+}
 
 describe('what the fast path leaves to connect-node', () => {
   it('still serves compressed, streaming-typed and unknown requests', async () => {
@@ -199,5 +211,20 @@ describe('what the fast path leaves to connect-node', () => {
     await bothAnswer('{}', { 'content-type': 'text/plain' });
     const unknown = await fetch(`http://127.0.0.1:${fast.port}/parley.nope.v1.Nope/Call`, { method: 'POST', headers: json, body: '{}' });
     expect(unknown.status).toBe(404);
+  });
+
+  it('answers malformed gRPC-Web INVALID_ARGUMENT in its trailer frame, as the fast path would', async () => {
+    behaviour = async () => ({ keys: [] });
+    const grpcWeb = { 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1' };
+    for (const body of [encodeEnvelope(0, new Uint8Array([0xff, 0xff])), encodeEnvelope(1, new Uint8Array([1]))]) {
+      const res = await fetch(`http://127.0.0.1:${fast.port}${PATH}`, { method: 'POST', headers: grpcWeb, body });
+      const trailer = Buffer.from(await res.arrayBuffer());
+      expect([res.status, trailer[0], /grpc-status: (\d+)/.exec(trailer.subarray(5).toString())?.[1]]).toEqual([200, 0x80, String(Code.InvalidArgument)]);
+    }
+  });
+
+  it('answers a body that is not in its declared encoding INVALID_ARGUMENT', async () => {
+    const answer = await bothAnswer('{}', { ...json, 'content-encoding': 'gzip' });
+    expect(answer.status).toBe(400);
   });
 });

@@ -4,9 +4,10 @@ import { createConnectTransport, createGrpcTransport } from '@connectrpc/connect
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { AuthInternalService, GetJwksResponseSchema, Health } from '@parley/proto';
 import { grpcHealthCheck } from '@parley/stack';
-import { metricValue, connectErrorOf } from '@parley/testing';
+import { TEST_PG_URL, metricValue, connectErrorOf } from '@parley/testing';
 import { pino } from 'pino';
 import { requireCaller, type TokenVerifier } from '../src/auth/access-token.js';
+import { SqlPool } from '../src/db/sql-pool.js';
 import { createMetrics } from '../src/observability/metrics.js';
 import { rpcError } from '../src/rpc/errors.js';
 import { HealthState, ServingStatus, healthRoutes } from '../src/rpc/health.js';
@@ -150,6 +151,28 @@ describe.each(PROTOCOLS)('server interceptors, %s', (_name, protocol) => {
     const logged = h.logs.find((l) => l.msg === 'internal error');
     expect((logged?.err as { message?: string } | undefined)?.message).toBe('secret db password in /etc/x');
     expect(h.logs).toContainEqual(expect.objectContaining({ msg: 'rpc failed', code: 'Internal', rpc: expect.stringContaining('GetJwks') }));
+  });
+
+  it.each([
+    ['a number out of range', 'select $1::bigint', '99999999999999999999', 'a number in the request is out of range (SQLSTATE 22003)'],
+    ['text that is not a uuid', 'select $1::uuid', 'nope', 'a value in the request is malformed (SQLSTATE 22P02)'],
+    ['a NUL in text', 'select $1::text', 'ali\u0000ce', 'text in the request holds a NUL or a byte that is not UTF-8 (SQLSTATE 22021)'],
+  ])('answers %s that PostgreSQL refuses INVALID_ARGUMENT, logged at info', async (_case, statement, value, message) => {
+    const pool = new SqlPool(TEST_PG_URL, 1);
+    const logsBefore = h.logs.length;
+    h.getJwks = async () => {
+      await pool.query(statement, [value]);
+      return { keys: [] };
+    };
+    try {
+      const err = await connectErrorOf(h.client.getJwks({}));
+      expect([err.code, err.rawMessage]).toEqual([Code.InvalidArgument, message]);
+    } finally {
+      await pool.close();
+    }
+    const logged = h.logs.slice(logsBefore);
+    expect(logged.filter((l) => l.level === 50)).toEqual([]);
+    expect(logged).toContainEqual(expect.objectContaining({ level: 30, msg: 'rpc failed', code: 'InvalidArgument' }));
   });
 
   it('passes a ConnectError through with its code and message', async () => {

@@ -88,7 +88,7 @@ describe('contact requests', () => {
     const self = await connectErrorOf(contacts.sendContactRequest({ userId: a.userId }, a.as));
     expect([self.code, self.rawMessage]).toEqual([Code.InvalidArgument, "you can't send a contact request to yourself"]);
     const malformed = await connectErrorOf(contacts.sendContactRequest({ userId: 'not-a-uuid' }, a.as));
-    expect([malformed.code, malformed.rawMessage]).toEqual([Code.InvalidArgument, 'user_id must be a UUID']);
+    expect([malformed.code, malformed.rawMessage]).toEqual([Code.InvalidArgument, 'invalid request: user_id: must be a valid UUID [string.uuid]']);
     expect((await connectErrorOf(contacts.acceptContactRequest({ userId: '' }, a.as))).code).toBe(Code.InvalidArgument);
     const unknown = randomUUID();
     const missing = await connectErrorOf(contacts.sendContactRequest({ userId: unknown }, a.as));
@@ -280,7 +280,7 @@ describe('privacy', () => {
     const a = await account();
     const err = await connectErrorOf(contacts.setPrivacy({ messagingPolicy: MessagingPolicy.UNSPECIFIED }, a.as));
     expect(err.code).toBe(Code.InvalidArgument);
-    expect(err.rawMessage).toMatch(/messaging_policy must be/);
+    expect(err.rawMessage).toBe('invalid request: messaging_policy: must be MESSAGING_POLICY_EVERYONE or MESSAGING_POLICY_CONTACTS_ONLY [messaging_policy.known]');
   });
 });
 

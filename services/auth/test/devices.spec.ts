@@ -53,10 +53,10 @@ describe('RenameDevice', () => {
   it('says what is wrong with the input, and NOT_FOUND for a device the account does not have', async () => {
     const token = withToken((await rig.accounts.register()).tokens.accessToken);
     const cases = [
-      [{ deviceId: 1, name: '' }, Code.InvalidArgument, 'device name is required'],
-      [{ deviceId: 1, name: 'x'.repeat(65) }, Code.InvalidArgument, 'device name must be at most 64 characters'],
-      [{ deviceId: 0, name: 'Phone' }, Code.InvalidArgument, 'device_id is required'],
-      [{ deviceId: 128, name: 'Phone' }, Code.InvalidArgument, 'device_id must be between 1 and 127'],
+      [{ deviceId: 1, name: '' }, Code.InvalidArgument, 'invalid request: name: value is required [required]'],
+      [{ deviceId: 1, name: 'x'.repeat(65) }, Code.InvalidArgument, 'invalid request: name: must be at most 64 characters [string.max_len]'],
+      [{ deviceId: 0, name: 'Phone' }, Code.InvalidArgument, 'invalid request: device_id: must be greater than or equal to 1 and less than or equal to 127 [uint32.gte_lte]'],
+      [{ deviceId: 128, name: 'Phone' }, Code.InvalidArgument, 'invalid request: device_id: must be greater than or equal to 1 and less than or equal to 127 [uint32.gte_lte]'],
       [{ deviceId: 5, name: 'Phone' }, Code.NotFound, 'this account has no device 5: ListDevices shows its devices'],
     ] as const;
     for (const [req, code, message] of cases) {

@@ -121,12 +121,12 @@ describe('LinkDevice with the password', () => {
     const code = await newCode(primary.tokens.accessToken);
     const unknown = randomBytes(16).toString('base64url');
     const cases = [
-      [{ code: '' }, Code.InvalidArgument, 'code is required'],
+      [{ code: '' }, Code.InvalidArgument, 'invalid request: code: value is required [required]'],
       [{ code: 'abc' }, Code.InvalidArgument, 'code is malformed: copy it again exactly as it was given'],
       [{ code: unknown }, Code.NotFound, 'unknown link code: create a new one on a linked device'],
-      [{ code, deviceName: '' }, Code.InvalidArgument, 'device name is required'],
-      [{ code, registrationId: 0 }, Code.InvalidArgument, 'registration_id is required'],
-      [{ code, registrationId: 16381 }, Code.InvalidArgument, 'registration_id must be between 1 and 16380'],
+      [{ code, deviceName: '' }, Code.InvalidArgument, 'invalid request: device_name: value is required [required]'],
+      [{ code, registrationId: 0 }, Code.InvalidArgument, 'invalid request: registration_id: must be greater than or equal to 1 and less than or equal to 16380 [uint32.gte_lte]'],
+      [{ code, registrationId: 16381 }, Code.InvalidArgument, 'invalid request: registration_id: must be greater than or equal to 1 and less than or equal to 16380 [uint32.gte_lte]'],
     ] as const;
     for (const [req, errCode, message] of cases) {
       const err = await connectErrorOf(rig.devices.linkDevice({ deviceName: 'Laptop', registrationId: 4321, identityKey: KEY, password: PASSWORD, ...req }));

@@ -93,8 +93,8 @@ describe('RevokeSession', () => {
   it('checks the id and needs a live session', async () => {
     const a = await accountWithSessions(1);
     const bad = await connectErrorOf(auth.revokeSession({ sessionId: 'nope' }, withToken(a.tokens[0]!.accessToken)));
-    expect([bad.code, bad.rawMessage]).toEqual([Code.InvalidArgument, 'session_id must be a session id from ListSessions']);
-    expect((await connectErrorOf(auth.revokeSession({ sessionId: '' }, withToken(a.tokens[0]!.accessToken)))).rawMessage).toBe('session_id is required');
+    expect([bad.code, bad.rawMessage]).toEqual([Code.InvalidArgument, 'invalid request: session_id: must be a valid UUID [string.uuid]']);
+    expect((await connectErrorOf(auth.revokeSession({ sessionId: '' }, withToken(a.tokens[0]!.accessToken)))).rawMessage).toBe('invalid request: session_id: value is empty, which is not a valid UUID [string.uuid_empty]');
     const [own] = await sessionIds(a.tokens[0]!.accessToken);
     expect((await connectErrorOf(auth.revokeSession({ sessionId: own! }))).code).toBe(Code.Unauthenticated);
   });

@@ -7,7 +7,7 @@ import { forwardedServices, publicServices } from './public-services.js';
 import { refusingRevoked } from './revocations/revoked-sessions.js';
 import { clientAddressPolicy } from './rpc/client-address.js';
 import { forwardRelays, forwardRoutes } from './rpc/forward.js';
-import { contentTypePolicy, corsPolicy, unknownRpc } from './rpc/http-policy.js';
+import { contentTypePolicy, corsPolicy, streamPaths, unknownRpc } from './rpc/http-policy.js';
 
 void runService({
   name: 'edge',
@@ -17,12 +17,15 @@ void runService({
   init: buildEdgeDeps,
   tokens: ({ backends, revoked }) => refusingRevoked(remoteVerifier(backends.auth), revoked),
   routes: () => [],
+  // Messaging, auth and keys validate what the edge passes on; the edge validates Subscribe.
+  forwards: forwardedServices.map(({ service }) => service),
   // The public server runs the same chain as the internal one: tokens are checked before forwarding.
   async start(deps, { interceptors }) {
     const { settings, hub, revocationFollower, log } = deps;
     const cors = corsPolicy(settings.corsAllowedOrigins);
     const stampClientAddress = clientAddressPolicy(settings.trustedProxyHops);
     const media = mediaProxy(deps);
+    const contentType = contentTypePolicy(streamPaths(publicServices));
     const server = await startHttpServer({
       port: settings.httpPort,
       routes: [
@@ -32,7 +35,7 @@ void runService({
       relays: forwardedServices.flatMap(({ service, backend }) => forwardRelays(service, deps.backends[backend])),
       interceptors,
       readMaxBytes: settings.readMaxBytes,
-      before: (req, res) => media(req, res) || cors(req, res) || contentTypePolicy(req, res) || stampClientAddress(req),
+      before: (req, res) => media(req, res) || cors(req, res) || contentType(req, res) || stampClientAddress(req),
       fallback: unknownRpc(publicServices.map((service) => service.typeName)),
     });
     log.info({ httpPort: server.port }, `edge serving clients at http://127.0.0.1:${server.port}`);

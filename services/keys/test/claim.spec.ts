@@ -89,8 +89,8 @@ describe('GetPreKeyBundles', () => {
       const err = await connectErrorOf(ks.keys.getPreKeyBundles({ userId, deviceId }, alice.as));
       return [err.code, err.rawMessage];
     };
-    expect(await refused('bob')).toEqual([Code.InvalidArgument, 'user_id must be a UUID']);
-    expect(await refused(nobody, 128)).toEqual([Code.InvalidArgument, 'device_id must be 0 (every device) or from 1 to 127']);
+    expect(await refused('bob')).toEqual([Code.InvalidArgument, 'invalid request: user_id: must be a valid UUID [string.uuid]']);
+    expect(await refused(nobody, 128)).toEqual([Code.InvalidArgument, 'invalid request: device_id: must be less than or equal to 127 [uint32.lte]']);
     expect(await refused(nobody)).toEqual([Code.NotFound, `user ${nobody} has no devices with keys`]);
     expect((await connectErrorOf(ks.keys.getPreKeyBundles({ userId: nobody, deviceId: 0 }))).code).toBe(Code.Unauthenticated);
   });

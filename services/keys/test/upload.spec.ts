@@ -244,7 +244,7 @@ describe('identity changes', () => {
       const err = await connectErrorOf(ks.keys.getConsistencyProof({ fromSize, toSize }, alice.as));
       return [err.code, err.rawMessage];
     };
-    expect(await refused(0n, size)).toEqual([Code.InvalidArgument, 'from_size must be at least 1']);
+    expect(await refused(0n, size)).toEqual([Code.InvalidArgument, 'invalid request: from_size: must be greater than or equal to 1 and less than 9223372036854775808 [uint64.gte_lt]']);
     expect(await refused(2n, 1n)).toEqual([Code.InvalidArgument, 'from_size (2) must not exceed to_size (1)']);
     expect(await refused(1n, size + 1n)).toEqual([Code.InvalidArgument, `to_size (${size + 1n}) exceeds the log's size (${size})`]);
   });

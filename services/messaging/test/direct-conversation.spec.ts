@@ -94,7 +94,7 @@ describe('OpenDirectConversation', () => {
     const self = await connectErrorOf(conversations.openDirectConversation({ userId: a.userId }, a.as));
     expect([self.code, self.rawMessage]).toEqual([Code.InvalidArgument, "you can't open a conversation with yourself"]);
     const malformed = await connectErrorOf(conversations.openDirectConversation({ userId: 'bob' }, a.as));
-    expect([malformed.code, malformed.rawMessage]).toEqual([Code.InvalidArgument, 'user_id must be a UUID']);
+    expect([malformed.code, malformed.rawMessage]).toEqual([Code.InvalidArgument, 'invalid request: user_id: must be a valid UUID [string.uuid]']);
     const unknown = randomUUID();
     const missing = await connectErrorOf(conversations.openDirectConversation({ userId: unknown }, a.as));
     expect([missing.code, missing.rawMessage]).toEqual([Code.NotFound, `no user has id ${unknown}`]);

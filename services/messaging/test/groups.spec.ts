@@ -61,7 +61,7 @@ describe('CreateGroup', () => {
     const self = await connectErrorOf(h.conversations.createGroup({ memberUserIds: [a.userId, owner.userId] }, owner.as));
     expect(self.code).toBe(Code.InvalidArgument);
     const malformed = await connectErrorOf(h.conversations.createGroup({ memberUserIds: ['bob'] }, owner.as));
-    expect([malformed.code, malformed.rawMessage]).toEqual([Code.InvalidArgument, 'member_user_ids must be a UUID']);
+    expect([malformed.code, malformed.rawMessage]).toEqual([Code.InvalidArgument, 'invalid request: member_user_ids[0]: must be a valid UUID [string.uuid]']);
     const unknown = randomUUID();
     const missing = await connectErrorOf(h.conversations.createGroup({ memberUserIds: [a.userId, unknown] }, owner.as));
     expect([missing.code, missing.rawMessage]).toEqual([Code.NotFound, `no user has id ${unknown}`]);
@@ -69,7 +69,7 @@ describe('CreateGroup', () => {
     const full = await connectErrorOf(h.conversations.createGroup({ memberUserIds: many }, owner.as));
     expect([full.code, full.rawMessage]).toEqual([Code.ResourceExhausted, `the group would have 5 members; a group is full at ${GROUP_MAX_MEMBERS}`]);
     const big = await connectErrorOf(h.conversations.createGroup({ memberUserIds: [a.userId], encryptedInfo: new Uint8Array(4097) }, owner.as));
-    expect([big.code, big.rawMessage]).toEqual([Code.InvalidArgument, 'encrypted_info is at most 4096 bytes']);
+    expect([big.code, big.rawMessage]).toEqual([Code.InvalidArgument, 'invalid request: encrypted_info: must be at most 4096 bytes [bytes.max_len]']);
     expect(await codeOf(h.conversations.createGroup({ memberUserIds: [a.userId], encryptedInfo: new Uint8Array(4096) }, owner.as))).toBe('ok');
     expect(await codeOf(h.conversations.createGroup({ memberUserIds: [] }, owner.as))).toBe('ok');
     expect((await connectErrorOf(h.conversations.createGroup({ memberUserIds: [a.userId] }))).code).toBe(Code.Unauthenticated);
@@ -233,7 +233,7 @@ describe('SetMemberRole and TransferOwnership', () => {
     expect(roles((await h.conversations.setMemberRole({ conversationId: g.id, userId: g.member.userId, role: MemberRole.ADMIN }, g.owner.as)).conversation)[g.member.userId]).toBe(MemberRole.ADMIN);
     expect(roles((await h.conversations.setMemberRole({ conversationId: g.id, userId: g.member.userId, role: MemberRole.MEMBER }, g.owner.as)).conversation)[g.member.userId]).toBe(MemberRole.MEMBER);
     const toOwner = await connectErrorOf(h.conversations.setMemberRole({ conversationId: g.id, userId: g.member.userId, role: MemberRole.OWNER }, g.owner.as));
-    expect([toOwner.code, toOwner.rawMessage]).toEqual([Code.InvalidArgument, 'role may not be OWNER: use TransferOwnership']);
+    expect([toOwner.code, toOwner.rawMessage]).toEqual([Code.InvalidArgument, 'invalid request: role: must be MEMBER_ROLE_ADMIN or MEMBER_ROLE_MEMBER; ownership moves with TransferOwnership [role.admin_or_member]']);
     expect(await codeOf(h.conversations.setMemberRole({ conversationId: g.id, userId: g.member.userId, role: MemberRole.UNSPECIFIED }, g.owner.as))).toBe(Code.InvalidArgument);
     expect(await codeOf(h.conversations.setMemberRole({ conversationId: g.id, userId: g.member.userId, role: MemberRole.ADMIN }, g.admin.as))).toBe(Code.PermissionDenied);
     expect(await codeOf(h.conversations.setMemberRole({ conversationId: g.id, userId: g.other.userId, role: MemberRole.ADMIN }, g.member.as))).toBe(Code.PermissionDenied);

@@ -83,7 +83,7 @@ describe('GetDeliveryStatus and RetractMessage', () => {
     const otherConversation = await h.direct(alice, outsider);
     expect((await connectErrorOf(h.messages.retractMessage({ conversationId: otherConversation, messageId }, alice.as))).code).toBe(Code.NotFound);
     const malformed = await connectErrorOf(h.messages.retractMessage({ conversationId, messageId: 'm1' }, alice.as));
-    expect([malformed.code, malformed.rawMessage]).toEqual([Code.InvalidArgument, 'message_id must be a UUID']);
+    expect([malformed.code, malformed.rawMessage]).toEqual([Code.InvalidArgument, 'invalid request: message_id: must be a valid UUID [string.uuid]']);
 
     // Someone else's message looks like no message at all.
     const bobAsks = await connectErrorOf(h.messages.getDeliveryStatus({ messageId }, bob.as));

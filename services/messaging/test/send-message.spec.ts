@@ -98,7 +98,10 @@ describe('SendMessage', () => {
     );
     expect([err.code, err.rawMessage]).toEqual([
       Code.FailedPrecondition,
-      "envelopes don't match the conversation's devices: 1 missing, 2 extra, 1 stale; fetch keys and retry",
+      `envelopes don't match the conversation's devices: missing [${alice2.userId}/${alice2.deviceId}]; extra [${[stranger, { ...bob, deviceId: 9 }]
+        .map((d) => `${d.userId}/${d.deviceId}`)
+        .sort()
+        .join(', ')}]; stale [${bob.userId}/${bob.deviceId}]; fetch keys and retry`,
     ]);
     const [mismatch, ...more] = err.findDetails(DeviceMismatchSchema);
     expect(more).toHaveLength(0);
@@ -219,31 +222,31 @@ describe('SendMessage', () => {
       return [err.code, err.rawMessage];
     };
     const ok = h.envelope(bob);
-    expect(await refusal({ conversationId: 'nope', clientMessageId: 'a', envelopes: [ok] })).toEqual([Code.InvalidArgument, 'conversation_id must be a UUID']);
-    expect(await refusal({ conversationId, clientMessageId: '', envelopes: [ok] })).toEqual([Code.InvalidArgument, 'client_message_id is required']);
+    expect(await refusal({ conversationId: 'nope', clientMessageId: 'a', envelopes: [ok] })).toEqual([Code.InvalidArgument, 'invalid request: conversation_id: must be a valid UUID [string.uuid]']);
+    expect(await refusal({ conversationId, clientMessageId: '', envelopes: [ok] })).toEqual([Code.InvalidArgument, 'invalid request: client_message_id: value is required [required]']);
     expect(await refusal({ conversationId, clientMessageId: 'has space', envelopes: [ok] })).toEqual([
       Code.InvalidArgument,
-      'client_message_id must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -',
+      'invalid request: client_message_id: does not match regex pattern `^[A-Za-z0-9_-]+$` [string.pattern]',
     ]);
     expect(await refusal({ conversationId, clientMessageId: 'a', envelopes: [ok, { ...ok, recipientUserId: 'bob' }] })).toEqual([
       Code.InvalidArgument,
-      'envelopes[1].recipient_user_id must be a UUID',
+      'invalid request: envelopes[1].recipient_user_id: must be a valid UUID [string.uuid]',
     ]);
     expect(await refusal({ conversationId, clientMessageId: 'a', envelopes: [{ ...ok, recipientDeviceId: 0 }] })).toEqual([
       Code.InvalidArgument,
-      'envelopes[0].recipient_device_id is required',
+      'invalid request: envelopes[0].recipient_device_id: must be greater than or equal to 1 and less than or equal to 127 [uint32.gte_lte]',
     ]);
     expect(await refusal({ conversationId, clientMessageId: 'a', envelopes: [{ ...ok, registrationId: 16381 }] })).toEqual([
       Code.InvalidArgument,
-      'envelopes[0].registration_id must be between 1 and 16380',
+      'invalid request: envelopes[0].registration_id: must be greater than or equal to 1 and less than or equal to 16380 [uint32.gte_lte]',
     ]);
     expect(await refusal({ conversationId, clientMessageId: 'a', envelopes: [{ ...ok, type: CiphertextType.UNSPECIFIED }] })).toEqual([
       Code.InvalidArgument,
-      'envelopes[0].type must be a known ciphertext type',
+      'invalid request: envelopes[0].type: must not be in list [0] [enum.not_in]',
     ]);
     expect(await refusal({ conversationId, clientMessageId: 'a', envelopes: [{ ...ok, ciphertext: new Uint8Array() }] })).toEqual([
       Code.InvalidArgument,
-      'envelopes[0].ciphertext is empty',
+      'invalid request: envelopes[0].ciphertext: value is required [required]',
     ]);
     expect(await refusal({ conversationId, clientMessageId: 'a', envelopes: [ok, ok] })).toEqual([
       Code.InvalidArgument,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Code } from '@connectrpc/connect';
 import { connectErrorThrownBy } from '@parley/testing';
-import { requireUuid } from './uuid.js';
+import { canonicalUuid, requireUuid } from './uuid.js';
 
 describe('requireUuid', () => {
   it('gives the id trimmed and lowercased, as ids are stored', () => {
@@ -24,5 +24,12 @@ describe('requireUuid', () => {
   it('says where such ids come from when the caller names it', () => {
     const err = connectErrorThrownBy(() => requireUuid('nope', 'session_id', 'a session id from ListSessions'));
     expect(err.rawMessage).toBe('session_id must be a session id from ListSessions');
+  });
+});
+
+describe('canonicalUuid', () => {
+  it('lowercases a UUID the contract checked, as ids are stored', () => {
+    const id = randomUUID();
+    expect(canonicalUuid(id.toUpperCase())).toBe(id);
   });
 });

@@ -4,8 +4,16 @@ import { rpcError } from '../rpc/errors.js';
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * `value` trimmed and lowercased, as ids are stored, or INVALID_ARGUMENT naming `field`: required
- * when empty, otherwise it must be `what` (a UUID unless the caller names where such ids come from).
+ * A UUID that a request's contract (`string.uuid`) already checked, as ids are stored: lowercase.
+ */
+export function canonicalUuid(value: string): string {
+  return value.toLowerCase();
+}
+
+/**
+ * For a UUID no contract checked (inside a page token): `value` trimmed and lowercased, as ids are
+ * stored, or INVALID_ARGUMENT naming `field`: required when empty, otherwise it must be `what` (a
+ * UUID unless the caller names where such ids come from).
  */
 export function requireUuid(value: string, field: string, what = 'a UUID'): string {
   const id = value.trim().toLowerCase();

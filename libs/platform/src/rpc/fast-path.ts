@@ -14,6 +14,7 @@ import {
 } from '@connectrpc/connect';
 import { createMethodSerializationLookup, type MethodSerializationLookup } from '@connectrpc/connect/protocol';
 import { parseContentType, parseTimeout } from '@connectrpc/connect/protocol-connect';
+import { invalidInput } from './invalid-input.js';
 import { LiteHeaders } from './lite-headers.js';
 import { relayRoute, type UnaryRelay } from './fast-path-relay.js';
 import { serveStream } from './fast-path-stream.js';
@@ -233,9 +234,12 @@ function tooLarge(bytes: number, readMaxBytes: number): ConnectError {
   return new ConnectError(`message size ${bytes} is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted);
 }
 
-/** Anything a handler throws that is not a ConnectError reaches the wire as connect-node words it. */
+/**
+ * What a call that failed answers: malformed input (a body that doesn't parse, a bad envelope)
+ * as INVALID_ARGUMENT; anything a handler throws that is not a ConnectError as connect-node words it.
+ */
 export function asConnectError(err: unknown): ConnectError {
-  return err instanceof ConnectError ? err : new ConnectError('internal error', Code.Internal, undefined, undefined, err);
+  return invalidInput(err) ?? (err instanceof ConnectError ? err : new ConnectError('internal error', Code.Internal, undefined, undefined, err));
 }
 
 /** Headers for writeHead: the handler's headers, and its trailers as `trailer-` headers when they travel in the head. */

@@ -1,16 +1,21 @@
+import type { DescService } from '@bufbuild/protobuf';
 import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
 import type { Logger } from 'pino';
 import { authInterceptor, type TokenVerifier } from '../auth/access-token.js';
 import type { Metrics } from '../observability/metrics.js';
 import { REQUEST_ID_HEADER, requestIdFrom, runInRequest } from '../observability/request-context.js';
+import { contractValidation } from './contract-validation.js';
+import { invalidInput } from './invalid-input.js';
 
 /**
  * The fixed server chain, outermost first: request context and access log, metrics, error
- * mapping (so the log and the metrics see the code the caller gets), then token verification.
- * Built once, complete; every server of a process gets the same chain.
+ * mapping (so the log and the metrics see the code the caller gets), token verification, then
+ * contract validation (the proto's field rules), so a handler starts at its rate limit. Built once,
+ * complete; every server of a process gets the same chain. `forwarded` services are validated by
+ * the backend they are passed on to.
  */
-export function serverInterceptors(log: Logger, metrics: Metrics, verifier: TokenVerifier): readonly Interceptor[] {
-  return [requestContext(log), measure(metrics), mapErrors(log), authInterceptor(verifier)];
+export function serverInterceptors(log: Logger, metrics: Metrics, verifier: TokenVerifier, forwarded: readonly DescService[] = []): readonly Interceptor[] {
+  return [requestContext(log), measure(metrics), mapErrors(log), authInterceptor(verifier), contractValidation(forwarded)];
 }
 
 function requestContext(log: Logger): Interceptor {
@@ -52,9 +57,18 @@ function measure(metrics: Metrics): Interceptor {
   };
 }
 
-/** Anything that is not a ConnectError is a bug: log it whole, tell the caller nothing of it. */
+/**
+ * Input that the contract could not refuse (a malformed body, a value the database refuses) is
+ * INVALID_ARGUMENT. Anything else that is not a ConnectError is a bug: log it whole, tell the
+ * caller nothing of it.
+ */
 function mapErrors(log: Logger): Interceptor {
   const hide = (err: unknown): ConnectError => {
+    const invalid = invalidInput(err);
+    if (invalid) {
+      if (!(err instanceof ConnectError)) log.info({ err }, 'the database refused a value of the request');
+      return invalid;
+    }
     if (err instanceof ConnectError) return err;
     log.error({ err }, 'internal error');
     return new ConnectError('internal error; quote the x-request-id header when reporting it', Code.Internal);

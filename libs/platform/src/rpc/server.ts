@@ -3,6 +3,7 @@ import http2 from 'node:http2';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter, type ConnectNodeAdapterOptions } from '@connectrpc/connect-node';
+import { invalidInputOfStreams, mappingInvalidInput } from './connect-node-errors.js';
 import type { UnaryRelay } from './fast-path-relay.js';
 import { connectFastPath } from './fast-path.js';
 
@@ -30,10 +31,14 @@ export interface RpcServerOptions {
 
 const DEFAULT_READ_MAX_BYTES = 4 * 1024 * 1024;
 
-function adapter(opts: RpcServerOptions, fallback?: NodeHandlerFn) {
+/** connect-node with `opts`' routes and chain, its answers to malformed input mapped as the fast path maps them. */
+export function connectNodeHandler(opts: RpcServerOptions, fallback?: NodeHandlerFn): NodeHandlerFn {
   return connectNodeAdapter({
-    routes: (router) => opts.routes.forEach((r) => r(router)),
-    interceptors: [...opts.interceptors],
+    routes: (router) => {
+      opts.routes.forEach((r) => r(router));
+      mappingInvalidInput(router);
+    },
+    interceptors: [...opts.interceptors, invalidInputOfStreams],
     readMaxBytes: opts.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
     ...(fallback ? { fallback } : {}),
   });
@@ -41,7 +46,7 @@ function adapter(opts: RpcServerOptions, fallback?: NodeHandlerFn) {
 
 /** An HTTP/1.1 handler: Connect unary and server-streaming calls on the fast path, everything else through connect-node. */
 function http1Handler(opts: RpcServerOptions, fallback?: NodeHandlerFn, relayBatches = false): http.RequestListener {
-  const rpc = adapter(opts, fallback);
+  const rpc = connectNodeHandler(opts, fallback);
   const fast = connectFastPath({
     routes: opts.routes,
     relays: opts.relays,
@@ -63,7 +68,7 @@ const SNIFF_TIMEOUT_MS = 10_000;
  * first bytes tell which: HTTP/2 with prior knowledge opens with "PRI * HTTP/2.0".
  */
 export async function startRpcServer(opts: RpcServerOptions): Promise<RunningServer> {
-  const h2 = http2.createServer(adapter(opts));
+  const h2 = http2.createServer(connectNodeHandler(opts));
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on('session', (s) => {
     sessions.add(s);

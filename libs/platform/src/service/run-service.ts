@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import type { DescService } from '@bufbuild/protobuf';
 import type { Interceptor } from '@connectrpc/connect';
 import type { Logger } from 'pino';
 import { AuthInternalService } from '@parley/proto';
@@ -71,6 +72,8 @@ export interface ServiceDefinition<S extends ConfigSchema, D> {
   /** How access tokens are checked: against auth's JWKS (fetched over RPC), or a verifier made from the deps. */
   tokens: 'remote' | ((deps: D) => TokenVerifier);
   routes: (deps: D) => Routes[];
+  /** Services this process passes on to a backend (the edge's), which validates their requests itself. */
+  forwards?: DescService[];
   /** Durable consumers, one per subject; they need `database` and `bus`. */
   consumers?: (deps: D) => ConsumerSpec[];
   /** Anything else to run (e.g. the edge's public server), stopped first at shutdown. */
@@ -166,7 +169,7 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
   // The chain ends in token verification, which may need the deps: so it is built after init, once.
   const verifier =
     def.tokens === 'remote' ? remoteVerifier((cfg as unknown as ConfigOf<typeof authClientConfigSchema>).AUTH_URL) : def.tokens(deps);
-  const interceptors = serverInterceptors(log, metrics, verifier);
+  const interceptors = serverInterceptors(log, metrics, verifier, def.forwards);
 
   if (orm && nats) {
     relay = new OutboxRelay(orm, nats, log, metrics);

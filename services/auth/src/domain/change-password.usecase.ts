@@ -20,8 +20,6 @@ export interface ChangePasswordInput {
  */
 export async function changePassword(deps: AuthDeps, caller: Caller, input: ChangePasswordInput): Promise<number> {
   const { user } = await requireLiveSession(deps.orm.em.fork(), caller);
-  if (!input.currentPassword) throw rpcError.invalidArgument('current_password is required');
-  if (!input.newPassword) throw rpcError.invalidArgument('new_password is required');
   const newPassword = parseNewPassword(input.newPassword, user.username);
   if (newPassword === input.currentPassword.normalize('NFKC')) throw rpcError.invalidArgument('new_password must differ from the current password');
   const budget = {

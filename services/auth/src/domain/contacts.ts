@@ -1,12 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { events, requireUuid, rpcError } from '@parley/platform';
+import { canonicalUuid, events, rpcError } from '@parley/platform';
 import type { AuthDeps } from '../deps.js';
 import { BlockSchema, ContactRequestSchema, ContactSchema, type Contact } from './contact.entity.js';
 import { UserSchema, type User } from './user.entity.js';
 
 /** The other user of a pairwise operation: a well-formed id that is not the caller's. */
 export function parseOtherUserId(raw: string, callerId: string, selfMessage: string): string {
-  const id = requireUuid(raw, 'user_id');
+  const id = canonicalUuid(raw);
   if (id === callerId) throw rpcError.invalidArgument(selfMessage);
   return id;
 }

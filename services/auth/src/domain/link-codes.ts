@@ -34,7 +34,6 @@ export function hashSecret(secret: string): string {
 /** The hash to look a presented secret up by, once it has the shape `newSecret(bytes)` makes. */
 export function parseSecret(raw: string, field: string, bytes: number): string {
   const secret = raw.trim();
-  if (!secret) throw rpcError.invalidArgument(`${field} is required`);
   if (secret.length !== Math.ceil((bytes * 4) / 3) || !/^[A-Za-z0-9_-]+$/.test(secret)) {
     throw rpcError.invalidArgument(`${field} is malformed: copy it again exactly as it was given`);
   }

@@ -1,6 +1,6 @@
 import { LockMode } from '@mikro-orm/core';
 import { linkVerificationCode } from '@parley/crypto';
-import { requireRegistrationId, rpcError } from '@parley/platform';
+import { rpcError } from '@parley/platform';
 import type { AuthDeps } from '../deps.js';
 import { requireRoomForDevice, type NewDevice } from './add-device.js';
 import { parseDeviceName, parseIdentityKey } from './device-input.js';
@@ -43,7 +43,7 @@ export async function linkDevice(deps: AuthDeps, input: LinkDeviceInput): Promis
   const codeHash = parseSecret(input.code, 'code', LINK_CODE_BYTES);
   const device = {
     name: parseDeviceName(input.deviceName),
-    registrationId: requireRegistrationId(input.registrationId, 'registration_id'),
+    registrationId: input.registrationId,
     identityKey: parseIdentityKey(input.identityKey),
   };
   const outcome = input.password ? await linkWithPassword(deps, codeHash, device, input.password) : await requestApproval(deps, codeHash, device);

@@ -1,4 +1,4 @@
-import { requireDeviceId, requireRegistrationId, rpcError } from '@parley/platform';
+import { rpcError } from '@parley/platform';
 import type { AuthDeps } from '../deps.js';
 import { addDevice, type NewDevice } from './add-device.js';
 import { DeviceSchema, type Device } from './device.entity.js';
@@ -39,10 +39,19 @@ export interface LoggedIn {
 
 type Target = { existing: number; secret: string } | { added: NewDevice };
 
-/** What the request asks for, checked before any password is: a new device, or an existing one with its secret. */
+/** A new device needs its registration id (the contract bounds it, and lets 0 through for a device that signs in again). */
+function requireNewDeviceRegistrationId(registrationId: number): number {
+  if (registrationId === 0) throw rpcError.invalidArgument('registration_id is required to add a new device (or name an existing one with device_id)');
+  return registrationId;
+}
+
+/**
+ * What the request asks for, checked before any password is: a new device, or an existing one with
+ * its secret. The contract bounds the ids; which of them is required depends on the target.
+ */
 function parseTarget(input: LoginInput): Target {
   if (input.deviceId) {
-    const existing = requireDeviceId(input.deviceId, 'device_id');
+    const existing = input.deviceId;
     if (!input.deviceSecret) {
       throw rpcError.invalidArgument(
         `device_secret is required to sign device ${existing} in again (the password alone adds a new device: leave device_id 0)`,
@@ -53,7 +62,7 @@ function parseTarget(input: LoginInput): Target {
   return {
     added: {
       name: input.deviceName ? parseDeviceName(input.deviceName) : NEW_DEVICE_NAME,
-      registrationId: requireRegistrationId(input.registrationId, 'registration_id'),
+      registrationId: requireNewDeviceRegistrationId(input.registrationId),
       identityKey: input.identityKey.length > 0 ? parseIdentityKey(input.identityKey) : undefined,
     },
   };
@@ -67,7 +76,6 @@ function parseTarget(input: LoginInput): Target {
  * which accounts exist. Failed logins are limited per username and per client address.
  */
 export async function login(deps: AuthDeps, input: LoginInput): Promise<LoggedIn> {
-  if (!input.username || !input.password) throw rpcError.invalidArgument('username and password are required');
   const target = parseTarget(input);
   const username = input.username.normalize('NFKC').trim().toLowerCase().slice(0, LOOKUP_MAX);
   const em = deps.orm.em.fork();

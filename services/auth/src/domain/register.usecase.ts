@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { events, requireRegistrationId, rpcError } from '@parley/platform';
+import { events, rpcError } from '@parley/platform';
 import type { AuthDeps } from '../deps.js';
 import { parseNewPassword, parseUsername } from './credentials.js';
 import { DeviceSchema, PRIMARY_DEVICE_ID, type Device } from './device.entity.js';
@@ -23,7 +23,7 @@ export interface RegisterInput {
 export async function register(deps: AuthDeps, input: RegisterInput): Promise<{ user: User; device: Device; tokens: TokenPair; deviceSecret: string }> {
   const username = parseUsername(input.username);
   const password = parseNewPassword(input.password, username);
-  const registrationId = requireRegistrationId(input.registrationId, 'registration_id');
+  const registrationId = input.registrationId;
   const deviceName = input.deviceName ? parseDeviceName(input.deviceName) : 'Primary device';
   const passwordHash = await deps.passwords.hash(password);
   const now = new Date();

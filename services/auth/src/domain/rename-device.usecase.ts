@@ -1,4 +1,4 @@
-import { requireDeviceId, rpcError, type Caller } from '@parley/platform';
+import { rpcError, type Caller } from '@parley/platform';
 import type { AuthDeps } from '../deps.js';
 import { DeviceSchema, type Device } from './device.entity.js';
 import { parseDeviceName } from './device-input.js';
@@ -11,7 +11,7 @@ export interface RenameDeviceInput {
 
 /** Renames any device of the caller's account. */
 export async function renameDevice(deps: AuthDeps, caller: Caller, input: RenameDeviceInput): Promise<Device> {
-  const deviceId = requireDeviceId(input.deviceId, 'device_id');
+  const deviceId = input.deviceId;
   const name = parseDeviceName(input.name);
   return deps.orm.em.fork().transactional(async (em) => {
     await requireLiveSession(em, caller);

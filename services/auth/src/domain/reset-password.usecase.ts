@@ -25,8 +25,6 @@ function refuseSpent(token: PasswordResetToken, now: Date): void {
  * spent by a conditional update in the same transaction, so two concurrent uses can't both work.
  */
 export async function resetPassword(deps: AuthDeps, input: ResetPasswordInput): Promise<void> {
-  if (!input.resetToken) throw rpcError.invalidArgument('reset_token is required');
-  if (!input.newPassword) throw rpcError.invalidArgument('new_password is required');
   if (input.resetToken.length > 128) throw rpcError.notFound(UNKNOWN_TOKEN);
   const stored = await deps.orm.em
     .fork()

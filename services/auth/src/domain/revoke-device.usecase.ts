@@ -1,4 +1,4 @@
-import { events, requireDeviceId, rpcError, type Caller } from '@parley/platform';
+import { events, rpcError, type Caller } from '@parley/platform';
 import type { AuthDeps } from '../deps.js';
 import { DeviceSchema, PRIMARY_DEVICE_ID } from './device.entity.js';
 import { LinkCodeSchema } from './link-code.entity.js';
@@ -11,7 +11,7 @@ import { announceRevocations, revokeSessions } from './sessions.js';
  * by cascade, with auth.device.revoked in the same transaction. Returns once the edge has been told.
  */
 export async function revokeDevice(deps: AuthDeps, caller: Caller, input: { deviceId: number }): Promise<void> {
-  const deviceId = requireDeviceId(input.deviceId, 'device_id');
+  const deviceId = input.deviceId;
   const now = new Date();
   await deps.orm.em.fork().transactional(async (em) => {
     await requireLiveSession(em, caller);

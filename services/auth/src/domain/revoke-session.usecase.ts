@@ -1,4 +1,4 @@
-import { requireUuid, rpcError, type Caller } from '@parley/platform';
+import { canonicalUuid, rpcError, type Caller } from '@parley/platform';
 import type { AuthDeps } from '../deps.js';
 import { requireLiveSession } from './live-session.js';
 import { announceRevocations, revokeSessions } from './sessions.js';
@@ -10,7 +10,7 @@ import { announceRevocations, revokeSessions } from './sessions.js';
 export async function revokeSession(deps: AuthDeps, caller: Caller, input: { sessionId: string }): Promise<void> {
   const em = deps.orm.em.fork();
   await requireLiveSession(em, caller);
-  const sessionId = requireUuid(input.sessionId, 'session_id', 'a session id from ListSessions');
+  const sessionId = canonicalUuid(input.sessionId);
   const revoked = await em.transactional((tx) => revokeSessions(tx, deps, caller.userId, { id: sessionId }));
   if (revoked.length === 0) throw rpcError.notFound('your account has no open session with that id: see ListSessions');
   await announceRevocations(deps);

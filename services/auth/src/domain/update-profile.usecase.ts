@@ -1,7 +1,7 @@
 import type { Caller } from '@parley/platform';
 import type { AuthDeps } from '../deps.js';
 import { requireLiveSession } from './live-session.js';
-import { parseAvatarMediaId, parseDisplayName } from './profile-input.js';
+import { parseDisplayName } from './profile-input.js';
 import type { User } from './user.entity.js';
 
 export interface UpdateProfileInput {
@@ -13,10 +13,8 @@ export interface UpdateProfileInput {
 export async function updateProfile(deps: AuthDeps, caller: Caller, input: UpdateProfileInput): Promise<User> {
   const em = deps.orm.em.fork();
   const { user } = await requireLiveSession(em, caller);
-  const displayName = parseDisplayName(input.displayName);
-  const avatarMediaId = parseAvatarMediaId(input.avatarMediaId);
-  user.displayName = displayName;
-  user.avatarMediaId = avatarMediaId;
+  user.displayName = parseDisplayName(input.displayName);
+  user.avatarMediaId = input.avatarMediaId;
   await em.flush();
   return user;
 }

@@ -1,6 +1,5 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { rpcError } from '@parley/platform';
 import {
   ContactRequestSchema as ContactRequestMessage,
   ContactSchema as ContactMessage,
@@ -67,8 +66,7 @@ export const toContactRequest = (r: ContactRequest) =>
 export const toMessagingPolicy = (p: MessagingPolicyName) =>
   p === 'contacts_only' ? MessagingPolicy.CONTACTS_ONLY : MessagingPolicy.EVERYONE;
 
+/** The contract admits EVERYONE and CONTACTS_ONLY only. */
 export function parseMessagingPolicy(p: MessagingPolicy): MessagingPolicyName {
-  if (p === MessagingPolicy.EVERYONE) return 'everyone';
-  if (p === MessagingPolicy.CONTACTS_ONLY) return 'contacts_only';
-  throw rpcError.invalidArgument('messaging_policy must be MESSAGING_POLICY_EVERYONE or MESSAGING_POLICY_CONTACTS_ONLY');
+  return p === MessagingPolicy.CONTACTS_ONLY ? 'contacts_only' : 'everyone';
 }

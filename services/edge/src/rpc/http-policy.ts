@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DescService } from '@bufbuild/protobuf';
 import { cors } from '@connectrpc/connect';
 
 const allowHeaders = [...cors.allowedHeaders, 'Authorization', 'X-Request-Id'].join(', ');
@@ -44,16 +45,35 @@ export function unknownRpc(served: string[]) {
 }
 
 const SUPPORTED_CONTENT_TYPES = /^application\/(json|proto|connect\+(json|proto)|grpc-web(-text)?(\+(json|proto))?)(;|$)/i;
+const STREAM_CONTENT_TYPES = /^application\/(connect\+(json|proto)|grpc-web(-text)?(\+(json|proto))?)(;|$)/i;
 
-/** A POST in a format the edge doesn't speak gets 415 with a Connect error saying which formats it does. */
-export function contentTypePolicy(req: IncomingMessage, res: ServerResponse): boolean {
-  const type = req.headers['content-type'] ?? '';
-  if (req.method !== 'POST' || SUPPORTED_CONTENT_TYPES.test(type)) return false;
-  res.writeHead(415, { 'content-type': 'application/json', 'accept-post': 'application/json, application/proto' }).end(
-    JSON.stringify({
-      code: 'invalid_argument',
-      message: `unsupported content-type '${type.slice(0, 100)}': send application/json or application/proto (Connect), or gRPC-Web`,
-    }),
+/**
+ * A POST in a format the edge doesn't speak gets 415 with a Connect error saying which formats it
+ * does; so does a server stream (at `streamPaths`) called in a unary format, which Connect streams
+ * can't be.
+ */
+export function contentTypePolicy(streamPaths: ReadonlySet<string>) {
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (req.method !== 'POST') return false;
+    const type = req.headers['content-type'] ?? '';
+    const path = req.url?.split('?')[0] ?? '';
+    if (streamPaths.has(path)) {
+      if (STREAM_CONTENT_TYPES.test(type)) return false;
+      return refuse(res, type, `${path} is a server stream: send application/connect+json or application/connect+proto (Connect streaming), or gRPC-Web`, 'application/connect+json, application/connect+proto');
+    }
+    if (SUPPORTED_CONTENT_TYPES.test(type)) return false;
+    return refuse(res, type, 'send application/json or application/proto (Connect), or gRPC-Web', 'application/json, application/proto');
+  };
+}
+
+function refuse(res: ServerResponse, type: string, fix: string, accepted: string): true {
+  res.writeHead(415, { 'content-type': 'application/json', 'accept-post': accepted }).end(
+    JSON.stringify({ code: 'invalid_argument', message: `unsupported content-type '${type.slice(0, 100)}': ${fix}` }),
   );
   return true;
+}
+
+/** The request paths of `services`' server-streaming methods. */
+export function streamPaths(services: readonly DescService[]): Set<string> {
+  return new Set(services.flatMap((s) => s.methods.filter((m) => m.methodKind === 'server_streaming').map((m) => `/${s.typeName}/${m.name}`)));
 }

@@ -47,7 +47,6 @@ export function parseUploadInput(req: UploadKeysRequestLike, maxPerUpload: numbe
 }
 
 function parse(req: UploadKeysRequestLike, maxPerUpload: number): UploadInput {
-  if (req.identityKey.length === 0) throw rpcError.invalidArgument('identity_key is required');
   checkEcPublicKey(req.identityKey, 'identity_key');
   const identityKey = req.identityKey;
 

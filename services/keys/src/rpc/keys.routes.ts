@@ -1,5 +1,5 @@
 import type { ConnectRouter } from '@connectrpc/connect';
-import { MAX_DEVICE_ID, isDeviceId, requireCaller, requireUuid, rpcError } from '@parley/platform';
+import { canonicalUuid, requireCaller } from '@parley/platform';
 import { KeyService } from '@parley/proto';
 import type { KeysDeps } from '../deps.js';
 import { getConsistencyProof } from '../domain/get-consistency-proof.usecase.js';
@@ -24,10 +24,7 @@ export function keysRoutes(deps: KeysDeps) {
 
       async getPreKeyBundles(req, ctx) {
         const caller = requireCaller(ctx);
-        const userId = requireUuid(req.userId, 'user_id');
-        if (req.deviceId !== 0 && !isDeviceId(req.deviceId)) {
-          throw rpcError.invalidArgument(`device_id must be 0 (every device) or from 1 to ${MAX_DEVICE_ID}`);
-        }
+        const userId = canonicalUuid(req.userId);
         // The claim limit per (requester, target) is taken in the claim's own statement.
         const { bundles, logSnapshot } = await getPreKeyBundles(deps, caller, { userId, deviceId: req.deviceId });
         return { bundles: bundles.map((b) => toPreKeyBundle(b, logSnapshot)) };

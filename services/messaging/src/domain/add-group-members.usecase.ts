@@ -1,4 +1,4 @@
-import { rpcError, type Caller } from '@parley/platform';
+import type { Caller } from '@parley/platform';
 import type { MessagingDeps } from '../deps.js';
 import { ConversationMemberSchema } from './conversation.entity.js';
 import { loadConversationView, type ConversationView } from './conversation-view.js';
@@ -12,8 +12,7 @@ import { publishMembersChanged } from '../events/members-changed.js';
  * add is harmless; every id is still checked, and each new member must accept messages from the adder.
  */
 export async function addGroupMembers(deps: MessagingDeps, caller: Caller, input: { conversationId: string; userIds: string[] }): Promise<ConversationView> {
-  const userIds = parseUserIds(input.userIds, 'user_ids');
-  if (userIds.length === 0) throw rpcError.invalidArgument('user_ids must name at least one user');
+  const userIds = parseUserIds(input.userIds);
   const { view, signal } = await deps.orm.em.fork().transactional(async (em) => {
     const { conversation, member } = await requireMember(em, input.conversationId, caller.userId, { lock: true });
     requireGroup(conversation);

@@ -3,16 +3,15 @@ import { rpcError, type Caller } from '@parley/platform';
 import type { MessagingDeps } from '../deps.js';
 import { ConversationMemberSchema, ConversationSchema } from './conversation.entity.js';
 import { loadConversationView, type ConversationView } from './conversation-view.js';
-import { parseUserIds, requireInfoSize, requireMayAdd, requireUsersExist, requireWithinCap } from './group-rules.js';
+import { parseUserIds, requireMayAdd, requireUsersExist, requireWithinCap } from './group-rules.js';
 import { membershipChanged } from './notices.js';
 import { publishMembersChanged } from '../events/members-changed.js';
 
 /** A new group with the caller as owner and the others as members, each of whom accepts messages from the caller. */
 export async function createGroup(deps: MessagingDeps, caller: Caller, input: { memberUserIds: string[]; encryptedInfo: Uint8Array }): Promise<ConversationView> {
-  const memberIds = parseUserIds(input.memberUserIds, 'member_user_ids');
+  const memberIds = parseUserIds(input.memberUserIds);
   if (memberIds.includes(caller.userId)) throw rpcError.invalidArgument('member_user_ids must not include you: you are added as the owner');
   requireWithinCap(memberIds.length + 1, deps.settings.groupMaxMembers);
-  requireInfoSize(input.encryptedInfo);
   const { view, signal } = await deps.orm.em.fork().transactional(async (em) => {
     await requireUsersExist(em, memberIds);
     await requireMayAdd(em, caller.userId, memberIds);

@@ -1,4 +1,4 @@
-import { requireUuid, rpcError, type Caller } from '@parley/platform';
+import { canonicalUuid, rpcError, type Caller } from '@parley/platform';
 import { DeliveryState } from '@parley/proto';
 import type { MessagingDeps } from '../deps.js';
 
@@ -19,7 +19,7 @@ export interface DeliveryStatus {
  * else's message is NOT_FOUND, like an unknown one, so message ids can't be probed.
  */
 export async function getDeliveryStatus(deps: MessagingDeps, caller: Caller, input: { messageId: string }): Promise<DeliveryStatus> {
-  const messageId = requireUuid(input.messageId, 'message_id');
+  const messageId = canonicalUuid(input.messageId);
   const [row]: { sender_user_id: string; recipients: string[]; dropped: string[]; retracted: boolean; queued: string[] }[] = await deps.orm.em
     .fork()
     .execute(

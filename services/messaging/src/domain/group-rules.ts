@@ -1,12 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { requireUuid, rpcError } from '@parley/platform';
+import { canonicalUuid, rpcError } from '@parley/platform';
 import type { Conversation, ConversationMember, MemberRole } from './conversation.entity.js';
 import { ConversationMemberSchema } from './conversation.entity.js';
 import { firstRefusingRecipient } from './may-message.js';
 import { UserProjectionSchema } from './user-projection.entity.js';
-
-/** The largest encrypted group info (title, avatar reference) a group may carry. */
-export const ENCRYPTED_INFO_MAX_BYTES = 4 * 1024;
 
 /** Membership changes apply to groups only. */
 export function requireGroup(conversation: Conversation): void {
@@ -18,13 +15,9 @@ export function requireRole(member: ConversationMember, roles: MemberRole[], act
   if (!roles.includes(member.role)) throw rpcError.permissionDenied(`only the group's ${roles.join(' or ')} may ${action}`);
 }
 
-export function requireInfoSize(info: Uint8Array): void {
-  if (info.length > ENCRYPTED_INFO_MAX_BYTES) throw rpcError.invalidArgument(`encrypted_info is at most ${ENCRYPTED_INFO_MAX_BYTES} bytes`);
-}
-
-/** The ids as lowercase UUIDs without repeats, in the order given. */
-export function parseUserIds(ids: string[], field: string): string[] {
-  return [...new Set(ids.map((id) => requireUuid(id, field)))];
+/** The ids (UUIDs, as the contract checks) in lowercase without repeats, in the order given. */
+export function parseUserIds(ids: string[]): string[] {
+  return [...new Set(ids.map(canonicalUuid))];
 }
 
 /** NOT_FOUND naming the first id that is not a known user. */

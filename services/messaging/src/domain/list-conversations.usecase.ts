@@ -20,7 +20,8 @@ function decodeCursor(token: string): Cursor {
     throw malformed();
   }
   const { t, id } = (parsed ?? {}) as Partial<Cursor>;
-  if (typeof t !== 'string' || !/^-?\d{1,20}$/.test(t) || typeof id !== 'string') throw malformed();
+  // A time this API wrote: microseconds since the epoch, well inside what a timestamp holds.
+  if (typeof t !== 'string' || !/^\d{1,16}$/.test(t) || !Number.isSafeInteger(Number(t)) || typeof id !== 'string') throw malformed();
   try {
     return { t, id: requireUuid(id, 'page_token') };
   } catch {

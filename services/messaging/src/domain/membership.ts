@@ -1,6 +1,6 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { requireUuid, rpcError } from '@parley/platform';
+import { canonicalUuid, rpcError } from '@parley/platform';
 import { ConversationMemberSchema, ConversationSchema, type Conversation, type ConversationMember } from './conversation.entity.js';
 
 /** NOT_FOUND for a conversation the caller is not in, worded the same whether or not it exists. */
@@ -17,7 +17,7 @@ export interface Membership {
  * conversation row FOR UPDATE: sends and membership changes to one conversation then queue up.
  */
 export async function requireMember(em: EntityManager, conversationId: string, userId: string, opts: { lock?: boolean } = {}): Promise<Membership> {
-  const id = requireUuid(conversationId, 'conversation_id');
+  const id = canonicalUuid(conversationId);
   const notFound = () => notAMember(id);
   // Locked before membership is read, so the membership seen holds until the transaction ends.
   const conversation = await em.findOne(ConversationSchema, { id }, opts.lock ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {});

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { requireUuid, rpcError, type Caller } from '@parley/platform';
+import { canonicalUuid, rpcError, type Caller } from '@parley/platform';
 import type { MessagingDeps } from '../deps.js';
 import { ConversationMemberSchema, ConversationSchema, directPairKey, type Conversation, type ConversationMember } from './conversation.entity.js';
 import { requireMayMessage } from './may-message.js';
@@ -17,7 +17,7 @@ export interface OpenedConversation {
  * race (from either side) meet at the unique pair key: one inserts, the others find its row.
  */
 export async function openDirectConversation(deps: MessagingDeps, caller: Caller, input: { userId: string }): Promise<OpenedConversation> {
-  const otherId = requireUuid(input.userId, 'user_id');
+  const otherId = canonicalUuid(input.userId);
   if (otherId === caller.userId) throw rpcError.invalidArgument("you can't open a conversation with yourself");
   return deps.orm.em.fork().transactional(async (em) => {
     if ((await em.count(UserProjectionSchema, { userId: otherId })) === 0) throw rpcError.notFound(`no user has id ${otherId}`);

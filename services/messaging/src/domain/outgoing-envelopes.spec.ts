@@ -1,7 +1,9 @@
 import { Code } from '@connectrpc/connect';
-import { CiphertextType, DeviceMismatchSchema, type OutgoingEnvelope } from '@parley/proto';
+import { create } from '@bufbuild/protobuf';
+import { createValidator } from '@bufbuild/protovalidate';
+import { CiphertextType, DeviceMismatchSchema, SendMessageRequestSchema, type OutgoingEnvelope, type SendMessageRequest } from '@parley/proto';
 import { connectErrorThrownBy } from '@parley/testing';
-import { CLIENT_MESSAGE_ID_MAX, deviceMismatch, requireClientMessageId, requireMatchingDevices, validEnvelopes, type ExpectedDevice } from './outgoing-envelopes.js';
+import { deviceMismatch, requireMatchingDevices, validEnvelopes, type ExpectedDevice } from './outgoing-envelopes.js';
 
 const U1 = '00000000-0000-4000-8000-000000000001';
 const U2 = '00000000-0000-4000-8000-000000000002';
@@ -29,19 +31,38 @@ describe('validEnvelopes', () => {
     const total = connectErrorThrownBy(() => validEnvelopes([envelope(U1, 1, 7, 10), envelope(U1, 2, 7, 10), envelope(U1, 3, 7, 6)], limits));
     expect([total.code, total.rawMessage]).toEqual([Code.ResourceExhausted, 'the envelopes hold 26 bytes of ciphertext; a message holds at most 25']);
   });
-
-  it('refuses an unknown ciphertext type', () => {
-    expect(connectErrorThrownBy(() => validEnvelopes([{ ...envelope(U1, 1), type: 99 as CiphertextType }], limits)).code).toBe(Code.InvalidArgument);
-  });
 });
 
-describe('requireClientMessageId', () => {
-  it('takes UUIDs and short tokens, nothing else', () => {
-    expect(requireClientMessageId(U1)).toBe(U1);
-    const longest = 'a'.repeat(CLIENT_MESSAGE_ID_MAX);
-    expect(requireClientMessageId(longest)).toBe(longest);
-    expect(connectErrorThrownBy(() => requireClientMessageId(`${longest}a`)).code).toBe(Code.InvalidArgument);
-    expect(connectErrorThrownBy(() => requireClientMessageId('a/b')).code).toBe(Code.InvalidArgument);
+describe("SendMessageRequest's contract", () => {
+  const validator = createValidator();
+  const violations = (fields: Partial<SendMessageRequest>) => {
+    const request = create(SendMessageRequestSchema, { conversationId: U1, clientMessageId: 'm1', envelopes: [envelope(U2, 1)], ...fields });
+    const result = validator.validate(SendMessageRequestSchema, request);
+    return result.kind === 'invalid' ? result.violations.map((v) => `${String(v).split(':')[0]} ${v.ruleId}`) : result.kind;
+  };
+
+  it('takes UUIDs and short tokens as client message ids, nothing else', () => {
+    expect([violations({ clientMessageId: U1 }), violations({ clientMessageId: 'a'.repeat(64) })]).toEqual(['valid', 'valid']);
+    expect([violations({ clientMessageId: 'a'.repeat(65) }), violations({ clientMessageId: 'a/b' }), violations({ clientMessageId: '' })]).toEqual([
+      ['client_message_id string.max_len'],
+      ['client_message_id string.pattern'],
+      ['client_message_id required'],
+    ]);
+  });
+
+  it('refuses envelopes with a malformed address, an unknown ciphertext type or no ciphertext, naming each', () => {
+    const bad = { ...envelope('nope', 0, 16381, 0), type: 99 as CiphertextType };
+    expect(violations({ envelopes: [envelope(U2, 1), bad] })).toEqual([
+      'envelopes[1].recipient_user_id string.uuid',
+      'envelopes[1].recipient_device_id uint32.gte_lte',
+      'envelopes[1].registration_id uint32.gte_lte',
+      'envelopes[1].type enum.defined_only',
+      'envelopes[1].ciphertext required',
+    ]);
+  });
+
+  it('takes a send with no envelopes, for a conversation with no other device', () => {
+    expect(violations({ envelopes: [] })).toBe('valid');
   });
 });
 
@@ -70,7 +91,20 @@ describe('deviceMismatch', () => {
 describe('requireMatchingDevices', () => {
   it('fails with FAILED_PRECONDITION carrying the mismatch as a detail', () => {
     const err = connectErrorThrownBy(() => requireMatchingDevices([device(U1, 1)], []));
-    expect([err.code, err.rawMessage]).toEqual([Code.FailedPrecondition, "envelopes don't match the conversation's devices: 1 missing, 0 extra, 0 stale; fetch keys and retry"]);
+    expect(err.code).toBe(Code.FailedPrecondition);
     expect(addresses(err.findDetails(DeviceMismatchSchema)[0]!.missingDevices)).toEqual(['1.1']);
+  });
+
+  it('names the missing, extra and stale devices in the message, for clients that read only JSON', () => {
+    const err = connectErrorThrownBy(() => requireMatchingDevices([device(U1, 1), device(U1, 2)], validEnvelopes([envelope(U1, 2, 8), envelope(U2, 3)], limits)));
+    expect(err.rawMessage).toBe(
+      `envelopes don't match the conversation's devices: missing [${U1}/1]; extra [${U2}/3]; stale [${U1}/2]; fetch keys and retry`,
+    );
+  });
+
+  it('names at most 20 devices of a kind and counts the rest', () => {
+    const expected = Array.from({ length: 23 }, (_, i) => device(U1, i + 1));
+    const err = connectErrorThrownBy(() => requireMatchingDevices(expected, []));
+    expect(err.rawMessage).toMatch(new RegExp(`^envelopes don't match the conversation's devices: missing \\[${U1}/1, .*${U1}/20, and 3 more\\]; extra \\[\\]; stale \\[\\];`));
   });
 });

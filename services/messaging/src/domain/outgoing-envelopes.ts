@@ -1,12 +1,9 @@
 import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
-import { requireDeviceId, requireRegistrationId, requireUuid, rpcError } from '@parley/platform';
+import { canonicalUuid, rpcError } from '@parley/platform';
 import { CiphertextType, DeviceAddressSchema, DeviceMismatchSchema, type DeviceAddress, type DeviceMismatch, type OutgoingEnvelope } from '@parley/proto';
 import type { DeviceRef } from '../events/live-signals.js';
 import { deviceKey } from './message.entity.js';
-
-export const CLIENT_MESSAGE_ID_MAX = 64;
-const CLIENT_MESSAGE_ID = new RegExp(`^[A-Za-z0-9_-]{1,${CLIENT_MESSAGE_ID_MAX}}$`);
 
 export interface EnvelopeLimits {
   envelopeMaxBytes: number;
@@ -25,30 +22,16 @@ export interface ExpectedDevice extends DeviceRef {
   registrationId: number;
 }
 
-export function requireClientMessageId(value: string): string {
-  if (!value) throw rpcError.invalidArgument('client_message_id is required');
-  if (!CLIENT_MESSAGE_ID.test(value)) {
-    throw rpcError.invalidArgument(`client_message_id must be 1 to ${CLIENT_MESSAGE_ID_MAX} characters of A-Z, a-z, 0-9, _ and -`);
-  }
-  return value;
-}
-
 /**
- * The envelopes, each checked on its own and together: sizes within the limits and one envelope
- * per device. Whether they match the conversation's devices is `requireMatchingDevices`'s job.
+ * The envelopes, checked for what the contract (OutgoingEnvelope's field rules) can't say: sizes
+ * within the operator's limits and one envelope per device. Whether they match the conversation's devices is `requireMatchingDevices`'s job.
  */
 export function validEnvelopes(envelopes: OutgoingEnvelope[], limits: EnvelopeLimits): ValidEnvelope[] {
   const seen = new Set<string>();
   let totalBytes = 0;
   const valid = envelopes.map((e, i): ValidEnvelope => {
     const field = `envelopes[${i}]`;
-    const userId = requireUuid(e.recipientUserId, `${field}.recipient_user_id`);
-    requireDeviceId(e.recipientDeviceId, `${field}.recipient_device_id`);
-    requireRegistrationId(e.registrationId, `${field}.registration_id`);
-    if (e.type === CiphertextType.UNSPECIFIED || CiphertextType[e.type] === undefined) {
-      throw rpcError.invalidArgument(`${field}.type must be a known ciphertext type`);
-    }
-    if (e.ciphertext.length === 0) throw rpcError.invalidArgument(`${field}.ciphertext is empty`);
+    const userId = canonicalUuid(e.recipientUserId);
     if (e.ciphertext.length > limits.envelopeMaxBytes) {
       throw rpcError.resourceExhausted(`${field}.ciphertext is ${e.ciphertext.length} bytes; an envelope holds at most ${limits.envelopeMaxBytes}`);
     }
@@ -82,10 +65,20 @@ export function deviceMismatch(expected: ExpectedDevice[], envelopes: ValidEnvel
 export function requireMatchingDevices(expected: ExpectedDevice[], envelopes: ValidEnvelope[]): void {
   const mismatch = deviceMismatch(expected, envelopes);
   if (!mismatch) return;
-  const counts = `${mismatch.missingDevices.length} missing, ${mismatch.extraDevices.length} extra, ${mismatch.staleDevices.length} stale`;
-  throw new ConnectError(`envelopes don't match the conversation's devices: ${counts}; fetch keys and retry`, Code.FailedPrecondition, undefined, [
+  const lists = `missing ${listed(mismatch.missingDevices)}; extra ${listed(mismatch.extraDevices)}; stale ${listed(mismatch.staleDevices)}`;
+  throw new ConnectError(`envelopes don't match the conversation's devices: ${lists}; fetch keys and retry`, Code.FailedPrecondition, undefined, [
     { desc: DeviceMismatchSchema, value: mismatch },
   ]);
+}
+
+/** Most devices of one kind the message names; the DeviceMismatch detail always holds them all. */
+const LISTED_DEVICES = 20;
+
+/** The devices as "[user_id/device_id, …]" for the message, so a client that reads only JSON sees them. */
+function listed(devices: DeviceAddress[]): string {
+  const named = devices.slice(0, LISTED_DEVICES).map((d) => `${d.userId}/${d.deviceId}`);
+  const more = devices.length - named.length;
+  return `[${named.join(', ')}${more > 0 ? `, and ${more} more` : ''}]`;
 }
 
 /** Sorted by user, then device, so a client (and a test) sees one order. */

@@ -1,4 +1,4 @@
-import { requireUuid, rpcError, type Caller } from '@parley/platform';
+import { canonicalUuid, rpcError, type Caller } from '@parley/platform';
 import type { MessagingDeps } from '../deps.js';
 import { loadConversationView, type ConversationView } from './conversation-view.js';
 import { requireGroup, requireRole, requireTargetMember } from './group-rules.js';
@@ -8,7 +8,7 @@ import { publishMembersChanged } from '../events/members-changed.js';
 
 /** Removes a member: the owner may remove anyone else, an admin only plain members. */
 export async function removeGroupMember(deps: MessagingDeps, caller: Caller, input: { conversationId: string; userId: string }): Promise<ConversationView> {
-  const userId = requireUuid(input.userId, 'user_id');
+  const userId = canonicalUuid(input.userId);
   if (userId === caller.userId) throw rpcError.invalidArgument('to remove yourself, leave the group');
   const { view, signal } = await deps.orm.em.fork().transactional(async (em) => {
     const { conversation, member } = await requireMember(em, input.conversationId, caller.userId, { lock: true });

@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { emRunner, requireUuid, rpcError, sqlRows, type Caller } from '@parley/platform';
+import { emRunner, canonicalUuid, rpcError, sqlRows, type Caller } from '@parley/platform';
 import { ServerNoticeSchema } from '@parley/proto';
 import type { MessagingDeps } from '../deps.js';
 import type { DeviceRef } from '../events/live-signals.js';
@@ -27,8 +27,8 @@ interface MessageRow {
  * again changes nothing and notifies no one.
  */
 export async function retractMessage(deps: MessagingDeps, caller: Caller, input: RetractMessageInput): Promise<{ droppedEnvelopes: number }> {
-  const conversationId = requireUuid(input.conversationId, 'conversation_id');
-  const messageId = requireUuid(input.messageId, 'message_id');
+  const conversationId = canonicalUuid(input.conversationId);
+  const messageId = canonicalUuid(input.messageId);
   const { dropped, notified } = await deps.orm.em.fork().transactional(async (em) => {
     await requireMember(em, conversationId, caller.userId);
     // Locked, so of two racing retractions the second sees the first and does nothing.

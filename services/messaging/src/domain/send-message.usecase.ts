@@ -1,10 +1,10 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { requireUuid, type Caller } from '@parley/platform';
+import { canonicalUuid, type Caller } from '@parley/platform';
 import { DeliverySchema, type OutgoingEnvelope } from '@parley/proto';
 import type { MessagingDeps } from '../deps.js';
 import { envelopeOf, type SentMessage } from './message-sender.js';
-import { requireClientMessageId, validEnvelopes } from './outgoing-envelopes.js';
+import { validEnvelopes } from './outgoing-envelopes.js';
 
 export interface SendMessageInput {
   conversationId: string;
@@ -21,8 +21,8 @@ export interface SendMessageInput {
  * A retry with the same client_message_id is answered from the first send.
  */
 export async function sendMessage(deps: Pick<MessagingDeps, 'sender' | 'live' | 'settings'>, caller: Caller, input: SendMessageInput): Promise<SentMessage> {
-  const conversationId = requireUuid(input.conversationId, 'conversation_id');
-  const clientMessageId = requireClientMessageId(input.clientMessageId);
+  const conversationId = canonicalUuid(input.conversationId);
+  const clientMessageId = input.clientMessageId;
   const envelopes = validEnvelopes(input.envelopes, deps.settings);
   if (input.ephemeral) {
     // Checked like a stored send, then handed to the connected devices only; nothing is kept.

@@ -25,7 +25,7 @@ const toItem = (userId: string, r: ItemRow): StoredItem => ({ userId, key: r.key
  * advisory lock, so the count check and a concurrent new key can't both pass the limit.
  */
 export async function putItem(deps: MessagingDeps, caller: Caller, input: { key: string; value: Uint8Array; expectedVersion?: bigint }): Promise<StoredItem> {
-  const key = requireKey(input.key);
+  const key = input.key;
   const max = deps.settings.storageMaxItemBytes;
   if (input.value.length > max) throw rpcError.resourceExhausted(`an item's value is at most ${max} bytes; this one has ${input.value.length}`);
   return deps.orm.em.fork().transactional(async (em) => {
@@ -54,7 +54,7 @@ export async function putItem(deps: MessagingDeps, caller: Caller, input: { key:
 }
 
 export async function getItem(deps: MessagingDeps, caller: Caller, input: { key: string }): Promise<StoredItem> {
-  const key = requireKey(input.key);
+  const key = input.key;
   const rows = await sqlRows<ItemRow>(deps.orm.em.fork(), `select key, value, version, updated_at from stored_item where user_id = ? and key = ?`, [caller.userId, key]);
   if (!rows.length) throw rpcError.notFound(`you have no item with key ${key}`);
   return toItem(caller.userId, rows[0]!);
@@ -70,7 +70,7 @@ export async function listItems(deps: MessagingDeps, caller: Caller, input: { pa
 }
 
 export async function deleteItem(deps: MessagingDeps, caller: Caller, input: { key: string }): Promise<{ deleted: boolean }> {
-  const key = requireKey(input.key);
+  const key = input.key;
   const rows = await sqlRows(deps.orm.em.fork(), `delete from stored_item where user_id = ? and key = ? returning key`, [caller.userId, key]);
   return { deleted: rows.length > 0 };
 }

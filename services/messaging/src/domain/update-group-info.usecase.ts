@@ -1,7 +1,7 @@
 import { rpcError, type Caller } from '@parley/platform';
 import type { MessagingDeps } from '../deps.js';
 import { loadConversationView, type ConversationView } from './conversation-view.js';
-import { requireGroup, requireInfoSize, requireRole } from './group-rules.js';
+import { requireGroup, requireRole } from './group-rules.js';
 import { requireMember } from './membership.js';
 import { membershipChanged } from './notices.js';
 
@@ -14,7 +14,6 @@ export async function updateGroupInfo(
   caller: Caller,
   input: { conversationId: string; encryptedInfo: Uint8Array; expectedInfoVersion?: bigint },
 ): Promise<ConversationView> {
-  requireInfoSize(input.encryptedInfo);
   const { view, signal } = await deps.orm.em.fork().transactional(async (em) => {
     const { conversation, member } = await requireMember(em, input.conversationId, caller.userId, { lock: true });
     requireGroup(conversation);
