@@ -160,6 +160,10 @@ export function mediaSuite(provider: MediaProvider): void {
     expect(get.status).toBe(405);
     expect(await get.text()).toMatch(/not a tus method/);
 
+    // Malformed ids are refused by the contract's rules, naming the field.
+    const malformed = await connectErrorOf(erin.media.getAttachment({ attachmentId: 'not-an-id' }));
+    expect([malformed.code, malformed.rawMessage]).toEqual([Code.InvalidArgument, expect.stringContaining('attachment_id')]);
+
     // An unknown upload, and someone else's.
     expect((await client.patch('/media/v1/uploads/' + 'f'.repeat(32), 0, bytes)).status).toBe(404);
     const frank = await signUp(stack, 'frank');

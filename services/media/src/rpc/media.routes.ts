@@ -1,39 +1,31 @@
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { ConnectRouter } from '@connectrpc/connect';
-import { requireCaller, requireUuid, rpcError } from '@parley/platform';
+import { requireCaller } from '@parley/platform';
 import { MediaService } from '@parley/proto';
 import type { MediaDeps } from '../deps.js';
 import { deleteAttachment } from '../domain/delete-attachment.usecase.js';
 import { getAttachment } from '../domain/get-attachment.usecase.js';
 import { grantAttachment } from '../domain/grant-attachment.usecase.js';
 
-const ATTACHMENT_ID = /^[0-9a-f]{32}$/;
-
-function requireAttachmentId(id: string): string {
-  if (!ATTACHMENT_ID.test(id)) throw rpcError.invalidArgument('attachment_id must be the 32 hex digits of an upload\'s id (the last part of its Location)');
-  return id;
-}
-
-/** MediaService: each handler authenticates, validates, calls one use case, shapes the answer. */
+/** MediaService: each handler authenticates and calls one use case (ids are checked by the contract's rules). */
 export function mediaRoutes(deps: MediaDeps) {
   return (router: ConnectRouter) =>
     router.service(MediaService, {
       async grantAttachment(req, ctx) {
         const caller = requireCaller(ctx);
-        const input = { attachmentId: requireAttachmentId(req.attachmentId), conversationId: requireUuid(req.conversationId, 'conversation_id') };
-        await grantAttachment(deps, caller, input);
+        await grantAttachment(deps, caller, { attachmentId: req.attachmentId, conversationId: req.conversationId });
         return {};
       },
 
       async deleteAttachment(req, ctx) {
         const caller = requireCaller(ctx);
-        await deleteAttachment(deps, caller, { attachmentId: requireAttachmentId(req.attachmentId) });
+        await deleteAttachment(deps, caller, { attachmentId: req.attachmentId });
         return {};
       },
 
       async getAttachment(req, ctx) {
         const caller = requireCaller(ctx);
-        const a = await getAttachment(deps, caller, { attachmentId: requireAttachmentId(req.attachmentId) });
+        const a = await getAttachment(deps, caller, { attachmentId: req.attachmentId });
         return {
           attachment: {
             id: a.id,
