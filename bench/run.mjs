@@ -21,6 +21,15 @@ const BASE_ENV = {
   // Accounts are made fast (bcrypt at its lowest cost), and tokens outlive the run, so no stream
   // ends with its token.
   auth: { BCRYPT_COST: '4', ACCESS_TOKEN_TTL_SECONDS: '3600' },
+  // A bench is a few clients generating load: the abuse limits are lifted so they measure the path, not the limits.
+  messaging: {
+    SENDS_PER_SENDER: '1000000',
+    SENDS_PER_SENDER_PER_MINUTE: '6000000',
+    QUEUE_MAX_DELIVERIES: '10000000',
+    GROUPS_CREATED_PER_CALLER: '1000000',
+    MEMBER_ADDS_PER_CALLER: '1000000',
+  },
+  keys: { UPLOADS_PER_CALLER: '1000000', PREKEY_CLAIMS_PER_REQUESTER: '1000000' },
   // Lets a figure read the edge's memory as live data: a full GC on SIGUSR2.
   edge: { NODE_OPTIONS: `--expose-gc --require ${fileURLToPath(new URL('./support/gc-on-signal.cjs', import.meta.url))}` },
 };

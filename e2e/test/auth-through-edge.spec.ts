@@ -150,9 +150,9 @@ describe('bad input gets a clear Connect error, never a 500', () => {
     expect((await register(JSON.stringify({ username: 42, password: PASSWORD }))).status).toBe(400);
   });
 
-  it('a body over the size limit: resource_exhausted', async () => {
+  it('a body over the size limit: 413 resource_exhausted', async () => {
     const res = await register(JSON.stringify({ username: 'big', password: 'x'.repeat(2 * 1024 * 1024) }));
-    expect(res.status).toBe(429);
+    expect(res.status).toBe(413);
     expect(res.json()).toMatchObject({ code: 'resource_exhausted' });
   });
 

@@ -63,9 +63,13 @@ const ALICE_PRE_KEYS = 5;
 const ALICE_ITEM_KEY = 'draft.alice';
 const ALICE_ITEM = new TextEncoder().encode('ciphertext of a draft');
 
-/** Unauthenticated RPCs: the request is the credential. An empty request must fail validation, not auth. */
+/**
+ * Unauthenticated RPCs: 'public' ones take the request as the credential (an empty request must
+ * fail validation, not auth); 'open' ones answer anyone (an empty request succeeds).
+ */
 type Row =
   | { kind: 'public' }
+  | { kind: 'open' }
   | {
       kind: 'caller';
       request: (f: Fixture) => Record<string, unknown>;
@@ -83,6 +87,7 @@ const targeted = (request: (f: Fixture) => Record<string, unknown>, code = Code.
 const ownDevice = (request: (f: Fixture) => Record<string, unknown> = () => ({})): Row => ({ kind: 'caller', request, otherUser: 'own', newDeviceWaits: true });
 
 const MATRIX: Record<string, Row> = {
+  'parley.auth.v1.AuthService/GetRegistrationChallenge': { kind: 'open' },
   'parley.auth.v1.AuthService/Register': { kind: 'public' },
   'parley.auth.v1.AuthService/Login': { kind: 'public' },
   'parley.auth.v1.AuthService/Refresh': { kind: 'public' },
@@ -283,7 +288,9 @@ describe.each(METHODS.map((m) => [name(m), m] as const))('%s', (_name, method) =
 
   it('without a token', async () => {
     const r = row();
-    if (r.kind === 'public') {
+    if (r.kind === 'open') {
+      await expect(call(method, {})).resolves.toBeDefined();
+    } else if (r.kind === 'public') {
       // Served without a token: an empty request is refused for what it lacks, not for who sent it.
       const err = await errorOf(method, {});
       expect(err.code).not.toBe(Code.Unauthenticated);
@@ -296,13 +303,13 @@ describe.each(METHODS.map((m) => [name(m), m] as const))('%s', (_name, method) =
 
   it('with an expired token', async () => {
     const r = row();
-    const err = await errorOf(method, r.kind === 'public' ? {} : r.request(f), expiredToken);
+    const err = await errorOf(method, r.kind === 'caller' ? r.request(f) : {}, expiredToken);
     expect([err.code, err.rawMessage]).toEqual([Code.Unauthenticated, 'access token expired: get a new one with AuthService/Refresh']);
   });
 
   it("with a revoked device's token", async () => {
     const r = row();
-    const err = await errorOf(method, r.kind === 'public' ? {} : r.request(f), revokedToken);
+    const err = await errorOf(method, r.kind === 'caller' ? r.request(f) : {}, revokedToken);
     expect([err.code, err.rawMessage]).toEqual([Code.Unauthenticated, 'session has ended: log in again']);
   });
 
@@ -449,6 +456,20 @@ describe("another device's queue", () => {
     expect([messagesIn(phone), messagesIn(tablet), messagesIn(bob)]).toEqual([[f.bobMessageId], [f.aliceMessageId, f.bobMessageId], [f.aliceMessageId]]);
     const ids = [phone, tablet, bob].flatMap((queue) => queue.map((d) => d.id));
     expect(new Set(ids).size).toBe(ids.length);
+  });
+});
+
+describe('the limits of issue 12', () => {
+  it("are per caller: another user who spent their bucket is refused with a retry-after, and Alice is not", async () => {
+    const mallory = await signUp(stack, 'mallory');
+    const proof = (d: EdgeDevice) => keysOf(d).getConsistencyProof({ fromSize: 1n, toSize: 1n });
+    const refused = await eventually(
+      () => proof(mallory).then(() => undefined, (err) => ConnectError.from(err)),
+      (err) => err !== undefined,
+    );
+    expect([refused!.code, refused!.rawMessage.replace(/\d+ s$/, 'N s')]).toEqual([Code.ResourceExhausted, 'too many consistency proof requests; retry in N s']);
+    for (const secret of aliceSecrets()) expect(refused!.rawMessage).not.toContain(secret);
+    await expect(proof(f.alice)).resolves.toBeDefined();
   });
 });
 

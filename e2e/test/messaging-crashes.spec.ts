@@ -103,7 +103,8 @@ describe('on the shared NATS', () => {
   const inboxes: Inbox[] = [];
 
   beforeAll(async () => {
-    stack = await startTestStack({ services: ['auth', 'messaging', 'edge'], env: { auth: { BCRYPT_COST: '4' } } });
+    // 1,000 sends from one sender, past SENDS_PER_SENDER's default burst: that limit is not this test's subject.
+    stack = await startTestStack({ services: ['auth', 'messaging', 'edge'], env: { auth: { BCRYPT_COST: '4' }, messaging: { SENDS_PER_SENDER: '1000000' } } });
   });
 
   afterEach(async () => {

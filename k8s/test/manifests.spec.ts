@@ -39,12 +39,13 @@ const REQUIRED_LABELS = [
   'app.kubernetes.io/managed-by',
 ];
 /** Variables that must never be written into a manifest in clear. */
-const SECRET_VARIABLES = ['DATABASE_URL', 'AUTH_SIGNING_KEY', 'KEYS_LOG_SIGNING_KEY'];
+const SECRET_VARIABLES = ['DATABASE_URL', 'AUTH_SIGNING_KEY', 'KEYS_LOG_SIGNING_KEY', 'CLIENT_ADDRESS_SECRET', 'CLIENT_ADDRESS_PREVIOUS_SECRET'];
 /** Secrets an overlay may reference without rendering them: operators create these (k8s/README.md). */
 const OPERATOR_SECRETS = new Set([
   ...DB_SERVICES.map((s) => `parley-${s}-db`),
   'parley-auth-signing-key',
   'parley-keys-log-signing-key',
+  'parley-client-address-secret',
   'parley-edge-tls',
   'parley-media-s3',
 ]);
@@ -534,9 +535,69 @@ describe.each(overlays)('overlay %s', (overlay) => {
     });
   });
 
+  // --- network policies ----------------------------------------------------------------------
+
+  /** The only pods that may call each service's internal gRPC port (see which service's config names which URL). */
+  const RPC_CALLERS: Record<ServiceName, ServiceName[]> = {
+    auth: ['edge', 'keys', 'messaging', 'media', 'moderation'],
+    keys: ['edge'],
+    messaging: ['edge'],
+    media: ['edge'],
+    moderation: [],
+    edge: [],
+  };
+  const STRANGER = { app: 'anything-else-in-the-cluster' };
+
+  const policyOf = (name: string) => {
+    const podLabels = deployment(name).spec.template.metadata.labels;
+    const selecting = ofKind(objects, 'NetworkPolicy').filter((p) => Object.entries<string>(p.spec.podSelector.matchLabels ?? {}).every(([k, v]) => podLabels[k] === v));
+    expect([name, selecting.map(id)]).toEqual([name, [`NetworkPolicy/${name}`]]);
+    return selecting[0]!;
+  };
+
+  /** Whether `policy` lets a pod with `labels` (in the same namespace) connect to the named port. */
+  function allows(policy: Manifest, labels: Record<string, string>, port: string): boolean {
+    return (policy.spec.ingress ?? []).some((rule: any) => {
+      const portMatches = !rule.ports || rule.ports.some((p: any) => p.port === port);
+      const peerMatches =
+        !rule.from ||
+        rule.from.some((peer: any) => {
+          if (peer.ipBlock) return false;
+          const inNamespace = !peer.namespaceSelector || Object.keys(peer.namespaceSelector.matchLabels ?? {}).length === 0;
+          const podMatches = !peer.podSelector || Object.entries<string>(peer.podSelector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+          return inNamespace && podMatches;
+        });
+      return portMatches && peerMatches;
+    });
+  }
+
+  test.each(SERVICES)('%s: one NetworkPolicy limits ingress to its grpc port to the named callers', (name) => {
+    const policy = policyOf(name);
+    expect(policy.spec.policyTypes).toEqual(['Ingress']);
+    for (const caller of SERVICES) {
+      const labels = deployment(caller).spec.template.metadata.labels;
+      expect([caller, '->', name, allows(policy, labels, 'grpc')]).toEqual([caller, '->', name, RPC_CALLERS[name].includes(caller)]);
+    }
+    expect(allows(policy, STRANGER, 'grpc')).toBe(false);
+    expect(allows(policy, STRANGER, 'metrics')).toBe(true);
+  });
+
+  test("media's uploads port is open to the edge only", () => {
+    for (const caller of SERVICES) {
+      const labels = deployment(caller).spec.template.metadata.labels;
+      expect([caller, allows(policyOf('media'), labels, 'uploads')]).toEqual([caller, caller === 'edge']);
+    }
+    expect(allows(policyOf('media'), STRANGER, 'uploads')).toBe(false);
+  });
+
+  test("only the edge's public port is open to any client", () => {
+    expect(allows(policyOf('edge'), STRANGER, 'http')).toBe(true);
+    for (const name of SERVICES.filter((s) => s !== 'edge')) expect([name, allows(policyOf(name), STRANGER, 'http')]).toEqual([name, false]);
+  });
+
   // --- configuration and secrets -------------------------------------------------------------
 
-  test('DATABASE_URL, AUTH_SIGNING_KEY and KEYS_LOG_SIGNING_KEY come from Secrets, never from literal values', () => {
+  test('DATABASE_URL, the signing keys and the client-address secrets come from Secrets, never from literal values', () => {
     for (const d of deployments) {
       for (const c of containersOf(d)) {
         for (const variable of (c.env ?? []).filter((v: any) => SECRET_VARIABLES.includes(v.name))) {
@@ -579,6 +640,14 @@ describe.each(overlays)('overlay %s', (overlay) => {
     for (const name of SERVICES.filter((s) => s !== 'keys')) {
       expect((mainContainer(deployment(name)).env ?? []).map((v: any) => v.name)).not.toContain('KEYS_LOG_SIGNING_KEY');
     }
+  });
+
+  test.each(SERVICES)('%s reads CLIENT_ADDRESS_SECRET (and the optional previous one) from parley-client-address-secret', (name) => {
+    const env = mainContainer(deployment(name)).env ?? [];
+    const current = env.find((v: any) => v.name === 'CLIENT_ADDRESS_SECRET')?.valueFrom?.secretKeyRef;
+    const previous = env.find((v: any) => v.name === 'CLIENT_ADDRESS_PREVIOUS_SECRET')?.valueFrom?.secretKeyRef;
+    expect([current?.key, current?.optional, previous?.key, previous?.optional]).toEqual(['current', undefined, 'previous', true]);
+    expect([isGeneratedFrom(current?.name ?? '', 'parley-client-address-secret'), isGeneratedFrom(previous?.name ?? '', 'parley-client-address-secret')]).toEqual([true, true]);
   });
 
   test('every referenced ConfigMap is rendered; every referenced Secret is rendered or operator-created', () => {

@@ -10,6 +10,7 @@ export * from './gen/parley/events/v1/contact_events_pb.js';
 export * from './gen/parley/messaging/v1/conversation_pb.js';
 export * from './gen/parley/keys/v1/keys_pb.js';
 export * from './gen/parley/events/v1/key_events_pb.js';
+export * from './gen/parley/events/v1/signing_key_events_pb.js';
 export * from './gen/parley/messaging/v1/message_pb.js';
 export * from './gen/parley/messaging/v1/delivery_pb.js';
 export * from './gen/parley/messaging/v1/delivery_internal_pb.js';

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { freePort } from './free-port.js';
 import { grpcHealthCheck } from './health-check.js';
@@ -16,6 +17,8 @@ export interface StackOptions {
   dbPrefix: string;
   eventPrefix: string;
   signingKey: string;
+  /** Every service's CLIENT_ADDRESS_SECRET; a fresh one when absent. */
+  clientAddressSecret?: string;
   /** keys' KEYS_LOG_SIGNING_KEY; a fresh one when absent. */
   logSigningKey?: string;
   /** The edge's public port; 0 picks a free one. */
@@ -36,7 +39,8 @@ export interface ServiceProcess {
   readonly pid: number | undefined;
   /** The last lines it printed, for diagnosing a failed start. */
   readonly output: string[];
-  start(): Promise<void>;
+  /** Starts it (again), with `changes` to its settings from then on, as a restart with a new configuration. */
+  start(changes?: Record<string, string>): Promise<void>;
   /** SIGTERM, then SIGKILL after `graceMs`. Resolves with the exit code. */
   stop(graceMs?: number): Promise<number | null>;
   kill9(): Promise<void>;
@@ -50,8 +54,9 @@ export interface RunningStack {
   /**
    * Starts another process of a running service with the same settings on ports of its own, as
    * a second replica would run; stopped with the stack. For the edge, `url` is its public URL.
+   * `env` overrides some of those settings.
    */
-  startReplica(name: ServiceName): Promise<{ process: ServiceProcess; url: string }>;
+  startReplica(name: ServiceName, env?: Record<string, string>): Promise<{ process: ServiceProcess; url: string }>;
   stop(): Promise<void>;
 }
 
@@ -68,7 +73,8 @@ function serviceProcess(name: ServiceName, rpcPort: number, metricsPort: number,
     get pid() {
       return child?.pid;
     },
-    async start() {
+    async start(changes = {}) {
+      Object.assign(env, changes);
       child = spawn(process.execPath, [join(REPO_ROOT, 'services', name, 'dist/main.js')], {
         cwd: REPO_ROOT,
         env: { PATH: process.env.PATH ?? '', ...env },
@@ -134,12 +140,16 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const serviceUrls = Object.fromEntries(SERVICES.map(({ name }) => [`${name.toUpperCase()}_URL`, `http://127.0.0.1:${ports.get(name)?.rpc ?? 0}`]));
   const databaseName = (service: ServiceName) => `${opts.dbPrefix}_${service}`;
   const logSigningKey = opts.logSigningKey ?? newLogSigningKey();
+  const clientAddressSecret = opts.clientAddressSecret ?? randomBytes(32).toString('hex');
 
   const processes = {} as Record<ServiceName, ServiceProcess>;
   for (const { name, database } of SERVICES.filter((s) => names.includes(s.name))) {
     const { rpc, metrics } = ports.get(name)!;
     const env: Record<string, string> = {
       RPC_PORT: String(rpc),
+      // Internal RPC has no transport authentication: on a developer's machine, loopback only.
+      RPC_HOST: '127.0.0.1',
+      CLIENT_ADDRESS_SECRET: clientAddressSecret,
       METRICS_PORT: String(metrics),
       NATS_URL: opts.natsUrl,
       EVENT_PREFIX: opts.eventPrefix,
@@ -169,9 +179,9 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     await stopAll();
     throw err;
   }
-  async function startReplica(name: ServiceName) {
+  async function startReplica(name: ServiceName, overrides: Record<string, string> = {}) {
     const [rpc, metrics, http] = [await freePort(), await freePort(), await freePort()];
-    const env = { ...processes[name].env, RPC_PORT: String(rpc), METRICS_PORT: String(metrics), ...(name === 'edge' ? { HTTP_PORT: String(http) } : {}) };
+    const env = { ...processes[name].env, ...overrides, RPC_PORT: String(rpc), METRICS_PORT: String(metrics), ...(name === 'edge' ? { HTTP_PORT: String(http) } : {}) };
     const replica = serviceProcess(name, rpc, metrics, env, opts);
     replicas.push(replica);
     await replica.start();

@@ -7,7 +7,7 @@ import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } f
 import { newSigningKey } from '@parley/platform';
 import { SERVICES, startStack, type RunningStack, type ServiceName, type StackOptions } from '@parley/stack';
 import { TestIsolation } from './isolation.js';
-import { TEST_NATS_URL } from './run-id.js';
+import { TEST_CLIENT_ADDRESS_SECRET, TEST_NATS_URL } from './run-id.js';
 
 export interface TestStack extends RunningStack {
   readonly isolation: TestIsolation;
@@ -45,9 +45,16 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     dbPrefix: `parley_${isolation.runId}`,
     eventPrefix: isolation.eventPrefix,
     signingKey: newSigningKey(),
+    clientAddressSecret: TEST_CLIENT_ADDRESS_SECRET,
     httpPort: 0,
     services: opts.services,
-    env: { ...opts.env, media: { MEDIA_FILE_DIR: mediaDir, ...opts.env?.media }, all: { LOG_LEVEL: verbose ? 'debug' : 'warn', SHUTDOWN_GRACE_SECONDS: '5', ...opts.env?.all } },
+    env: {
+      ...opts.env,
+      // Every test registers its accounts from one address (loopback): that limit is lifted unless a test sets it.
+      auth: { REGISTRATIONS_PER_ADDRESS: '1000000', ...opts.env?.auth },
+      media: { MEDIA_FILE_DIR: mediaDir, ...opts.env?.media },
+      all: { LOG_LEVEL: verbose ? 'debug' : 'warn', SHUTDOWN_GRACE_SECONDS: '5', ...opts.env?.all },
+    },
     onLine: verbose ? (name, line) => process.stdout.write(`${name} | ${line}\n`) : undefined,
   }).catch(async (err) => {
     await isolation.cleanup([natsUrl]).catch(() => undefined);

@@ -31,4 +31,17 @@ export const authConfigSchema = {
   PASSWORD_RESETS_PER_ADDRESS: env.int({ min: 1, max: 100000, default: 20 }),
   PASSWORD_RESETS_PER_ADDRESS_REFILL_SECONDS: env.int({ min: 1, max: 86400, default: 180 }),
   SEARCH_REQUESTS_PER_MINUTE: env.int({ min: 1, max: 6000, default: 30 }),
+  // Accounts one address (an IPv6 /64) may register: 10 at once, then one every 6 minutes.
+  REGISTRATIONS_PER_ADDRESS: env.int({ min: 1, max: 1_000_000, default: 10 }),
+  REGISTRATIONS_PER_ADDRESS_REFILL_SECONDS: env.int({ min: 1, max: 86400, default: 360 }),
+  /**
+   * Register's proof of work, off by default: when on, Register needs a challenge from
+   * GetRegistrationChallenge solved to DIFFICULTY leading zero bits (about 2^DIFFICULTY hashes).
+   */
+  REGISTRATION_POW: env.bool({ default: false }),
+  REGISTRATION_POW_DIFFICULTY: env.int({ min: 1, max: 32, default: 20 }),
+  REGISTRATION_CHALLENGE_TTL_SECONDS: env.int({ min: 30, max: 3600, default: 300 }),
+  // Contact requests one account may send: 20 at once, then one every 5 minutes.
+  CONTACT_REQUESTS_PER_CALLER: env.int({ min: 1, max: 1_000_000, default: 20 }),
+  CONTACT_REQUESTS_PER_CALLER_REFILL_SECONDS: env.int({ min: 1, max: 86400, default: 300 }),
 };

@@ -3,8 +3,10 @@ import { BlockSchema, ContactRequestSchema, ContactSchema } from './domain/conta
 import { DeviceSchema } from './domain/device.entity.js';
 import { LinkCodeSchema } from './domain/link-code.entity.js';
 import { PasswordResetTokenSchema } from './domain/password-reset-token.entity.js';
+import { PublishedSigningKeySchema } from './domain/published-signing-key.entity.js';
 import { RefreshTokenSchema } from './domain/refresh-token.entity.js';
 import { SessionSchema } from './domain/session.entity.js';
+import { SpentChallengeSchema } from './domain/spent-challenge.entity.js';
 import { UserSchema } from './domain/user.entity.js';
 import { migrations } from './migrations/index.js';
 
@@ -20,6 +22,8 @@ export const database: DatabaseSpec = {
     ContactSchema,
     BlockSchema,
     RateLimitBucketSchema,
+    PublishedSigningKeySchema,
+    SpentChallengeSchema,
   ],
   migrations,
 };

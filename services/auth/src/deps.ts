@@ -1,8 +1,10 @@
-import type { ConfigOf, Logger, MikroORM, Outbox, ServiceContext } from '@parley/platform';
+import { systemClock, type ConfigOf, type Logger, type MikroORM, type Outbox, type ServiceContext } from '@parley/platform';
 import type { authConfigSchema } from './config.js';
 import { MeReader } from './domain/get-me.usecase.js';
 import { PasswordHasher } from './domain/password-hasher.js';
 import { authRateLimits, type AuthRateLimits } from './domain/rate-limits.js';
+import { RegistrationChallenges } from './domain/registration-challenges.js';
+import { publishSigningKeyRemovals } from './domain/signing-key-removals.js';
 import { TokenIssuer } from './domain/token-issuer.js';
 
 /** What auth's routes, use cases and token verifier are built from: made once, in `init`. */
@@ -15,6 +17,8 @@ export interface AuthDeps {
   /** GetMe's reads, batched, in plain SQL. */
   me: MeReader;
   rateLimits: AuthRateLimits;
+  /** Register's optional proof of work. */
+  challenges: RegistrationChallenges;
   settings: AuthSettings;
 }
 
@@ -28,14 +32,22 @@ export interface AuthSettings {
 }
 
 export async function buildAuthDeps({ orm, sql, outbox, log, config }: ServiceContext<ConfigOf<typeof authConfigSchema>>): Promise<AuthDeps> {
+  const issuer = await TokenIssuer.fromJwk(config.AUTH_SIGNING_KEY, config.ACCESS_TOKEN_TTL_SECONDS, config.AUTH_PREVIOUS_SIGNING_KEYS);
+  const removed = await publishSigningKeyRemovals(orm, outbox, issuer.jwks.map((k) => k.kid));
+  if (removed.length > 0) log.info({ kids: removed }, 'signing keys removed from the JWKS: announced, so verifiers drop them at once');
   return {
     orm,
     outbox,
     log,
-    issuer: await TokenIssuer.fromJwk(config.AUTH_SIGNING_KEY, config.ACCESS_TOKEN_TTL_SECONDS, config.AUTH_PREVIOUS_SIGNING_KEYS),
+    issuer,
     passwords: new PasswordHasher(config.BCRYPT_COST, config.UV_THREADPOOL_SIZE),
     me: new MeReader(sql),
     rateLimits: authRateLimits(orm, config),
+    challenges: RegistrationChallenges.fromSigningKey(
+      config.AUTH_SIGNING_KEY,
+      { enabled: config.REGISTRATION_POW, difficultyBits: config.REGISTRATION_POW_DIFFICULTY, ttlSeconds: config.REGISTRATION_CHALLENGE_TTL_SECONDS },
+      systemClock,
+    ),
     settings: {
       refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
       passwordResetTtlSeconds: config.PASSWORD_RESET_TTL_SECONDS,

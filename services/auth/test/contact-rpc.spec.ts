@@ -276,11 +276,15 @@ describe('privacy', () => {
     expect(changes.map((e) => e.contactsOnly)).toEqual([true, false]);
   });
 
-  it('refuses an unspecified policy', async () => {
+  it('refuses a change that sets nothing, or an unknown policy', async () => {
     const a = await account();
-    const err = await connectErrorOf(contacts.setPrivacy({ messagingPolicy: MessagingPolicy.UNSPECIFIED }, a.as));
-    expect(err.code).toBe(Code.InvalidArgument);
-    expect(err.rawMessage).toBe('invalid request: messaging_policy: must be MESSAGING_POLICY_EVERYONE or MESSAGING_POLICY_CONTACTS_ONLY [messaging_policy.known]');
+    const nothing = await connectErrorOf(contacts.setPrivacy({ messagingPolicy: MessagingPolicy.UNSPECIFIED }, a.as));
+    expect([nothing.code, nothing.rawMessage]).toEqual([Code.InvalidArgument, 'invalid request: set messaging_policy, group_add_policy or both [set_privacy.some_setting]']);
+    const unknown = await connectErrorOf(contacts.setPrivacy({ messagingPolicy: 7 as MessagingPolicy }, a.as));
+    expect([unknown.code, unknown.rawMessage]).toEqual([
+      Code.InvalidArgument,
+      'invalid request: messaging_policy: must be MESSAGING_POLICY_EVERYONE, MESSAGING_POLICY_CONTACTS_ONLY or MESSAGING_POLICY_UNSPECIFIED (unchanged) [messaging_policy.known]',
+    ]);
   });
 });
 

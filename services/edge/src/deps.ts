@@ -1,4 +1,4 @@
-import type { ConfigOf, EventFollower, Logger, ServiceContext } from '@parley/platform';
+import type { ClientAddressProofs, ConfigOf, EventFollower, HttpConnectionLimits, Logger, ServiceContext } from '@parley/platform';
 import type { edgeConfigSchema } from './config.js';
 import type { FetchPage } from './delivery/delivery-stream.js';
 import { deliveryFetcher } from './delivery/fetch-deliveries.js';
@@ -18,6 +18,8 @@ export interface EdgeDeps {
   streamMetrics: StreamMetrics;
   /** Reads a device's queue from messaging, with that device's own Authorization. */
   fetchDeliveries: (authorization: string) => FetchPage;
+  /** Signs the client address the edge forwards. */
+  clientAddressProofs: ClientAddressProofs;
   /** The internal gRPC URL of each backend the edge forwards to. */
   backends: EdgeBackends;
   settings: EdgeSettings;
@@ -36,6 +38,7 @@ export interface EdgeSettings {
   corsAllowedOrigins: string[];
   trustedProxyHops: number;
   readMaxBytes: number;
+  connections: HttpConnectionLimits;
   /** Media's plain-HTTP URL, for /media/ (tus uploads and downloads). */
   mediaHttpUrl: string;
 }
@@ -52,6 +55,8 @@ export async function buildEdgeDeps(ctx: ServiceContext<ConfigOf<typeof edgeConf
     metrics,
     heartbeatMs: config.EDGE_STREAM_HEARTBEAT_SECONDS * 1000,
     pollMs: config.EDGE_STREAM_POLL_SECONDS * 1000,
+    stallMs: config.EDGE_STREAM_WRITE_TIMEOUT_SECONDS * 1000,
+    buffer: { maxItems: config.EDGE_STREAM_BUFFER_MAX_ITEMS, maxBytes: config.EDGE_STREAM_BUFFER_MAX_BYTES },
   });
   // Serving starts only after the recent revocations are loaded.
   const revocationFollower = await followRevocations(ctx, revoked, windowMs, (sessionIds) => hub.endSessions(sessionIds));
@@ -62,12 +67,19 @@ export async function buildEdgeDeps(ctx: ServiceContext<ConfigOf<typeof edgeConf
     hub,
     streamMetrics: metrics,
     fetchDeliveries: deliveryFetcher(config.MESSAGING_URL),
+    clientAddressProofs: ctx.clientAddressProofs,
     backends: { auth: config.AUTH_URL, keys: config.KEYS_URL, messaging: config.MESSAGING_URL, media: config.MEDIA_URL },
     settings: {
       httpPort: config.HTTP_PORT,
       corsAllowedOrigins: config.CORS_ALLOWED_ORIGINS,
       trustedProxyHops: config.EDGE_TRUSTED_PROXY_HOPS,
       readMaxBytes: config.EDGE_READ_MAX_BYTES,
+      connections: {
+        headersTimeoutMs: config.EDGE_HEADERS_TIMEOUT_SECONDS * 1000,
+        requestTimeoutMs: Math.max(config.EDGE_REQUEST_TIMEOUT_SECONDS, config.EDGE_HEADERS_TIMEOUT_SECONDS) * 1000,
+        keepAliveTimeoutMs: config.EDGE_KEEP_ALIVE_TIMEOUT_SECONDS * 1000,
+        maxConnections: config.EDGE_MAX_CONNECTIONS,
+      },
       mediaHttpUrl: config.MEDIA_HTTP_URL,
     },
   };

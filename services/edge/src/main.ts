@@ -7,7 +7,7 @@ import { forwardedServices, publicServices } from './public-services.js';
 import { refusingRevoked } from './revocations/revoked-sessions.js';
 import { clientAddressPolicy } from './rpc/client-address.js';
 import { forwardRelays, forwardRoutes } from './rpc/forward.js';
-import { contentTypePolicy, corsPolicy, streamPaths, unknownRpc } from './rpc/http-policy.js';
+import { bodySizePolicy, contentTypePolicy, corsPolicy, streamPaths, unknownRpc } from './rpc/http-policy.js';
 
 void runService({
   name: 'edge',
@@ -23,9 +23,10 @@ void runService({
   async start(deps, { interceptors }) {
     const { settings, hub, revocationFollower, log } = deps;
     const cors = corsPolicy(settings.corsAllowedOrigins);
-    const stampClientAddress = clientAddressPolicy(settings.trustedProxyHops);
+    const stampClientAddress = clientAddressPolicy(settings.trustedProxyHops, deps.clientAddressProofs);
     const media = mediaProxy(deps);
     const contentType = contentTypePolicy(streamPaths(publicServices));
+    const bodySize = bodySizePolicy(settings.readMaxBytes);
     const server = await startHttpServer({
       port: settings.httpPort,
       routes: [
@@ -35,10 +36,14 @@ void runService({
       relays: forwardedServices.flatMap(({ service, backend }) => forwardRelays(service, deps.backends[backend])),
       interceptors,
       readMaxBytes: settings.readMaxBytes,
-      before: (req, res) => media(req, res) || cors(req, res) || contentType(req, res) || stampClientAddress(req),
+      connections: settings.connections,
+      before: (req, res) => media(req, res) || cors(req, res) || contentType(req, res) || bodySize(req, res) || stampClientAddress(req),
       fallback: unknownRpc(publicServices.map((service) => service.typeName)),
     });
     log.info({ httpPort: server.port }, `edge serving clients at http://127.0.0.1:${server.port}`);
+    if (!deps.clientAddressProofs.enabled) {
+      log.warn('CLIENT_ADDRESS_SECRET is not set: the edge cannot prove client addresses, so services count every client as one "unknown" address');
+    }
     return {
       async close(graceMs: number) {
         // Streams never finish by themselves: end them first, so clients reconnect elsewhere.

@@ -35,7 +35,15 @@ export async function buildKeysDeps({ orm, sql, outbox, config }: ServiceContext
     sql,
     outbox,
     identityLog,
-    preKeyClaims: new PreKeyClaims({ sql, orm, outbox, identityLog, limiter: rateLimits.claimsPerTarget, lowWaterMark: config.PREKEY_LOW_WATER_MARK }),
+    preKeyClaims: new PreKeyClaims({
+      sql,
+      orm,
+      outbox,
+      identityLog,
+      limiter: rateLimits.claimsPerTarget,
+      requesterLimiter: rateLimits.claimsPerRequester,
+      lowWaterMark: config.PREKEY_LOW_WATER_MARK,
+    }),
     rateLimits,
     settings: {
       maxPreKeysPerUpload: config.MAX_PRE_KEYS_PER_UPLOAD,

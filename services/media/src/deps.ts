@@ -20,6 +20,8 @@ export interface MediaDeps {
 /** The settings the use cases read; see config.ts for what each variable means. */
 export interface MediaSettings {
   httpPort: number;
+  /** The address the HTTP port listens on: RPC_HOST, since only the edge calls it. */
+  httpHost: string;
   maxAttachmentBytes: number;
   quotaBytesPerUser: number;
   maxPendingUploadsPerUser: number;
@@ -54,6 +56,7 @@ export async function buildMediaDeps({ orm, log, config }: ServiceContext<MediaC
     clock: systemClock,
     settings: {
       httpPort: config.MEDIA_HTTP_PORT,
+      httpHost: config.RPC_HOST,
       maxAttachmentBytes: config.MEDIA_MAX_ATTACHMENT_BYTES,
       quotaBytesPerUser: config.MEDIA_QUOTA_BYTES_PER_USER,
       maxPendingUploadsPerUser: config.MEDIA_MAX_PENDING_UPLOADS_PER_USER,

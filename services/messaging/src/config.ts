@@ -19,4 +19,15 @@ export const messagingConfigSchema = {
   STORAGE_MAX_ITEMS: env.int({ min: 1, max: 100_000, default: 1000 }),
   // eslint-disable-next-line no-restricted-syntax -- bytes of an item, not the delivery window
   STORAGE_MAX_ITEM_BYTES: env.int({ min: 256, max: 1024 * 1024, default: 64 * 1024 }),
+  // SendMessage per sender, stored and ephemeral alike: a burst of N, then PER_MINUTE more each minute.
+  SENDS_PER_SENDER: env.int({ min: 1, max: 1_000_000, default: 600 }),
+  SENDS_PER_SENDER_PER_MINUTE: env.int({ min: 1, max: 6_000_000, default: 600 }),
+  /** Each device queue's quota: the most undelivered items, and their most bytes; a send past it is refused. */
+  QUEUE_MAX_DELIVERIES: env.int({ min: 1, max: 10_000_000, default: 10_000 }),
+  QUEUE_MAX_BYTES: env.int({ min: 1024, max: 2 ** 40, default: 100 * 1024 * 1024 }),
+  // CreateGroup and AddMembers calls per caller: a burst of N, then one more every REFILL seconds.
+  GROUPS_CREATED_PER_CALLER: env.int({ min: 1, max: 1_000_000, default: 20 }),
+  GROUPS_CREATED_PER_CALLER_REFILL_SECONDS: env.int({ min: 1, max: 86400, default: 180 }),
+  MEMBER_ADDS_PER_CALLER: env.int({ min: 1, max: 1_000_000, default: 60 }),
+  MEMBER_ADDS_PER_CALLER_REFILL_SECONDS: env.int({ min: 1, max: 86400, default: 60 }),
 };

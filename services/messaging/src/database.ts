@@ -1,4 +1,4 @@
-import type { DatabaseSpec } from '@parley/platform';
+import { RateLimitBucketSchema, type DatabaseSpec } from '@parley/platform';
 import { BlockProjectionSchema } from './domain/block-projection.entity.js';
 import { ContactProjectionSchema } from './domain/contact-projection.entity.js';
 import { DeviceProjectionSchema } from './domain/device-projection.entity.js';
@@ -22,6 +22,7 @@ export const database: DatabaseSpec = {
     MessageSchema,
     QueuedDeliverySchema,
     StoredItemSchema,
+    RateLimitBucketSchema,
   ],
   migrations,
 };

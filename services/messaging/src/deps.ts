@@ -2,6 +2,7 @@ import type { ConfigOf, Logger, MikroORM, Outbox, ServiceContext, SqlPool } from
 import type { messagingConfigSchema } from './config.js';
 import { AckQueue } from './domain/ack-deliveries.usecase.js';
 import { MessageSender } from './domain/message-sender.js';
+import { messagingRateLimits, type MessagingRateLimits } from './domain/rate-limits.js';
 import { LiveSignals } from './events/live-signals.js';
 
 /** What messaging's routes, consumers, use cases and sweeper are built from: made once, in `init`. */
@@ -17,6 +18,7 @@ export interface MessagingDeps {
   sender: MessageSender;
   /** Deletes acked deliveries, a batch per statement. */
   acks: AckQueue;
+  rateLimits: MessagingRateLimits;
   settings: MessagingSettings;
 }
 
@@ -44,7 +46,14 @@ export async function buildMessagingDeps({ orm, sql, log, outbox, nats, subjects
   const live = new LiveSignals(nats, subjects);
   // Signals this process published just before it last stopped may be lost: streams refetch.
   live.resync();
-  const sender = new MessageSender(sql, live, { messageTtlSeconds: config.MESSAGE_TTL_SECONDS, concurrency: SEND_CONCURRENCY, maxBatch: SEND_BATCH_MAX });
+  const rateLimits = messagingRateLimits(orm, config);
+  const sender = new MessageSender(sql, live, {
+    messageTtlSeconds: config.MESSAGE_TTL_SECONDS,
+    concurrency: SEND_CONCURRENCY,
+    maxBatch: SEND_BATCH_MAX,
+    sendsPerSender: rateLimits.sendsPerSender,
+    queueQuota: { maxDeliveries: config.QUEUE_MAX_DELIVERIES, maxBytes: config.QUEUE_MAX_BYTES },
+  });
   return {
     orm,
     sql,
@@ -53,6 +62,7 @@ export async function buildMessagingDeps({ orm, sql, log, outbox, nats, subjects
     live,
     sender,
     acks: new AckQueue(sql, live, ACK_CONCURRENCY),
+    rateLimits,
     settings: {
       messageTtlSeconds: config.MESSAGE_TTL_SECONDS,
       envelopeMaxBytes: config.ENVELOPE_MAX_BYTES,

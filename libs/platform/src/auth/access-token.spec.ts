@@ -57,6 +57,22 @@ describe('createTokenVerifier', () => {
   });
   afterEach(() => jest.restoreAllMocks());
 
+  it('refuses a dropped key at once, remembered tokens included, even when a refetch still serves it', async () => {
+    const retired = makeKey();
+    const { state, fetch } = source([key, retired]);
+    const verifier = createTokenVerifier(fetch, { clock, minRefetchMs: 0 });
+    const old = await sign(retired);
+    await expect(verifier.verify(old)).resolves.toMatchObject({ userId: 'user-1' });
+    verifier.dropKey!(retired.kid);
+    expect((await connectErrorOf(verifier.verify(old))).rawMessage).toBe('invalid access token: log in again');
+    // An auth replica not yet restarted still publishes it: refetched, and still refused.
+    const fetches = state.calls;
+    clock.advance(1);
+    expect((await connectErrorOf(verifier.verify(old))).code).toBe(Code.Unauthenticated);
+    expect(state.calls).toBe(fetches + 1);
+    await expect(verifier.verify(await sign(key))).resolves.toMatchObject({ userId: 'user-1' });
+  });
+
   it('answers UNAVAILABLE, not INTERNAL, when it has no keys and cannot fetch them', async () => {
     const verifier = createTokenVerifier(
       async () => {

@@ -23,6 +23,11 @@ export type TokenSubject = Omit<Caller, 'expiresAt'>;
 
 export interface TokenVerifier {
   verify(token: string): Promise<Caller>;
+  /**
+   * The signing key `kid` was removed (auth.signing_key.removed): tokens it signed are refused from
+   * now on, whatever a cached or refetched key set (from an auth not yet restarted) still holds.
+   */
+  dropKey?(kid: string): void;
 }
 
 export type JwksSource = () => Promise<JWK[]>;
@@ -53,7 +58,13 @@ export function createTokenVerifier(source: JwksSource, opts: TokenVerifierOptio
   const cacheSize = opts.cacheSize ?? DEFAULT_CACHE_SIZE;
   const clock = opts.clock ?? systemClock;
   const verified = new Map<string, { caller: Caller; until: number }>();
-  let keys: { set: ReturnType<typeof createLocalJWKSet>; kids: Set<string>; at: number } | undefined;
+  let keys: { set: ReturnType<typeof createLocalJWKSet>; kids: Set<string>; at: number; jwks: JWK[] } | undefined;
+  const dropped = new Set<string>();
+  const useKeys = (jwks: JWK[], at: number) => {
+    const kept = jwks.filter((k) => !dropped.has(k.kid ?? ''));
+    keys = { set: createLocalJWKSet({ keys: kept }), kids: new Set(kept.map((k) => k.kid ?? '')), at, jwks: kept };
+    verified.clear();
+  };
   let inflight: Promise<void> | undefined;
   // When the last fetch started, whether or not it worked: a failing source is rate limited too.
   let lastAttempt = -Infinity;
@@ -62,10 +73,7 @@ export function createTokenVerifier(source: JwksSource, opts: TokenVerifierOptio
     if (!inflight) {
       lastAttempt = clock.now();
       inflight = source()
-        .then((jwks) => {
-          keys = { set: createLocalJWKSet({ keys: jwks }), kids: new Set(jwks.map((k) => k.kid ?? '')), at: clock.now() };
-          verified.clear();
-        })
+        .then((jwks) => useKeys(jwks, clock.now()))
         .finally(() => (inflight = undefined));
     }
     return inflight;
@@ -78,6 +86,10 @@ export function createTokenVerifier(source: JwksSource, opts: TokenVerifierOptio
   };
 
   return {
+    dropKey(kid) {
+      dropped.add(kid);
+      if (keys) useKeys(keys.jwks, keys.at);
+    },
     async verify(token) {
       const remembered = verified.get(token);
       if (remembered && clock.now() < remembered.until) return remembered.caller;

@@ -31,6 +31,14 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('takes an IP address to bind to, and nothing else', () => {
+    const addressSchema = { RPC_HOST: env.ip({ default: '0.0.0.0' }) };
+    expect(loadConfig(addressSchema, {})).toEqual({ RPC_HOST: '0.0.0.0' });
+    expect(loadConfig(addressSchema, { RPC_HOST: '10.1.2.3' })).toEqual({ RPC_HOST: '10.1.2.3' });
+    expect(loadConfig(addressSchema, { RPC_HOST: '::1' })).toEqual({ RPC_HOST: '::1' });
+    expect(() => loadConfig(addressSchema, { RPC_HOST: 'localhost' })).toThrow(/RPC_HOST must be an IPv4 or IPv6 address/);
+  });
+
   it('rejects a URL with the wrong scheme', () => {
     expect(() => loadConfig(schema, { DATABASE_URL: 'mysql://db/x' })).toThrow(/DATABASE_URL must be a URL with scheme postgres/);
   });

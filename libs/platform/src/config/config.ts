@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 /**
  * Typed configuration from environment variables, validated once at start-up.
  * Every problem is collected so an operator sees all of them in one message.
@@ -30,8 +32,8 @@ function field<T>(describe: string, opts: Options<T>, convert: (raw: string) => 
 }
 
 export const env = {
-  string: (opts: Options<string> & { describe?: string } = {}) =>
-    field(opts.describe ?? 'a non-empty string', opts, (raw) => raw),
+  string: (opts: Options<string> & { describe?: string; minLength?: number } = {}) =>
+    field(opts.describe ?? 'a non-empty string', opts, (raw) => (raw.length >= (opts.minLength ?? 1) ? raw : undefined)),
   int: (opts: Options<number> & { min?: number; max?: number } = {}) => {
     const min = opts.min ?? Number.MIN_SAFE_INTEGER;
     const max = opts.max ?? Number.MAX_SAFE_INTEGER;
@@ -41,6 +43,7 @@ export const env = {
     });
   },
   port: (opts: Options<number> = {}) => env.int({ ...opts, min: 0, max: 65535 }),
+  ip: (opts: Options<string> = {}) => field('an IPv4 or IPv6 address, e.g. 0.0.0.0 or ::', opts, (raw) => (isIP(raw.trim()) ? raw.trim() : undefined)),
   bool: (opts: Options<boolean> = {}) =>
     field('true or false', opts, (raw) => ({ true: true, false: false })[raw.trim().toLowerCase()]),
   url: (opts: Options<string> & { protocols: string[] }) =>

@@ -4,8 +4,17 @@ import { env } from './config.js';
 export const platformConfigSchema = {
   LOG_LEVEL: env.oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { default: 'info' }),
   RPC_PORT: env.port({ default: 50051 }),
+  /** The address internal RPC listens on: every interface by default; the dev stack and tests use 127.0.0.1. */
+  RPC_HOST: env.ip({ default: '0.0.0.0' }),
   METRICS_PORT: env.port({ default: 9090 }),
   SHUTDOWN_GRACE_SECONDS: env.int({ min: 0, max: 300, default: 10 }),
+  /**
+   * Shared by the edge and every service: the edge signs the client address it forwards with it,
+   * services accept the address only with a valid signature. Unset, addresses are never trusted.
+   */
+  CLIENT_ADDRESS_SECRET: env.string({ default: '', minLength: 32, describe: 'a secret of at least 32 characters' }),
+  /** The secret being rotated out: still accepted, never used to sign. */
+  CLIENT_ADDRESS_PREVIOUS_SECRET: env.string({ default: '', minLength: 32, describe: 'a secret of at least 32 characters' }),
 };
 
 export const databaseConfigSchema = {

@@ -5,10 +5,11 @@ import { field as fieldRules } from '@bufbuild/protovalidate/gen/buf/validate/va
 import * as contracts from '@parley/proto';
 import * as deliveryWindow from './delivery-window.js';
 import * as pageSize from './page-size.js';
+import * as proofOfWork from './proof-of-work.js';
 import * as signalIds from './signal-ids.js';
 
 /** The limits a client must know, which the proto states in its comments as `NAME (value)`. */
-const LIMITS: Record<string, unknown> = { ...deliveryWindow, ...pageSize, ...signalIds };
+const LIMITS: Record<string, unknown> = { ...deliveryWindow, ...pageSize, ...proofOfWork, ...signalIds };
 const NUMERIC = Object.entries(LIMITS).filter(([, v]) => typeof v === 'number') as [string, number][];
 const PROTO_ROOT = join(__dirname, '../../../../proto/parley');
 

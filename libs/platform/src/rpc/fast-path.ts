@@ -16,6 +16,7 @@ import { createMethodSerializationLookup, type MethodSerializationLookup } from 
 import { parseContentType, parseTimeout } from '@connectrpc/connect/protocol-connect';
 import { invalidInput } from './invalid-input.js';
 import { LiteHeaders } from './lite-headers.js';
+import { setRequestCloser } from './request-closer.js';
 import { relayRoute, type UnaryRelay } from './fast-path-relay.js';
 import { serveStream } from './fast-path-stream.js';
 import { serveUnary } from './fast-path-unary.js';
@@ -149,6 +150,8 @@ export interface CallSource {
   path: string;
   /** Runs `abort` if the caller goes away before the answer is written. */
   onGone(abort: () => void): void;
+  /** Closes the request, cutting its connection (a request of its own only). */
+  close?(): void;
 }
 
 export function sourceOf(req: IncomingMessage, res: ServerResponse): CallSource {
@@ -159,6 +162,7 @@ export function sourceOf(req: IncomingMessage, res: ServerResponse): CallSource 
       res.once('close', () => {
         if (!res.writableFinished) abort();
       }),
+    close: () => res.destroy(),
   };
 }
 
@@ -178,6 +182,8 @@ export function openCall(route: FastRoute, source: CallSource, contentType: stri
   const deadline =
     timeout.timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(new ConnectError('the operation timed out', Code.DeadlineExceeded)), timeout.timeoutMs);
   const { method } = route;
+  const values = createContextValues();
+  if (method.methodKind === 'server_streaming' && source.close) setRequestCloser(values, source.close);
   return {
     responseHeader,
     responseTrailer,
@@ -193,7 +199,7 @@ export function openCall(route: FastRoute, source: CallSource, contentType: stri
       requestHeader: new LiteHeaders(source.headers),
       responseHeader,
       responseTrailer,
-      values: createContextValues(),
+      values,
     },
   };
 }

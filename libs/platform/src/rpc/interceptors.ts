@@ -2,6 +2,7 @@ import type { DescService } from '@bufbuild/protobuf';
 import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
 import type { Logger } from 'pino';
 import { authInterceptor, type TokenVerifier } from '../auth/access-token.js';
+import { clientAddressGuard, ClientAddressProofs } from './client-address-proof.js';
 import type { Metrics } from '../observability/metrics.js';
 import { REQUEST_ID_HEADER, requestIdFrom, runInRequest } from '../observability/request-context.js';
 import { contractValidation } from './contract-validation.js';
@@ -9,13 +10,19 @@ import { invalidInput } from './invalid-input.js';
 
 /**
  * The fixed server chain, outermost first: request context and access log, metrics, error
- * mapping (so the log and the metrics see the code the caller gets), token verification, then
- * contract validation (the proto's field rules), so a handler starts at its rate limit. Built once,
- * complete; every server of a process gets the same chain. `forwarded` services are validated by
- * the backend they are passed on to.
+ * mapping (so the log and the metrics see the code the caller gets), the client address's proof,
+ * token verification, then contract validation (the proto's field rules), so a handler starts at
+ * its rate limit. Built once, complete; every server of a process gets the same chain.
+ * `forwarded` services are validated by the backend they are passed on to.
  */
-export function serverInterceptors(log: Logger, metrics: Metrics, verifier: TokenVerifier, forwarded: readonly DescService[] = []): readonly Interceptor[] {
-  return [requestContext(log), measure(metrics), mapErrors(log), authInterceptor(verifier), contractValidation(forwarded)];
+export function serverInterceptors(
+  log: Logger,
+  metrics: Metrics,
+  verifier: TokenVerifier,
+  forwarded: readonly DescService[] = [],
+  proofs: ClientAddressProofs = new ClientAddressProofs({ current: '' }),
+): readonly Interceptor[] {
+  return [requestContext(log), measure(metrics), mapErrors(log), clientAddressGuard(proofs, log), authInterceptor(verifier), contractValidation(forwarded)];
 }
 
 function requestContext(log: Logger): Interceptor {

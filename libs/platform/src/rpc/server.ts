@@ -1,11 +1,12 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import net, { type AddressInfo, type Socket } from 'node:net';
-import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
+import { createContextValues, type ConnectRouter, type Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter, type ConnectNodeAdapterOptions } from '@connectrpc/connect-node';
 import { invalidInputOfStreams, mappingInvalidInput } from './connect-node-errors.js';
 import type { UnaryRelay } from './fast-path-relay.js';
 import { connectFastPath } from './fast-path.js';
+import { setRequestCloser } from './request-closer.js';
 
 export type { UnaryRelay };
 
@@ -40,6 +41,9 @@ export function connectNodeHandler(opts: RpcServerOptions, fallback?: NodeHandle
     },
     interceptors: [...opts.interceptors, invalidInputOfStreams],
     readMaxBytes: opts.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
+    // An HTTP/1.1 request's own destroy() leaves the socket open once its body was read; an HTTP/2 stream closes alone.
+    contextValues: (req) =>
+      setRequestCloser(createContextValues(), () => ('stream' in req ? req.stream.close(http2.constants.NGHTTP2_CANCEL) : req.socket.destroy())),
     ...(fallback ? { fallback } : {}),
   });
 }
@@ -157,7 +161,26 @@ function sniff(socket: Socket, dispatch: (isHttp2: boolean) => void): void {
   socket.once('end', () => socket.destroy());
 }
 
+/** How long a public server's clients may take, and how many connections it holds. */
+export interface HttpConnectionLimits {
+  /** To send a request's headers. */
+  headersTimeoutMs: number;
+  /** To send a whole request (headers and body); a streamed answer is not counted. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection stays open this long. */
+  keepAliveTimeoutMs: number;
+  /** Connections past this many are closed as they arrive. */
+  maxConnections: number;
+}
+
+/** Node's defaults, but for the connection cap: a lone public server with its own settings should pass them. */
+const DEFAULT_CONNECTION_LIMITS: HttpConnectionLimits = { headersTimeoutMs: 60_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 65_000, maxConnections: Infinity };
+
+/** How often Node looks for requests past their header or request timeout (its default is 30 s). */
+const TIMEOUT_CHECK_MS = 1000;
+
 export interface HttpServerOptions extends RpcServerOptions {
+  connections?: HttpConnectionLimits;
   /** Answers what the RPC routes don't, e.g. unknown paths. */
   fallback?: http.RequestListener;
   /** Runs before routing, e.g. for CORS headers; returns true when it answered the request itself. */
@@ -168,10 +191,20 @@ export interface HttpServerOptions extends RpcServerOptions {
 export async function startHttpServer(opts: HttpServerOptions): Promise<RunningServer> {
   // An HTTP/1.1 server only ever hands the adapter (and so the fallback) HTTP/1.1 requests.
   const rpc = http1Handler(opts, opts.fallback as NodeHandlerFn | undefined);
-  const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-    if (opts.before?.(req, res)) return;
-    rpc(req, res);
-  });
+  const limits = opts.connections ?? DEFAULT_CONNECTION_LIMITS;
+  const server = http.createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, limits.headersTimeoutMs),
+    },
+    (req, res) => {
+      if (opts.before?.(req, res)) return;
+      rpc(req, res);
+    },
+  );
+  if (Number.isFinite(limits.maxConnections)) server.maxConnections = limits.maxConnections;
   const port = await listen(server, opts.port, opts.host);
   return {
     port,

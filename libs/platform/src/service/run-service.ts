@@ -18,9 +18,11 @@ import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { startOpsServer } from '../observability/ops-server.js';
 import { HealthState, ServingStatus, healthRoutes } from '../rpc/health.js';
 import { serverInterceptors } from '../rpc/interceptors.js';
+import { ClientAddressProofs } from '../rpc/client-address-proof.js';
 import { startRpcServer, type Routes, type RunningServer } from '../rpc/server.js';
 import { internalClient } from '../rpc/client.js';
 import { createTokenVerifier, type TokenVerifier } from '../auth/access-token.js';
+import { followSigningKeyRemovals } from '../auth/signing-key-removals.js';
 
 type PlatformConfig = ConfigOf<typeof platformConfigSchema>;
 
@@ -41,6 +43,8 @@ export interface ServiceContext<C> {
   readonly outbox: Outbox;
   readonly nats: NatsConnection;
   readonly subjects: Subjects;
+  /** Signs and checks the client address the edge forwards (CLIENT_ADDRESS_SECRET). */
+  readonly clientAddressProofs: ClientAddressProofs;
 }
 
 /** What `start` gets beside the deps: the server chain, complete, that the RPC server uses too. */
@@ -142,12 +146,14 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
     throw new Error(`${def.name} did not declare ${what}`);
   };
   const outbox = subjects ? new Outbox(def.name, subjects, () => relay) : undefined;
+  const clientAddressProofs = new ClientAddressProofs({ current: cfg.CLIENT_ADDRESS_SECRET, previous: cfg.CLIENT_ADDRESS_PREVIOUS_SECRET });
   const ctx = {
     name: def.name,
     config: cfg,
     log,
     metrics,
     health,
+    clientAddressProofs,
     get orm() {
       return orm ?? missing('a database')();
     },
@@ -169,7 +175,8 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
   // The chain ends in token verification, which may need the deps: so it is built after init, once.
   const verifier =
     def.tokens === 'remote' ? remoteVerifier((cfg as unknown as ConfigOf<typeof authClientConfigSchema>).AUTH_URL) : def.tokens(deps);
-  const interceptors = serverInterceptors(log, metrics, verifier, def.forwards);
+  const interceptors = serverInterceptors(log, metrics, verifier, def.forwards, clientAddressProofs);
+  if (nats && subjects) followSigningKeyRemovals(nats, subjects, verifier, log);
 
   if (orm && nats) {
     relay = new OutboxRelay(orm, nats, log, metrics);
@@ -194,11 +201,12 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
   try {
     rpc = await startRpcServer({
       port: cfg.RPC_PORT,
+      host: cfg.RPC_HOST,
       routes: [healthRoutes(health), ...def.routes(deps)],
       interceptors,
     });
   } catch (err) {
-    return fatal(`cannot listen for RPC on port ${cfg.RPC_PORT}: ${(err as Error).message}`);
+    return fatal(`cannot listen for RPC on ${cfg.RPC_HOST} port ${cfg.RPC_PORT}: ${(err as Error).message}`);
   }
   const ops = await startOpsServer(cfg.METRICS_PORT, metrics.registry, health).catch((err: Error) =>
     fatal(`cannot listen for metrics on port ${cfg.METRICS_PORT}: ${err.message}`),

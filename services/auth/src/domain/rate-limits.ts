@@ -20,6 +20,10 @@ export interface AuthRateLimits {
   linkPasswordsPerAccount: RateLimiter;
   /** SearchUsers calls per caller: SEARCH_REQUESTS_PER_MINUTE at once, refilled evenly over a minute. */
   searchUsersPerCaller: RateLimiter;
+  /** Register calls per client address (an IPv6 address by its /64), taken before the password is hashed. */
+  registrationsPerAddress: RateLimiter;
+  /** SendContactRequest calls per caller. */
+  contactRequestsPerCaller: RateLimiter;
 }
 
 export function authRateLimits(orm: MikroORM, config: AuthConfig): AuthRateLimits {
@@ -40,5 +44,11 @@ export function authRateLimits(orm: MikroORM, config: AuthConfig): AuthRateLimit
     ),
     linkPasswordsPerAccount: limit('link-password-per-account', 5, 600),
     searchUsersPerCaller: limit('search-users-per-caller', config.SEARCH_REQUESTS_PER_MINUTE, 60 / config.SEARCH_REQUESTS_PER_MINUTE),
+    registrationsPerAddress: limit('registrations-per-address', config.REGISTRATIONS_PER_ADDRESS, config.REGISTRATIONS_PER_ADDRESS_REFILL_SECONDS),
+    contactRequestsPerCaller: limit(
+      'contact-requests-per-caller',
+      config.CONTACT_REQUESTS_PER_CALLER,
+      config.CONTACT_REQUESTS_PER_CALLER_REFILL_SECONDS,
+    ),
   };
 }

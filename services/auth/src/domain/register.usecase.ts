@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { events, rpcError } from '@parley/platform';
 import type { AuthDeps } from '../deps.js';
 import { parseNewPassword, parseUsername } from './credentials.js';
@@ -14,17 +15,26 @@ export interface RegisterInput {
   password: string;
   registrationId: number;
   deviceName: string;
+  /** The caller's address as a rate-limit subject. */
+  clientAddress: string;
+  /** Only when the proof of work is on: a challenge from GetRegistrationChallenge and its solution. */
+  challenge: string;
+  challengeSolution: Uint8Array;
 }
 
 /**
  * Creates the account, its primary device and that device's first session, with auth.user.registered
- * and auth.device.added, all in one transaction.
+ * and auth.device.added, all in one transaction. Every attempt with valid input counts against its
+ * address's limit and, when the proof of work is on, must spend a solved challenge, both before the
+ * password is hashed (the costly part).
  */
 export async function register(deps: AuthDeps, input: RegisterInput): Promise<{ user: User; device: Device; tokens: TokenPair; deviceSecret: string }> {
   const username = parseUsername(input.username);
   const password = parseNewPassword(input.password, username);
   const registrationId = input.registrationId;
   const deviceName = input.deviceName ? parseDeviceName(input.deviceName) : 'Primary device';
+  await deps.rateLimits.registrationsPerAddress.enforce(input.clientAddress, 'too many accounts registered from this address');
+  await deps.challenges.redeem(deps.orm.em.fork() as EntityManager, input.challenge, input.challengeSolution);
   const passwordHash = await deps.passwords.hash(password);
   const now = new Date();
   const secret = newDeviceSecret();
@@ -38,6 +48,7 @@ export async function register(deps: AuthDeps, input: RegisterInput): Promise<{ 
         displayName: '',
         avatarMediaId: '',
         messagingPolicy: 'everyone',
+        groupAddPolicy: 'everyone',
       });
       const device = em.create(DeviceSchema, {
         id: randomUUID(),

@@ -13,9 +13,12 @@ export interface User {
   avatarMediaId: string;
   /** Who may start conversations with this user. */
   messagingPolicy: MessagingPolicyName;
+  /** Who may add this user to groups (besides messagingPolicy). */
+  groupAddPolicy: GroupAddPolicyName;
 }
 
 export type MessagingPolicyName = 'everyone' | 'contacts_only';
+export type GroupAddPolicyName = 'everyone' | 'contacts' | 'nobody';
 
 export const UserSchema = new EntitySchema<User>({
   name: 'User',
@@ -28,5 +31,6 @@ export const UserSchema = new EntitySchema<User>({
     displayName: { type: 'text', default: '' },
     avatarMediaId: { type: 'text', default: '' },
     messagingPolicy: { type: 'text', default: 'everyone' },
+    groupAddPolicy: { type: 'text', default: 'everyone' },
   },
 });

@@ -6,6 +6,8 @@ import { Migration20261126131046 } from './Migration20261126131046.js';
 import { Migration20261207214314 } from './Migration20261207214314.js';
 import { Migration20261207214844 } from './Migration20261207214844.js';
 import { Migration20261207220057 } from './Migration20261207220057.js';
+import { Migration20261207230000 } from './Migration20261207230000.js';
+import { Migration20261207230001 } from './Migration20261207230001.js';
 
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261126113145', class: Migration20261126113145 },
@@ -14,4 +16,6 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261207214314', class: Migration20261207214314 },
   { name: 'Migration20261207214844', class: Migration20261207214844 },
   { name: 'Migration20261207220057', class: Migration20261207220057 },
+  { name: 'Migration20261207230000', class: Migration20261207230000 },
+  { name: 'Migration20261207230001', class: Migration20261207230001 },
 ];

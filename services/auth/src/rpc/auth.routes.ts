@@ -1,5 +1,6 @@
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
-import { CLIENT_ADDRESS_HEADER, clientAddressFrom, requireCaller } from '@parley/platform';
+import { CLIENT_ADDRESS_HEADER, addressLimitSubject, clientAddressFrom, requireCaller } from '@parley/platform';
 import { AuthService } from '@parley/proto';
 import type { AuthDeps } from '../deps.js';
 import { deleteAccount } from '../domain/delete-account.usecase.js';
@@ -17,14 +18,19 @@ import { revokeSession } from '../domain/revoke-session.usecase.js';
 import { updateProfile } from '../domain/update-profile.usecase.js';
 import { toDevice, toSession, toTokens, toUser } from './messages.js';
 
-const clientAddress = (ctx: HandlerContext) => clientAddressFrom(ctx.requestHeader.get(CLIENT_ADDRESS_HEADER));
+/** The caller's address as the per-address limits key it: an IPv6 address by its /64. */
+const clientAddress = (ctx: HandlerContext) => addressLimitSubject(clientAddressFrom(ctx.requestHeader.get(CLIENT_ADDRESS_HEADER)));
 
 /** The public AuthService: each handler authenticates if it must, then calls one use case. */
 export function authRoutes(deps: AuthDeps) {
   return (router: ConnectRouter) =>
     router.service(AuthService, {
-      async register(req) {
-        const { user, device, tokens, deviceSecret } = await register(deps, req);
+      getRegistrationChallenge() {
+        const issued = deps.challenges.issue();
+        return issued ? { ...issued, expiresAt: timestampFromDate(issued.expiresAt) } : { challenge: '', difficultyBits: 0 };
+      },
+      async register(req, ctx) {
+        const { user, device, tokens, deviceSecret } = await register(deps, { ...req, clientAddress: clientAddress(ctx) });
         return { user: toUser(user), device: toDevice(device, device.deviceId), tokens: toTokens(tokens), deviceSecret };
       },
       async login(req, ctx) {

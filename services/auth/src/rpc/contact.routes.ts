@@ -15,7 +15,7 @@ import { searchUsers } from '../domain/search-users.usecase.js';
 import { sendContactRequest } from '../domain/send-contact-request.usecase.js';
 import { setPrivacy } from '../domain/set-privacy.usecase.js';
 import { unblockUser } from '../domain/unblock-user.usecase.js';
-import { parseMessagingPolicy, toContact, toContactRequest, toMessagingPolicy, toUser } from './messages.js';
+import { parsePrivacyChange, toContact, toContactRequest, toPrivacy, toUser } from './messages.js';
 
 /** ContactService: every handler authenticates, then calls one use case. */
 export function contactRoutes(deps: AuthDeps) {
@@ -58,11 +58,11 @@ export function contactRoutes(deps: AuthDeps) {
         return { users: (await listBlockedUsers(deps, requireCaller(ctx))).map(toUser) };
       },
       async getPrivacy(_req, ctx) {
-        return { messagingPolicy: toMessagingPolicy(await getPrivacy(deps, requireCaller(ctx))) };
+        return toPrivacy(await getPrivacy(deps, requireCaller(ctx)));
       },
       async setPrivacy(req, ctx) {
         const caller = requireCaller(ctx);
-        return { messagingPolicy: toMessagingPolicy(await setPrivacy(deps, caller, parseMessagingPolicy(req.messagingPolicy))) };
+        return toPrivacy(await setPrivacy(deps, caller, parsePrivacyChange(req)));
       },
       async searchUsers(req, ctx) {
         return { users: (await searchUsers(deps, requireCaller(ctx), req)).map(toUser) };

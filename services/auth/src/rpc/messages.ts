@@ -4,6 +4,7 @@ import {
   ContactRequestSchema as ContactRequestMessage,
   ContactSchema as ContactMessage,
   DeviceSchema as DeviceMessage,
+  GroupAddPolicy,
   LinkedDeviceSchema,
   MessagingPolicy,
   SessionSchema as SessionMessage,
@@ -15,7 +16,8 @@ import type { Device } from '../domain/device.entity.js';
 import type { Linked } from '../domain/link-codes.js';
 import type { Session } from '../domain/session.entity.js';
 import type { TokenPair } from '../domain/sessions.js';
-import type { MessagingPolicyName, User } from '../domain/user.entity.js';
+import type { PrivacySettings } from '../domain/set-privacy.usecase.js';
+import type { GroupAddPolicyName, MessagingPolicyName, User } from '../domain/user.entity.js';
 
 /** Domain objects as the public API shows them. */
 export const toUser = (u: Pick<User, 'id' | 'username' | 'createdAt' | 'displayName' | 'avatarMediaId'>) =>
@@ -66,7 +68,26 @@ export const toContactRequest = (r: ContactRequest) =>
 export const toMessagingPolicy = (p: MessagingPolicyName) =>
   p === 'contacts_only' ? MessagingPolicy.CONTACTS_ONLY : MessagingPolicy.EVERYONE;
 
-/** The contract admits EVERYONE and CONTACTS_ONLY only. */
+/** A set messaging policy: the contract admits EVERYONE and CONTACTS_ONLY besides UNSPECIFIED. */
 export function parseMessagingPolicy(p: MessagingPolicy): MessagingPolicyName {
   return p === MessagingPolicy.CONTACTS_ONLY ? 'contacts_only' : 'everyone';
+}
+
+const GROUP_ADD_POLICIES: [GroupAddPolicy, GroupAddPolicyName][] = [
+  [GroupAddPolicy.EVERYONE, 'everyone'],
+  [GroupAddPolicy.CONTACTS, 'contacts'],
+  [GroupAddPolicy.NOBODY, 'nobody'],
+];
+
+export const toGroupAddPolicy = (p: GroupAddPolicyName) => GROUP_ADD_POLICIES.find(([, name]) => name === p)![0];
+
+export const toPrivacy = (p: PrivacySettings) => ({ messagingPolicy: toMessagingPolicy(p.messagingPolicy), groupAddPolicy: toGroupAddPolicy(p.groupAddPolicy) });
+
+/** SetPrivacy's change. The contract admits known values only, at least one of them set; UNSPECIFIED leaves a setting as it is. */
+export function parsePrivacyChange(req: { messagingPolicy: MessagingPolicy; groupAddPolicy: GroupAddPolicy }): Partial<PrivacySettings> {
+  const change: Partial<PrivacySettings> = {};
+  if (req.messagingPolicy !== MessagingPolicy.UNSPECIFIED) change.messagingPolicy = parseMessagingPolicy(req.messagingPolicy);
+  const groupAddPolicy = GROUP_ADD_POLICIES.find(([p]) => p === req.groupAddPolicy)?.[1];
+  if (groupAddPolicy) change.groupAddPolicy = groupAddPolicy;
+  return change;
 }

@@ -2,9 +2,9 @@ import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
 import type { Client } from '@connectrpc/connect';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { CLIENT_ADDRESS_HEADER, decodeEvent, type EventType } from '@parley/platform';
+import { CLIENT_ADDRESS_HEADER, CLIENT_ADDRESS_PROOF_HEADER, ClientAddressProofs, decodeEvent, type EventType } from '@parley/platform';
 import { AuthInternalService, AuthService, DeviceService } from '@parley/proto';
-import { Accounts, eventually, serviceClient, type TestStack } from '@parley/testing';
+import { Accounts, TEST_CLIENT_ADDRESS_SECRET, eventually, serviceClient, type TestStack } from '@parley/testing';
 
 /** gRPC clients straight to the stack's auth, and accounts made with them. */
 export function authClients(stack: TestStack): { auth: Client<typeof AuthService>; internal: Client<typeof AuthInternalService>; accounts: Accounts } {
@@ -12,9 +12,11 @@ export function authClients(stack: TestStack): { auth: Client<typeof AuthService
   return { auth, internal: serviceClient(AuthInternalService, stack, 'auth'), accounts: new Accounts({ auth, devices: serviceClient(DeviceService, stack, 'auth') }) };
 }
 
-/** Call options as the edge would send them for an app at `address`. */
-export function fromAddress(address: string) {
-  return { headers: { [CLIENT_ADDRESS_HEADER]: address } };
+const asTheEdge = new ClientAddressProofs({ current: TEST_CLIENT_ADDRESS_SECRET });
+
+/** Call options as the edge would send them for an app at `address`, signed with the stack's secret unless `proof` says otherwise. */
+export function fromAddress(address: string, proof = asTheEdge.sign(address)!) {
+  return { headers: { [CLIENT_ADDRESS_HEADER]: address, [CLIENT_ADDRESS_PROOF_HEADER]: proof } };
 }
 
 /** Every event of `type` the run's stream holds so far, decoded, oldest first. */

@@ -53,9 +53,11 @@ beforeEach(() => {
   clock = new ManualClock();
 });
 
+const BUFFER = { maxItems: 512, maxBytes: 1024 * 1024 };
+
 function openStream(fetch: FetchPage, overrides: Partial<StreamTiming> = {}, id = 'stream-b', openedAtMs = 1000) {
-  const timing = { expiresAtMs: clock.now() + 3_600_000, heartbeatMs: 25_000, pollMs: 60_000, ...overrides };
-  const stream = new DeliveryStream(id, openedAtMs, fetch, timing, undefined, clock);
+  const timing = { expiresAtMs: clock.now() + 3_600_000, heartbeatMs: 25_000, pollMs: 60_000, stallMs: 30_000, ...overrides };
+  const stream = new DeliveryStream(id, openedAtMs, fetch, timing, BUFFER, {}, clock);
   return { stream, reader: reader(stream) };
 }
 
@@ -423,6 +425,135 @@ describe('DeliveryStream', () => {
     await settle();
     expect([r.error?.code, r.error?.rawMessage]).toEqual([Code.Unauthenticated, 'access token expired: refresh and subscribe again']);
     expect(stream.endReason).toBe('token_expired');
+  });
+
+  describe('with a client that stops reading', () => {
+    const limits = { maxItems: 4, maxBytes: 1000 };
+    const ephemeralOf = (bytes: number) => create(DeliverySchema, { id: 0n, payload: { case: 'envelope', value: { ciphertext: new Uint8Array(bytes), ephemeral: true } } });
+
+    /** A stream whose reader takes one event and holds it, as a handler does while its write waits for `drain`. */
+    async function stalledStream(fetch: FetchPage, buffer = limits) {
+      const counts = { dropped: 0, ended: [] as string[], closedRequests: 0 };
+      const hooks = {
+        onEphemeralDropped: () => counts.dropped++,
+        onEnded: (reason: string) => counts.ended.push(reason),
+        onWriteStalled: () => counts.closedRequests++,
+      };
+      const timing = { expiresAtMs: clock.now() + 3_600_000, heartbeatMs: 25_000, pollMs: 60_000, stallMs: 30_000 };
+      const stream = new DeliveryStream('s', clock.now(), fetch, timing, buffer, hooks, clock);
+      const events = stream.events();
+      stream.start();
+      await settle();
+      const held = await events.next();
+      /** Reads everything buffered, as the client does once it catches up. */
+      const readBuffered = async () => {
+        const read: StreamEvent[] = [];
+        while (stream.bufferedCount > 0) read.push((await events.next()).value as StreamEvent);
+        await settle();
+        while (stream.bufferedCount > 0) read.push((await events.next()).value as StreamEvent);
+        return read;
+      };
+      return { stream, counts, held, events, readBuffered };
+    }
+
+    it('holds at most maxItems unread and drops the ephemerals past it, counting them', async () => {
+      const { stream, counts, readBuffered } = await stalledStream(new FakeQueue().fetch);
+      for (let i = 0; i < 10; i++) stream.ephemeral(ephemeralOf(10));
+      expect([stream.bufferedCount, counts.dropped]).toEqual([4, 6]);
+      expect(await readBuffered()).toHaveLength(4);
+      stream.ephemeral(ephemeralOf(10));
+      expect([stream.bufferedCount, counts.dropped]).toEqual([1, 6]);
+      stream.end('client_closed');
+    });
+
+    it('holds at most maxBytes unread, but always takes one delivery into an empty buffer', async () => {
+      const { stream, counts } = await stalledStream(new FakeQueue().fetch);
+      stream.ephemeral(ephemeralOf(5000));
+      expect([stream.bufferedCount, counts.dropped]).toEqual([1, 0]);
+      stream.ephemeral(ephemeralOf(10));
+      expect([stream.bufferedCount, counts.dropped]).toEqual([1, 1]);
+      stream.end('client_closed');
+    });
+
+    it('never drops a stored delivery: it stays queued and is fetched once the client has read half the buffer', async () => {
+      const queue = new FakeQueue();
+      const { stream, counts, readBuffered } = await stalledStream(queue.fetch);
+      for (let i = 0; i < 4; i++) stream.ephemeral(ephemeralOf(10));
+      const ids = queue.add(3);
+      // Live at the next position, but the buffer is full: left in the queue, not sent, not dropped.
+      stream.delivered(queue.row(ids[0]!), ids[0]!);
+      stream.queued();
+      await settle();
+      expect([stream.bufferedCount, stream.inFlightCount, counts.dropped]).toEqual([4, 0, 0]);
+      const read = await readBuffered();
+      expect(read.flatMap((e) => (e.case === 'delivery' && e.value.id !== 0n ? [e.value.id] : []))).toEqual(ids);
+      expect(stream.inFlightCount).toBe(3);
+      stream.end('client_closed');
+    });
+
+    it('fetches no more stored deliveries than the buffer holds, and the rest as the client reads', async () => {
+      const queue = new FakeQueue();
+      queue.add(1);
+      const { stream, readBuffered } = await stalledStream(queue.fetch);
+      const ids = queue.add(10);
+      stream.queued();
+      await settle();
+      expect(stream.bufferedCount).toBeLessThanOrEqual(4);
+      const read: bigint[] = [];
+      while (read.length < 10) {
+        for (const e of await readBuffered()) if (e.case === 'delivery') read.push(e.value.id);
+      }
+      expect(read).toEqual(ids);
+      stream.end('client_closed');
+    });
+
+    it('ends the stream when a write stays blocked for stallMs, releases it once, and closes its request', async () => {
+      const { stream, counts, held } = await stalledStream(new FakeQueue().fetch);
+      expect(held.value).toMatchObject({ case: 'queueEmpty' });
+      stream.ephemeral(ephemeralOf(10));
+      const start = clock.now();
+      stream.tick(start + 29_999);
+      expect([stream.ended, counts.closedRequests]).toEqual([false, 0]);
+      stream.tick(start + 30_000);
+      expect([stream.ended, stream.endReason, stream.bufferedCount]).toEqual([true, 'stalled', 0]);
+      expect(counts).toMatchObject({ ended: ['stalled'], closedRequests: 1 });
+      stream.end('client_closed');
+      expect(counts.ended).toEqual(['stalled']);
+    });
+
+    it('does not count a client that reads, however slowly, as stalled', async () => {
+      const { stream, counts, events } = await stalledStream(new FakeQueue().fetch);
+      for (let second = 1; second <= 5; second++) {
+        stream.ephemeral(ephemeralOf(10));
+        void events.next();
+        clock.advance(20_000);
+        stream.tick(clock.now());
+        await settle();
+      }
+      expect([stream.ended, counts.closedRequests]).toEqual([false, 0]);
+      stream.end('client_closed');
+    });
+
+    it('ended for another reason while a write is blocked: releases at once, and closes the request when the write has been blocked for stallMs', async () => {
+      const { stream, counts } = await stalledStream(new FakeQueue().fetch);
+      clock.advance(10_000);
+      stream.end('replaced', new ConnectError('replaced', Code.FailedPrecondition));
+      expect(counts).toMatchObject({ ended: ['replaced'], closedRequests: 0 });
+      clock.advance(19_999);
+      expect(counts.closedRequests).toBe(0);
+      clock.advance(1);
+      expect(counts.closedRequests).toBe(1);
+    });
+
+    it('ended while its reader waits for an event: nothing is left to close', async () => {
+      const { stream, counts, events } = await stalledStream(new FakeQueue().fetch);
+      const next = events.next();
+      stream.end('client_closed');
+      expect(await next).toEqual({ done: true, value: undefined });
+      clock.advance(60_000);
+      expect(counts).toMatchObject({ ended: ['client_closed'], closedRequests: 0 });
+      expect(clock.pending()).toEqual([]);
+    });
   });
 
   it('stops without an error when the client leaves', async () => {

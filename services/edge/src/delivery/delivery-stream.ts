@@ -1,6 +1,7 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { MAX_DELIVERIES_IN_FLIGHT, systemClock, type Cancel, type Clock } from '@parley/platform';
 import type { Delivery, FetchDeliveriesResponse } from '@parley/proto';
+import { StreamBuffer, type StreamBufferLimits } from './stream-buffer.js';
 
 /** Reads the device's queue: the oldest deliveries not in `inFlightIds`, at most `limit`. */
 export type FetchPage = (inFlightIds: bigint[], limit: number) => Promise<FetchDeliveriesResponse>;
@@ -14,7 +15,7 @@ export type StreamEvent =
   | { case: 'heartbeat'; value: object };
 
 /** Why a stream ended, as the stream-ends metric names it. */
-export type EndReason = 'client_closed' | 'replaced' | 'session_revoked' | 'device_gone' | 'token_expired' | 'unauthenticated' | 'shutdown';
+export type EndReason = 'client_closed' | 'replaced' | 'session_revoked' | 'device_gone' | 'token_expired' | 'unauthenticated' | 'stalled' | 'shutdown';
 
 export interface StreamIdentity {
   streamId: string;
@@ -28,6 +29,19 @@ export interface StreamTiming {
   heartbeatMs: number;
   /** The safety poll's period; each poll is jittered by ±50%. */
   pollMs: number;
+  /** How long a write may stay blocked (the client not reading) before the stream ends. */
+  stallMs: number;
+}
+
+export interface StreamHooks {
+  /** A fetch failed and will be retried. */
+  onFetchError?: (err: ConnectError) => void;
+  /** An ephemeral delivery was dropped because the client is behind. */
+  onEphemeralDropped?: () => void;
+  /** The stream ended, for whatever reason: release what it holds. */
+  onEnded?: (reason: EndReason) => void;
+  /** A write has been blocked for `stallMs`: close the request, so the transport lets go of it. */
+  onWriteStalled?: () => void;
 }
 
 const RETRY_FIRST_MS = 250;
@@ -47,10 +61,19 @@ const RETRY_MAX_MS = 10_000;
  * Signals are hints: every loss is repaired by the next fetch (a gap seen, safety poll, resync,
  * reconnect), which also learns from `stillQueuedIds` which in-flight deliveries were acked
  * meanwhile. A failed fetch is retried on `clock`, backing off.
+ *
+ * What the client hasn't read yet is bounded by `buffer`. When it is full the client is behind:
+ * ephemerals are dropped (they are best-effort), and stored deliveries stay in the queue, fetched
+ * once the client has read half the buffer. A write that stays blocked for `stallMs` ends the stream.
  */
 export class DeliveryStream implements StreamIdentity {
   private readonly inFlight = new Set<bigint>();
-  private pending: StreamEvent[] = [];
+  private readonly pending: StreamBuffer;
+  /** Stored deliveries were left in the queue because the buffer was full. */
+  private bufferBlocked = false;
+  /** When the event the reader holds (its write under way) was handed out; undefined while it waits for one. */
+  private handedOutAtMs: number | undefined;
+  private cancelStallCheck: Cancel | undefined;
   private wake: (() => void) | undefined;
   private fetching = false;
   private fetchWanted = false;
@@ -71,9 +94,11 @@ export class DeliveryStream implements StreamIdentity {
     readonly openedAtMs: number,
     private readonly fetchPage: FetchPage,
     private readonly timing: StreamTiming,
-    private readonly onFetchError: (err: ConnectError) => void = () => undefined,
+    limits: StreamBufferLimits,
+    private readonly hooks: StreamHooks = {},
     private readonly clock: Clock = systemClock,
   ) {
+    this.pending = new StreamBuffer(limits);
     this.lastSentAtMs = openedAtMs;
     this.nextPollAtMs = openedAtMs + jittered(timing.pollMs);
   }
@@ -88,6 +113,11 @@ export class DeliveryStream implements StreamIdentity {
 
   get inFlightCount(): number {
     return this.inFlight.size;
+  }
+
+  /** Events waiting for the client to read them. */
+  get bufferedCount(): number {
+    return this.pending.length;
   }
 
   /** Starts the drain: everything queued, then QueueEmpty. */
@@ -110,6 +140,12 @@ export class DeliveryStream implements StreamIdentity {
       this.nextSeq = undefined;
       return this.requestFetch(false);
     }
+    if (!this.pending.fits(delivery)) {
+      // It stays queued: fetched again once the client has read half the buffer.
+      this.nextSeq = undefined;
+      this.bufferBlocked = true;
+      return;
+    }
     this.nextSeq++;
     this.inFlight.add(delivery.id);
     this.emit({ case: 'delivery', value: delivery, path: 'live' });
@@ -127,8 +163,10 @@ export class DeliveryStream implements StreamIdentity {
     if (freed && (wasFull || this.morePending)) this.requestFetch(false);
   }
 
-  /** Ephemeral deliveries are sent at once: never stored, never acked, outside the window. */
+  /** Ephemeral deliveries are sent at once (never stored, never acked, outside the window), or dropped when the client is behind. */
   ephemeral(delivery: Delivery): void {
+    if (this.closed) return;
+    if (!this.pending.fits(delivery)) return this.hooks.onEphemeralDropped?.();
     this.emit({ case: 'delivery', value: delivery, path: 'live' });
   }
 
@@ -149,6 +187,10 @@ export class DeliveryStream implements StreamIdentity {
       this.end('token_expired', new ConnectError('access token expired: refresh and subscribe again', Code.Unauthenticated));
       return;
     }
+    if (this.handedOutAtMs !== undefined && nowMs - this.handedOutAtMs >= this.timing.stallMs) {
+      this.end('stalled', new ConnectError(`the client read nothing for ${this.timing.stallMs / 1000} s: subscribe again`, Code.DeadlineExceeded));
+      return;
+    }
     if (nowMs - this.lastSentAtMs >= this.timing.heartbeatMs && this.pending.length === 0) this.emit({ case: 'heartbeat', value: {} });
     if (nowMs >= this.nextPollAtMs) {
       this.nextPollAtMs = nowMs + jittered(this.timing.pollMs);
@@ -156,15 +198,20 @@ export class DeliveryStream implements StreamIdentity {
     }
   }
 
-  /** Ends the stream: with `error` the client receives it, without one (the client left) it just stops. */
+  /**
+   * Ends the stream: with `error` the client receives it, without one (the client left) it just
+   * stops. What it holds is released now; a write still blocked is given up on at `stallMs`.
+   */
   end(reason: EndReason, error?: ConnectError): void {
     if (this.closed) return;
     this.closed = true;
     this.endedBecause = reason;
     this.endError = error;
-    this.pending = [];
+    this.pending.clear();
     this.cancelRetry?.();
     this.wake?.();
+    this.hooks.onEnded?.(reason);
+    this.watchBlockedWrite();
   }
 
   /** What to send, in order, until the stream ends; throws the error it ended with. */
@@ -176,12 +223,32 @@ export class DeliveryStream implements StreamIdentity {
       }
       const next = this.pending.shift();
       if (next) {
-        yield next;
+        this.handedOutAtMs = this.clock.now();
+        try {
+          yield next;
+        } finally {
+          this.handedOutAtMs = undefined;
+          this.cancelStallCheck?.();
+        }
+        if (this.bufferBlocked && this.pending.halfEmpty) {
+          this.bufferBlocked = false;
+          this.requestFetch(false);
+        }
         continue;
       }
       await new Promise<void>((resolve) => (this.wake = resolve));
       this.wake = undefined;
     }
+  }
+
+  /** After the end: a reader still holding an event has its request closed once the write has been blocked for `stallMs`. */
+  private watchBlockedWrite(): void {
+    const handedOutAtMs = this.handedOutAtMs;
+    if (handedOutAtMs === undefined) return;
+    if (this.endedBecause === 'stalled') return this.hooks.onWriteStalled?.();
+    this.cancelStallCheck = this.clock.schedule(handedOutAtMs + this.timing.stallMs - this.clock.now(), () => {
+      if (this.handedOutAtMs === handedOutAtMs) this.hooks.onWriteStalled?.();
+    });
   }
 
   private emit(event: StreamEvent): void {
@@ -216,8 +283,8 @@ export class DeliveryStream implements StreamIdentity {
   /** One page; false when it failed and a retry is scheduled. */
   private async fetchOnce(): Promise<boolean> {
     const requested = [...this.inFlight];
-    // With a full window, a one-item page still tells which in-flight ids were acked.
-    const limit = Math.max(MAX_DELIVERIES_IN_FLIGHT - requested.length, 1);
+    // With a full window or buffer, a one-item page still tells which in-flight ids were acked.
+    const limit = Math.max(Math.min(MAX_DELIVERIES_IN_FLIGHT - requested.length, this.pending.roomForItems), 1);
     let page: FetchDeliveriesResponse;
     try {
       page = await this.fetchPage(requested, limit);
@@ -235,13 +302,18 @@ export class DeliveryStream implements StreamIdentity {
         dropped = true;
         break;
       }
+      if (!this.pending.fits(delivery)) {
+        dropped = true;
+        this.bufferBlocked = true;
+        break;
+      }
       this.inFlight.add(delivery.id);
       this.emit({ case: 'delivery', value: delivery, path: 'fetched' });
     }
     this.morePending = page.more || dropped;
     this.nextSeq = this.morePending ? undefined : page.queueHead + 1n;
     if (this.morePending) {
-      if (this.inFlight.size < MAX_DELIVERIES_IN_FLIGHT) this.fetchWanted = true;
+      if (this.inFlight.size < MAX_DELIVERIES_IN_FLIGHT && !this.bufferBlocked) this.fetchWanted = true;
     } else if (!this.drained) {
       this.drained = true;
       this.emit({ case: 'queueEmpty', value: {} });
@@ -255,7 +327,7 @@ export class DeliveryStream implements StreamIdentity {
       this.end('unauthenticated', new ConnectError(err.rawMessage, Code.Unauthenticated));
       return;
     }
-    this.onFetchError(err);
+    this.hooks.onFetchError?.(err);
     // Messaging restarting or unreachable: keep the stream and try again, backing off.
     this.fetchWanted = true;
     const delay = Math.min(RETRY_FIRST_MS * 2 ** this.failures++, RETRY_MAX_MS);

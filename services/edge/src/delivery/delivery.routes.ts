@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
-import { requireCaller } from '@parley/platform';
+import { requestCloser, requireCaller } from '@parley/platform';
 import { DeliveryService, SubscribeResponseSchema, type SubscribeResponse } from '@parley/proto';
 import type { EdgeDeps } from '../deps.js';
 
@@ -11,7 +11,8 @@ export function deliveryRoutes({ hub, fetchDeliveries, streamMetrics }: EdgeDeps
       async *subscribe(_req, ctx: HandlerContext): AsyncGenerator<SubscribeResponse> {
         const caller = requireCaller(ctx);
         // requireCaller passed, so the header holds a verified bearer token.
-        const open = await hub.open(caller, fetchDeliveries(ctx.requestHeader.get('authorization')!));
+        const open = await hub.open(caller, fetchDeliveries(ctx.requestHeader.get('authorization')!), requestCloser(ctx));
+        // The stream (and all it holds) ends when the client goes, even while a write waits for it to read.
         const left = () => open.stream.end('client_closed');
         ctx.signal.addEventListener('abort', left, { once: true });
         if (ctx.signal.aborted) left();

@@ -4,7 +4,8 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import type { Logger } from 'pino';
 import { systemClock, type Cancel, type Caller, type Clock, type NatsConnection, type Subjects } from '@parley/platform';
 import { LiveSignalSchema } from '@parley/proto';
-import { DeliveryStream, type FetchPage } from './delivery-stream.js';
+import { DeliveryStream, type EndReason, type FetchPage } from './delivery-stream.js';
+import type { StreamBufferLimits } from './stream-buffer.js';
 import type { StreamMetrics } from './stream-metrics.js';
 
 type Subscription = ReturnType<NatsConnection['subscribe']>;
@@ -23,6 +24,10 @@ export interface StreamHubOptions {
   metrics: StreamMetrics;
   heartbeatMs: number;
   pollMs: number;
+  /** How long a stream's write may stay blocked before the stream ends and its request is closed. */
+  stallMs: number;
+  /** What each stream may hold that its client has not read yet. */
+  buffer: StreamBufferLimits;
   /** Drives expiry, heartbeats, safety polls, fetch retries and the resync spread. */
   clock?: Clock;
 }
@@ -59,26 +64,38 @@ export class StreamHub {
    * device's signals and waits until NATS has the subscription (a signal published from then on
    * reaches it), then announces itself there (so streams on other edges end) and starts the drain.
    */
-  async open(caller: Caller, fetchPage: FetchPage): Promise<OpenStream> {
+  async open(caller: Caller, fetchPage: FetchPage, closeRequest: () => void): Promise<OpenStream> {
     if (this.stopped) throw new ConnectError('edge is shutting down; reconnect', Code.Unavailable);
     const { nats, subjects, log, metrics } = this.opts;
+    const key = deviceKey(caller);
+    const subject = subjects.liveDevice(caller.userId, caller.deviceId);
+    // Whatever ends the stream releases its subscription, its place and its gauge at once, even while a write is blocked.
+    const release = (reason: EndReason) => {
+      open.signals.unsubscribe();
+      if (this.byDevice.get(key) === open) this.byDevice.delete(key);
+      metrics.closed(reason);
+    };
     const stream = new DeliveryStream(
       randomUUID(),
       this.clock.now(),
       fetchPage,
-      { expiresAtMs: caller.expiresAt.getTime(), heartbeatMs: this.opts.heartbeatMs, pollMs: this.opts.pollMs },
-      (err) => log.warn({ code: Code[err.code], msg: err.rawMessage }, 'cannot fetch deliveries for a stream; retrying'),
+      { expiresAtMs: caller.expiresAt.getTime(), heartbeatMs: this.opts.heartbeatMs, pollMs: this.opts.pollMs, stallMs: this.opts.stallMs },
+      this.opts.buffer,
+      {
+        onFetchError: (err) => log.warn({ code: Code[err.code], msg: err.rawMessage }, 'cannot fetch deliveries for a stream; retrying'),
+        onEphemeralDropped: () => metrics.ephemeralDropped(),
+        onEnded: release,
+        onWriteStalled: closeRequest,
+      },
       this.clock,
     );
-    const subject = subjects.liveDevice(caller.userId, caller.deviceId);
     const signals = nats.subscribe(subject, {
       callback: (err, msg) => {
         if (!err) this.onSignal(stream, msg.data);
       },
     });
-    const key = deviceKey(caller);
     this.byDevice.get(key)?.stream.end('replaced', new ConnectError('replaced: another Subscribe for this device is open', Code.FailedPrecondition));
-    const open = { stream, caller, signals };
+    const open: OpenStream = { stream, caller, signals };
     this.byDevice.set(key, open);
     metrics.opened();
     // Should NATS be down, its reconnect makes every stream refetch anyway.
@@ -92,13 +109,9 @@ export class StreamHub {
     return open;
   }
 
-  /** The handler is done with `open`, however it ended. */
+  /** The handler is done with `open`, however it ended; harmless once the stream has ended. */
   close(open: OpenStream): void {
     open.stream.end('client_closed');
-    open.signals.unsubscribe();
-    const key = deviceKey(open.caller);
-    if (this.byDevice.get(key) === open) this.byDevice.delete(key);
-    this.opts.metrics.closed(open.stream.endReason ?? 'client_closed');
   }
 
   /** Sessions were revoked: their streams end now, not at the token's expiry. */

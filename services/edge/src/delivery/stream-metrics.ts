@@ -2,7 +2,7 @@ import { Counter, Gauge } from 'prom-client';
 import type { Metrics } from '@parley/platform';
 import type { DeliveryPath, EndReason } from './delivery-stream.js';
 
-/** The edge's Subscribe metrics: open streams, deliveries sent, and stream ends by reason. */
+/** The edge's Subscribe metrics: open streams, deliveries sent and dropped, and stream ends by reason. */
 export function streamMetrics(metrics: Metrics) {
   const registers = [metrics.registry];
   const open = new Gauge({ name: 'parley_edge_streams_open', help: 'Subscribe streams open on this edge', registers });
@@ -18,7 +18,13 @@ export function streamMetrics(metrics: Metrics) {
     labelNames: ['reason'] as const,
     registers,
   });
+  const dropped = new Counter({
+    name: 'parley_edge_ephemerals_dropped_total',
+    help: 'Ephemeral deliveries dropped because the stream was behind (its unread buffer was full)',
+    registers,
+  });
   return {
+    ephemeralDropped: () => dropped.inc(),
     opened: () => open.inc(),
     closed: (reason: EndReason) => {
       open.dec();

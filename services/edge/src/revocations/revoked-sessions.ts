@@ -40,6 +40,7 @@ export class RevokedSessions {
 /** A verifier that also refuses tokens of revoked sessions, at the first call after revocation. */
 export function refusingRevoked(verifier: TokenVerifier, revoked: RevokedSessions): TokenVerifier {
   return {
+    dropKey: (kid) => verifier.dropKey?.(kid),
     async verify(token) {
       const caller = await verifier.verify(token);
       if (revoked.has(caller.sessionId)) throw rpcError.unauthenticated('session has ended: log in again');

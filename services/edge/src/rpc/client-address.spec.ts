@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { CLIENT_ADDRESS_HEADER } from '@parley/platform';
+import { CLIENT_ADDRESS_HEADER, CLIENT_ADDRESS_PROOF_HEADER, ClientAddressProofs } from '@parley/platform';
 import { clientAddress, clientAddressPolicy } from './client-address.js';
 
 function request(remoteAddress: string, headers: Record<string, string> = {}): IncomingMessage {
@@ -24,9 +24,18 @@ describe('clientAddress', () => {
 });
 
 describe('clientAddressPolicy', () => {
-  it('overwrites a client-supplied address header and lets the request go on', () => {
-    const req = request('198.51.100.4', { [CLIENT_ADDRESS_HEADER]: 'spoofed' });
-    expect(clientAddressPolicy(0)(req)).toBe(false);
+  const proofs = new ClientAddressProofs({ current: 's'.repeat(32) });
+
+  it('overwrites a client-supplied address and proof with its own, and lets the request go on', () => {
+    const req = request('198.51.100.4', { [CLIENT_ADDRESS_HEADER]: 'spoofed', [CLIENT_ADDRESS_PROOF_HEADER]: 'forged' });
+    expect(clientAddressPolicy(0, proofs)(req)).toBe(false);
     expect(req.headers[CLIENT_ADDRESS_HEADER]).toBe('198.51.100.4');
+    expect(proofs.verify('198.51.100.4', req.headers[CLIENT_ADDRESS_PROOF_HEADER] as string)).toBe(true);
+  });
+
+  it('without a secret, sends no proof, not even the one the client wrote', () => {
+    const req = request('198.51.100.4', { [CLIENT_ADDRESS_PROOF_HEADER]: 'forged' });
+    clientAddressPolicy(0, new ClientAddressProofs({ current: '' }))(req);
+    expect(req.headers[CLIENT_ADDRESS_PROOF_HEADER]).toBeUndefined();
   });
 });

@@ -1,14 +1,19 @@
 import type { IncomingMessage } from 'node:http';
-import { CLIENT_ADDRESS_HEADER } from '@parley/platform';
+import { CLIENT_ADDRESS_HEADER, CLIENT_ADDRESS_PROOF_HEADER, type ClientAddressProofs } from '@parley/platform';
 
 /**
- * Stamps the request with the client's address for the backends' per-address limits, replacing
- * whatever the client sent in that header. Behind `trustedHops` proxies the address is that many
- * entries from the right of X-Forwarded-For; anything further left the client could have written.
+ * Stamps the request with the client's address for the backends' per-address limits, and the
+ * proof that the edge set it, replacing whatever the client sent in those headers. Behind
+ * `trustedHops` proxies the address is that many entries from the right of X-Forwarded-For;
+ * anything further left the client could have written.
  */
-export function clientAddressPolicy(trustedHops: number) {
+export function clientAddressPolicy(trustedHops: number, proofs: ClientAddressProofs) {
   return (req: IncomingMessage): false => {
-    req.headers[CLIENT_ADDRESS_HEADER] = clientAddress(req, trustedHops);
+    const address = clientAddress(req, trustedHops);
+    req.headers[CLIENT_ADDRESS_HEADER] = address;
+    const proof = proofs.sign(address);
+    if (proof) req.headers[CLIENT_ADDRESS_PROOF_HEADER] = proof;
+    else delete req.headers[CLIENT_ADDRESS_PROOF_HEADER];
     return false;
   };
 }

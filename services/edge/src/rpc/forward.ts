@@ -1,6 +1,6 @@
 import type { DescMethod, DescMethodUnary, DescService } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient, type CallOptions, type ConnectRouter, type HandlerContext } from '@connectrpc/connect';
-import { CLIENT_ADDRESS_HEADER, REQUEST_ID_HEADER, currentRequest, internalRelay, internalTransport, type UnaryRelay } from '@parley/platform';
+import { CLIENT_ADDRESS_HEADER, CLIENT_ADDRESS_PROOF_HEADER, REQUEST_ID_HEADER, currentRequest, internalRelay, internalTransport, type UnaryRelay } from '@parley/platform';
 
 type AnyFn = (req: unknown, opts: CallOptions) => unknown;
 
@@ -10,7 +10,11 @@ function callOptions(ctx: HandlerContext): CallOptions & { headers: Record<strin
   const authorization = ctx.requestHeader.get('authorization');
   if (authorization) headers.authorization = authorization;
   const clientAddress = ctx.requestHeader.get(CLIENT_ADDRESS_HEADER);
-  if (clientAddress) headers[CLIENT_ADDRESS_HEADER] = clientAddress;
+  const proof = ctx.requestHeader.get(CLIENT_ADDRESS_PROOF_HEADER);
+  if (clientAddress && proof) {
+    headers[CLIENT_ADDRESS_HEADER] = clientAddress;
+    headers[CLIENT_ADDRESS_PROOF_HEADER] = proof;
+  }
   const requestId = currentRequest()?.requestId;
   if (requestId) headers[REQUEST_ID_HEADER] = requestId;
   return { headers, signal: ctx.signal, timeoutMs: ctx.timeoutMs() };

@@ -73,6 +73,25 @@ function refuse(res: ServerResponse, type: string, fix: string, accepted: string
   return true;
 }
 
+/**
+ * A body declared larger than `readMaxBytes` gets 413 before anything reads it, whatever the
+ * protocol: the RPC layer would answer RESOURCE_EXHAUSTED, which Connect sends as 429 ("retry
+ * later"), and no retry helps. A body sent without a length is cut by the RPC layer's own limit.
+ */
+export function bodySizePolicy(readMaxBytes: number) {
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (!(declared > readMaxBytes)) return false;
+    res.writeHead(413, { 'content-type': 'application/json', connection: 'close' }).end(
+      JSON.stringify({
+        code: 'resource_exhausted',
+        message: `request body of ${declared} bytes is larger than the edge's limit of ${readMaxBytes} bytes: send less`,
+      }),
+    );
+    return true;
+  };
+}
+
 /** The request paths of `services`' server-streaming methods. */
 export function streamPaths(services: readonly DescService[]): Set<string> {
   return new Set(services.flatMap((s) => s.methods.filter((m) => m.methodKind === 'server_streaming').map((m) => `/${s.typeName}/${m.name}`)));

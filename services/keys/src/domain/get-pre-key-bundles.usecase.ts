@@ -35,6 +35,7 @@ export interface ClaimResult {
 }
 
 export const LIMITED_MESSAGE = 'too many key requests for this user';
+export const REQUESTER_LIMITED_MESSAGE = 'too many key requests';
 
 export async function getPreKeyBundles(deps: Pick<KeysDeps, 'preKeyClaims'>, caller: Caller, target: ClaimTarget): Promise<ClaimResult> {
   return deps.preKeyClaims.claim(caller.userId, target);
@@ -74,6 +75,8 @@ export interface PreKeyClaimsDeps {
   identityLog: IdentityLog;
   /** Per (requester, target user): taken in the claim's own statement. */
   limiter: RateLimiter;
+  /** Per requester across every target: taken in the same statement. */
+  requesterLimiter: RateLimiter;
   lowWaterMark: number;
 }
 
@@ -110,13 +113,15 @@ export class PreKeyClaims {
     const outcomes = claims.map(() => [] as ClaimRow[]);
     for (const row of rows) if (row.claim !== null) outcomes[row.claim]!.push(row);
 
-    // A subject with several claims here paid for all of them at once, all or nothing: refused, they
-    // are tried again one by one, as claims one after another would have been.
+    // A subject or requester with several claims here paid for all of them at once, all or nothing:
+    // refused, they are tried again one by one, as claims one after another would have been.
     const perSubject = countBy(claims, subjectOf);
+    const perRequester = countBy(claims, (c) => c.requester);
     const results: (ClaimResult | Error)[] = [];
     for (const [i, claim] of claims.entries()) {
       const [first] = outcomes[i]!;
-      if (first?.outcome === 'limited' && perSubject.get(subjectOf(claim))! > 1) results.push(await this.run([claim]).then(([r]) => r!));
+      const shared = perSubject.get(subjectOf(claim))! > 1 || perRequester.get(claim.requester)! > 1;
+      if (first?.outcome === 'limited' && claims.length > 1 && shared) results.push(await this.run([claim]).then(([r]) => r!));
       else results.push(await this.answer(claim, outcomes[i]!, logSnapshot));
     }
     await this.announceLowDevices(claims, rows);
@@ -129,13 +134,17 @@ export class PreKeyClaims {
     const order = claims.map((_, i) => i).sort((a, b) => compareTargets(claims[a]!.target, claims[b]!.target));
     const sorted = order.map((i) => claims[i]!);
     const perSubject = countBy(claims, subjectOf);
+    const perRequester = countBy(claims, (c) => c.requester);
     const take = this.deps.limiter.takeStatement([...perSubject.keys()], [...perSubject.values()]);
+    const takeRequester = this.deps.requesterLimiter.takeStatement([...perRequester.keys()], [...perRequester.values()], 13);
     const logFrom = this.deps.identityLog.knownSize;
+    // A claim is allowed when both its (requester, target) bucket and its requester's bucket paid.
     const statement = {
       name: 'keys-claim-pre-key-bundles',
-      text: `with take as (${take.text})
+      text: `with take as (${take.text}), take_requester as (${takeRequester.text})
              select c.* from claim_pre_key_bundles($7::uuid[], $8::uuid[], $9::smallint[],
-               array(select s.subject = any(array(select subject from take)) from unnest($10::text[]) with ordinality s(subject, n) order by s.n),
+               array(select s.subject = any(array(select subject from take)) and s.requester::text = any(array(select subject from take_requester))
+                     from unnest($10::text[], $7::uuid[]) with ordinality s(subject, requester, n) order by s.n),
                $11::int, $12::bigint) c`,
     };
     const values = [
@@ -146,6 +155,7 @@ export class PreKeyClaims {
       sorted.map(subjectOf),
       this.deps.lowWaterMark,
       logFrom,
+      ...takeRequester.values,
     ];
     for (let attempt = 1; ; attempt++) {
       try {
@@ -162,8 +172,11 @@ export class PreKeyClaims {
   private async answer(claim: Claim, rows: ClaimRow[], logSnapshot: LogSnapshot): Promise<ClaimResult | Error> {
     const outcome = rows[0]?.outcome;
     if (outcome === 'limited') {
-      const seconds = await this.deps.limiter.retryAfterSeconds(subjectOf(claim));
-      return rpcError.resourceExhausted(`${LIMITED_MESSAGE}; retry in ${seconds} s`);
+      // Either bucket may have refused: the later of the two is when a claim can pass.
+      const forTarget = await this.deps.limiter.retryAfterSeconds(subjectOf(claim));
+      const forRequester = await this.deps.requesterLimiter.retryAfterSeconds(claim.requester);
+      const what = forRequester > forTarget ? REQUESTER_LIMITED_MESSAGE : LIMITED_MESSAGE;
+      return rpcError.resourceExhausted(`${what}; retry in ${Math.max(forTarget, forRequester)} s`);
     }
     // A block, either way, answers as a user without keys: the requester can't tell it from one.
     if (outcome !== 'claimed') return noKeys(claim.target);

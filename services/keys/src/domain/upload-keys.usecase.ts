@@ -13,9 +13,12 @@ export interface UploadResult {
 /**
  * Stores the calling device's keys. Uploads of one device are serialized on its device_projection
  * row, which also proves the device exists and is not revoked. A new identity key drops every
- * prekey signed by the old one, is appended to the identity log and announced.
+ * prekey signed by the old one, is appended to the identity log and announced; a device may change
+ * it only a few times a day (each change is a permanent log leaf).
  */
 export async function uploadKeys(deps: KeysDeps, caller: Caller, req: UploadKeysRequestLike): Promise<UploadResult> {
+  // Before the input is parsed: parsing checks every signature, the costly part the limit is for.
+  await deps.rateLimits.uploadsPerCaller.enforce(caller.userId, 'too many key uploads');
   const input = parseUploadInput(req, deps.settings.maxPreKeysPerUpload);
   const { userId, deviceId } = caller;
   return (deps.orm.em.fork() as EntityManager).transactional(async (em) => {
@@ -40,6 +43,7 @@ export async function uploadKeys(deps: KeysDeps, caller: Caller, req: UploadKeys
       );
     }
     if (identityChanged) {
+      await requireIdentityChangeAllowed(em, deps, caller);
       // Signed by the old identity key: a peer would reject them.
       await em.nativeDelete(EcPreKeySchema, { userId, deviceId });
       await em.nativeDelete(KyberPreKeySchema, { userId, deviceId });
@@ -73,6 +77,14 @@ export async function uploadKeys(deps: KeysDeps, caller: Caller, req: UploadKeys
     await em.upsert(DeviceKeysSchema, row, { disableIdentityMap: true });
     return { counts, identityChanged };
   });
+}
+
+/** Takes one of the device's identity-key changes in the upload's transaction, so a failed upload spends none. */
+async function requireIdentityChangeAllowed(em: EntityManager, deps: KeysDeps, { userId, deviceId }: Caller): Promise<void> {
+  const limiter = deps.rateLimits.identityKeyChangesPerDevice;
+  const subject = `${userId}:${deviceId}`;
+  const decision = await limiter.take(subject, 1, em);
+  if (!decision.allowed) throw rpcError.resourceExhausted(`too many identity key changes for this device; retry in ${decision.retryAfterSeconds} s`);
 }
 
 /** Key ids must be new among the device's stored keys of the same kind (ALREADY_EXISTS otherwise). */

@@ -37,8 +37,7 @@ export function keysRoutes(deps: KeysDeps) {
       },
 
       async getConsistencyProof(req, ctx) {
-        requireCaller(ctx);
-        return { proof: await getConsistencyProof(deps, req) };
+        return { proof: await getConsistencyProof(deps, requireCaller(ctx), req) };
       },
     });
 }

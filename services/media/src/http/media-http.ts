@@ -43,7 +43,7 @@ export async function startMediaHttp(deps: MediaDeps): Promise<Closable & { port
   // No whole-request deadline: one PATCH of a big attachment may stream for longer than Node's
   // default 5 minutes. Only the edge reaches this port; headers still have Node's deadline.
   const server = createServer({ requestTimeout: 0 }, (req, res) => void handle(req, res).catch((err) => refuse(res, err, deps.log)));
-  await new Promise<void>((ok, fail) => server.once('error', fail).listen(deps.settings.httpPort, ok));
+  await new Promise<void>((ok, fail) => server.once('error', fail).listen(deps.settings.httpPort, deps.settings.httpHost, ok));
   const address = server.address();
   return {
     port: typeof address === 'object' && address ? address.port : deps.settings.httpPort,

@@ -60,6 +60,7 @@ const tokenIsUserId: TokenVerifier = {
 
 export const defaultSettings: MediaSettings = {
   httpPort: 0,
+  httpHost: '127.0.0.1',
   maxAttachmentBytes: MIB,
   quotaBytesPerUser: 100_000,
   maxPendingUploadsPerUser: 3,

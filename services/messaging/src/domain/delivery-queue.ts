@@ -41,8 +41,9 @@ const ENQUEUE = {
       from item i join device d using (user_id, device_id)
     ),
     advanced as (
-      update device_projection d set queue_seq = n.top
-      from (select user_id, device_id, max(queue_seq) as top from numbered group by user_id, device_id) n
+      update device_projection d set queue_seq = n.top, queued_count = d.queued_count + n.count, queued_bytes = d.queued_bytes + n.bytes
+      from (select user_id, device_id, max(queue_seq) as top, count(*) as count, sum(octet_length(body)) as bytes
+            from numbered group by user_id, device_id) n
       where d.user_id = n.user_id and d.device_id = n.device_id
     )
     insert into queued_delivery (recipient_user_id, recipient_device_id, queue_seq, message_id, body, created_at, expires_at)

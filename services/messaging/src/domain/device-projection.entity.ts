@@ -18,6 +18,12 @@ export interface DeviceProjection {
    * follows the last one it sent from one that skipped a lost signal.
    */
   queueSeq: number;
+  /**
+   * The undelivered items in this device's queue and their bytes, for its quota: raised by whatever
+   * queues, in the update that gives the queue position; lowered by a trigger on queued_delivery's deletes.
+   */
+  queuedCount: number;
+  queuedBytes: number;
 }
 
 export const DeviceProjectionSchema = new EntitySchema<DeviceProjection>({
@@ -30,5 +36,7 @@ export const DeviceProjectionSchema = new EntitySchema<DeviceProjection>({
     active: { type: 'boolean' },
     changedAt: { type: 'datetime' },
     queueSeq: { type: new BigIntType('number'), default: 0 },
+    queuedCount: { type: 'integer', default: 0 },
+    queuedBytes: { type: new BigIntType('number'), default: 0 },
   },
 });

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { canonicalUuid, rpcError } from '@parley/platform';
 import type { Conversation, ConversationMember, MemberRole } from './conversation.entity.js';
 import { ConversationMemberSchema } from './conversation.entity.js';
-import { firstRefusingRecipient } from './may-message.js';
+import { firstRefusingAdd } from './may-message.js';
 import { UserProjectionSchema } from './user-projection.entity.js';
 
 /** Membership changes apply to groups only. */
@@ -39,8 +39,12 @@ export async function requireTargetMember(em: EntityManager, conversation: Conve
   return member;
 }
 
-/** PERMISSION_DENIED naming the first user who does not accept messages from `adderId`. */
+/**
+ * PERMISSION_DENIED naming the first user `adderId` may not add: one who does not accept messages
+ * from them, or whose "who may add me to groups" excludes them. One message for every reason, so
+ * an adder can't tell a block from either setting.
+ */
 export async function requireMayAdd(em: EntityManager, adderId: string, userIds: string[]): Promise<void> {
-  const refused = await firstRefusingRecipient(em, adderId, userIds);
+  const refused = await firstRefusingAdd(em, adderId, userIds);
   if (refused) throw rpcError.permissionDenied(`user ${refused} does not accept messages from you`);
 }

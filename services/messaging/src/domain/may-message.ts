@@ -31,3 +31,23 @@ export async function firstRefusingRecipient(em: EntityManager, senderId: string
 export async function requireMayMessage(em: EntityManager, senderId: string, recipientId: string): Promise<void> {
   if (await firstRefusingRecipient(em, senderId, [recipientId])) throw refusedMessaging();
 }
+
+/**
+ * The first of `userIds` (in order) whom `adderId` may not add to a group: one who does not accept
+ * messages from the adder, or whose group setting ("who may add me") excludes the adder. One query.
+ */
+export async function firstRefusingAdd(em: EntityManager, adderId: string, userIds: string[]): Promise<string | undefined> {
+  if (userIds.length === 0) return undefined;
+  const refused = await sqlRows<{ id: string }>(
+    em,
+    `select u.id from (select ?::uuid as id) adder, unnest(?::uuid[]) with ordinality as u(id, ord)
+     where ${refusesSender('u.id', 'adder.id')}
+        or exists (select 1 from messaging_policy_projection p where p.user_id = u.id
+                   and (p.group_adds = 'nobody'
+                        or (p.group_adds = 'contacts'
+                            and not exists (select 1 from contact_projection c where c.user_id = u.id and c.contact_user_id = adder.id and c.active))))
+     order by u.ord limit 1`,
+    [adderId, userIds],
+  );
+  return refused[0]?.id;
+}

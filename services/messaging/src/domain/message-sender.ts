@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError } from '@connectrpc/connect';
-import { Batcher, SQL_STATE, rpcError, sqlState, type Caller, type SqlPool } from '@parley/platform';
+import { Batcher, SQL_STATE, rpcError, sqlState, type Caller, type RateLimiter, type SqlPool } from '@parley/platform';
 import { DeliverySchema, EnvelopeSchema, type Envelope } from '@parley/proto';
 import type { LiveSignals } from '../events/live-signals.js';
 import type { QueuedDelivery } from './delivery-queue.js';
@@ -32,17 +32,33 @@ export interface MessageSenderOptions {
   concurrency: number;
   /** Most sends one transaction takes. */
   maxBatch: number;
+  /** Per sending user, stored and ephemeral sends alike: taken in the statement that stores or checks them. */
+  sendsPerSender: RateLimiter;
+  /** The most undelivered items and bytes one device's queue may hold. */
+  queueQuota: { maxDeliveries: number; maxBytes: number };
 }
 
-/** The database function that stores a batch of sends (see the migration that made it). */
-const SEND = {
-  name: 'send_messages',
-  text: 'select * from send_messages($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)',
-};
+/** What a send refused for a full queue tells its sender to wait: the queue empties only as its device reads it. */
+export const QUEUE_FULL_RETRY_SECONDS = 60;
+
+/**
+ * The database function that stores a batch of sends (see the migrations that made it), with the
+ * senders' rate-limit take ($1…$6) in the same statement: p_allowed says whose take succeeded.
+ */
+function sendStatement(limiter: RateLimiter) {
+  const take = limiter.takeStatement([], []);
+  return {
+    name: 'send_messages',
+    text: `with take as (${take.text})
+      select * from send_messages($7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+        array(select s.sender::text = any(array(select subject from take)) from unnest($8::uuid[]) with ordinality s(sender, n) order by s.n),
+        $19, $20)`,
+  };
+}
 
 interface SendRow {
   ord: number;
-  status: 'sent' | 'duplicate' | 'used_elsewhere' | 'not_member' | 'refused' | 'mismatch';
+  status: 'sent' | 'duplicate' | 'used_elsewhere' | 'limited' | 'not_member' | 'refused' | 'mismatch' | 'queue_full';
   message_id: string | null;
   seq: string | null;
   sent_at: Date | null;
@@ -65,7 +81,14 @@ const TARGETS = {
     from conversation c where c.id = $1`,
 };
 
+/** TARGETS with the sender's rate-limit take ($4…$9) in the same statement. */
+function ephemeralTargetsStatement(limiter: RateLimiter) {
+  const take = limiter.takeStatement([], [], 4);
+  return { name: 'ephemeral_send_targets', text: `with take as (${take.text}) select exists (select 1 from take) as allowed, t.* from (${TARGETS.text}) t` };
+}
+
 interface TargetsRow {
+  allowed?: boolean;
   kind: 'direct' | 'group';
   member: boolean;
   refused: boolean;
@@ -81,6 +104,7 @@ interface TargetsRow {
  */
 export class MessageSender {
   private readonly batcher: Batcher<SendRequest, SentMessage>;
+  private readonly statements: { send: { name: string; text: string }; ephemeral: { name: string; text: string } };
 
   constructor(
     private readonly sql: SqlPool,
@@ -88,6 +112,7 @@ export class MessageSender {
     private readonly opts: MessageSenderOptions,
   ) {
     this.batcher = new Batcher((requests) => this.storeBatch(requests), { maxBatch: opts.maxBatch, concurrency: opts.concurrency });
+    this.statements = { send: sendStatement(opts.sendsPerSender), ephemeral: ephemeralTargetsStatement(opts.sendsPerSender) };
   }
 
   send(request: SendRequest): Promise<SentMessage> {
@@ -102,6 +127,19 @@ export class MessageSender {
    */
   async targets(request: Omit<SendRequest, 'clientMessageId'>): Promise<ValidEnvelope[]> {
     const [row] = await this.sql.query<TargetsRow>(TARGETS, [request.conversationId, request.caller.userId, request.caller.deviceId]);
+    return this.checkedTargets(request, row);
+  }
+
+  /** targets() for an ephemeral send, which also takes from the sender's rate limit in the same statement. */
+  async ephemeralTargets(request: Omit<SendRequest, 'clientMessageId'>): Promise<ValidEnvelope[]> {
+    const { caller } = request;
+    const take = this.opts.sendsPerSender.takeStatement([caller.userId], [1], 4);
+    const [row] = await this.sql.query<TargetsRow>(this.statements.ephemeral, [request.conversationId, caller.userId, caller.deviceId, ...take.values]);
+    if (row && !row.allowed) throw await this.senderLimited(caller.userId);
+    return this.checkedTargets(request, row);
+  }
+
+  private checkedTargets(request: Omit<SendRequest, 'clientMessageId'>, row: TargetsRow | undefined): ValidEnvelope[] {
     if (!row?.member) throw notAMember(request.conversationId);
     if (row.refused) throw refusedMessaging();
     const expected = row.devices.map((json): ExpectedDevice => {
@@ -121,7 +159,10 @@ export class MessageSender {
       request.envelopes.map((e) => envelopeOf(request, e, { messageId: messageIds[i]!, seq: 0n, ephemeral: false })),
     );
     const items = requests.flatMap((request, i) => request.envelopes.map((e, k) => ({ e, stored: envelopes[i]![k]! })));
+    const perSender = countBy(requests, (r) => r.caller.userId);
+    const take = this.opts.sendsPerSender.takeStatement([...perSender.keys()], [...perSender.values()]);
     const params = [
+      ...take.values,
       requests.map((r) => r.conversationId),
       requests.map((r) => r.caller.userId),
       requests.map((r) => r.caller.deviceId),
@@ -135,13 +176,15 @@ export class MessageSender {
       items.map((x) => deliveryBody(sentAt, x.stored)),
       sentAt,
       expiresAt,
+      this.opts.queueQuota.maxDeliveries,
+      this.opts.queueQuota.maxBytes,
     ];
     // A concurrent send with the same client_message_id, or a deadlock with a consumer, fails the
     // whole statement: run it again, and the earlier send is then seen and answered.
     let rows: SendRow[];
     for (let attempt = 1; ; attempt++) {
       try {
-        rows = await this.sql.query<SendRow>(SEND, params);
+        rows = await this.sql.query<SendRow>(this.statements.send, params);
         break;
       } catch (err) {
         const retryable = sqlState(err) === SQL_STATE.uniqueViolation || sqlState(err) === SQL_STATE.deadlockDetected;
@@ -149,8 +192,12 @@ export class MessageSender {
       }
     }
     const queued: QueuedDelivery[] = [];
+    // A sender with several sends here paid for all of them at once, all or nothing: refused, they
+    // are tried again one by one (once this batch's deliveries are signalled), as sends one after
+    // another would have been.
+    const retryAlone: number[] = [];
     const outcomes = await Promise.all(
-      rows.map(async (row): Promise<SentMessage | Error> => {
+      rows.map(async (row): Promise<SentMessage | Error | null> => {
         const request = requests[row.ord - 1]!;
         switch (row.status) {
           case 'sent':
@@ -158,6 +205,16 @@ export class MessageSender {
             return { messageId: row.message_id!, seq: Number(row.seq), sentAt: row.sent_at!, duplicate: false };
           case 'duplicate':
             return { messageId: row.message_id!, seq: Number(row.seq), sentAt: row.sent_at!, duplicate: true };
+          case 'limited':
+            if (perSender.get(request.caller.userId)! > 1) {
+              retryAlone.push(row.ord - 1);
+              return null;
+            }
+            return this.senderLimited(request.caller.userId);
+          case 'queue_full':
+            return rpcError.resourceExhausted(
+              `the queue of device ${row.delivery_devices![0]} of user ${row.delivery_users![0]} is full of undelivered messages; retry in ${QUEUE_FULL_RETRY_SECONDS} s`,
+            );
           case 'used_elsewhere':
             return rpcError.alreadyExists(`client_message_id ${request.clientMessageId} was already used for another conversation; choose a new one`);
           case 'not_member':
@@ -170,7 +227,15 @@ export class MessageSender {
       }),
     );
     this.live.delivered(queued);
-    return outcomes;
+    for (const i of retryAlone) outcomes[i] = (await this.storeBatch([requests[i]!]))[0]!;
+    // The takes above ran inside send_messages' statement; refilled buckets (of every limit) are swept now and then here.
+    await this.opts.sendsPerSender.pruneNowAndThen();
+    return outcomes as (SentMessage | Error)[];
+  }
+
+  private async senderLimited(userId: string): Promise<Error> {
+    const seconds = await this.opts.sendsPerSender.retryAfterSeconds(userId);
+    return rpcError.resourceExhausted(`too many messages sent; retry in ${seconds} s`);
   }
 
   /** The DeviceMismatch detail of a refused send, read again; if the devices changed back meanwhile, a retry will pass. */
@@ -182,6 +247,12 @@ export class MessageSender {
     }
     return new ConnectError("the conversation's devices changed while sending; send again", Code.Aborted);
   }
+}
+
+function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
+  return counts;
 }
 
 /** The deliveries send_messages queued for one send, each carried whole by its signal, the seq now in it. */

@@ -45,6 +45,14 @@ export async function retractMessage(deps: MessagingDeps, caller: Caller, input:
     if (now.getTime() - new Date(message.sent_at).getTime() > windowSeconds * 1000) {
       throw rpcError.failedPrecondition(`a message can be deleted for everyone only within ${windowSeconds} seconds of sending it`);
     }
+    // Every device this touches (its queue's counters as the rows go, then the notices), locked
+    // first and in key order, as sends lock them: taken piecemeal, the two could deadlock.
+    await sqlRows(
+      em,
+      `select 1 from device_projection where (user_id::text || '.' || device_id) = any(?::text[]) or user_id = ?
+       order by user_id, device_id for update`,
+      [message.recipients, caller.userId],
+    );
     const droppedRows: { recipient_user_id: string; recipient_device_id: number }[] = await em.execute(
       `delete from queued_delivery where message_id = ? returning recipient_user_id, recipient_device_id`,
       [messageId],

@@ -25,8 +25,8 @@ export async function sendMessage(deps: Pick<MessagingDeps, 'sender' | 'live' | 
   const clientMessageId = input.clientMessageId;
   const envelopes = validEnvelopes(input.envelopes, deps.settings);
   if (input.ephemeral) {
-    // Checked like a stored send, then handed to the connected devices only; nothing is kept.
-    const targets = await deps.sender.targets({ caller, conversationId, envelopes });
+    // Checked like a stored send (and counted against the sender's limit), then handed to the connected devices only; nothing is kept.
+    const targets = await deps.sender.ephemeralTargets({ caller, conversationId, envelopes });
     const sentAt = new Date();
     for (const e of targets) {
       const delivery = create(DeliverySchema, {

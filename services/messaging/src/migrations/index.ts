@@ -8,6 +8,7 @@ import { Migration20261126150604 } from './Migration20261126150604.js';
 import { Migration20261207192642 } from './Migration20261207192642.js';
 import { Migration20261207210000 } from './Migration20261207210000.js';
 import { Migration20261207214458 } from './Migration20261207214458.js';
+import { Migration20261207220000 } from './Migration20261207220000.js';
 
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261126113148', class: Migration20261126113148 },
@@ -18,4 +19,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261207192642', class: Migration20261207192642 },
   { name: 'Migration20261207210000', class: Migration20261207210000 },
   { name: 'Migration20261207214458', class: Migration20261207214458 },
+  { name: 'Migration20261207220000', class: Migration20261207220000 },
 ];

@@ -4,8 +4,9 @@ import { MessagingPolicyProjectionSchema } from '../../domain/messaging-policy-p
 export const privacyChangedConsumer = defineConsumer({
   name: 'privacy-changed',
   eventType: events.privacyChanged,
-  async handle(em, { userId, contactsOnly }, envelope) {
+  async handle(em, { userId, contactsOnly, groupAdds }, envelope) {
     const at = changedAt(envelope);
-    await em.upsert(MessagingPolicyProjectionSchema, { userId, contactsOnly, changedAt: at }, ifNotOlder(at));
+    // An event from before the group setting existed carries none: everyone, as then.
+    await em.upsert(MessagingPolicyProjectionSchema, { userId, contactsOnly, groupAdds: groupAdds || 'everyone', changedAt: at }, ifNotOlder(at));
   },
 });

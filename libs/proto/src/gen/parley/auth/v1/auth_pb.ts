@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/auth/v1/auth.proto.
  */
 export const file_parley_auth_v1_auth: GenFile = /*@__PURE__*/
-  fileDesc("ChlwYXJsZXkvYXV0aC92MS9hdXRoLnByb3RvEg5wYXJsZXkuYXV0aC52MSKDAQoEVXNlchIKCgJpZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRIuCgpjcmVhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxkaXNwbGF5X25hbWUYBCABKAkSFwoPYXZhdGFyX21lZGlhX2lkGAUgASgJIrMBCglUb2tlblBhaXISFAoMYWNjZXNzX3Rva2VuGAEgASgJEjsKF2FjY2Vzc190b2tlbl9leHBpcmVzX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1yZWZyZXNoX3Rva2VuGAMgASgJEjwKGHJlZnJlc2hfdG9rZW5fZXhwaXJlc19hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAigwEKBkRldmljZRIRCglkZXZpY2VfaWQYASABKA0SDAoEbmFtZRgCIAEoCRIXCg9yZWdpc3RyYXRpb25faWQYAyABKA0SLgoKY3JlYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHY3VycmVudBgFIAEoCCKtAQoPUmVnaXN0ZXJSZXF1ZXN0EioKCHVzZXJuYW1lGAEgASgJQhi6SBXIAQFyEBggMgxeW15ccHtDY31dKiQSHQoIcGFzc3dvcmQYAiABKAlCC7pICMgBAXIDGIACEiMKD3JlZ2lzdHJhdGlvbl9pZBgDIAEoDUIKukgHKgUY/H8oARIqCgtkZXZpY2VfbmFtZRgEIAEoCUIVukgSchAYQDIMXlteXHB7Q2N9XSokIqABChBSZWdpc3RlclJlc3BvbnNlEiIKBHVzZXIYASABKAsyFC5wYXJsZXkuYXV0aC52MS5Vc2VyEikKBnRva2VucxgCIAEoCzIZLnBhcmxleS5hdXRoLnYxLlRva2VuUGFpchImCgZkZXZpY2UYAyABKAsyFi5wYXJsZXkuYXV0aC52MS5EZXZpY2USFQoNZGV2aWNlX3NlY3JldBgEIAEoCSKSAgoMTG9naW5SZXF1ZXN0EioKCHVzZXJuYW1lGAEgASgJQhi6SBXIAQFyEBggMgxeW15ccHtDY31dKiQSHQoIcGFzc3dvcmQYAiABKAlCC7pICMgBAXIDGIACEhoKCWRldmljZV9pZBgDIAEoDUIHukgEKgIYfxItCg1kZXZpY2Vfc2VjcmV0GAQgASgJQha6SBNyERiABDIMXlteXHB7Q2N9XSokEiEKD3JlZ2lzdHJhdGlvbl9pZBgFIAEoDUIIukgFKgMY/H8SKgoLZGV2aWNlX25hbWUYBiABKAlCFbpIEnIQGEAyDF5bXlxwe0NjfV0qJBIdCgxpZGVudGl0eV9rZXkYByABKAxCB7pIBHoCGCEinQEKDUxvZ2luUmVzcG9uc2USIgoEdXNlchgBIAEoCzIULnBhcmxleS5hdXRoLnYxLlVzZXISKQoGdG9rZW5zGAIgASgLMhkucGFybGV5LmF1dGgudjEuVG9rZW5QYWlyEiYKBmRldmljZRgDIAEoCzIWLnBhcmxleS5hdXRoLnYxLkRldmljZRIVCg1kZXZpY2Vfc2VjcmV0GAQgASgJIkIKDlJlZnJlc2hSZXF1ZXN0EjAKDXJlZnJlc2hfdG9rZW4YASABKAlCGbpIFsgBAXIRGIAEMgxeW15ccHtDY31dKiQiPAoPUmVmcmVzaFJlc3BvbnNlEikKBnRva2VucxgBIAEoCzIZLnBhcmxleS5hdXRoLnYxLlRva2VuUGFpciIPCg1Mb2dvdXRSZXF1ZXN0IhAKDkxvZ291dFJlc3BvbnNlIg4KDEdldE1lUmVxdWVzdCJbCg1HZXRNZVJlc3BvbnNlEiIKBHVzZXIYASABKAsyFC5wYXJsZXkuYXV0aC52MS5Vc2VyEiYKBmRldmljZRgCIAEoCzIWLnBhcmxleS5hdXRoLnYxLkRldmljZSJhChVDaGFuZ2VQYXNzd29yZFJlcXVlc3QSJQoQY3VycmVudF9wYXNzd29yZBgBIAEoCUILukgIyAEBcgMYgAISIQoMbmV3X3Bhc3N3b3JkGAIgASgJQgu6SAjIAQFyAxiAAiIyChZDaGFuZ2VQYXNzd29yZFJlc3BvbnNlEhgKEHJldm9rZWRfc2Vzc2lvbnMYASABKA0iSQobUmVxdWVzdFBhc3N3b3JkUmVzZXRSZXF1ZXN0EioKCHVzZXJuYW1lGAEgASgJQhi6SBXIAQFyEBggMgxeW15ccHtDY31dKiQiHgocUmVxdWVzdFBhc3N3b3JkUmVzZXRSZXNwb25zZSJpChRSZXNldFBhc3N3b3JkUmVxdWVzdBIuCgtyZXNldF90b2tlbhgBIAEoCUIZukgWyAEBchEYgAQyDF5bXlxwe0NjfV0qJBIhCgxuZXdfcGFzc3dvcmQYAiABKAlCC7pICMgBAXIDGIACIhcKFVJlc2V0UGFzc3dvcmRSZXNwb25zZSK1AQoHU2Vzc2lvbhIKCgJpZBgBIAEoCRIRCglkZXZpY2VfaWQYAiABKA0SEwoLZGV2aWNlX25hbWUYAyABKAkSLgoKY3JlYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoRbGFzdF9yZWZyZXNoZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB2N1cnJlbnQYBiABKAgiFQoTTGlzdFNlc3Npb25zUmVxdWVzdCJBChRMaXN0U2Vzc2lvbnNSZXNwb25zZRIpCghzZXNzaW9ucxgBIAMoCzIXLnBhcmxleS5hdXRoLnYxLlNlc3Npb24iNAoUUmV2b2tlU2Vzc2lvblJlcXVlc3QSHAoKc2Vzc2lvbl9pZBgBIAEoCUIIukgFcgOwAQEiFwoVUmV2b2tlU2Vzc2lvblJlc3BvbnNlIhkKF0xvZ291dEV2ZXJ5d2hlcmVSZXF1ZXN0IjQKGExvZ291dEV2ZXJ5d2hlcmVSZXNwb25zZRIYChByZXZva2VkX3Nlc3Npb25zGAEgASgNIoQBChRVcGRhdGVQcm9maWxlUmVxdWVzdBI3CgxkaXNwbGF5X25hbWUYASABKAlCIbpIHnIcGEAyGF5bXlxwe0NjfVxwe1psfVxwe1pwfV0qJBIzCg9hdmF0YXJfbWVkaWFfaWQYAiABKAlCGrpIF3IVGIABMhBeW0EtWmEtejAtOV8tXSokIjsKFVVwZGF0ZVByb2ZpbGVSZXNwb25zZRIiCgR1c2VyGAEgASgLMhQucGFybGV5LmF1dGgudjEuVXNlciIyChREZWxldGVBY2NvdW50UmVxdWVzdBIaCghwYXNzd29yZBgBIAEoCUIIukgFcgMYgAIiFwoVRGVsZXRlQWNjb3VudFJlc3BvbnNlMosJCgtBdXRoU2VydmljZRJNCghSZWdpc3RlchIfLnBhcmxleS5hdXRoLnYxLlJlZ2lzdGVyUmVxdWVzdBogLnBhcmxleS5hdXRoLnYxLlJlZ2lzdGVyUmVzcG9uc2USRAoFTG9naW4SHC5wYXJsZXkuYXV0aC52MS5Mb2dpblJlcXVlc3QaHS5wYXJsZXkuYXV0aC52MS5Mb2dpblJlc3BvbnNlEkoKB1JlZnJlc2gSHi5wYXJsZXkuYXV0aC52MS5SZWZyZXNoUmVxdWVzdBofLnBhcmxleS5hdXRoLnYxLlJlZnJlc2hSZXNwb25zZRJHCgZMb2dvdXQSHS5wYXJsZXkuYXV0aC52MS5Mb2dvdXRSZXF1ZXN0Gh4ucGFybGV5LmF1dGgudjEuTG9nb3V0UmVzcG9uc2USRAoFR2V0TWUSHC5wYXJsZXkuYXV0aC52MS5HZXRNZVJlcXVlc3QaHS5wYXJsZXkuYXV0aC52MS5HZXRNZVJlc3BvbnNlEl8KDkNoYW5nZVBhc3N3b3JkEiUucGFybGV5LmF1dGgudjEuQ2hhbmdlUGFzc3dvcmRSZXF1ZXN0GiYucGFybGV5LmF1dGgudjEuQ2hhbmdlUGFzc3dvcmRSZXNwb25zZRJxChRSZXF1ZXN0UGFzc3dvcmRSZXNldBIrLnBhcmxleS5hdXRoLnYxLlJlcXVlc3RQYXNzd29yZFJlc2V0UmVxdWVzdBosLnBhcmxleS5hdXRoLnYxLlJlcXVlc3RQYXNzd29yZFJlc2V0UmVzcG9uc2USXAoNUmVzZXRQYXNzd29yZBIkLnBhcmxleS5hdXRoLnYxLlJlc2V0UGFzc3dvcmRSZXF1ZXN0GiUucGFybGV5LmF1dGgudjEuUmVzZXRQYXNzd29yZFJlc3BvbnNlElkKDExpc3RTZXNzaW9ucxIjLnBhcmxleS5hdXRoLnYxLkxpc3RTZXNzaW9uc1JlcXVlc3QaJC5wYXJsZXkuYXV0aC52MS5MaXN0U2Vzc2lvbnNSZXNwb25zZRJcCg1SZXZva2VTZXNzaW9uEiQucGFybGV5LmF1dGgudjEuUmV2b2tlU2Vzc2lvblJlcXVlc3QaJS5wYXJsZXkuYXV0aC52MS5SZXZva2VTZXNzaW9uUmVzcG9uc2USZQoQTG9nb3V0RXZlcnl3aGVyZRInLnBhcmxleS5hdXRoLnYxLkxvZ291dEV2ZXJ5d2hlcmVSZXF1ZXN0GigucGFybGV5LmF1dGgudjEuTG9nb3V0RXZlcnl3aGVyZVJlc3BvbnNlElwKDVVwZGF0ZVByb2ZpbGUSJC5wYXJsZXkuYXV0aC52MS5VcGRhdGVQcm9maWxlUmVxdWVzdBolLnBhcmxleS5hdXRoLnYxLlVwZGF0ZVByb2ZpbGVSZXNwb25zZRJcCg1EZWxldGVBY2NvdW50EiQucGFybGV5LmF1dGgudjEuRGVsZXRlQWNjb3VudFJlcXVlc3QaJS5wYXJsZXkuYXV0aC52MS5EZWxldGVBY2NvdW50UmVzcG9uc2ViBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_timestamp]);
+  fileDesc("ChlwYXJsZXkvYXV0aC92MS9hdXRoLnByb3RvEg5wYXJsZXkuYXV0aC52MSKDAQoEVXNlchIKCgJpZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRIuCgpjcmVhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxkaXNwbGF5X25hbWUYBCABKAkSFwoPYXZhdGFyX21lZGlhX2lkGAUgASgJIrMBCglUb2tlblBhaXISFAoMYWNjZXNzX3Rva2VuGAEgASgJEjsKF2FjY2Vzc190b2tlbl9leHBpcmVzX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1yZWZyZXNoX3Rva2VuGAMgASgJEjwKGHJlZnJlc2hfdG9rZW5fZXhwaXJlc19hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAigwEKBkRldmljZRIRCglkZXZpY2VfaWQYASABKA0SDAoEbmFtZRgCIAEoCRIXCg9yZWdpc3RyYXRpb25faWQYAyABKA0SLgoKY3JlYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHY3VycmVudBgFIAEoCCL9AQoPUmVnaXN0ZXJSZXF1ZXN0EioKCHVzZXJuYW1lGAEgASgJQhi6SBXIAQFyEBggMgxeW15ccHtDY31dKiQSHQoIcGFzc3dvcmQYAiABKAlCC7pICMgBAXIDGIACEiMKD3JlZ2lzdHJhdGlvbl9pZBgDIAEoDUIKukgHKgUY/H8oARIqCgtkZXZpY2VfbmFtZRgEIAEoCUIVukgSchAYQDIMXlteXHB7Q2N9XSokEikKCWNoYWxsZW5nZRgFIAEoCUIWukgTchEYgAQyDF5bXlxwe0NjfV0qJBIjChJjaGFsbGVuZ2Vfc29sdXRpb24YBiABKAxCB7pIBHoCGEAiIQofR2V0UmVnaXN0cmF0aW9uQ2hhbGxlbmdlUmVxdWVzdCJ+CiBHZXRSZWdpc3RyYXRpb25DaGFsbGVuZ2VSZXNwb25zZRIRCgljaGFsbGVuZ2UYASABKAkSFwoPZGlmZmljdWx0eV9iaXRzGAIgASgNEi4KCmV4cGlyZXNfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqABChBSZWdpc3RlclJlc3BvbnNlEiIKBHVzZXIYASABKAsyFC5wYXJsZXkuYXV0aC52MS5Vc2VyEikKBnRva2VucxgCIAEoCzIZLnBhcmxleS5hdXRoLnYxLlRva2VuUGFpchImCgZkZXZpY2UYAyABKAsyFi5wYXJsZXkuYXV0aC52MS5EZXZpY2USFQoNZGV2aWNlX3NlY3JldBgEIAEoCSKSAgoMTG9naW5SZXF1ZXN0EioKCHVzZXJuYW1lGAEgASgJQhi6SBXIAQFyEBggMgxeW15ccHtDY31dKiQSHQoIcGFzc3dvcmQYAiABKAlCC7pICMgBAXIDGIACEhoKCWRldmljZV9pZBgDIAEoDUIHukgEKgIYfxItCg1kZXZpY2Vfc2VjcmV0GAQgASgJQha6SBNyERiABDIMXlteXHB7Q2N9XSokEiEKD3JlZ2lzdHJhdGlvbl9pZBgFIAEoDUIIukgFKgMY/H8SKgoLZGV2aWNlX25hbWUYBiABKAlCFbpIEnIQGEAyDF5bXlxwe0NjfV0qJBIdCgxpZGVudGl0eV9rZXkYByABKAxCB7pIBHoCGCEinQEKDUxvZ2luUmVzcG9uc2USIgoEdXNlchgBIAEoCzIULnBhcmxleS5hdXRoLnYxLlVzZXISKQoGdG9rZW5zGAIgASgLMhkucGFybGV5LmF1dGgudjEuVG9rZW5QYWlyEiYKBmRldmljZRgDIAEoCzIWLnBhcmxleS5hdXRoLnYxLkRldmljZRIVCg1kZXZpY2Vfc2VjcmV0GAQgASgJIkIKDlJlZnJlc2hSZXF1ZXN0EjAKDXJlZnJlc2hfdG9rZW4YASABKAlCGbpIFsgBAXIRGIAEMgxeW15ccHtDY31dKiQiPAoPUmVmcmVzaFJlc3BvbnNlEikKBnRva2VucxgBIAEoCzIZLnBhcmxleS5hdXRoLnYxLlRva2VuUGFpciIPCg1Mb2dvdXRSZXF1ZXN0IhAKDkxvZ291dFJlc3BvbnNlIg4KDEdldE1lUmVxdWVzdCJbCg1HZXRNZVJlc3BvbnNlEiIKBHVzZXIYASABKAsyFC5wYXJsZXkuYXV0aC52MS5Vc2VyEiYKBmRldmljZRgCIAEoCzIWLnBhcmxleS5hdXRoLnYxLkRldmljZSJhChVDaGFuZ2VQYXNzd29yZFJlcXVlc3QSJQoQY3VycmVudF9wYXNzd29yZBgBIAEoCUILukgIyAEBcgMYgAISIQoMbmV3X3Bhc3N3b3JkGAIgASgJQgu6SAjIAQFyAxiAAiIyChZDaGFuZ2VQYXNzd29yZFJlc3BvbnNlEhgKEHJldm9rZWRfc2Vzc2lvbnMYASABKA0iSQobUmVxdWVzdFBhc3N3b3JkUmVzZXRSZXF1ZXN0EioKCHVzZXJuYW1lGAEgASgJQhi6SBXIAQFyEBggMgxeW15ccHtDY31dKiQiHgocUmVxdWVzdFBhc3N3b3JkUmVzZXRSZXNwb25zZSJpChRSZXNldFBhc3N3b3JkUmVxdWVzdBIuCgtyZXNldF90b2tlbhgBIAEoCUIZukgWyAEBchEYgAQyDF5bXlxwe0NjfV0qJBIhCgxuZXdfcGFzc3dvcmQYAiABKAlCC7pICMgBAXIDGIACIhcKFVJlc2V0UGFzc3dvcmRSZXNwb25zZSK1AQoHU2Vzc2lvbhIKCgJpZBgBIAEoCRIRCglkZXZpY2VfaWQYAiABKA0SEwoLZGV2aWNlX25hbWUYAyABKAkSLgoKY3JlYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoRbGFzdF9yZWZyZXNoZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB2N1cnJlbnQYBiABKAgiFQoTTGlzdFNlc3Npb25zUmVxdWVzdCJBChRMaXN0U2Vzc2lvbnNSZXNwb25zZRIpCghzZXNzaW9ucxgBIAMoCzIXLnBhcmxleS5hdXRoLnYxLlNlc3Npb24iNAoUUmV2b2tlU2Vzc2lvblJlcXVlc3QSHAoKc2Vzc2lvbl9pZBgBIAEoCUIIukgFcgOwAQEiFwoVUmV2b2tlU2Vzc2lvblJlc3BvbnNlIhkKF0xvZ291dEV2ZXJ5d2hlcmVSZXF1ZXN0IjQKGExvZ291dEV2ZXJ5d2hlcmVSZXNwb25zZRIYChByZXZva2VkX3Nlc3Npb25zGAEgASgNIoQBChRVcGRhdGVQcm9maWxlUmVxdWVzdBI3CgxkaXNwbGF5X25hbWUYASABKAlCIbpIHnIcGEAyGF5bXlxwe0NjfVxwe1psfVxwe1pwfV0qJBIzCg9hdmF0YXJfbWVkaWFfaWQYAiABKAlCGrpIF3IVGIABMhBeW0EtWmEtejAtOV8tXSokIjsKFVVwZGF0ZVByb2ZpbGVSZXNwb25zZRIiCgR1c2VyGAEgASgLMhQucGFybGV5LmF1dGgudjEuVXNlciIyChREZWxldGVBY2NvdW50UmVxdWVzdBIaCghwYXNzd29yZBgBIAEoCUIIukgFcgMYgAIiFwoVRGVsZXRlQWNjb3VudFJlc3BvbnNlMooKCgtBdXRoU2VydmljZRJ9ChhHZXRSZWdpc3RyYXRpb25DaGFsbGVuZ2USLy5wYXJsZXkuYXV0aC52MS5HZXRSZWdpc3RyYXRpb25DaGFsbGVuZ2VSZXF1ZXN0GjAucGFybGV5LmF1dGgudjEuR2V0UmVnaXN0cmF0aW9uQ2hhbGxlbmdlUmVzcG9uc2USTQoIUmVnaXN0ZXISHy5wYXJsZXkuYXV0aC52MS5SZWdpc3RlclJlcXVlc3QaIC5wYXJsZXkuYXV0aC52MS5SZWdpc3RlclJlc3BvbnNlEkQKBUxvZ2luEhwucGFybGV5LmF1dGgudjEuTG9naW5SZXF1ZXN0Gh0ucGFybGV5LmF1dGgudjEuTG9naW5SZXNwb25zZRJKCgdSZWZyZXNoEh4ucGFybGV5LmF1dGgudjEuUmVmcmVzaFJlcXVlc3QaHy5wYXJsZXkuYXV0aC52MS5SZWZyZXNoUmVzcG9uc2USRwoGTG9nb3V0Eh0ucGFybGV5LmF1dGgudjEuTG9nb3V0UmVxdWVzdBoeLnBhcmxleS5hdXRoLnYxLkxvZ291dFJlc3BvbnNlEkQKBUdldE1lEhwucGFybGV5LmF1dGgudjEuR2V0TWVSZXF1ZXN0Gh0ucGFybGV5LmF1dGgudjEuR2V0TWVSZXNwb25zZRJfCg5DaGFuZ2VQYXNzd29yZBIlLnBhcmxleS5hdXRoLnYxLkNoYW5nZVBhc3N3b3JkUmVxdWVzdBomLnBhcmxleS5hdXRoLnYxLkNoYW5nZVBhc3N3b3JkUmVzcG9uc2UScQoUUmVxdWVzdFBhc3N3b3JkUmVzZXQSKy5wYXJsZXkuYXV0aC52MS5SZXF1ZXN0UGFzc3dvcmRSZXNldFJlcXVlc3QaLC5wYXJsZXkuYXV0aC52MS5SZXF1ZXN0UGFzc3dvcmRSZXNldFJlc3BvbnNlElwKDVJlc2V0UGFzc3dvcmQSJC5wYXJsZXkuYXV0aC52MS5SZXNldFBhc3N3b3JkUmVxdWVzdBolLnBhcmxleS5hdXRoLnYxLlJlc2V0UGFzc3dvcmRSZXNwb25zZRJZCgxMaXN0U2Vzc2lvbnMSIy5wYXJsZXkuYXV0aC52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0GiQucGFybGV5LmF1dGgudjEuTGlzdFNlc3Npb25zUmVzcG9uc2USXAoNUmV2b2tlU2Vzc2lvbhIkLnBhcmxleS5hdXRoLnYxLlJldm9rZVNlc3Npb25SZXF1ZXN0GiUucGFybGV5LmF1dGgudjEuUmV2b2tlU2Vzc2lvblJlc3BvbnNlEmUKEExvZ291dEV2ZXJ5d2hlcmUSJy5wYXJsZXkuYXV0aC52MS5Mb2dvdXRFdmVyeXdoZXJlUmVxdWVzdBooLnBhcmxleS5hdXRoLnYxLkxvZ291dEV2ZXJ5d2hlcmVSZXNwb25zZRJcCg1VcGRhdGVQcm9maWxlEiQucGFybGV5LmF1dGgudjEuVXBkYXRlUHJvZmlsZVJlcXVlc3QaJS5wYXJsZXkuYXV0aC52MS5VcGRhdGVQcm9maWxlUmVzcG9uc2USXAoNRGVsZXRlQWNjb3VudBIkLnBhcmxleS5hdXRoLnYxLkRlbGV0ZUFjY291bnRSZXF1ZXN0GiUucGFybGV5LmF1dGgudjEuRGVsZXRlQWNjb3VudFJlc3BvbnNlYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message parley.auth.v1.User
@@ -168,6 +168,20 @@ export type RegisterRequest = Message<"parley.auth.v1.RegisterRequest"> & {
    * @generated from field: string device_name = 4;
    */
   deviceName: string;
+
+  /**
+   * When the server asks for a proof of work: a challenge from GetRegistrationChallenge, once, before
+   * it expires, and its solution: up to MAX_SOLUTION_BYTES (64) bytes for which
+   * SHA-256(challenge's UTF-8 bytes ‖ solution) starts with the challenge's difficulty_bits zero bits.
+   *
+   * @generated from field: string challenge = 5;
+   */
+  challenge: string;
+
+  /**
+   * @generated from field: bytes challenge_solution = 6;
+   */
+  challengeSolution: Uint8Array;
 };
 
 /**
@@ -176,6 +190,50 @@ export type RegisterRequest = Message<"parley.auth.v1.RegisterRequest"> & {
  */
 export const RegisterRequestSchema: GenMessage<RegisterRequest> = /*@__PURE__*/
   messageDesc(file_parley_auth_v1_auth, 3);
+
+/**
+ * @generated from message parley.auth.v1.GetRegistrationChallengeRequest
+ */
+export type GetRegistrationChallengeRequest = Message<"parley.auth.v1.GetRegistrationChallengeRequest"> & {
+};
+
+/**
+ * Describes the message parley.auth.v1.GetRegistrationChallengeRequest.
+ * Use `create(GetRegistrationChallengeRequestSchema)` to create a new message.
+ */
+export const GetRegistrationChallengeRequestSchema: GenMessage<GetRegistrationChallengeRequest> = /*@__PURE__*/
+  messageDesc(file_parley_auth_v1_auth, 4);
+
+/**
+ * @generated from message parley.auth.v1.GetRegistrationChallengeResponse
+ */
+export type GetRegistrationChallengeResponse = Message<"parley.auth.v1.GetRegistrationChallengeResponse"> & {
+  /**
+   * Opaque, signed by the server; empty when Register needs no proof of work.
+   *
+   * @generated from field: string challenge = 1;
+   */
+  challenge: string;
+
+  /**
+   * The leading zero bits a solution's hash must have; 0 when none is needed.
+   *
+   * @generated from field: uint32 difficulty_bits = 2;
+   */
+  difficultyBits: number;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expires_at = 3;
+   */
+  expiresAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message parley.auth.v1.GetRegistrationChallengeResponse.
+ * Use `create(GetRegistrationChallengeResponseSchema)` to create a new message.
+ */
+export const GetRegistrationChallengeResponseSchema: GenMessage<GetRegistrationChallengeResponse> = /*@__PURE__*/
+  messageDesc(file_parley_auth_v1_auth, 5);
 
 /**
  * @generated from message parley.auth.v1.RegisterResponse
@@ -210,7 +268,7 @@ export type RegisterResponse = Message<"parley.auth.v1.RegisterResponse"> & {
  * Use `create(RegisterResponseSchema)` to create a new message.
  */
 export const RegisterResponseSchema: GenMessage<RegisterResponse> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 4);
+  messageDesc(file_parley_auth_v1_auth, 6);
 
 /**
  * @generated from message parley.auth.v1.LoginRequest
@@ -270,7 +328,7 @@ export type LoginRequest = Message<"parley.auth.v1.LoginRequest"> & {
  * Use `create(LoginRequestSchema)` to create a new message.
  */
 export const LoginRequestSchema: GenMessage<LoginRequest> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 5);
+  messageDesc(file_parley_auth_v1_auth, 7);
 
 /**
  * @generated from message parley.auth.v1.LoginResponse
@@ -304,7 +362,7 @@ export type LoginResponse = Message<"parley.auth.v1.LoginResponse"> & {
  * Use `create(LoginResponseSchema)` to create a new message.
  */
 export const LoginResponseSchema: GenMessage<LoginResponse> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 6);
+  messageDesc(file_parley_auth_v1_auth, 8);
 
 /**
  * @generated from message parley.auth.v1.RefreshRequest
@@ -321,7 +379,7 @@ export type RefreshRequest = Message<"parley.auth.v1.RefreshRequest"> & {
  * Use `create(RefreshRequestSchema)` to create a new message.
  */
 export const RefreshRequestSchema: GenMessage<RefreshRequest> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 7);
+  messageDesc(file_parley_auth_v1_auth, 9);
 
 /**
  * @generated from message parley.auth.v1.RefreshResponse
@@ -338,7 +396,7 @@ export type RefreshResponse = Message<"parley.auth.v1.RefreshResponse"> & {
  * Use `create(RefreshResponseSchema)` to create a new message.
  */
 export const RefreshResponseSchema: GenMessage<RefreshResponse> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 8);
+  messageDesc(file_parley_auth_v1_auth, 10);
 
 /**
  * @generated from message parley.auth.v1.LogoutRequest
@@ -351,7 +409,7 @@ export type LogoutRequest = Message<"parley.auth.v1.LogoutRequest"> & {
  * Use `create(LogoutRequestSchema)` to create a new message.
  */
 export const LogoutRequestSchema: GenMessage<LogoutRequest> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 9);
+  messageDesc(file_parley_auth_v1_auth, 11);
 
 /**
  * @generated from message parley.auth.v1.LogoutResponse
@@ -364,7 +422,7 @@ export type LogoutResponse = Message<"parley.auth.v1.LogoutResponse"> & {
  * Use `create(LogoutResponseSchema)` to create a new message.
  */
 export const LogoutResponseSchema: GenMessage<LogoutResponse> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 10);
+  messageDesc(file_parley_auth_v1_auth, 12);
 
 /**
  * @generated from message parley.auth.v1.GetMeRequest
@@ -377,7 +435,7 @@ export type GetMeRequest = Message<"parley.auth.v1.GetMeRequest"> & {
  * Use `create(GetMeRequestSchema)` to create a new message.
  */
 export const GetMeRequestSchema: GenMessage<GetMeRequest> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 11);
+  messageDesc(file_parley_auth_v1_auth, 13);
 
 /**
  * @generated from message parley.auth.v1.GetMeResponse
@@ -399,7 +457,7 @@ export type GetMeResponse = Message<"parley.auth.v1.GetMeResponse"> & {
  * Use `create(GetMeResponseSchema)` to create a new message.
  */
 export const GetMeResponseSchema: GenMessage<GetMeResponse> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 12);
+  messageDesc(file_parley_auth_v1_auth, 14);
 
 /**
  * @generated from message parley.auth.v1.ChangePasswordRequest
@@ -421,7 +479,7 @@ export type ChangePasswordRequest = Message<"parley.auth.v1.ChangePasswordReques
  * Use `create(ChangePasswordRequestSchema)` to create a new message.
  */
 export const ChangePasswordRequestSchema: GenMessage<ChangePasswordRequest> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 13);
+  messageDesc(file_parley_auth_v1_auth, 15);
 
 /**
  * @generated from message parley.auth.v1.ChangePasswordResponse
@@ -440,7 +498,7 @@ export type ChangePasswordResponse = Message<"parley.auth.v1.ChangePasswordRespo
  * Use `create(ChangePasswordResponseSchema)` to create a new message.
  */
 export const ChangePasswordResponseSchema: GenMessage<ChangePasswordResponse> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 14);
+  messageDesc(file_parley_auth_v1_auth, 16);
 
 /**
  * @generated from message parley.auth.v1.RequestPasswordResetRequest
@@ -457,7 +515,7 @@ export type RequestPasswordResetRequest = Message<"parley.auth.v1.RequestPasswor
  * Use `create(RequestPasswordResetRequestSchema)` to create a new message.
  */
 export const RequestPasswordResetRequestSchema: GenMessage<RequestPasswordResetRequest> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 15);
+  messageDesc(file_parley_auth_v1_auth, 17);
 
 /**
  * @generated from message parley.auth.v1.RequestPasswordResetResponse
@@ -470,7 +528,7 @@ export type RequestPasswordResetResponse = Message<"parley.auth.v1.RequestPasswo
  * Use `create(RequestPasswordResetResponseSchema)` to create a new message.
  */
 export const RequestPasswordResetResponseSchema: GenMessage<RequestPasswordResetResponse> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 16);
+  messageDesc(file_parley_auth_v1_auth, 18);
 
 /**
  * @generated from message parley.auth.v1.ResetPasswordRequest
@@ -492,7 +550,7 @@ export type ResetPasswordRequest = Message<"parley.auth.v1.ResetPasswordRequest"
  * Use `create(ResetPasswordRequestSchema)` to create a new message.
  */
 export const ResetPasswordRequestSchema: GenMessage<ResetPasswordRequest> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 17);
+  messageDesc(file_parley_auth_v1_auth, 19);
 
 /**
  * @generated from message parley.auth.v1.ResetPasswordResponse
@@ -505,7 +563,7 @@ export type ResetPasswordResponse = Message<"parley.auth.v1.ResetPasswordRespons
  * Use `create(ResetPasswordResponseSchema)` to create a new message.
  */
 export const ResetPasswordResponseSchema: GenMessage<ResetPasswordResponse> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 18);
+  messageDesc(file_parley_auth_v1_auth, 20);
 
 /**
  * @generated from message parley.auth.v1.Session
@@ -549,7 +607,7 @@ export type Session = Message<"parley.auth.v1.Session"> & {
  * Use `create(SessionSchema)` to create a new message.
  */
 export const SessionSchema: GenMessage<Session> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 19);
+  messageDesc(file_parley_auth_v1_auth, 21);
 
 /**
  * @generated from message parley.auth.v1.ListSessionsRequest
@@ -562,7 +620,7 @@ export type ListSessionsRequest = Message<"parley.auth.v1.ListSessionsRequest"> 
  * Use `create(ListSessionsRequestSchema)` to create a new message.
  */
 export const ListSessionsRequestSchema: GenMessage<ListSessionsRequest> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 20);
+  messageDesc(file_parley_auth_v1_auth, 22);
 
 /**
  * @generated from message parley.auth.v1.ListSessionsResponse
@@ -579,7 +637,7 @@ export type ListSessionsResponse = Message<"parley.auth.v1.ListSessionsResponse"
  * Use `create(ListSessionsResponseSchema)` to create a new message.
  */
 export const ListSessionsResponseSchema: GenMessage<ListSessionsResponse> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 21);
+  messageDesc(file_parley_auth_v1_auth, 23);
 
 /**
  * @generated from message parley.auth.v1.RevokeSessionRequest
@@ -596,7 +654,7 @@ export type RevokeSessionRequest = Message<"parley.auth.v1.RevokeSessionRequest"
  * Use `create(RevokeSessionRequestSchema)` to create a new message.
  */
 export const RevokeSessionRequestSchema: GenMessage<RevokeSessionRequest> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 22);
+  messageDesc(file_parley_auth_v1_auth, 24);
 
 /**
  * @generated from message parley.auth.v1.RevokeSessionResponse
@@ -609,7 +667,7 @@ export type RevokeSessionResponse = Message<"parley.auth.v1.RevokeSessionRespons
  * Use `create(RevokeSessionResponseSchema)` to create a new message.
  */
 export const RevokeSessionResponseSchema: GenMessage<RevokeSessionResponse> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 23);
+  messageDesc(file_parley_auth_v1_auth, 25);
 
 /**
  * @generated from message parley.auth.v1.LogoutEverywhereRequest
@@ -622,7 +680,7 @@ export type LogoutEverywhereRequest = Message<"parley.auth.v1.LogoutEverywhereRe
  * Use `create(LogoutEverywhereRequestSchema)` to create a new message.
  */
 export const LogoutEverywhereRequestSchema: GenMessage<LogoutEverywhereRequest> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 24);
+  messageDesc(file_parley_auth_v1_auth, 26);
 
 /**
  * @generated from message parley.auth.v1.LogoutEverywhereResponse
@@ -639,7 +697,7 @@ export type LogoutEverywhereResponse = Message<"parley.auth.v1.LogoutEverywhereR
  * Use `create(LogoutEverywhereResponseSchema)` to create a new message.
  */
 export const LogoutEverywhereResponseSchema: GenMessage<LogoutEverywhereResponse> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 25);
+  messageDesc(file_parley_auth_v1_auth, 27);
 
 /**
  * @generated from message parley.auth.v1.UpdateProfileRequest
@@ -665,7 +723,7 @@ export type UpdateProfileRequest = Message<"parley.auth.v1.UpdateProfileRequest"
  * Use `create(UpdateProfileRequestSchema)` to create a new message.
  */
 export const UpdateProfileRequestSchema: GenMessage<UpdateProfileRequest> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 26);
+  messageDesc(file_parley_auth_v1_auth, 28);
 
 /**
  * @generated from message parley.auth.v1.UpdateProfileResponse
@@ -682,7 +740,7 @@ export type UpdateProfileResponse = Message<"parley.auth.v1.UpdateProfileRespons
  * Use `create(UpdateProfileResponseSchema)` to create a new message.
  */
 export const UpdateProfileResponseSchema: GenMessage<UpdateProfileResponse> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 27);
+  messageDesc(file_parley_auth_v1_auth, 29);
 
 /**
  * @generated from message parley.auth.v1.DeleteAccountRequest
@@ -701,7 +759,7 @@ export type DeleteAccountRequest = Message<"parley.auth.v1.DeleteAccountRequest"
  * Use `create(DeleteAccountRequestSchema)` to create a new message.
  */
 export const DeleteAccountRequestSchema: GenMessage<DeleteAccountRequest> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 28);
+  messageDesc(file_parley_auth_v1_auth, 30);
 
 /**
  * @generated from message parley.auth.v1.DeleteAccountResponse
@@ -714,7 +772,7 @@ export type DeleteAccountResponse = Message<"parley.auth.v1.DeleteAccountRespons
  * Use `create(DeleteAccountResponseSchema)` to create a new message.
  */
 export const DeleteAccountResponseSchema: GenMessage<DeleteAccountResponse> = /*@__PURE__*/
-  messageDesc(file_parley_auth_v1_auth, 29);
+  messageDesc(file_parley_auth_v1_auth, 31);
 
 /**
  * AuthService is the public, client-facing account API: credentials, sessions, profile and
@@ -723,6 +781,17 @@ export const DeleteAccountResponseSchema: GenMessage<DeleteAccountResponse> = /*
  * @generated from service parley.auth.v1.AuthService
  */
 export const AuthService: GenService<{
+  /**
+   * GetRegistrationChallenge hands out the proof-of-work challenge Register needs when the operator
+   * turned the proof of work on; otherwise it answers an empty challenge and difficulty 0.
+   *
+   * @generated from rpc parley.auth.v1.AuthService.GetRegistrationChallenge
+   */
+  getRegistrationChallenge: {
+    methodKind: "unary";
+    input: typeof GetRegistrationChallengeRequestSchema;
+    output: typeof GetRegistrationChallengeResponseSchema;
+  },
   /**
    * Register creates an account with its first (primary) device, id 1, and signs that device in.
    *

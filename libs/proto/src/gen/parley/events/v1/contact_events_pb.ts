@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/events/v1/contact_events.proto.
  */
 export const file_parley_events_v1_contact_events: GenFile = /*@__PURE__*/
-  fileDesc("CiVwYXJsZXkvZXZlbnRzL3YxL2NvbnRhY3RfZXZlbnRzLnByb3RvEhBwYXJsZXkuZXZlbnRzLnYxIjUKC1VzZXJCbG9ja2VkEhIKCmJsb2NrZXJfaWQYASABKAkSEgoKYmxvY2tlZF9pZBgCIAEoCSI3Cg1Vc2VyVW5ibG9ja2VkEhIKCmJsb2NrZXJfaWQYASABKAkSEgoKYmxvY2tlZF9pZBgCIAEoCSI4CgxDb250YWN0QWRkZWQSDwoHdXNlcl9pZBgBIAEoCRIXCg9jb250YWN0X3VzZXJfaWQYAiABKAkiOgoOQ29udGFjdFJlbW92ZWQSDwoHdXNlcl9pZBgBIAEoCRIXCg9jb250YWN0X3VzZXJfaWQYAiABKAkiOAoOUHJpdmFjeUNoYW5nZWQSDwoHdXNlcl9pZBgBIAEoCRIVCg1jb250YWN0c19vbmx5GAIgASgIYgZwcm90bzM");
+  fileDesc("CiVwYXJsZXkvZXZlbnRzL3YxL2NvbnRhY3RfZXZlbnRzLnByb3RvEhBwYXJsZXkuZXZlbnRzLnYxIjUKC1VzZXJCbG9ja2VkEhIKCmJsb2NrZXJfaWQYASABKAkSEgoKYmxvY2tlZF9pZBgCIAEoCSI3Cg1Vc2VyVW5ibG9ja2VkEhIKCmJsb2NrZXJfaWQYASABKAkSEgoKYmxvY2tlZF9pZBgCIAEoCSI4CgxDb250YWN0QWRkZWQSDwoHdXNlcl9pZBgBIAEoCRIXCg9jb250YWN0X3VzZXJfaWQYAiABKAkiOgoOQ29udGFjdFJlbW92ZWQSDwoHdXNlcl9pZBgBIAEoCRIXCg9jb250YWN0X3VzZXJfaWQYAiABKAkiTAoOUHJpdmFjeUNoYW5nZWQSDwoHdXNlcl9pZBgBIAEoCRIVCg1jb250YWN0c19vbmx5GAIgASgIEhIKCmdyb3VwX2FkZHMYAyABKAliBnByb3RvMw");
 
 /**
  * UserBlocked is published by auth when blocker_id blocks blocked_id.
@@ -109,7 +109,7 @@ export const ContactRemovedSchema: GenMessage<ContactRemoved> = /*@__PURE__*/
   messageDesc(file_parley_events_v1_contact_events, 3);
 
 /**
- * PrivacyChanged is published by auth when a user changes who may message them.
+ * PrivacyChanged is published by auth when a user changes who may message them or add them to groups.
  *
  * @generated from message parley.events.v1.PrivacyChanged
  */
@@ -125,6 +125,13 @@ export type PrivacyChanged = Message<"parley.events.v1.PrivacyChanged"> & {
    * @generated from field: bool contacts_only = 2;
    */
   contactsOnly: boolean;
+
+  /**
+   * Who may add the user to a group: "everyone" (also when empty, from before the setting), "contacts" or "nobody".
+   *
+   * @generated from field: string group_adds = 3;
+   */
+  groupAdds: string;
 };
 
 /**
