@@ -1,5 +1,6 @@
-// Attachments through the edge: a BENCH_MEDIA_MIB (1024) MiB ciphertext uploaded over tus in one
-// streamed PATCH and downloaded again, beside writing and reading the same bytes on the same disk
+// Attachments through the edge: a BENCH_MEDIA_MIB (1024) MiB ciphertext uploaded over tus in
+// streamed PATCHes of CHUNK_MIB (each must arrive within the edge's EDGE_REQUEST_TIMEOUT_SECONDS,
+// as a tus client's chunks must) and downloaded again, beside writing and reading the same bytes on the same disk
 // in the same run; and the edge's and media's RSS growth while the upload runs. The client streams
 // from and to files: it never holds the attachment either.
 import { createHash, randomBytes } from 'node:crypto';
@@ -16,6 +17,7 @@ import { num, row } from '../support/table.mjs';
 const MIB = 1024 * 1024;
 const SIZE_MIB = Number(process.env.BENCH_MEDIA_MIB ?? 1024);
 const BLOCK = 8 * MIB;
+const CHUNK_MIB = 32;
 const RSS_LIMIT_MB = 64;
 
 /** Resident memory of a process, in bytes (from /proc). */
@@ -58,7 +60,7 @@ const mbPerSecond = (bytes, seconds) => bytes / MIB / seconds;
 
 export default {
   name: 'media',
-  about: `a ${SIZE_MIB} MiB attachment uploaded (tus) and downloaded through the edge, beside raw disk write and read of the same bytes; edge and media RSS growth during the upload`,
+  about: `a ${SIZE_MIB} MiB attachment uploaded (tus, ${CHUNK_MIB} MiB PATCHes) and downloaded through the edge, beside raw disk write and read of the same bytes; edge and media RSS growth during the upload`,
   services: ['auth', 'media', 'edge'],
   env: { media: { MEDIA_MAX_ATTACHMENT_BYTES: String(SIZE_MIB * MIB), MEDIA_QUOTA_BYTES_PER_USER: String(4 * SIZE_MIB * MIB) } },
   ownStack: true,
@@ -82,7 +84,12 @@ export default {
       const memory = watchRss(pids);
       const cpu = ctx.startCpu();
       const upStart = performance.now();
-      const uploaded = await tus.patchStream(location, 0, createReadStream(source), size);
+      let uploaded;
+      for (let offset = 0; offset < size; offset += CHUNK_MIB * MIB) {
+        const length = Math.min(CHUNK_MIB * MIB, size - offset);
+        uploaded = await tus.patchStream(location, offset, createReadStream(source, { start: offset, end: offset + length - 1 }), length);
+        if (uploaded.status !== 204) break;
+      }
       const upSeconds = (performance.now() - upStart) / 1000;
       cpu.stop();
       const [edgeGrowth, mediaGrowth] = memory.stop();

@@ -1,10 +1,9 @@
 import { Agent, request, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { ConnectError } from '@connectrpc/connect';
-import { remoteVerifier } from '@parley/platform';
+import { CLIENT_ADDRESS_HEADER, CLIENT_ADDRESS_PROOF_HEADER, remoteVerifier } from '@parley/platform';
 import type { EdgeDeps } from '../deps.js';
 import { refusingRevoked } from '../revocations/revoked-sessions.js';
-import { clientAddress } from '../rpc/client-address.js';
 
 /** The one non-Connect route: tus uploads and attachment downloads, forwarded to media's HTTP server. */
 export const MEDIA_PATH_PREFIX = '/media/';
@@ -42,7 +41,7 @@ function plain(res: ServerResponse, status: number, line: string): void {
  */
 export function mediaProxy(deps: Pick<EdgeDeps, 'backends' | 'revoked' | 'settings' | 'log'>) {
   const verifier = refusingRevoked(remoteVerifier(deps.backends.auth), deps.revoked);
-  const { corsAllowedOrigins, trustedProxyHops, mediaHttpUrl } = deps.settings;
+  const { corsAllowedOrigins, mediaHttpUrl } = deps.settings;
   const anyOrigin = corsAllowedOrigins.includes('*');
   const agent = new Agent({ keepAlive: true });
 
@@ -56,7 +55,9 @@ export function mediaProxy(deps: Pick<EdgeDeps, 'backends' | 'revoked' | 'settin
     }
     const headers: OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(name)) headers[name] = value;
-    headers['x-parley-client-address'] = clientAddress(req, trustedProxyHops);
+    // Media's HTTP port reads no client address: whatever the client sent in these is not passed on.
+    delete headers[CLIENT_ADDRESS_HEADER];
+    delete headers[CLIENT_ADDRESS_PROOF_HEADER];
     const upstream = request(new URL(req.url!, mediaHttpUrl), { method: req.method, headers, agent });
     const answered = new Promise<void>((resolve, reject) => {
       upstream.once('response', (answer) => {
