@@ -8,7 +8,7 @@ module.exports = {
       { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
     ],
   },
-  transformIgnorePatterns: ['/node_modules/(?!(jose|@signalapp/libsignal-client)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(jose|@signalapp/libsignal-client|@tus|srvx)/)'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
 };

@@ -5,9 +5,10 @@ import getMe from './get-me.mjs';
 import group from './group.mjs';
 import idleStreams from './idle-streams.mjs';
 import login from './login.mjs';
+import media from './media.mjs';
 import offline from './offline.mjs';
 import oneToOne from './one-to-one.mjs';
 import prekeyClaim from './prekey-claim.mjs';
 import scaleOut from './scale-out.mjs';
 
-export const FIGURES = [oneToOne, group, offline, getMe, prekeyClaim, scaleOut, idleStreams, login];
+export const FIGURES = [oneToOne, group, offline, getMe, prekeyClaim, scaleOut, idleStreams, login, media];

@@ -1,5 +1,7 @@
 import { Code } from '@connectrpc/connect';
-import { PASSWORD, connectErrorOf, eventually, startTestStack, type TestStack } from '@parley/testing';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { PASSWORD, TusClient, connectErrorOf, eventually, startTestStack, type TestStack } from '@parley/testing';
 import { clientsOf, linkWithPassword, signUp, type EdgeDevice } from './support/accounts.js';
 import { createGroup, opaqueEnvelope, openDirect, sendWhenDevicesKnown } from './support/messages.js';
 import { closeAllSubscriptions, deliveriesOf, queueOf, Subscription } from './support/subscription.js';
@@ -50,6 +52,15 @@ it('deleting an account leaves nothing of the user in any service database, and 
     [alice, bob, laptop].map((d) => opaqueEnvelope(d, 'hello, group')),
   );
   await carol.storage.putItem({ key: 'starred.1', value: new TextEncoder().encode('a starred message, encrypted') });
+  // Carol uploads an attachment and grants it to the group, and starts an upload she never finishes.
+  const carolTus = new TusClient(stack.edgeUrl, carol.tokens.accessToken);
+  const attachmentId = await carolTus.upload(new TextEncoder().encode('an encrypted photo'));
+  const unfinished = await carolTus.start(new TextEncoder().encode('an encrypted video'));
+  await eventually(
+    () => carol.media.grantAttachment({ attachmentId, conversationId: group.id }).then(() => true, () => false),
+    (granted) => granted,
+  );
+  expect((await new TusClient(stack.edgeUrl, bob.tokens.accessToken).download(attachmentId)).status).toBe(200);
   // Carol's phone and the others read what they got; her laptop's queue still holds its deliveries.
   expect(deliveriesOf(toCarol.messageId, await receiveAll(carol))).toHaveLength(1);
   expect(deliveriesOf(fromCarol.messageId, await receiveAll(alice))).toHaveLength(1);
@@ -60,7 +71,7 @@ it('deleting an account leaves nothing of the user in any service database, and 
   const carolIs = [carol.userId, carol.username];
   const before = await eventually(
     () => tracesOf(stack, carolIs),
-    (traces) => ['auth', 'messaging'].every((s) => traces.some((t) => t.service === s)),
+    (traces) => ['auth', 'messaging', 'media'].every((s) => traces.some((t) => t.service === s)),
   );
   expect(before.map((t) => `${t.service}.${t.table}`)).toEqual(
     expect.arrayContaining([
@@ -71,6 +82,8 @@ it('deleting an account leaves nothing of the user in any service database, and 
       'messaging.message',
       'messaging.queued_delivery',
       'messaging.stored_item',
+      'media.attachment',
+      'media.conversation_members',
     ]),
   );
 
@@ -87,11 +100,15 @@ it('deleting an account leaves nothing of the user in any service database, and 
   expect((await connectErrorOf(clientsOf(stack).auth.refresh({ refreshToken: laptop.tokens.refreshToken }))).code).toBe(Code.Unauthenticated);
 
   await eventually(() => tracesOf(stack, carolIs), (traces) => traces.length === 0);
+  // Her blobs are gone from media's store, and so is the grant to the group.
+  await eventually(async () => [attachmentId, unfinished.id].filter((id) => existsSync(join(stack.mediaDir, id))), (left) => left.length === 0);
+  expect(await tracesOf(stack, [attachmentId, unfinished.id])).toEqual([]);
+  expect((await new TusClient(stack.edgeUrl, bob.tokens.accessToken).download(attachmentId)).status).toBe(404);
   // Checked after the search: a failed login starts a rate-limit bucket under the name tried.
   expect((await connectErrorOf(clientsOf(stack).auth.login({ username: carol.username, password: PASSWORD, registrationId: 1 }))).code).toBe(Code.Unauthenticated);
   // Other users keep their own data; the conversation with a deleted user is gone.
   expect((await alice.contacts.listContacts({})).contacts).toEqual([]);
-  expect(await tracesOf(stack, [conversation.id])).toEqual([]);
+  await eventually(() => tracesOf(stack, [conversation.id]), (traces) => traces.length === 0);
   // The group goes on without her.
   const { conversation: after } = await alice.conversations.getConversation({ conversationId: group.id });
   expect(after!.members.map((m) => m.userId).sort()).toEqual([alice.userId, bob.userId].sort());

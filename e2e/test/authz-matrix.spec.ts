@@ -9,6 +9,7 @@ import {
   DeliveryService,
   DeviceService,
   KeyService,
+  MediaService,
   MemberRole,
   MessageService,
   StorageService,
@@ -16,7 +17,7 @@ import {
   type Delivery,
   type OutgoingEnvelope,
 } from '@parley/proto';
-import { PASSWORD, connectErrorOf, edgeClient, eventually, newDeviceIdentity, startTestStack, type TestStack } from '@parley/testing';
+import { PASSWORD, TusClient, connectErrorOf, edgeClient, eventually, newDeviceIdentity, startTestStack, type TestStack } from '@parley/testing';
 import { SignJWT, importJWK, type JWK } from 'jose';
 import { clientsOf, linkWithPassword, signUp, type EdgeDevice } from './support/accounts.js';
 import { createGroup, opaqueEnvelope, openDirect, sendWhenDevicesKnown } from './support/messages.js';
@@ -27,7 +28,7 @@ import { closeAllSubscriptions, deliveriesOf, queueOf } from './support/subscrip
  * Every public RPC, called with no token, an expired token, a revoked device's token and another
  * user's token. Each row says what the call is and what another user's token may do with it.
  */
-const PUBLIC_SERVICES: DescService[] = [AuthService, DeviceService, ContactService, ConversationService, MessageService, DeliveryService, StorageService, KeyService];
+const PUBLIC_SERVICES: DescService[] = [AuthService, DeviceService, ContactService, ConversationService, MessageService, DeliveryService, StorageService, KeyService, MediaService];
 
 interface Fixture {
   alice: EdgeDevice;
@@ -53,6 +54,8 @@ interface Fixture {
   /** Bob's message to Alice: the deliveries in the queue of Alice's primary device. */
   bobMessageId: string;
   aliceDeliveryIds: bigint[];
+  /** Alice's attachment, granted to `group`. */
+  aliceAttachmentId: string;
 }
 
 const ALICE_PRE_KEYS = 5;
@@ -149,6 +152,9 @@ const MATRIX: Record<string, Row> = {
   'parley.keys.v1.KeyService/GetPreKeyBundles': { kind: 'caller', request: (f) => ({ userId: f.alice.userId, deviceId: 0 }), otherUser: 'public' },
   'parley.keys.v1.KeyService/GetTreeHead': own(),
   'parley.keys.v1.KeyService/GetConsistencyProof': own(() => ({ fromSize: 1n, toSize: 1n })),
+  'parley.media.v1.MediaService/GrantAttachment': targeted((f) => ({ attachmentId: f.aliceAttachmentId, conversationId: f.group.id })),
+  'parley.media.v1.MediaService/DeleteAttachment': targeted((f) => ({ attachmentId: f.aliceAttachmentId })),
+  'parley.media.v1.MediaService/GetAttachment': targeted((f) => ({ attachmentId: f.aliceAttachmentId })),
 };
 
 const METHODS: DescMethod[] = PUBLIC_SERVICES.flatMap((s) => s.methods);
@@ -189,7 +195,8 @@ beforeAll(async () => {
   );
   if (refusal) throw refusal;
   const messaging = await messagingFixture(alice!, aliceTablet, bob!, carol!);
-  f = { alice: alice!, aliceTablet, aliceSessionId, pendingCode, pendingVerificationCode, bob: bob!, carol: carol!, dave: dave!, erin: erin!, aliceKeys, ...messaging };
+  const aliceAttachmentId = await grantedAttachment(alice!, messaging.group.id);
+  f = { alice: alice!, aliceTablet, aliceSessionId, pendingCode, pendingVerificationCode, bob: bob!, carol: carol!, dave: dave!, erin: erin!, aliceKeys, ...messaging, aliceAttachmentId };
   expiredToken = await expiredTokenOf(alice!, aliceSessionId);
 });
 
@@ -208,6 +215,20 @@ async function messagingFixture(alice: EdgeDevice, aliceTablet: EdgeDevice, bob:
   if (aliceDeliveryIds.length !== 1) throw new Error(`expected Bob's message once in Alice's queue, found it ${aliceDeliveryIds.length} times`);
   await alice.storage.putItem({ key: ALICE_ITEM_KEY, value: ALICE_ITEM });
   return { direct, group, toBob, aliceMessageId: aliceMessage.messageId, bobMessageId: bobMessage.messageId, aliceDeliveryIds };
+}
+
+const ATTACHMENT = new TextEncoder().encode('ciphertext of a photo');
+const tusOf = (device: EdgeDevice) => new TusClient(stack.edgeUrl, device.tokens.accessToken);
+
+/** Uploads an attachment of `owner`'s and grants it to a conversation, once media knows its members. */
+async function grantedAttachment(owner: EdgeDevice, conversationId: string): Promise<string> {
+  const attachmentId = await tusOf(owner).upload(ATTACHMENT);
+  const refusal = await eventually(
+    () => owner.media.grantAttachment({ attachmentId, conversationId }).then(() => undefined, (err) => ConnectError.from(err)),
+    (err) => err?.code !== Code.NotFound,
+  );
+  if (refusal) throw refusal;
+  return attachmentId;
 }
 
 const keysOf = (device: EdgeDevice) => edgeClient(KeyService, stack.edgeUrl, { accessToken: device.tokens.accessToken });
@@ -342,6 +363,58 @@ describe('KeyService/GetPreKeyBundles between users when one blocks the other', 
   });
 });
 
+describe('the media HTTP routes (tus uploads, downloads)', () => {
+  const download = (token?: string) =>
+    fetch(`${stack.edgeUrl}/media/v1/attachments/${f.aliceAttachmentId}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const upload = (token?: string) =>
+    fetch(`${stack.edgeUrl}/media/v1/uploads`, {
+      method: 'POST',
+      headers: { 'tus-resumable': '1.0.0', 'upload-length': '10', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    });
+
+  it('refuse no token, an expired token and a revoked device at the edge (401), saying why', async () => {
+    for (const send of [download, upload]) {
+      const answers = await Promise.all([undefined, expiredToken, revokedToken].map(async (token) => {
+        const res = await send(token);
+        return [res.status, (await res.text()).trim()];
+      }));
+      expect(answers).toEqual([
+        [401, 'missing access token: send "Authorization: Bearer <access token>"'],
+        [401, 'access token expired: get a new one with AuthService/Refresh'],
+        [401, 'session has ended: log in again'],
+      ]);
+    }
+  });
+
+  it("answer another user 404, as for an attachment that doesn't exist, and members 200", async () => {
+    const mallory = await signUp(stack, 'mallory');
+    const res = await download(mallory.tokens.accessToken);
+    expect(res.status).toBe(404);
+    const refusal = await res.text();
+    for (const secret of aliceSecrets()) expect(refusal).not.toContain(secret);
+    const carolGets = await download(f.carol.tokens.accessToken);
+    expect([carolGets.status, Buffer.from(await carolGets.arrayBuffer()).equals(Buffer.from(ATTACHMENT))]).toEqual([200, true]);
+  });
+});
+
+describe('a former member of a conversation an attachment was granted to', () => {
+  it('can no longer get, grant or download it (NOT_FOUND, 404), like any stranger', async () => {
+    const frank = await signUp(stack, 'frank');
+    const group = await createGroup(f.alice, [frank]);
+    const attachmentId = await grantedAttachment(f.alice, group.id);
+    expect((await frank.media.getAttachment({ attachmentId })).attachment?.mine).toBe(false);
+    await frank.conversations.leaveGroup({ conversationId: group.id });
+    await eventually(
+      () => frank.media.getAttachment({ attachmentId }).then(() => undefined, (err) => ConnectError.from(err)),
+      (err) => err?.code === Code.NotFound,
+    );
+    expect((await connectErrorOf(frank.media.grantAttachment({ attachmentId, conversationId: group.id }))).code).toBe(Code.NotFound);
+    expect((await connectErrorOf(frank.media.deleteAttachment({ attachmentId }))).code).toBe(Code.NotFound);
+    expect((await tusOf(frank).download(attachmentId)).status).toBe(404);
+    expect((await tusOf(f.alice).download(attachmentId)).status).toBe(200);
+  });
+});
+
 describe("a group's admin actions by a plain member", () => {
   it('are refused with PERMISSION_DENIED, and change nothing', async () => {
     const { bob, carol, erin, group } = f;
@@ -435,6 +508,8 @@ describe("after the matrix, Alice's account is as she left it", () => {
     expect(deliveriesOf(f.bobMessageId, await queueOf(stack.edgeUrl, alice)).map((d) => d.id)).toEqual(f.aliceDeliveryIds);
     expect((await alice.storage.getItem({ key: ALICE_ITEM_KEY })).item).toMatchObject({ value: ALICE_ITEM, version: 1n });
     expect((await alice.storage.listItems({})).items.map((i) => i.key)).toEqual([ALICE_ITEM_KEY]);
+    const attachment = await tusOf(alice).download(f.aliceAttachmentId);
+    expect([attachment.status, attachment.body.equals(Buffer.from(ATTACHMENT))]).toEqual([200, true]);
   });
 
   it('keeps her keys: her identity and signed prekey, less only the one-time keys others claimed', async () => {

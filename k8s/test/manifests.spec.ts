@@ -47,6 +47,7 @@ const OPERATOR_SECRETS = new Set([
   'parley-keys-log-signing-key',
   'parley-client-address-secret',
   'parley-edge-tls',
+  'parley-media-s3',
 ]);
 
 /** What each overlay promises; a new overlay must say what it promises too. */
@@ -541,7 +542,7 @@ describe.each(overlays)('overlay %s', (overlay) => {
     auth: ['edge', 'keys', 'messaging', 'media', 'moderation'],
     keys: ['edge'],
     messaging: ['edge'],
-    media: [],
+    media: ['edge'],
     moderation: [],
     edge: [],
   };
@@ -579,6 +580,14 @@ describe.each(overlays)('overlay %s', (overlay) => {
     }
     expect(allows(policy, STRANGER, 'grpc')).toBe(false);
     expect(allows(policy, STRANGER, 'metrics')).toBe(true);
+  });
+
+  test("media's uploads port is open to the edge only", () => {
+    for (const caller of SERVICES) {
+      const labels = deployment(caller).spec.template.metadata.labels;
+      expect([caller, allows(policyOf('media'), labels, 'uploads')]).toEqual([caller, caller === 'edge']);
+    }
+    expect(allows(policyOf('media'), STRANGER, 'uploads')).toBe(false);
   });
 
   test("only the edge's public port is open to any client", () => {

@@ -1,5 +1,5 @@
 import type { Client } from '@connectrpc/connect';
-import { AuthService, ContactService, ConversationService, DeviceService, MessageService, StorageService } from '@parley/proto';
+import { AuthService, ContactService, ConversationService, DeviceService, MediaService, MessageService, StorageService } from '@parley/proto';
 import { Accounts, edgeClient, uniqueUsername, type SignedInDevice, type TestStack } from '@parley/testing';
 
 /** The public services, as one signed-in device (or an anonymous client) sees them through the edge. */
@@ -10,6 +10,7 @@ export interface EdgeClients {
   conversations: Client<typeof ConversationService>;
   messages: Client<typeof MessageService>;
   storage: Client<typeof StorageService>;
+  media: Client<typeof MediaService>;
 }
 
 export function clientsOf(stack: TestStack, accessToken?: string): EdgeClients {
@@ -20,6 +21,7 @@ export function clientsOf(stack: TestStack, accessToken?: string): EdgeClients {
     conversations: edgeClient(ConversationService, stack.edgeUrl, { accessToken }),
     messages: edgeClient(MessageService, stack.edgeUrl, { accessToken }),
     storage: edgeClient(StorageService, stack.edgeUrl, { accessToken }),
+    media: edgeClient(MediaService, stack.edgeUrl, { accessToken }),
   };
 }
 

@@ -16,3 +16,5 @@ export * from './gen/parley/messaging/v1/delivery_pb.js';
 export * from './gen/parley/messaging/v1/delivery_internal_pb.js';
 export * from './gen/parley/messaging/v1/storage_pb.js';
 export * from './gen/parley/rpc/v1/relay_pb.js';
+export * from './gen/parley/events/v1/conversation_events_pb.js';
+export * from './gen/parley/media/v1/media_pb.js';

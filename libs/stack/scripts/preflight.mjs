@@ -34,6 +34,10 @@ const checks = [
     output('nats-server', ['--version'])
       ? undefined
       : 'nats-server is missing (fault tests start throwaway NATS servers): install it, e.g. `apt-get install -y nats-server` or `brew install nats-server`',
+  () =>
+    output('moto_server', ['--help'])
+      ? undefined
+      : "moto_server is missing (media's S3 provider is tested against it): install it, e.g. `pip install 'moto[server]'`",
   () => {
     const json = output('kubectl', ['version', '--client', '-o', 'json']);
     const kustomize = json === undefined ? undefined : (JSON.parse(json).kustomizeVersion ?? 'none');

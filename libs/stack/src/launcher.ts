@@ -134,6 +134,8 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const ports = new Map<ServiceName, { rpc: number; metrics: number }>();
   for (const name of names) ports.set(name, { rpc: await freePort(), metrics: await freePort() });
   const httpPort = opts.httpPort || (await freePort());
+  // Media serves tus uploads and downloads over plain HTTP too; only the edge talks to it.
+  const mediaHttpPort = await freePort();
   // Every service learns every other's internal URL as <NAME>_URL, e.g. AUTH_URL, MESSAGING_URL.
   const serviceUrls = Object.fromEntries(SERVICES.map(({ name }) => [`${name.toUpperCase()}_URL`, `http://127.0.0.1:${ports.get(name)?.rpc ?? 0}`]));
   const databaseName = (service: ServiceName) => `${opts.dbPrefix}_${service}`;
@@ -155,7 +157,8 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       ...(database ? { DATABASE_URL: databaseUrl(opts.pgUrl, databaseName(name)), DATABASE_CREATE_IF_MISSING: 'true' } : {}),
       ...(name === 'auth' ? { AUTH_SIGNING_KEY: opts.signingKey } : {}),
       ...(name === 'keys' ? { KEYS_LOG_SIGNING_KEY: logSigningKey } : {}),
-      ...(name === 'edge' ? { HTTP_PORT: String(httpPort) } : {}),
+      ...(name === 'edge' ? { HTTP_PORT: String(httpPort), MEDIA_HTTP_URL: `http://127.0.0.1:${mediaHttpPort}` } : {}),
+      ...(name === 'media' ? { MEDIA_HTTP_PORT: String(mediaHttpPort) } : {}),
       ...opts.env?.all,
       ...opts.env?.[name],
     };

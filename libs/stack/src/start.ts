@@ -99,6 +99,12 @@ function logSigningKey(): string {
   return readFileSync(file, 'utf8').trim();
 }
 
+/** Media keeps blobs under the data directory, or in S3 with MEDIA_STORAGE=s3 and the MEDIA_S3_* settings. */
+function mediaEnv(): Record<string, string> {
+  const passed = Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('MEDIA_') && e[1] !== undefined);
+  return { MEDIA_FILE_DIR: join(dataDir, 'media'), ...Object.fromEntries(passed) };
+}
+
 async function main() {
   mkdirSync(dataDir, { recursive: true });
   const postgres = await ensurePostgres();
@@ -124,6 +130,7 @@ async function main() {
         // No mailer in development: password reset tokens are logged instead.
         auth: { AUTH_DEV_MODE: 'true' },
         edge: { CORS_ALLOWED_ORIGINS: env.CORS_ALLOWED_ORIGINS ?? '*' },
+        media: mediaEnv(),
       },
       onLine: prefix,
     });

@@ -6,3 +6,5 @@ export * from './service-exit.js';
 export * from './manual-clock.js';
 export * from './accounts.js';
 export * from './projections.js';
+export * from './s3-test-server.js';
+export * from './tus-client.js';

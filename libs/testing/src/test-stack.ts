@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { DescService } from '@bufbuild/protobuf';
 import { createClient, type Client, type Interceptor } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
@@ -13,7 +16,9 @@ export interface TestStack extends RunningStack {
   query<T = Record<string, unknown>>(service: ServiceName, sql: string, params?: unknown[]): Promise<T[]>;
   /** The service's Prometheus exposition. */
   metrics(service: ServiceName): Promise<string>;
-  /** Stops the services, drops the run's databases and deletes its stream. */
+  /** Media's MEDIA_FILE_DIR (unless the test chose another). */
+  readonly mediaDir: string;
+  /** Stops the services, drops the run's databases and deletes its stream and media's files. */
   cleanup(): Promise<void>;
 }
 
@@ -30,6 +35,8 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   const isolation = new TestIsolation();
   const natsUrl = opts.natsUrl ?? TEST_NATS_URL;
   const verbose = opts.verbose ?? process.env.PARLEY_TEST_LOGS === '1';
+  // Media's file provider writes under a directory of this run's own, removed at cleanup.
+  const mediaDir = mkdtempSync(join(tmpdir(), `parley-media-${isolation.runId}-`));
   // Registered before start-up, so a failed start still drops what the services created.
   for (const { name } of SERVICES.filter((s) => s.database && (opts.services ?? [s.name]).includes(s.name))) isolation.database(name);
   const stack = await startStack({
@@ -45,17 +52,20 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
       ...opts.env,
       // Every test registers its accounts from one address (loopback): that limit is lifted unless a test sets it.
       auth: { REGISTRATIONS_PER_ADDRESS: '1000000', ...opts.env?.auth },
+      media: { MEDIA_FILE_DIR: mediaDir, ...opts.env?.media },
       all: { LOG_LEVEL: verbose ? 'debug' : 'warn', SHUTDOWN_GRACE_SECONDS: '5', ...opts.env?.all },
     },
     onLine: verbose ? (name, line) => process.stdout.write(`${name} | ${line}\n`) : undefined,
   }).catch(async (err) => {
     await isolation.cleanup([natsUrl]).catch(() => undefined);
+    rmSync(mediaDir, { recursive: true, force: true });
     throw err;
   });
   return {
     ...stack,
     isolation,
     natsUrl,
+    mediaDir,
     query: (service, sql, params) => isolation.query(stack.databaseName(service), sql, params),
     async metrics(service) {
       const res = await fetch(`http://127.0.0.1:${stack.services[service].metricsPort}/metrics`);
@@ -64,6 +74,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     async cleanup() {
       await stack.stop();
       await isolation.cleanup([natsUrl]);
+      rmSync(mediaDir, { recursive: true, force: true });
     },
   };
 }

@@ -6,6 +6,10 @@ export const edgeConfigSchema = {
   KEYS_URL: env.url({ protocols: ['http', 'https'] }),
   /** Messaging's internal gRPC URL. */
   MESSAGING_URL: env.url({ protocols: ['http', 'https'] }),
+  /** Media's internal gRPC URL. */
+  MEDIA_URL: env.url({ protocols: ['http', 'https'] }),
+  /** Media's plain-HTTP URL, where the edge forwards tus uploads and downloads (/media/...). */
+  MEDIA_HTTP_URL: env.url({ protocols: ['http', 'https'] }),
   HTTP_PORT: env.port({ default: 8080 }),
   /** Browser origins allowed to call the edge; "*" allows any. Empty allows none. */
   CORS_ALLOWED_ORIGINS: env.list({ default: [] }),

@@ -29,6 +29,7 @@ export interface EdgeBackends {
   auth: string;
   keys: string;
   messaging: string;
+  media: string;
 }
 
 /** The public server's settings; see config.ts for what each variable means. */
@@ -38,6 +39,8 @@ export interface EdgeSettings {
   trustedProxyHops: number;
   readMaxBytes: number;
   connections: HttpConnectionLimits;
+  /** Media's plain-HTTP URL, for /media/ (tus uploads and downloads). */
+  mediaHttpUrl: string;
 }
 
 export async function buildEdgeDeps(ctx: ServiceContext<ConfigOf<typeof edgeConfigSchema>>): Promise<EdgeDeps> {
@@ -65,7 +68,7 @@ export async function buildEdgeDeps(ctx: ServiceContext<ConfigOf<typeof edgeConf
     streamMetrics: metrics,
     fetchDeliveries: deliveryFetcher(config.MESSAGING_URL),
     clientAddressProofs: ctx.clientAddressProofs,
-    backends: { auth: config.AUTH_URL, keys: config.KEYS_URL, messaging: config.MESSAGING_URL },
+    backends: { auth: config.AUTH_URL, keys: config.KEYS_URL, messaging: config.MESSAGING_URL, media: config.MEDIA_URL },
     settings: {
       httpPort: config.HTTP_PORT,
       corsAllowedOrigins: config.CORS_ALLOWED_ORIGINS,
@@ -77,6 +80,7 @@ export async function buildEdgeDeps(ctx: ServiceContext<ConfigOf<typeof edgeConf
         keepAliveTimeoutMs: config.EDGE_KEEP_ALIVE_TIMEOUT_SECONDS * 1000,
         maxConnections: config.EDGE_MAX_CONNECTIONS,
       },
+      mediaHttpUrl: config.MEDIA_HTTP_URL,
     },
   };
 }

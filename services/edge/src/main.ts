@@ -2,6 +2,7 @@ import { remoteVerifier, runService, startHttpServer } from '@parley/platform';
 import { edgeConfigSchema } from './config.js';
 import { deliveryRoutes } from './delivery/delivery.routes.js';
 import { buildEdgeDeps } from './deps.js';
+import { mediaProxy } from './media/media-proxy.js';
 import { forwardedServices, publicServices } from './public-services.js';
 import { refusingRevoked } from './revocations/revoked-sessions.js';
 import { clientAddressPolicy } from './rpc/client-address.js';
@@ -23,6 +24,7 @@ void runService({
     const { settings, hub, revocationFollower, log } = deps;
     const cors = corsPolicy(settings.corsAllowedOrigins);
     const stampClientAddress = clientAddressPolicy(settings.trustedProxyHops, deps.clientAddressProofs);
+    const media = mediaProxy(deps);
     const contentType = contentTypePolicy(streamPaths(publicServices));
     const bodySize = bodySizePolicy(settings.readMaxBytes);
     const server = await startHttpServer({
@@ -35,7 +37,7 @@ void runService({
       interceptors,
       readMaxBytes: settings.readMaxBytes,
       connections: settings.connections,
-      before: (req, res) => cors(req, res) || contentType(req, res) || bodySize(req, res) || stampClientAddress(req),
+      before: (req, res) => media(req, res) || cors(req, res) || contentType(req, res) || bodySize(req, res) || stampClientAddress(req),
       fallback: unknownRpc(publicServices.map((service) => service.typeName)),
     });
     log.info({ httpPort: server.port }, `edge serving clients at http://127.0.0.1:${server.port}`);

@@ -6,6 +6,7 @@ import {
   DeliveryService,
   DeviceService,
   KeyService,
+  MediaService,
   MessageService,
   StorageService,
 } from '@parley/proto';
@@ -23,6 +24,7 @@ export const forwardedServices: { service: DescService; backend: keyof EdgeBacke
   { service: ConversationService, backend: 'messaging' },
   { service: MessageService, backend: 'messaging' },
   { service: StorageService, backend: 'messaging' },
+  { service: MediaService, backend: 'media' },
 ];
 
 /** Client-facing services the edge serves itself. */

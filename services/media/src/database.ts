@@ -1,5 +1,9 @@
-import type { DatabaseSpec } from '@parley/platform';
+import { RateLimitBucketSchema, type DatabaseSpec } from '@parley/platform';
+import { AttachmentGrantSchema, AttachmentSchema } from './domain/attachment.entity.js';
+import { ConversationMembersSchema } from './domain/conversation-members.entity.js';
 import { migrations } from './migrations/index.js';
 
-/** Only the platform's outbox and processed-event tables so far. */
-export const database: DatabaseSpec = { entities: [], migrations };
+export const database: DatabaseSpec = {
+  entities: [AttachmentSchema, AttachmentGrantSchema, ConversationMembersSchema, RateLimitBucketSchema],
+  migrations,
+};

@@ -1,4 +1,4 @@
-import type { ConfigOf, Logger, MikroORM, ServiceContext, SqlPool } from '@parley/platform';
+import type { ConfigOf, Logger, MikroORM, Outbox, ServiceContext, SqlPool } from '@parley/platform';
 import type { messagingConfigSchema } from './config.js';
 import { AckQueue } from './domain/ack-deliveries.usecase.js';
 import { MessageSender } from './domain/message-sender.js';
@@ -11,6 +11,8 @@ export interface MessagingDeps {
   /** Plain SQL for the message path: send, fetch, ack. */
   sql: SqlPool;
   log: Logger;
+  /** Publishes messaging.conversation_members.changed with the change that caused it. */
+  outbox: Outbox;
   live: LiveSignals;
   /** Stores sends, a batch per transaction. */
   sender: MessageSender;
@@ -40,7 +42,7 @@ export interface MessagingSettings {
   expirySweepSeconds: number;
 }
 
-export async function buildMessagingDeps({ orm, sql, log, nats, subjects, config }: ServiceContext<ConfigOf<typeof messagingConfigSchema>>): Promise<MessagingDeps> {
+export async function buildMessagingDeps({ orm, sql, log, outbox, nats, subjects, config }: ServiceContext<ConfigOf<typeof messagingConfigSchema>>): Promise<MessagingDeps> {
   const live = new LiveSignals(nats, subjects);
   // Signals this process published just before it last stopped may be lost: streams refetch.
   live.resync();
@@ -56,6 +58,7 @@ export async function buildMessagingDeps({ orm, sql, log, nats, subjects, config
     orm,
     sql,
     log,
+    outbox,
     live,
     sender,
     acks: new AckQueue(sql, live, ACK_CONCURRENCY),

@@ -3,6 +3,7 @@ import {
   AccountDeletedSchema,
   ContactAddedSchema,
   ContactRemovedSchema,
+  ConversationMembersChangedSchema,
   DeviceAddedSchema,
   DeviceRevokedSchema,
   IdentityKeyChangedSchema,
@@ -47,6 +48,7 @@ export const events = {
   signingKeyRemoved: eventType('auth.signing_key.removed', SigningKeyRemovedSchema),
   preKeysLow: eventType('keys.pre_keys.ran_low', PreKeysLowSchema),
   identityKeyChanged: eventType('keys.identity_key.changed', IdentityKeyChangedSchema),
+  conversationMembersChanged: eventType('messaging.conversation_members.changed', ConversationMembersChangedSchema),
 } as const;
 
 export const allEventTypes: EventType[] = Object.values(events);

@@ -1,7 +1,9 @@
 // Written by parley-migration-create: the migrations in the order they run.
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261126113151 } from './Migration20261126113151.js';
+import { Migration20261207221306 } from './Migration20261207221306.js';
 
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261126113151', class: Migration20261126113151 },
+  { name: 'Migration20261207221306', class: Migration20261207221306 },
 ];

@@ -5,6 +5,7 @@ import { loadConversationView, type ConversationView } from './conversation-view
 import { parseUserIds, requireGroup, requireMayAdd, requireRole, requireUsersExist, requireWithinCap } from './group-rules.js';
 import { requireMember } from './membership.js';
 import { membershipChanged } from './notices.js';
+import { publishMembersChanged } from '../events/members-changed.js';
 
 /**
  * Adds users to a group (owner or admin). Users already in it are left as they are, so a retried
@@ -24,6 +25,7 @@ export async function addGroupMembers(deps: MessagingDeps, caller: Caller, input
     await requireMayAdd(em, caller.userId, added);
     const now = new Date();
     for (const userId of added) em.create(ConversationMemberSchema, { conversation, userId, role: 'member', joinedAt: now, archived: false, mutedUntil: null });
+    if (added.length) await publishMembersChanged(em, deps.outbox, conversation.id);
     const view = await loadConversationView(em, conversation, caller.userId);
     const signal = added.length ? await membershipChanged({ em, ttlSeconds: deps.settings.messageTtlSeconds }, conversation.id) : [];
     return { view, signal };

@@ -5,6 +5,7 @@ import { ConversationMemberSchema, ConversationSchema } from './conversation.ent
 import { loadConversationView, type ConversationView } from './conversation-view.js';
 import { parseUserIds, requireMayAdd, requireUsersExist, requireWithinCap } from './group-rules.js';
 import { membershipChanged } from './notices.js';
+import { publishMembersChanged } from '../events/members-changed.js';
 
 /** A new group with the caller as owner and the others as members, each of whom accepts messages from the caller. */
 export async function createGroup(deps: MessagingDeps, caller: Caller, input: { memberUserIds: string[]; encryptedInfo: Uint8Array }): Promise<ConversationView> {
@@ -30,6 +31,7 @@ export async function createGroup(deps: MessagingDeps, caller: Caller, input: { 
       em.create(ConversationMemberSchema, { conversation, userId, role, joinedAt: now, archived: false, mutedUntil: null });
     }
     const view = await loadConversationView(em, conversation, caller.userId);
+    await publishMembersChanged(em, deps.outbox, conversation.id);
     return { view, signal: await membershipChanged({ em, ttlSeconds: deps.settings.messageTtlSeconds }, conversation.id) };
   });
   deps.live.delivered(signal);

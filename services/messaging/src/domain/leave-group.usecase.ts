@@ -4,6 +4,7 @@ import { ConversationMemberSchema, ConversationSchema } from './conversation.ent
 import { requireGroup } from './group-rules.js';
 import { requireMember } from './membership.js';
 import { membershipChanged } from './notices.js';
+import { publishMembersChanged } from '../events/members-changed.js';
 
 /** The caller leaves. The owner must hand the group on first, unless they are its last member: then it is deleted. */
 export async function leaveGroup(deps: MessagingDeps, caller: Caller, input: { conversationId: string }): Promise<void> {
@@ -13,7 +14,7 @@ export async function leaveGroup(deps: MessagingDeps, caller: Caller, input: { c
     const others = await em.count(ConversationMemberSchema, { conversation, userId: { $ne: caller.userId } });
     if (member.role === 'owner' && others > 0) throw rpcError.failedPrecondition('the owner must transfer ownership before leaving');
     em.remove(member);
-    await em.flush();
+    await publishMembersChanged(em, deps.outbox, conversation.id);
     // The leaver's devices hear of it too, so every one of them drops the group.
     const signal = await membershipChanged({ em, ttlSeconds: deps.settings.messageTtlSeconds }, conversation.id, [caller.userId]);
     if (others === 0) await em.nativeDelete(ConversationSchema, { id: conversation.id });

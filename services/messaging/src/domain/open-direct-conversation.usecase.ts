@@ -4,6 +4,7 @@ import type { MessagingDeps } from '../deps.js';
 import { ConversationMemberSchema, ConversationSchema, directPairKey, type Conversation, type ConversationMember } from './conversation.entity.js';
 import { requireMayMessage } from './may-message.js';
 import { UserProjectionSchema } from './user-projection.entity.js';
+import { publishMembersChanged } from '../events/members-changed.js';
 
 export interface OpenedConversation {
   conversation: Conversation;
@@ -34,6 +35,7 @@ export async function openDirectConversation(deps: MessagingDeps, caller: Caller
         await em.insert(ConversationMemberSchema, { conversation: inserted[0]!.id, userId, role: 'member', joinedAt: now, archived: false, mutedUntil: null });
       }
     }
+    if (created) await publishMembersChanged(em, deps.outbox, inserted[0]!.id);
     const conversation = await em.findOneOrFail(ConversationSchema, { directPairKey: key });
     const members = await em.find(ConversationMemberSchema, { conversation }, { orderBy: { userId: 'asc' } });
     return { conversation, members, created };

@@ -4,6 +4,7 @@ import { loadConversationView, type ConversationView } from './conversation-view
 import { requireGroup, requireRole, requireTargetMember } from './group-rules.js';
 import { requireMember } from './membership.js';
 import { membershipChanged } from './notices.js';
+import { publishMembersChanged } from '../events/members-changed.js';
 
 /** Removes a member: the owner may remove anyone else, an admin only plain members. */
 export async function removeGroupMember(deps: MessagingDeps, caller: Caller, input: { conversationId: string; userId: string }): Promise<ConversationView> {
@@ -16,6 +17,7 @@ export async function removeGroupMember(deps: MessagingDeps, caller: Caller, inp
     const target = await requireTargetMember(em, conversation, userId);
     if (member.role === 'admin' && target.role !== 'member') throw rpcError.permissionDenied('an admin may remove only plain members');
     em.remove(target);
+    await publishMembersChanged(em, deps.outbox, conversation.id);
     const view = await loadConversationView(em, conversation, caller.userId);
     return { view, signal: await membershipChanged({ em, ttlSeconds: deps.settings.messageTtlSeconds }, conversation.id, [userId]) };
   });

@@ -6,12 +6,14 @@ import { ContactProjectionSchema } from '../../domain/contact-projection.entity.
 import { DeviceProjectionSchema } from '../../domain/device-projection.entity.js';
 import { MessagingPolicyProjectionSchema } from '../../domain/messaging-policy-projection.entity.js';
 import { membershipChanged } from '../../domain/notices.js';
+import { publishMembersChanged } from '../members-changed.js';
 import { UserProjectionSchema } from '../../domain/user-projection.entity.js';
 import type { QueuedDelivery } from '../../domain/delivery-queue.js';
 
 /**
  * Forgets the user, leaving no row that holds their id:
  * - their direct conversations (found by the pair key), with their messages and queued envelopes;
+ * - their conversations' member sets for other services (messaging.conversation_members.changed);
  * - their group memberships: a group they owned passes to its longest-standing admin, else its
  *   longest-standing member; a group left empty is deleted; the rest hear MembershipChanged;
  * - the messages they sent (their envelopes in others' queues go by cascade), their own queue,
@@ -30,7 +32,11 @@ export const accountDeletedConsumer = (deps: MessagingDeps) =>
     async handle(coreEm, { userId }) {
       const em = coreEm as EntityManager;
       const devices = await sqlRows<{ device_id: number }>(em, `select device_id from device_projection where user_id = ? and active`, [userId]);
-      await sqlRows(em, `delete from conversation where kind = 'direct' and (direct_pair_key like ? or direct_pair_key like ?)`, [`${userId}:%`, `%:${userId}`]);
+      const directs = await sqlRows<{ id: string }>(
+        em,
+        `delete from conversation where kind = 'direct' and (direct_pair_key like ? or direct_pair_key like ?) returning id`,
+        [`${userId}:%`, `%:${userId}`],
+      );
       const groups = await sqlRows<{ conversation_id: string; role: string }>(
         em,
         `delete from conversation_member where user_id = ? returning conversation_id, role`,
@@ -66,6 +72,8 @@ export const accountDeletedConsumer = (deps: MessagingDeps) =>
       const queued: QueuedDelivery[] = [];
       const q = { em, ttlSeconds: deps.settings.messageTtlSeconds };
       for (const conversationId of groupIds) queued.push(...(await membershipChanged(q, conversationId)));
+      // Other services' member sets follow: the groups without her, her direct conversations gone.
+      for (const conversationId of [...groupIds, ...directs.map((d) => d.id)]) await publishMembersChanged(em, deps.outbox, conversationId);
       await em.nativeDelete(BlockProjectionSchema, { $or: [{ blockerId: userId }, { blockedId: userId }] });
       await em.nativeDelete(ContactProjectionSchema, { $or: [{ userId }, { contactUserId: userId }] });
       await em.nativeDelete(MessagingPolicyProjectionSchema, { userId });

@@ -1,0 +1,57 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Closable } from '@parley/platform';
+import type { MediaDeps } from '../deps.js';
+import { HttpRefusal } from './caller.js';
+import { ATTACHMENTS_PATH, download } from './download.js';
+import { tusUploads, UPLOADS_PATH } from './tus-uploads.js';
+
+const TUS_METHODS = new Set(['POST', 'PATCH', 'HEAD', 'OPTIONS']);
+
+function refuse(res: ServerResponse, err: unknown, log: MediaDeps['log']): void {
+  const refusal = err instanceof HttpRefusal ? err : new HttpRefusal(500, 'internal error\n');
+  if (!(err instanceof HttpRefusal)) log.error({ err }, 'media HTTP request failed');
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(refusal.status_code, { 'Content-Type': 'text/plain; charset=utf-8', ...refusal.headers }).end(refusal.body);
+}
+
+/**
+ * Media's plain-HTTP server, reached only through the edge: tus uploads and attachment downloads.
+ * Everything else gets a line saying what is served.
+ */
+export async function startMediaHttp(deps: MediaDeps): Promise<Closable & { port: number }> {
+  const tus = tusUploads(deps);
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '').split('?')[0]!;
+    if (path === UPLOADS_PATH || path.startsWith(`${UPLOADS_PATH}/`)) {
+      if (!TUS_METHODS.has(req.method ?? '')) {
+        throw new HttpRefusal(405, `${req.method} is not a tus method here: upload with POST, HEAD and PATCH; download from GET ${ATTACHMENTS_PATH}<id>\n`, {
+          Allow: [...TUS_METHODS].join(', '),
+        });
+      }
+      await tus.handle(req, res);
+      return;
+    }
+    if (path.startsWith(ATTACHMENTS_PATH) && (req.method === 'GET' || req.method === 'HEAD')) {
+      await download(deps, req, res, path.slice(ATTACHMENTS_PATH.length));
+      return;
+    }
+    throw new HttpRefusal(404, `nothing at ${req.method} ${path.slice(0, 200)}: media serves tus at ${UPLOADS_PATH} and GET ${ATTACHMENTS_PATH}<id>\n`);
+  };
+  // No whole-request deadline: one PATCH of a big attachment may stream for longer than Node's
+  // default 5 minutes. Only the edge reaches this port; headers still have Node's deadline.
+  const server = createServer({ requestTimeout: 0 }, (req, res) => void handle(req, res).catch((err) => refuse(res, err, deps.log)));
+  await new Promise<void>((ok, fail) => server.once('error', fail).listen(deps.settings.httpPort, deps.settings.httpHost, ok));
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : deps.settings.httpPort,
+    async close(graceMs: number) {
+      server.close();
+      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      await new Promise<void>((ok) => server.once('close', ok));
+      clearTimeout(timer);
+    },
+  };
+}

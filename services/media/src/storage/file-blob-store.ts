@@ -1,0 +1,27 @@
+import { createReadStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { FileStore } from '@tus/file-store';
+import type { BlobStore, ByteRange } from './blob-store.js';
+
+/** The local filesystem provider: one file per blob (and tus's `<id>.json` while uploading). */
+export async function fileBlobStore(directory: string): Promise<BlobStore> {
+  const dir = resolve(directory);
+  await mkdir(dir, { recursive: true });
+  const datastore = new FileStore({ directory: dir });
+  return {
+    provider: 'file',
+    datastore,
+    async read(id: string, range?: ByteRange): Promise<Readable> {
+      const stream = createReadStream(join(dir, id), range ?? {});
+      // Opening errors (the blob went away) surface here, not mid-response.
+      await new Promise<void>((ok, fail) => stream.once('open', () => ok()).once('error', fail));
+      return stream;
+    },
+    async remove(id: string): Promise<void> {
+      // The data file may already be gone (an interrupted earlier delete): the upload state must still go.
+      await datastore.remove(id).catch(() => datastore.configstore.delete(id).catch(() => undefined));
+    },
+  };
+}
