@@ -11,7 +11,7 @@ const ROOT = resolve(__dirname, '../../..');
 const PREFLIGHT = join(ROOT, 'libs/stack/scripts/preflight.mjs');
 const PINNED_NODE = `v${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).devDependencies.node}`;
 
-type Tool = 'node' | 'git' | 'diff' | 'nats-server' | 'kubectl';
+type Tool = 'node' | 'git' | 'diff' | 'nats-server' | 'kubectl' | 'moto_server';
 
 /** Stand-ins that answer the version questions the preflight asks. */
 const STAND_INS: Record<Exclude<Tool, 'node'>, string> = {
@@ -19,6 +19,7 @@ const STAND_INS: Record<Exclude<Tool, 'node'>, string> = {
   diff: 'echo "diff (GNU diffutils) 3.8"',
   'nats-server': 'echo "nats-server: v2.9.10"',
   kubectl: `echo '{"clientVersion":{"gitVersion":"v1.32.4"},"kustomizeVersion":"v5.5.0"}'`,
+  moto_server: 'echo "usage: moto_server [-h]"',
 };
 
 let binDir: string;
@@ -34,7 +35,7 @@ function install(tool: Tool, script?: string) {
 
 /** Runs the preflight with every tool on PATH but `missing`, and `replaced` tools answering as given. */
 function preflight(missing: Tool[] = [], replaced: Partial<Record<Tool, string>> = {}) {
-  for (const tool of ['node', 'git', 'diff', 'nats-server', 'kubectl'] as const) {
+  for (const tool of ['node', 'git', 'diff', 'nats-server', 'kubectl', 'moto_server'] as const) {
     if (!missing.includes(tool)) install(tool, replaced[tool]);
   }
   const run = spawnSync(process.execPath, [PREFLIGHT], { env: { PATH: binDir }, encoding: 'utf8' });
@@ -50,6 +51,7 @@ it.each([
   ['nats-server', /^npm test: nats-server is missing \(fault tests start throwaway NATS servers\): install it, e\.g\. `apt-get install -y nats-server`/],
   ['git', /^npm test: git is missing \(proto:test compares proto\/ with branch main\): install it/],
   ['diff', /^npm test: diff is missing \(proto:test compares the generated code\): install diffutils/],
+  ['moto_server', /^npm test: moto_server is missing \(media's S3 provider is tested against it\): install it, e\.g\. `pip install 'moto\[server\]'`/],
 ] as const)('fails in one line naming %s and how to install it when it is not on PATH', (tool, line) => {
   const { status, lines } = preflight([tool]);
   expect(status).toBe(1);
