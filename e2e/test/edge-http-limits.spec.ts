@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { once } from 'node:events';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { eventually, startTestStack, type TestStack } from '@parley/testing';
@@ -62,6 +63,24 @@ describe('the edge HTTP server', () => {
       code: 'resource_exhausted',
       message: "request body of 2097184 bytes is larger than the edge's limit of 1048576 bytes: send less",
     });
+  });
+
+  it('answers a chunked body that runs over EDGE_READ_MAX_BYTES with 413 too', async () => {
+    const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(`${stack.edgeUrl}/parley.auth.v1.AuthService/Register`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+      });
+      req.on('error', reject);
+      // No Content-Length: Node sends the body chunked, so only counting it can find it too big.
+      req.write(`{"username":"big","password":"`);
+      for (let i = 0; i < 20; i++) req.write('x'.repeat(128 * 1024));
+      req.end('"}');
+    });
+    expect(status).toBe(413);
+    expect(JSON.parse(body)).toMatchObject({ code: 'resource_exhausted', message: expect.stringMatching(/is larger than the limit of 1048576 bytes: send less$/) });
   });
 
   it('refuses connections past EDGE_MAX_CONNECTIONS, and takes new ones as others close', async () => {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { UnaryResponse } from '@connectrpc/connect';
 import { codeToHttpStatus } from '@connectrpc/connect/protocol-connect';
-import { asConnectError, headRecord, openCall, readBody, requestOf, sourceOf, type Call, type CallSource, type FastRoute } from './fast-path.js';
+import { asConnectError, headRecord, isBodyTooLarge, openCall, readBody, requestOf, sourceOf, type Call, type CallSource, type FastRoute } from './fast-path.js';
 import { errorJson } from './fast-path-errors.js';
 import { relayedAnswer, relayedRequest } from './fast-path-relay.js';
 
@@ -36,7 +36,7 @@ export async function answerUnary(route: FastRoute, binary: boolean, source: Cal
     body = relayedAnswer(response) ?? route.serialization.getO(binary).serialize(response.message);
   } catch (err) {
     const error = asConnectError(err);
-    status = codeToHttpStatus(error.code);
+    status = isBodyTooLarge(error) ? 413 : codeToHttpStatus(error.code);
     body = errorJson(error);
     if (call) {
       call.responseHeader.set('content-type', 'application/json');

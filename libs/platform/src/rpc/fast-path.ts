@@ -216,7 +216,7 @@ export function readBody(req: IncomingMessage, readMaxBytes: number): Promise<Ui
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > readMaxBytes) {
     req.resume();
-    return Promise.reject(tooLarge(declared, readMaxBytes));
+    return Promise.reject(bodyTooLarge(declared, readMaxBytes));
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -226,7 +226,7 @@ export function readBody(req: IncomingMessage, readMaxBytes: number): Promise<Ui
       if (length > readMaxBytes) {
         req.removeAllListeners('data');
         req.resume();
-        reject(tooLarge(length, readMaxBytes));
+        reject(bodyTooLarge(length, readMaxBytes));
         return;
       }
       chunks.push(chunk);
@@ -236,8 +236,21 @@ export function readBody(req: IncomingMessage, readMaxBytes: number): Promise<Ui
   });
 }
 
-function tooLarge(bytes: number, readMaxBytes: number): ConnectError {
-  return new ConnectError(`message size ${bytes} is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted);
+const bodiesTooLarge = new WeakSet<ConnectError>();
+
+/**
+ * A request body past readMaxBytes, however it came (declared or chunked): RESOURCE_EXHAUSTED,
+ * which a unary call answers with HTTP 413 rather than the code's usual 429, since waiting won't help.
+ * (Marked in a set: ConnectError's instanceof matches any ConnectError, so a subclass can't tell.)
+ */
+function bodyTooLarge(bytes: number, readMaxBytes: number): ConnectError {
+  const error = new ConnectError(`request body of ${bytes} bytes or more is larger than the limit of ${readMaxBytes} bytes: send less`, Code.ResourceExhausted);
+  bodiesTooLarge.add(error);
+  return error;
+}
+
+export function isBodyTooLarge(error: ConnectError): boolean {
+  return bodiesTooLarge.has(error);
 }
 
 /**
