@@ -7,9 +7,11 @@ import {
   DeviceAddedSchema,
   DeviceRevokedSchema,
   IdentityKeyChangedSchema,
+  MessageSentSchema,
   PasswordResetRequestedSchema,
   PreKeysLowSchema,
   PrivacyChangedSchema,
+  SanctionChangedSchema,
   SessionsRevokedSchema,
   SigningKeyRemovedSchema,
   UserBlockedSchema,
@@ -49,6 +51,8 @@ export const events = {
   preKeysLow: eventType('keys.pre_keys.ran_low', PreKeysLowSchema),
   identityKeyChanged: eventType('keys.identity_key.changed', IdentityKeyChangedSchema),
   conversationMembersChanged: eventType('messaging.conversation_members.changed', ConversationMembersChangedSchema),
+  messageSent: eventType('messaging.message.sent', MessageSentSchema),
+  sanctionChanged: eventType('moderation.sanction.changed', SanctionChangedSchema),
 } as const;
 
 export const allEventTypes: EventType[] = Object.values(events);
