@@ -18,3 +18,6 @@ export * from './gen/parley/messaging/v1/storage_pb.js';
 export * from './gen/parley/rpc/v1/relay_pb.js';
 export * from './gen/parley/events/v1/conversation_events_pb.js';
 export * from './gen/parley/media/v1/media_pb.js';
+export * from './gen/parley/messaging/v1/franking_pb.js';
+export * from './gen/parley/events/v1/moderation_events_pb.js';
+export * from './gen/parley/events/v1/message_events_pb.js';

@@ -4,7 +4,7 @@ import { allEventTypes, events } from './catalog.js';
 const WORDS = '[a-z]+(?:_[a-z]+)*';
 const NAME = new RegExp(`^(?<producer>[a-z]+)\\.(?<entity>${WORDS})\\.(?<verb>${WORDS})$`);
 /** Past forms that don't end in -ed; add one when an event needs it. */
-const IRREGULAR_PAST = ['ran'];
+const IRREGULAR_PAST = ['ran', 'sent'];
 
 /** What keeps `name` from following the scheme; empty when it does. */
 function problemsWith(name: string): string[] {
