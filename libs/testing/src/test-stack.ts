@@ -25,6 +25,8 @@ export interface TestStack extends RunningStack {
 export interface TestStackOptions {
   services?: readonly ServiceName[];
   natsUrl?: string;
+  /** A PostgreSQL server of the test's own (e.g. startThrowawayPostgres's); the shared one by default. */
+  pgUrl?: string;
   env?: StackOptions['env'];
   /** Print service output (set PARLEY_TEST_LOGS=1 to see it for every stack). */
   verbose?: boolean;
@@ -32,7 +34,7 @@ export interface TestStackOptions {
 
 /** Boots real service processes against the real PostgreSQL and NATS, isolated to this run. */
 export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
-  const isolation = new TestIsolation();
+  const isolation = new TestIsolation(opts.pgUrl);
   const natsUrl = opts.natsUrl ?? TEST_NATS_URL;
   const verbose = opts.verbose ?? process.env.PARLEY_TEST_LOGS === '1';
   // Media's file provider writes under a directory of this run's own, removed at cleanup.
