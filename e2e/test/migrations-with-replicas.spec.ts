@@ -86,7 +86,8 @@ describe('with DATABASE_MIGRATE_ON_START=false', () => {
   it('a service refuses a schema that is behind in one line, `migrate` brings it up to date once, and then the service starts', async () => {
     const service = 'messaging';
     const database = isolation.database('migrate_step');
-    const env = { ...(await processEnv(service, isolation.databaseUrl('migrate_step'))), DATABASE_MIGRATE_ON_START: 'false' };
+    const url = isolation.databaseUrl('migrate_step');
+    const env: Record<string, string> = { ...(await processEnv(service, url)), DATABASE_MIGRATE_ON_START: 'false' };
     const expected = migrationsOf(service);
 
     const refused = await runServiceUntilExit(service, env);
@@ -98,7 +99,7 @@ describe('with DATABASE_MIGRATE_ON_START=false', () => {
     });
 
     // The migrate step needs only the database settings.
-    const migrateEnv = { DATABASE_URL: env.DATABASE_URL, DATABASE_CREATE_IF_MISSING: 'true', LOG_LEVEL: 'info' };
+    const migrateEnv = { DATABASE_URL: url, DATABASE_CREATE_IF_MISSING: 'true', LOG_LEVEL: 'info' };
     const [first, second] = await Promise.all([runServiceUntilExit(service, migrateEnv, 120_000, ['migrate']), runServiceUntilExit(service, migrateEnv, 120_000, ['migrate'])]);
     expect([first.code, second.code]).toEqual([0, 0]);
     const applied = [...first.lines, ...second.lines]
@@ -109,7 +110,7 @@ describe('with DATABASE_MIGRATE_ON_START=false', () => {
     const recorded = await isolation.query<{ name: string }>(database, 'select name from mikro_orm_migrations order by id');
     expect(recorded.map((r) => r.name)).toEqual(expected);
 
-    const ready = serviceProcess(service, Number(env.RPC_PORT), Number(env.METRICS_PORT), env, { startTimeoutMs: 120_000 });
+    const ready = serviceProcess(service, Number(env.RPC_PORT!), Number(env.METRICS_PORT!), env, { startTimeoutMs: 120_000 });
     started.push(ready);
     await ready.start();
   });

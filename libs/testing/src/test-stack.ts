@@ -30,6 +30,8 @@ export interface TestStackOptions {
   env?: StackOptions['env'];
   /** Print service output (set PARLEY_TEST_LOGS=1 to see it for every stack). */
   verbose?: boolean;
+  /** Sees every line the services print, e.g. to count errors. */
+  onLine?: StackOptions['onLine'];
 }
 
 /** Boots real service processes against the real PostgreSQL and NATS, isolated to this run. */
@@ -57,7 +59,10 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
       media: { MEDIA_FILE_DIR: mediaDir, ...opts.env?.media },
       all: { LOG_LEVEL: verbose ? 'debug' : 'warn', SHUTDOWN_GRACE_SECONDS: '5', ...opts.env?.all },
     },
-    onLine: verbose ? (name, line) => process.stdout.write(`${name} | ${line}\n`) : undefined,
+    onLine: (name, line) => {
+      if (verbose) process.stdout.write(`${name} | ${line}\n`);
+      opts.onLine?.(name, line);
+    },
   }).catch(async (err) => {
     await isolation.cleanup([natsUrl]).catch(() => undefined);
     rmSync(mediaDir, { recursive: true, force: true });
