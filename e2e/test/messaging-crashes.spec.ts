@@ -1,78 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import { Code, ConnectError } from '@connectrpc/connect';
 import type { SendMessageResponse } from '@parley/proto';
 import { databaseUrl } from '@parley/stack';
-import { eventually, startTestStack, startThrowawayNats, untilDevicesKnown, type TestStack, type ThrowawayNats } from '@parley/testing';
+import { eventually, startTestStack, startThrowawayNats, type TestStack, type ThrowawayNats } from '@parley/testing';
 import pg from 'pg';
-import { linkWithPassword, signUp, type EdgeDevice } from './support/accounts.js';
-import { Inbox, Sender, envelopesFrom, type OutgoingEnvelopeInit } from './support/delivery.js';
+import { Inbox, Sender } from './support/delivery.js';
+import { directChat, expectEachOnce, expectGapless, queuedEnvelopes, sendLoop, sorted, storedMessages } from './support/direct-chat.js';
 
 // Real processes are killed here (messaging, an edge) and NATS is restarted; what must hold each
 // time: every message reaches every device, each exactly once, and an acked delivery never comes back.
 
 jest.setTimeout(300_000);
-
-interface DirectChat {
-  alice: EdgeDevice;
-  alice2: EdgeDevice;
-  bob: EdgeDevice;
-  bob2: EdgeDevice;
-  conversationId: string;
-  /** From Alice's primary device: to both of Bob's devices and her own second one. */
-  envelopes: OutgoingEnvelopeInit[];
-}
-
-/** Alice and Bob, two devices each, in a direct conversation that messaging knows all four devices of. */
-async function directChat(stack: TestStack): Promise<DirectChat> {
-  const alice = await signUp(stack, 'alice');
-  const bob = await signUp(stack, 'bob');
-  const alice2 = await linkWithPassword(stack, alice, 'alice laptop');
-  const bob2 = await linkWithPassword(stack, bob, 'bob laptop');
-  const devices = [alice, alice2, bob, bob2];
-  await untilDevicesKnown(stack, 'messaging', devices);
-  const opened = await eventually(
-    () => alice.conversations.openDirectConversation({ userId: bob.userId }).catch((err) => ConnectError.from(err).code),
-    (res) => res !== Code.NotFound,
-  );
-  if (typeof opened !== 'object') throw new Error(`OpenDirectConversation failed with code ${Code[opened]}`);
-  const conversationId = opened.conversation!.id;
-  return { alice, alice2, bob, bob2, conversationId, envelopes: envelopesFrom(alice, devices, new Uint8Array(64).fill(7)) };
-}
-
-/** Checks one device got exactly `sent`: each message once, in one delivery received once, and nothing back after its ack. */
-function expectEachOnce(inbox: Inbox, sent: SendMessageResponse[]) {
-  const messages = inbox.messages();
-  expect([...messages.keys()].sort()).toEqual(sent.map((s) => s.messageId).sort());
-  for (const { messageId, seq } of sent) expect(messages.get(messageId)).toEqual({ seq, deliveryIds: expect.any(Set) });
-  expect([...messages.values()].filter((m) => m.deliveryIds.size !== 1)).toEqual([]);
-  expect([...inbox.timesReceived()].filter(([, times]) => times !== 1)).toEqual([]);
-  expect(inbox.redeliveredAfterAck).toEqual([]);
-  expect(inbox.ackFailures).toEqual([]);
-}
-
-/** Seqs 1…n, each once, and n distinct message ids: what a gapless, duplicate-free conversation holds. */
-function expectGapless(sent: SendMessageResponse[], n: number) {
-  expect(new Set(sent.map((s) => s.messageId)).size).toBe(n);
-  expect(sent.map((s) => Number(s.seq)).sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
-}
-
-const sorted = (ids: bigint[]) => [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-
-async function storedMessages(stack: TestStack, conversationId: string): Promise<number> {
-  const [row] = await stack.query<{ n: string }>('messaging', 'select count(*) as n from message where conversation_id = $1', [conversationId]);
-  return Number(row!.n);
-}
-
-/** Envelopes of the conversation still in some device's queue, for the given devices. */
-async function queuedEnvelopes(stack: TestStack, conversationId: string, devices: EdgeDevice[]): Promise<number> {
-  const [row] = await stack.query<{ n: string }>(
-    'messaging',
-    `select count(*) as n from queued_delivery q join message m on m.id = q.message_id
-     where m.conversation_id = $1 and (q.recipient_user_id, q.recipient_device_id) in (select * from unnest($2::uuid[], $3::smallint[]))`,
-    [conversationId, devices.map((d) => d.userId), devices.map((d) => d.deviceId)],
-  );
-  return Number(row!.n);
-}
 
 /**
  * Kills messaging, preferably just after it committed a message whose answer the sender has not
@@ -91,11 +27,6 @@ async function killWhenCommittedUnanswered(stack: TestStack, conversationId: str
   } finally {
     await db.end();
   }
-}
-
-/** Sends `count` messages one after another, each retried by its client_message_id until it succeeds. */
-async function sendLoop(sender: Sender, chat: DirectChat, count: number, results: SendMessageResponse[]) {
-  for (let i = 0; i < count; i++) results.push(await sender.send(chat.conversationId, randomUUID(), chat.envelopes));
 }
 
 describe('on the shared NATS', () => {

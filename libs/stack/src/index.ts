@@ -3,3 +3,4 @@ export * from './health-check.js';
 export * from './infra.js';
 export * from './launcher.js';
 export * from './services.js';
+export * from './log-signing-key.js';

@@ -60,7 +60,14 @@ export interface RunningStack {
   stop(): Promise<void>;
 }
 
-function serviceProcess(name: ServiceName, rpcPort: number, metricsPort: number, env: Record<string, string>, opts: StackOptions): ServiceProcess {
+/** One process of a service with exactly `env`, not started; the stack's are made with it, and tests make others. */
+export function serviceProcess(
+  name: ServiceName,
+  rpcPort: number,
+  metricsPort: number,
+  env: Record<string, string>,
+  opts: Pick<StackOptions, 'onLine' | 'startTimeoutMs'>,
+): ServiceProcess {
   let child: ChildProcess | undefined;
   const output: string[] = [];
   const exited = () => !child || child.exitCode !== null || child.signalCode !== null;

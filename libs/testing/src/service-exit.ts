@@ -8,10 +8,10 @@ export interface ServiceExit {
   lines: string[];
 }
 
-/** Runs a built service with only `env` (and PATH) until it exits; killed after `timeoutMs`. */
-export function runServiceUntilExit(service: ServiceName, env: Record<string, string>, timeoutMs = 30_000): Promise<ServiceExit> {
+/** Runs a built service (or one of its commands, `args`) with only `env` (and PATH) until it exits; killed after `timeoutMs`. */
+export function runServiceUntilExit(service: ServiceName, env: Record<string, string>, timeoutMs = 30_000, args: string[] = []): Promise<ServiceExit> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'services', service, 'dist/main.js')], {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'services', service, 'dist/main.js'), ...args], {
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -25,14 +25,18 @@ export interface TestStack extends RunningStack {
 export interface TestStackOptions {
   services?: readonly ServiceName[];
   natsUrl?: string;
+  /** A PostgreSQL server of the test's own (e.g. startThrowawayPostgres's); the shared one by default. */
+  pgUrl?: string;
   env?: StackOptions['env'];
   /** Print service output (set PARLEY_TEST_LOGS=1 to see it for every stack). */
   verbose?: boolean;
+  /** Sees every line the services print, e.g. to count errors. */
+  onLine?: StackOptions['onLine'];
 }
 
 /** Boots real service processes against the real PostgreSQL and NATS, isolated to this run. */
 export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
-  const isolation = new TestIsolation();
+  const isolation = new TestIsolation(opts.pgUrl);
   const natsUrl = opts.natsUrl ?? TEST_NATS_URL;
   const verbose = opts.verbose ?? process.env.PARLEY_TEST_LOGS === '1';
   // Media's file provider writes under a directory of this run's own, removed at cleanup.
@@ -55,7 +59,10 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
       media: { MEDIA_FILE_DIR: mediaDir, ...opts.env?.media },
       all: { LOG_LEVEL: verbose ? 'debug' : 'warn', SHUTDOWN_GRACE_SECONDS: '5', ...opts.env?.all },
     },
-    onLine: verbose ? (name, line) => process.stdout.write(`${name} | ${line}\n`) : undefined,
+    onLine: (name, line) => {
+      if (verbose) process.stdout.write(`${name} | ${line}\n`);
+      opts.onLine?.(name, line);
+    },
   }).catch(async (err) => {
     await isolation.cleanup([natsUrl]).catch(() => undefined);
     rmSync(mediaDir, { recursive: true, force: true });

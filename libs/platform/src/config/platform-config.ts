@@ -21,6 +21,8 @@ export const databaseConfigSchema = {
   DATABASE_URL: env.url({ protocols: ['postgres', 'postgresql'] }),
   DATABASE_CREATE_IF_MISSING: env.bool({ default: false }),
   DATABASE_POOL_MAX: env.int({ min: 1, max: 200, default: 10 }),
+  /** false: a schema that is behind stops start-up; migrations run in a step of their own (`main.js migrate`). */
+  DATABASE_MIGRATE_ON_START: env.bool({ default: true }),
 };
 
 export const busConfigSchema = {

@@ -7,6 +7,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { EventEnvelope } from '@parley/proto';
 import type { Logger } from 'pino';
 import type { Subjects } from '../bus/subjects.js';
+import { databaseUnavailable } from '../db/database-unavailable.js';
 import { ensureEventStream, isNotFound } from '../bus/stream.js';
 import type { EventType } from '../events/catalog.js';
 import { decodeEvent } from '../events/envelope.js';
@@ -52,7 +53,8 @@ export function retryDelayMs(attempt: number): number {
  * Runs a durable JetStream pull consumer. Each event is applied at most once per consumer: its id
  * is inserted into processed_event in the same transaction as the handler's writes, and the
  * message is acked only after that commit. Failures are retried with backoff; after `maxAttempts`
- * deliveries it goes to the dead-letter subject, and an undecodable message goes there at once.
+ * deliveries it goes to the dead-letter subject (unless the database is unavailable: then it waits),
+ * and an undecodable message goes there at once.
  */
 export class IdempotentConsumer {
   private stopped = false;
@@ -160,7 +162,9 @@ export class IdempotentConsumer {
 
   private async fail(msg: JsMsg, err: Error): Promise<Outcome> {
     const attempt = msg.info.deliveryCount;
-    if (attempt >= this.rt.maxAttempts) return this.deadLetter(msg, err);
+    // A database outage is not the event's fault: it waits for the database, however long that takes.
+    const outage = databaseUnavailable(err);
+    if (attempt >= this.rt.maxAttempts && !outage) return this.deadLetter(msg, err);
     this.rt.log.warn({ consumer: this.durable, seq: msg.seq, attempt, err: err.message }, 'event handling failed; will retry');
     msg.nak(retryDelayMs(attempt));
     return 'retried';

@@ -1,6 +1,8 @@
 import { type EntitySchema, type EventSubscriber, type MigrationObject } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM, PostgreSqlDriver } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import { createDatabaseIfMissing, databaseName, withMigrationLock } from './migration-lock.js';
 import { platformEntities } from './platform-entities.js';
 
 export { MikroORM };
@@ -17,6 +19,13 @@ export interface OpenDatabaseOptions {
   createIfMissing: boolean;
   poolMax: number;
   subscribers?: EventSubscriber[];
+  /**
+   * 'apply' (the default) applies pending migrations; 'require' refuses a schema that is behind,
+   * for deployments that migrate in a step of their own (the `migrate` command). Either way under
+   * the database's migration lock, so replicas starting together migrate one at a time.
+   */
+  migrations?: 'apply' | 'require';
+  log?: Logger;
 }
 
 export function ormOptions(spec: DatabaseSpec, opts: OpenDatabaseOptions) {
@@ -25,8 +34,8 @@ export function ormOptions(spec: DatabaseSpec, opts: OpenDatabaseOptions) {
     clientUrl: opts.url,
     entities: [...platformEntities, ...spec.entities],
     extensions: [Migrator],
-    // Creates only the database; the schema always comes from migrations.
-    ensureDatabase: opts.createIfMissing ? {} : false,
+    // openDatabase creates the database itself (replicas may race to); the schema always comes from migrations.
+    ensureDatabase: false,
     pool: { min: 0, max: opts.poolMax },
     subscribers: opts.subscribers ?? [],
     discovery: { warnWhenNoEntities: false },
@@ -37,11 +46,16 @@ export function ormOptions(spec: DatabaseSpec, opts: OpenDatabaseOptions) {
   };
 }
 
-/** Connects to the service's own database (creating it in dev) and applies pending migrations. */
+/** Connects to the service's own database (creating it in dev) and applies pending migrations, or requires none. */
 export async function openDatabase(spec: DatabaseSpec, opts: OpenDatabaseOptions): Promise<MikroORM> {
+  if (opts.createIfMissing) await createDatabaseIfMissing(opts.url);
   const orm = await MikroORM.init(ormOptions(spec, opts));
   try {
-    await orm.getMigrator().up();
+    await withMigrationLock(opts.url, opts.log, async () => {
+      if (opts.migrations === 'require') return requireNoPendingMigrations(orm);
+      const applied = await orm.getMigrator().up();
+      if (applied.length > 0) opts.log?.info({ migrations: applied.map((m) => m.name) }, `applied ${applied.length} migrations`);
+    });
   } catch (err) {
     await orm.close(true);
     throw err;
@@ -49,7 +63,16 @@ export async function openDatabase(spec: DatabaseSpec, opts: OpenDatabaseOptions
   return orm;
 }
 
+async function requireNoPendingMigrations(orm: MikroORM): Promise<void> {
+  const pending = await orm.getMigrator().getPendingMigrations();
+  if (pending.length === 0) return;
+  throw new Error(
+    `its schema is behind this version by ${pending.length} migrations (${pending.map((m) => m.name).join(', ')}): ` +
+      "run this service's `migrate` command first, or start it with DATABASE_MIGRATE_ON_START=true",
+  );
+}
+
 export function describeDatabase(url: string): string {
   const u = new URL(url);
-  return `PostgreSQL at ${u.hostname}:${u.port || 5432} (database ${u.pathname.replace(/^\//, '')})`;
+  return `PostgreSQL at ${u.hostname}:${u.port || 5432} (database ${databaseName(url)})`;
 }

@@ -5,6 +5,7 @@ import { authInterceptor, type TokenVerifier } from '../auth/access-token.js';
 import { clientAddressGuard, ClientAddressProofs } from './client-address-proof.js';
 import type { Metrics } from '../observability/metrics.js';
 import { REQUEST_ID_HEADER, requestIdFrom, runInRequest } from '../observability/request-context.js';
+import { databaseUnavailable } from '../db/database-unavailable.js';
 import { contractValidation } from './contract-validation.js';
 import { invalidInput } from './invalid-input.js';
 
@@ -66,8 +67,9 @@ function measure(metrics: Metrics): Interceptor {
 
 /**
  * Input that the contract could not refuse (a malformed body, a value the database refuses) is
- * INVALID_ARGUMENT. Anything else that is not a ConnectError is a bug: log it whole, tell the
- * caller nothing of it.
+ * INVALID_ARGUMENT. A database that can't be used right now (restarting, failing over, out of
+ * connections) is UNAVAILABLE, which clients retry: an outage, not a bug, so a warning without a
+ * stack. Anything else that is not a ConnectError is a bug: log it whole, tell the caller nothing of it.
  */
 function mapErrors(log: Logger): Interceptor {
   const hide = (err: unknown): ConnectError => {
@@ -77,6 +79,10 @@ function mapErrors(log: Logger): Interceptor {
       return invalid;
     }
     if (err instanceof ConnectError) return err;
+    if (databaseUnavailable(err)) {
+      log.warn({ reason: (err as Error).message }, 'the database is unavailable');
+      return new ConnectError('the database is unavailable; retry shortly', Code.Unavailable);
+    }
     log.error({ err }, 'internal error');
     return new ConnectError('internal error; quote the x-request-id header when reporting it', Code.Internal);
   };

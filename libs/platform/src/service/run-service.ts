@@ -16,13 +16,18 @@ import { IdempotentConsumer, type ConsumerSpec } from '../consumer/idempotent-co
 import { createLogger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { startOpsServer } from '../observability/ops-server.js';
-import { HealthState, ServingStatus, healthRoutes } from '../rpc/health.js';
+import { HealthState, healthRoutes } from '../rpc/health.js';
 import { serverInterceptors } from '../rpc/interceptors.js';
 import { ClientAddressProofs } from '../rpc/client-address-proof.js';
 import { startRpcServer, type Routes, type RunningServer } from '../rpc/server.js';
 import { internalClient } from '../rpc/client.js';
 import { createTokenVerifier, type TokenVerifier } from '../auth/access-token.js';
 import { followSigningKeyRemovals } from '../auth/signing-key-removals.js';
+import { watchDependencies, type Dependency } from './dependency-watch.js';
+import { migrateCommand } from './migrate-command.js';
+
+/** How often health asks the database and NATS whether they answer. */
+const DEPENDENCY_CHECK_PERIOD_MS = 2000;
 
 type PlatformConfig = ConfigOf<typeof platformConfigSchema>;
 
@@ -65,7 +70,10 @@ export interface ServiceDefinition<S extends ConfigSchema, D> {
   name: string;
   /** This service's own variables, on top of the platform's. */
   config: S;
-  /** The service owns a database: DATABASE_URL is required and migrations run at start-up. */
+  /**
+   * The service owns a database: DATABASE_URL is required, and migrations run at start-up (or, with
+   * DATABASE_MIGRATE_ON_START=false, must have run: `main.js migrate` runs them and exits).
+   */
   database?: DatabaseSpec;
   /** The service publishes or consumes events: NATS_URL and EVENT_PREFIX apply. */
   bus?: boolean;
@@ -94,6 +102,12 @@ export function runService<S extends ConfigSchema, D>(def: ServiceDefinition<S, 
 }
 
 async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S, D>): Promise<void> {
+  const command = process.argv[2];
+  if (command === 'migrate' && def.database) return migrateCommand(def.name, def.database);
+  if (command !== undefined) {
+    process.stderr.write(`${def.name}: unknown command '${command}'; ${def.database ? "the only command is 'migrate'" : 'it takes none'}\n`);
+    process.exit(1);
+  }
   const schema = {
     ...platformConfigSchema,
     ...(def.database ? databaseConfigSchema : {}),
@@ -128,6 +142,8 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
       createIfMissing: cfg.DATABASE_CREATE_IF_MISSING!,
       poolMax: cfg.DATABASE_POOL_MAX!,
       subscribers: [OutboxRelay.commitSubscriber(() => relay)],
+      migrations: cfg.DATABASE_MIGRATE_ON_START ? 'apply' : 'require',
+      log,
     }).catch((err: Error) => fatal(`cannot use ${describeDatabase(url)}: ${err.message}`));
     sql = new SqlPool(url, cfg.DATABASE_POOL_MAX!);
   }
@@ -215,12 +231,11 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
     ? await def.start(deps, { interceptors }).catch((err: Error) => fatal(`${def.name} cannot start: ${err.message}`))
     : undefined;
 
-  const checkDependencies = async () => {
-    const dbOk = orm ? await orm.isConnected() : true;
-    health.set(dbOk ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
-  };
-  await checkDependencies();
-  const checker = setInterval(() => void checkDependencies(), 5000);
+  const dependencies: Dependency[] = [];
+  if (orm) dependencies.push({ describe: describeDatabase(cfg.DATABASE_URL!), reachable: () => orm.isConnected() });
+  if (nats) dependencies.push({ describe: describeNats(cfg.NATS_URL!), reachable: () => nats.flush().then(() => true) });
+  const watch = watchDependencies(health, dependencies, log, DEPENDENCY_CHECK_PERIOD_MS);
+  await watch.start();
   log.info({ rpcPort: rpc.port, metricsPort: ops.port, node: process.version }, `${def.name} ready`);
 
   let stopping = false;
@@ -228,7 +243,7 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
     if (stopping) return;
     stopping = true;
     log.info({ signal }, `${def.name} shutting down`);
-    clearInterval(checker);
+    watch.stop();
     health.shutdown();
     const graceMs = cfg.SHUTDOWN_GRACE_SECONDS * 1000;
     await extra?.close(graceMs);
