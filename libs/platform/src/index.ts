@@ -1,3 +1,5 @@
+// First: tracing's instrumentations must be registered before http and pg are loaded.
+export * from './observability/tracing.js';
 export * from './config/config.js';
 export * from './config/platform-config.js';
 export * from './observability/logger.js';

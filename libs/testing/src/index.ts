@@ -9,3 +9,4 @@ export * from './projections.js';
 export * from './s3-test-server.js';
 export * from './tus-client.js';
 export * from './throwaway-postgres.js';
+export * from './otlp-receiver.js';

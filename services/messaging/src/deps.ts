@@ -2,6 +2,7 @@ import type { ConfigOf, Logger, MikroORM, Outbox, ServiceContext, SqlPool } from
 import type { messagingConfigSchema } from './config.js';
 import { AckQueue } from './domain/ack-deliveries.usecase.js';
 import { MessageSender } from './domain/message-sender.js';
+import { queueMetrics } from './domain/queue-metrics.js';
 import { messagingRateLimits, type MessagingRateLimits } from './domain/rate-limits.js';
 import { LiveSignals } from './events/live-signals.js';
 
@@ -42,10 +43,11 @@ export interface MessagingSettings {
   expirySweepSeconds: number;
 }
 
-export async function buildMessagingDeps({ orm, sql, log, outbox, nats, subjects, config }: ServiceContext<ConfigOf<typeof messagingConfigSchema>>): Promise<MessagingDeps> {
+export async function buildMessagingDeps({ orm, sql, log, metrics, outbox, nats, subjects, config }: ServiceContext<ConfigOf<typeof messagingConfigSchema>>): Promise<MessagingDeps> {
   const live = new LiveSignals(nats, subjects);
   // Signals this process published just before it last stopped may be lost: streams refetch.
   live.resync();
+  queueMetrics(metrics, sql);
   const rateLimits = messagingRateLimits(orm, config);
   const sender = new MessageSender(sql, live, {
     messageTtlSeconds: config.MESSAGE_TTL_SECONDS,

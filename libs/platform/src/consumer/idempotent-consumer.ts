@@ -1,7 +1,7 @@
 import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
 import type { EntityManager } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { AckPolicy, DeliverPolicy, jetstream, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { headers } from '@nats-io/nats-core';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { EventEnvelope } from '@parley/proto';
@@ -12,6 +12,7 @@ import { ensureEventStream, isNotFound } from '../bus/stream.js';
 import type { EventType } from '../events/catalog.js';
 import { decodeEvent } from '../events/envelope.js';
 import type { Metrics } from '../observability/metrics.js';
+import { SpanKind, inSpan } from '../observability/tracing.js';
 
 /** Work a handler leaves for after its transaction commits (e.g. signals about what it wrote). */
 export type AfterCommit = () => void;
@@ -74,6 +75,13 @@ export class IdempotentConsumer {
     this.loop = this.run();
   }
 
+  /** Consumer lag: events on the stream not yet handled, delivered-but-unacked ones included. */
+  async pending(): Promise<number> {
+    const jsm = await jetstreamManager(this.rt.nc);
+    const info = await jsm.consumers.info(this.rt.subjects.stream, this.durable);
+    return info.num_pending + info.num_ack_pending;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     this.stopCurrent?.();
@@ -121,7 +129,9 @@ export class IdempotentConsumer {
   }
 
   private async process(msg: JsMsg): Promise<void> {
-    this.rt.metrics.eventsConsumed.inc({ consumer: this.durable, outcome: await this.handle(msg) });
+    // The handling joins the trace of the request that caused the event (outbox-relay.ts).
+    const outcome = await inSpan(`process ${msg.subject}`, SpanKind.CONSUMER, msg.headers, () => this.handle(msg));
+    this.rt.metrics.eventsConsumed.inc({ consumer: this.durable, outcome });
   }
 
   private async handle(msg: JsMsg): Promise<Outcome> {

@@ -8,6 +8,8 @@ export interface OutboxEvent {
   subject: string;
   payload: Buffer;
   createdAt: Date;
+  /** The W3C traceparent of the work that recorded it, sent as a NATS header so consumers join that trace. */
+  traceContext?: string | null;
 }
 
 export const OutboxEventSchema = new EntitySchema<OutboxEvent>({
@@ -19,6 +21,7 @@ export const OutboxEventSchema = new EntitySchema<OutboxEvent>({
     subject: { type: 'text' },
     payload: { type: 'blob' },
     createdAt: { type: 'datetime' },
+    traceContext: { type: 'text', nullable: true },
   },
 });
 

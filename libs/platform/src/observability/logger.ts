@@ -1,5 +1,6 @@
 import { pino, type Logger, type LevelWithSilent } from 'pino';
 import { currentRequest } from './request-context.js';
+import { currentTraceIds } from './tracing.js';
 
 export type { Logger };
 
@@ -11,7 +12,8 @@ export function createLogger(service: string, level: LevelWithSilent = 'info'): 
     formatters: { level: (label) => ({ level: label }) },
     mixin() {
       const requestId = currentRequest()?.requestId;
-      return requestId ? { requestId } : {};
+      const ids = currentTraceIds();
+      return requestId ? { requestId, ...ids } : (ids ?? {});
     },
   });
 }

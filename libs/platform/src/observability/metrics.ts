@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** One registry per process, with Node's default metrics and the platform's own. */
 export function createMetrics(service: string) {
@@ -40,3 +40,28 @@ export function createMetrics(service: string) {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** One value per label set, as a scrape finds it. */
+export type Samples = { labels?: Record<string, string>; value: number }[];
+
+/**
+ * A gauge read when Prometheus scrapes (e.g. from the database), not kept up to date by the hot
+ * path. A failed read keeps the last values: the scrape still answers, and health reports the
+ * outage.
+ */
+export function sampledGauge(metrics: Metrics, spec: { name: string; help: string; labelNames?: readonly string[] }, read: () => Promise<Samples>): void {
+  new Gauge({
+    ...spec,
+    labelNames: spec.labelNames ?? [],
+    registers: [metrics.registry],
+    async collect() {
+      const samples = await read().catch(() => undefined);
+      if (!samples) return;
+      this.reset();
+      for (const { labels, value } of samples) {
+        if (labels) this.set(labels, value);
+        else this.set(value);
+      }
+    },
+  });
+}

@@ -5,6 +5,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { OutboxEventSchema } from '../db/platform-entities.js';
 import type { Metrics } from '../observability/metrics.js';
+import { SpanKind, inSpan, traceHeaders } from '../observability/tracing.js';
 import { systemClock, type Clock } from '../time/clock.js';
 
 export interface OutboxRelayOptions {
@@ -19,6 +20,7 @@ interface Row {
   id: string;
   subject: string;
   payload: Buffer;
+  trace_context: string | null;
 }
 
 /**
@@ -149,13 +151,13 @@ export class OutboxRelay {
     let failure: unknown;
     const published = await this.orm.em.fork().transactional(async (tx) => {
       const rows: Row[] = await tx.execute(
-        'select id, subject, payload from outbox_event order by seq limit ? for update skip locked',
+        'select id, subject, payload, trace_context from outbox_event order by seq limit ? for update skip locked',
         [this.batchSize],
       );
       const done: string[] = [];
       for (const row of rows) {
         try {
-          await this.js.publish(row.subject, row.payload, { msgID: row.id });
+          await this.publish(row);
         } catch (err) {
           failure = err;
           break;
@@ -168,5 +170,15 @@ export class OutboxRelay {
     this.metrics.outboxPublished.inc(published);
     if (failure) throw failure;
     return published;
+  }
+
+  /** The event's publish joins the trace of the work that recorded it, and its headers carry that on. */
+  private async publish(row: Row): Promise<void> {
+    const recorded = traceHeaders(row.trace_context);
+    if (!row.trace_context || !recorded) {
+      await this.js.publish(row.subject, row.payload, { msgID: row.id });
+      return;
+    }
+    await inSpan(`publish ${row.subject}`, SpanKind.PRODUCER, recorded, () => this.js.publish(row.subject, row.payload, { msgID: row.id, headers: traceHeaders() }));
   }
 }

@@ -4,6 +4,7 @@ import type { Subjects } from '../bus/subjects.js';
 import type { EventType } from '../events/catalog.js';
 import { encodeEnvelope, packEvent } from '../events/envelope.js';
 import { OutboxEventSchema } from '../db/platform-entities.js';
+import { traceparentNow } from '../observability/tracing.js';
 import type { OutboxRelay } from './outbox-relay.js';
 
 /** Records events inside the caller's transaction; the relay publishes them after commit. */
@@ -27,6 +28,7 @@ export class Outbox {
       subject: this.subjects.of(type),
       payload: Buffer.from(encodeEnvelope(envelope)),
       createdAt: new Date(),
+      traceContext: traceparentNow(),
     });
     return envelope.id;
   }

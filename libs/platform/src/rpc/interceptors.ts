@@ -6,11 +6,12 @@ import { clientAddressGuard, ClientAddressProofs } from './client-address-proof.
 import type { Metrics } from '../observability/metrics.js';
 import { REQUEST_ID_HEADER, requestIdFrom, runInRequest } from '../observability/request-context.js';
 import { databaseUnavailable } from '../db/database-unavailable.js';
+import { traceRpc, tracingEnabled } from '../observability/tracing.js';
 import { contractValidation } from './contract-validation.js';
 import { invalidInput } from './invalid-input.js';
 
 /**
- * The fixed server chain, outermost first: request context and access log, metrics, error
+ * The fixed server chain, outermost first: the RPC's span (when tracing is on), request context and access log, metrics, error
  * mapping (so the log and the metrics see the code the caller gets), the client address's proof,
  * token verification, then contract validation (the proto's field rules), so a handler starts at
  * its rate limit. Built once, complete; every server of a process gets the same chain.
@@ -23,7 +24,8 @@ export function serverInterceptors(
   forwarded: readonly DescService[] = [],
   proofs: ClientAddressProofs = new ClientAddressProofs({ current: '' }),
 ): readonly Interceptor[] {
-  return [requestContext(log), measure(metrics), mapErrors(log), clientAddressGuard(proofs, log), authInterceptor(verifier), contractValidation(forwarded)];
+  const chain = [requestContext(log), measure(metrics), mapErrors(log), clientAddressGuard(proofs, log), authInterceptor(verifier), contractValidation(forwarded)];
+  return tracingEnabled ? [traceRpc(), ...chain] : chain;
 }
 
 function requestContext(log: Logger): Interceptor {

@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { DescMethodUnary } from '@bufbuild/protobuf';
 import { Batcher } from '../batching/batcher.js';
+import { injectTraceContext } from '../observability/tracing.js';
 import { canceled, errorOf, postBytes, type Target } from './lean-transport-calls.js';
 import { sharedAgent } from './lean-transport.js';
 import { RELAY_BATCHED_BODY_MAX_BYTES, RELAY_BATCH_MAX_CALLS, RELAY_PATH, answersOf, batchOf, type CallToRelay } from './relay-batch.js';
@@ -47,7 +48,8 @@ export function createRelaySend(baseUrl: string, agent: http.Agent = sharedAgent
   const batchers = new Map<string, Batcher<PendingRelay, Uint8Array>>();
   return (method, body, binary, opts) => {
     const procedure = `/${method.parent.typeName}/${method.name}`;
-    const call: PendingRelay = { procedure, binary, body, headers: opts.headers, signal: opts.signal };
+    // Each call carries its own trace context, since a batch's request can carry only one.
+    const call: PendingRelay = { procedure, binary, body, headers: injectTraceContext(opts.headers), signal: opts.signal };
     if (opts.timeoutMs !== undefined && opts.timeoutMs > 0) call.deadlineAt = Date.now() + opts.timeoutMs;
     if (body.byteLength > RELAY_BATCHED_BODY_MAX_BYTES) return alone(call);
     let batcher = batchers.get(procedure);

@@ -14,9 +14,11 @@ import { Outbox } from '../outbox/outbox.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
 import { IdempotentConsumer, type ConsumerSpec } from '../consumer/idempotent-consumer.js';
 import { createLogger } from '../observability/logger.js';
-import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { createMetrics, sampledGauge, type Metrics } from '../observability/metrics.js';
+import { outboxMetrics } from '../outbox/outbox-metrics.js';
 import { startOpsServer } from '../observability/ops-server.js';
-import { HealthState, healthRoutes } from '../rpc/health.js';
+import { startTracing } from '../observability/tracing.js';
+import { HealthState, ServingStatus, healthRoutes } from '../rpc/health.js';
 import { serverInterceptors } from '../rpc/interceptors.js';
 import { ClientAddressProofs } from '../rpc/client-address-proof.js';
 import { startRpcServer, type Routes, type RunningServer } from '../rpc/server.js';
@@ -130,6 +132,7 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
     process.exit(1);
   };
   const metrics = createMetrics(def.name);
+  const tracing = startTracing(def.name);
   const health = new HealthState(def.services);
 
   let relay: OutboxRelay | undefined;
@@ -197,6 +200,7 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
   if (orm && nats) {
     relay = new OutboxRelay(orm, nats, log, metrics);
     relay.start();
+    outboxMetrics(metrics, orm);
   }
   const consumers = (def.consumers?.(deps) ?? []).map(
     (spec) =>
@@ -212,6 +216,11 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
       }),
   );
   for (const c of consumers) await c.start();
+  if (consumers.length) {
+    sampledGauge(metrics, { name: 'parley_consumer_pending_events', help: 'Consumer lag: events on the stream this consumer has not yet handled', labelNames: ['consumer'] }, () =>
+      Promise.all(consumers.map(async (c) => ({ labels: { consumer: c.durable }, value: await c.pending() }))),
+    );
+  }
 
   let rpc: RunningServer;
   try {
@@ -254,6 +263,7 @@ async function startService<S extends ConfigSchema, D>(def: ServiceDefinition<S,
     await sql?.close();
     await orm?.close();
     await ops.close();
+    await tracing.shutdown().catch(() => undefined);
     log.info(`${def.name} stopped`);
     process.exit(0);
   };

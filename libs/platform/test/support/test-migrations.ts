@@ -9,7 +9,7 @@ import { Migration } from '@mikro-orm/migrations';
 class PlatformTables extends Migration {
   override async up(): Promise<void> {
     this.addSql(
-      `create table "outbox_event" ("id" uuid not null, "seq" bigserial, "subject" text not null, "payload" bytea not null, "created_at" timestamptz not null, constraint "outbox_event_pkey" primary key ("id"));`,
+      `create table "outbox_event" ("id" uuid not null, "seq" bigserial, "subject" text not null, "payload" bytea not null, "created_at" timestamptz not null, "trace_context" text null, constraint "outbox_event_pkey" primary key ("id"));`,
     );
     this.addSql(`alter table "outbox_event" add constraint "outbox_event_seq_unique" unique ("seq");`);
     this.addSql(

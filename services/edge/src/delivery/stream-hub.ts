@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { Logger } from 'pino';
-import { systemClock, type Cancel, type Caller, type Clock, type NatsConnection, type Subjects } from '@parley/platform';
+import { SpanKind, inSpan, systemClock, type Cancel, type Caller, type Clock, type NatsConnection, type Subjects } from '@parley/platform';
 import { LiveSignalSchema } from '@parley/proto';
 import { DeliveryStream, type EndReason, type FetchPage } from './delivery-stream.js';
 import type { StreamBufferLimits } from './stream-buffer.js';
@@ -91,7 +91,10 @@ export class StreamHub {
     );
     const signals = nats.subscribe(subject, {
       callback: (err, msg) => {
-        if (!err) this.onSignal(stream, msg.data);
+        if (err) return;
+        // A signal of a traced send (live-signals.ts) is handed to the stream in that trace.
+        if (msg.headers) inSpan('deliver to stream', SpanKind.CONSUMER, msg.headers, () => this.onSignal(stream, msg.data));
+        else this.onSignal(stream, msg.data);
       },
     });
     this.byDevice.get(key)?.stream.end('replaced', new ConnectError('replaced: another Subscribe for this device is open', Code.FailedPrecondition));

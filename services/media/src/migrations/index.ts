@@ -2,8 +2,10 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261126113151 } from './Migration20261126113151.js';
 import { Migration20261207221306 } from './Migration20261207221306.js';
+import { Migration20261208010000 } from './Migration20261208010000.js';
 
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261126113151', class: Migration20261126113151 },
   { name: 'Migration20261207221306', class: Migration20261207221306 },
+  { name: 'Migration20261208010000', class: Migration20261208010000 },
 ];

@@ -16,6 +16,8 @@ export interface QueuedDelivery extends DeviceRef {
   queueSeq: bigint;
   /** The stored Delivery, without its id (which is the row's). */
   body: Uint8Array;
+  /** The trace of the send that queued it, when that is not the current one (a send in a batch). */
+  traceparent?: string | null;
 }
 
 /**

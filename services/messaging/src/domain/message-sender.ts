@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError } from '@connectrpc/connect';
-import { Batcher, SQL_STATE, rpcError, sqlState, type Caller, type RateLimiter, type SqlPool } from '@parley/platform';
+import { Batcher, SQL_STATE, rpcError, sqlState, traceparentNow, tracingEnabled, type Caller, type RateLimiter, type SqlPool } from '@parley/platform';
 import { DeliverySchema, EnvelopeSchema, type Envelope } from '@parley/proto';
 import type { LiveSignals } from '../events/live-signals.js';
 import type { QueuedDelivery } from './delivery-queue.js';
@@ -15,6 +15,8 @@ export interface SendRequest {
   conversationId: string;
   clientMessageId: string;
   envelopes: ValidEnvelope[];
+  /** The sender's trace, set by `send`: its deliveries' signals carry it, whichever batch stored them. */
+  traceparent?: string | null;
 }
 
 export interface SentMessage {
@@ -116,7 +118,7 @@ export class MessageSender {
   }
 
   send(request: SendRequest): Promise<SentMessage> {
-    return this.batcher.submit(request);
+    return this.batcher.submit(tracingEnabled ? { ...request, traceparent: traceparentNow() } : request);
   }
 
   /**
@@ -262,7 +264,14 @@ function signalsOf(row: SendRow, sentAt: Date, envelopes: Envelope[], request: S
     const userId = row.delivery_users![j]!;
     const deviceId = row.delivery_devices![j]!;
     const envelope = byDevice.get(`${userId}.${deviceId}`)!;
-    return { userId, deviceId, id: BigInt(id), queueSeq: BigInt(row.delivery_queue_seqs![j]!), body: deliveryBody(sentAt, { ...envelope, seq: BigInt(row.seq!) }) };
+    return {
+      userId,
+      deviceId,
+      id: BigInt(id),
+      queueSeq: BigInt(row.delivery_queue_seqs![j]!),
+      body: deliveryBody(sentAt, { ...envelope, seq: BigInt(row.seq!) }),
+      traceparent: request.traceparent,
+    };
   });
 }
 

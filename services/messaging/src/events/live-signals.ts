@@ -1,6 +1,6 @@
 import { create, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
-import type { NatsConnection, Subjects } from '@parley/platform';
+import { traceHeaders, type NatsConnection, type Subjects } from '@parley/platform';
 import { LiveSignalSchema, type Delivery } from '@parley/proto';
 import type { QueuedDelivery } from '../domain/delivery-queue.js';
 
@@ -33,7 +33,7 @@ export class LiveSignals {
    * (a protobuf message may be split into concatenated parts) instead of decoding and encoding it.
    */
   delivered(queued: Iterable<QueuedDelivery>): void {
-    for (const { userId, deviceId, id, queueSeq, body } of queued) {
+    for (const { userId, deviceId, id, queueSeq, body, traceparent } of queued) {
       const w = new BinaryWriter();
       w.tag(LIVE_SIGNAL_DELIVERED, WireType.LengthDelimited).fork();
       w.tag(DELIVERED_DELIVERY, WireType.LengthDelimited).fork();
@@ -42,7 +42,10 @@ export class LiveSignals {
       w.join();
       w.tag(DELIVERED_QUEUE_SEQ, WireType.Varint).uint64(queueSeq);
       w.join();
-      this.nats.publish(this.subjects.liveDevice(userId, deviceId), w.finish());
+      // With tracing on, the signal carries the send's trace, so the edge's delivery joins it.
+      const headers = traceHeaders(traceparent);
+      if (headers) this.nats.publish(this.subjects.liveDevice(userId, deviceId), w.finish(), { headers });
+      else this.nats.publish(this.subjects.liveDevice(userId, deviceId), w.finish());
     }
   }
 
