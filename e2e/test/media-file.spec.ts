@@ -6,7 +6,7 @@ import { mediaSuite } from './support/media-suite.js';
 mediaSuite({
   name: 'file',
   async setUp(stack) {
-    return { env: {}, blobs: { exists: async (id) => existsSync(join(stack().mediaDir, id)) } };
+    return { env: {}, blobs: { exists: async (id) => [id, `${id}.json`].some((name) => existsSync(join(stack().mediaDir, name))) } };
   },
   async tearDown() {},
 });

@@ -9,7 +9,7 @@ mediaSuite({
   name: 's3',
   async setUp() {
     server = await S3TestServer.start(BUCKET);
-    const s3 = server.client;
+    const s3 = server;
     return {
       env: {
         MEDIA_STORAGE: 's3',
@@ -18,13 +18,7 @@ mediaSuite({
         MEDIA_S3_ACCESS_KEY_ID: S3TestServer.credentials.accessKeyId,
         MEDIA_S3_SECRET_ACCESS_KEY: S3TestServer.credentials.secretAccessKey,
       },
-      blobs: {
-        exists: (id) =>
-          s3.headObject({ Bucket: BUCKET, Key: id }).then(
-            () => true,
-            () => false,
-          ),
-      },
+      blobs: { exists: (id) => s3.holds(id) },
     };
   },
   async tearDown() {

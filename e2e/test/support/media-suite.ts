@@ -8,7 +8,7 @@ import { TusClient, sha256Hex } from '@parley/testing';
 const MIB = 1024 * 1024;
 const APP_ORIGIN = 'https://app.example';
 
-/** Where a provider keeps blobs, as a test looks at them: whether one is there. */
+/** Where a provider keeps blobs, as a test looks at them: whether anything of one is there (the blob, its upload state, a part). */
 export interface BlobProbe {
   exists(id: string): Promise<boolean>;
 }
@@ -19,6 +19,21 @@ export interface MediaProvider {
   setUp(stack: () => TestStack): Promise<{ env: Record<string, string>; blobs: BlobProbe }>;
   tearDown(): Promise<void>;
 }
+
+/**
+ * Limits small enough to reach in a test. GC and the orphan sweep run every second; the TTLs keep
+ * their defaults (a day), and a test that wants a row expired moves its times back a day instead.
+ */
+const MEDIA_LIMITS = {
+  MEDIA_MAX_ATTACHMENT_BYTES: String(60 * MIB),
+  MEDIA_QUOTA_BYTES_PER_USER: String(100 * MIB),
+  MEDIA_MAX_PENDING_UPLOADS_PER_USER: '3',
+  MEDIA_UPLOAD_CREATIONS_PER_MINUTE: '10',
+  MEDIA_GC_INTERVAL_SECONDS: '1',
+  MEDIA_ORPHAN_GRACE_SECONDS: '1',
+  MEDIA_ORPHAN_SWEEP_INTERVAL_SECONDS: '1',
+};
+const DAY_SECONDS = 86_400;
 
 const tus = (stack: TestStack, device: EdgeDevice) => new TusClient(stack.edgeUrl, device.tokens.accessToken);
 
@@ -42,7 +57,7 @@ export function mediaSuite(provider: MediaProvider): void {
   beforeAll(async () => {
     const setUp = await provider.setUp(() => stack);
     blobs = setUp.blobs;
-    stack = await startTestStack({ env: { media: { MEDIA_MAX_ATTACHMENT_BYTES: String(60 * MIB), ...setUp.env }, edge: { CORS_ALLOWED_ORIGINS: APP_ORIGIN } } });
+    stack = await startTestStack({ env: { media: { ...MEDIA_LIMITS, ...setUp.env }, edge: { CORS_ALLOWED_ORIGINS: APP_ORIGIN } } });
   });
 
   afterAll(async () => {
@@ -178,6 +193,99 @@ export function mediaSuite(provider: MediaProvider): void {
     expect(await blobs.exists(id)).toBe(false);
     expect((await client.download(id)).status).toBe(404);
     expect(await attachmentsOfErin()).toBe(0);
+  });
+
+  it(`${provider.name}: each limit has its own answer through the edge, 429s with a Retry-After in seconds, and a refusal stores nothing`, async () => {
+    const [kim, lee, max] = [await signUp(stack, 'kim'), await signUp(stack, 'lee'), await signUp(stack, 'max')];
+    const digest = sha256Hex(randomBytes(8));
+    const rowsOf = async (user: EdgeDevice) =>
+      (await stack.query<{ n: number }>('media', `select count(*)::int as n from attachment where owner_id = $1`, [user.userId]))[0]!.n;
+
+    // Size per attachment (60 MiB here).
+    const tooBig = await tus(stack, kim).create(60 * MIB + 1, { sha256: digest });
+    expect(tooBig.status).toBe(413);
+
+    // Quota per user (100 MiB here): an upload in progress counts at its declared length.
+    const first = await tus(stack, kim).create(55 * MIB, { sha256: digest });
+    expect(first.status).toBe(201);
+    const overQuota = await tus(stack, kim).create(50 * MIB, { sha256: digest });
+    expect(overQuota.status).toBe(403);
+    expect(overQuota.text).toMatch(`storage quota exceeded: you hold ${55 * MIB} of ${100 * MIB} bytes and this upload declares ${50 * MIB}`);
+    expect(await rowsOf(kim)).toBe(1);
+    await kim.media.deleteAttachment({ attachmentId: String(first.headers.location).split('/').pop()! });
+    expect((await tus(stack, kim).create(50 * MIB, { sha256: digest })).status).toBe(201);
+
+    // Uploads in progress per user (3 here): Retry-After is when the oldest expires and GC frees its place.
+    const bytes = randomBytes(100);
+    const started = [await tus(stack, lee).start(bytes), await tus(stack, lee).start(bytes), await tus(stack, lee).start(bytes)];
+    const fourth = await tus(stack, lee).create(bytes.length, { sha256: sha256Hex(bytes) });
+    expect(fourth.status).toBe(429);
+    expect(fourth.text).toMatch(/3 uploads in progress, the most allowed: finish or delete one first/);
+    expect(Number(fourth.headers['retry-after'])).toBeGreaterThan(DAY_SECONDS - 600);
+    expect(Number(fourth.headers['retry-after'])).toBeLessThanOrEqual(DAY_SECONDS + 1);
+    expect(await rowsOf(lee)).toBe(3);
+    expect((await tus(stack, lee).send(started[0]!.location, bytes)).status).toBe(204);
+    expect((await tus(stack, lee).create(bytes.length, { sha256: sha256Hex(bytes) })).status).toBe(201);
+
+    // Creations per minute (10 here): Retry-After says when the bucket has a token again, and it does.
+    // (A busy machine may refill a token or two while the first ten go: the limit is met when it is met.)
+    let limited = await tus(stack, max).create(bytes.length, { sha256: sha256Hex(bytes) });
+    let allowed = 0;
+    for (; limited.status === 201 && allowed < 30; allowed++) {
+      expect((await tus(stack, max).send(String(limited.headers.location), bytes)).status).toBe(204);
+      limited = await tus(stack, max).create(bytes.length, { sha256: sha256Hex(bytes) });
+    }
+    expect(allowed).toBeGreaterThanOrEqual(10);
+    expect(limited.status).toBe(429);
+    expect(limited.text).toMatch(/too many uploads started; retry in \d+ s/);
+    const retryAfter = Number(limited.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(6);
+    expect(await rowsOf(max)).toBe(allowed);
+    await eventually(() => tus(stack, max).create(bytes.length, { sha256: sha256Hex(bytes) }), (answer) => answer.status === 201, 30_000);
+  });
+
+  it(`${provider.name}: GC removes an upload never finished and an attachment never granted past their TTLs, blobs included; a granted one stays`, async () => {
+    const [nina, omar] = [await signUp(stack, 'nina'), await signUp(stack, 'omar')];
+    const conversation = await openDirect(nina, omar);
+    const bytes = randomBytes(5000);
+    const client = tus(stack, nina);
+    const pending = await client.start(bytes);
+    expect((await client.patch(pending.location, 0, bytes.subarray(0, 1000))).status).toBe(204);
+    const [ungranted, granted] = [await client.upload(bytes), await client.upload(bytes)];
+    await grantWhenKnown(nina, granted, conversation.id);
+    for (const id of [pending.id, ungranted, granted]) expect(await blobs.exists(id)).toBe(true);
+
+    // These three rows start and complete two days earlier: past both TTLs (a day) at the next GC.
+    await stack.query('media', `update attachment set created_at = created_at - interval '2 days', completed_at = completed_at - interval '2 days' where id = any($1)`, [
+      [pending.id, ungranted, granted],
+    ]);
+    await eventually(
+      async () => [await blobs.exists(pending.id), await blobs.exists(ungranted)],
+      (left) => !left.includes(true),
+    );
+    // One collection took both, so the granted one, as old, was judged too and kept.
+    expect(await stack.query('media', `select id from attachment where owner_id = $1`, [nina.userId])).toEqual([{ id: granted }]);
+    expect((await client.patch(pending.location, 1000, bytes.subarray(1000))).status).toBe(404);
+    expect((await client.download(ungranted)).status).toBe(404);
+    expect(await blobs.exists(granted)).toBe(true);
+    expect((await tus(stack, omar).download(granted)).body.equals(bytes)).toBe(true);
+  });
+
+  it(`${provider.name}: blobs no attachment row names (a crash between deleting the two) are swept after the grace period, finished or halfway`, async () => {
+    const pia = await signUp(stack, 'pia');
+    const client = tus(stack, pia);
+    const bytes = randomBytes(3000);
+    const [kept, orphan] = [await client.upload(bytes), await client.upload(bytes)];
+    const halfway = await client.start(bytes);
+    expect((await client.patch(halfway.location, 0, bytes.subarray(0, 1000))).status).toBe(204);
+    await stack.query('media', `delete from attachment where id = any($1)`, [[orphan, halfway.id]]);
+    await eventually(
+      async () => [await blobs.exists(orphan), await blobs.exists(halfway.id)],
+      (left) => !left.includes(true),
+    );
+    expect(await blobs.exists(kept)).toBe(true);
+    expect((await client.download(kept)).body.equals(bytes)).toBe(true);
   });
 
   it(`${provider.name}: a browser at an allowed origin may use tus through the edge; another origin may not`, async () => {

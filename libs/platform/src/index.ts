@@ -9,6 +9,7 @@ export * from './db/database.js';
 export * from './db/platform-entities.js';
 export * from './db/sql.js';
 export * from './db/sql-pool.js';
+export * from './db/advisory-locks.js';
 export * from './batching/batcher.js';
 export * from './bus/nats.js';
 export * from './bus/stream.js';

@@ -13,6 +13,7 @@ export class S3TestServer {
     private readonly child: ChildProcess,
     readonly endpoint: string,
     readonly client: S3,
+    readonly bucket: string,
   ) {}
 
   static readonly credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -32,7 +33,14 @@ export class S3TestServer {
       30_000,
     );
     await Promise.race([up, failed]);
-    return new S3TestServer(child, endpoint, client);
+    return new S3TestServer(child, endpoint, client, bucket);
+  }
+
+  /** Whether the bucket holds anything under `id`: an object, tus's `.info` or `.part`, or a multipart upload. */
+  async holds(id: string): Promise<boolean> {
+    const objects = await this.client.listObjectsV2({ Bucket: this.bucket, Prefix: id });
+    const uploads = await this.client.listMultipartUploads({ Bucket: this.bucket, Prefix: id });
+    return (objects.Contents?.length ?? 0) + (uploads.Uploads?.length ?? 0) > 0;
   }
 
   async stop(): Promise<void> {

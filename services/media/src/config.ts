@@ -31,4 +31,10 @@ export const mediaConfigSchema = {
   MEDIA_UNGRANTED_TTL_SECONDS: env.int({ min: 60, max: 30 * 86400, default: 86400 }),
   /** How often the garbage collector runs. */
   MEDIA_GC_INTERVAL_SECONDS: env.int({ min: 1, max: 86400, default: 300 }),
+  /** A blob in the store with no attachment row (a crash between the two) is deleted once this old. */
+  MEDIA_ORPHAN_GRACE_SECONDS: env.int({ min: 1, max: 30 * 86400, default: 3600 }),
+  /** How often the store is listed for such orphans (a listing of every blob: rarer than GC). */
+  MEDIA_ORPHAN_SWEEP_INTERVAL_SECONDS: env.int({ min: 1, max: 7 * 86400, default: 3600 }),
+  /** PostgreSQL connections for upload locks: each PATCH or HEAD in flight holds one. */
+  MEDIA_UPLOAD_LOCK_CONNECTIONS: env.int({ min: 1, max: 1000, default: 20 }),
 };

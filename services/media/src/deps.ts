@@ -1,4 +1,4 @@
-import { remoteVerifier, systemClock, type Clock, type ConfigOf, type Logger, type MikroORM, type ServiceContext, type TokenVerifier } from '@parley/platform';
+import { AdvisoryLocks, remoteVerifier, systemClock, type Clock, type ConfigOf, type Logger, type MikroORM, type ServiceContext, type TokenVerifier } from '@parley/platform';
 import type { mediaConfigSchema } from './config.js';
 import { mediaRateLimits, type MediaRateLimits } from './domain/rate-limits.js';
 import type { BlobStore } from './storage/blob-store.js';
@@ -10,6 +10,8 @@ export interface MediaDeps {
   orm: MikroORM;
   log: Logger;
   store: BlobStore;
+  /** Upload locks every media replica respects (see http/upload-locker.ts). */
+  uploadLocks: AdvisoryLocks;
   /** Checks the bearer tokens of the plain-HTTP routes, as the RPC chain does. */
   verifier: TokenVerifier;
   rateLimits: MediaRateLimits;
@@ -28,6 +30,8 @@ export interface MediaSettings {
   pendingUploadTtlMs: number;
   ungrantedTtlMs: number;
   gcIntervalMs: number;
+  orphanGraceMs: number;
+  orphanSweepIntervalMs: number;
 }
 
 type MediaConfig = ConfigOf<typeof mediaConfigSchema>;
@@ -51,6 +55,7 @@ export async function buildMediaDeps({ orm, log, config }: ServiceContext<MediaC
     orm,
     log,
     store,
+    uploadLocks: new AdvisoryLocks((config as unknown as { DATABASE_URL: string }).DATABASE_URL, config.MEDIA_UPLOAD_LOCK_CONNECTIONS),
     verifier: remoteVerifier((config as unknown as { AUTH_URL: string }).AUTH_URL),
     rateLimits: mediaRateLimits(orm, config),
     clock: systemClock,
@@ -63,6 +68,8 @@ export async function buildMediaDeps({ orm, log, config }: ServiceContext<MediaC
       pendingUploadTtlMs: config.MEDIA_PENDING_UPLOAD_TTL_SECONDS * 1000,
       ungrantedTtlMs: config.MEDIA_UNGRANTED_TTL_SECONDS * 1000,
       gcIntervalMs: config.MEDIA_GC_INTERVAL_SECONDS * 1000,
+      orphanGraceMs: config.MEDIA_ORPHAN_GRACE_SECONDS * 1000,
+      orphanSweepIntervalMs: config.MEDIA_ORPHAN_SWEEP_INTERVAL_SECONDS * 1000,
     },
   };
 }

@@ -28,6 +28,7 @@ void runService({
       async close(graceMs: number) {
         gc.stop();
         await http.close(graceMs);
+        await deps.uploadLocks.close();
       },
     };
   },

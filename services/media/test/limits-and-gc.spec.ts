@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { TusClient, sha256Hex } from '@parley/testing';
+import { ManualClock, TusClient, sha256Hex } from '@parley/testing';
 import { collectGarbage } from '../src/domain/collect-garbage.js';
+import { sweepOrphanBlobs } from '../src/domain/sweep-orphan-blobs.js';
 import { providers, startMediaHarness } from './support/media-harness.js';
 
 type Harness = Awaited<ReturnType<typeof startMediaHarness>>;
@@ -35,6 +36,8 @@ describe.each(providers)('media on the $name provider', (provider) => {
     const fourth = await tus.create(bytes.length, { sha256: sha256Hex(bytes) });
     expect(fourth.status).toBe(429);
     expect(fourth.text).toMatch(/3 uploads in progress, the most allowed/);
+    // The oldest expires after the pending TTL (an hour here), and the next GC (a minute) frees its place.
+    expect(fourth.headers['retry-after']).toBe('3660');
     await tus.send(started[0]!.location, bytes);
     expect((await tus.create(bytes.length, { sha256: sha256Hex(bytes) })).status).toBe(201);
     expect(await rowsOf(userId)).toBe(4);
@@ -47,6 +50,7 @@ describe.each(providers)('media on the $name provider', (provider) => {
     const limited = await tus.create(bytes.length, { sha256: sha256Hex(bytes) });
     expect(limited.status).toBe(429);
     expect(limited.text).toMatch(/too many uploads started; retry in 12 s/);
+    expect(limited.headers['retry-after']).toBe('12');
     harness.clock.advance(12_000);
     expect((await tus.create(bytes.length, { sha256: sha256Hex(bytes) })).status).toBe(201);
   });
@@ -77,6 +81,27 @@ describe.each(providers)('media on the $name provider', (provider) => {
     expect((await tus.download(ungranted)).status).toBe(404);
     expect(await harness.exists(granted)).toBe(true);
     expect((await tus.download(granted)).body.equals(bytes)).toBe(true);
+  });
+
+  it('sweeps what the store holds under ids no row names, once past the grace period, finished or not', async () => {
+    const { tus } = client();
+    const bytes = randomBytes(3000);
+    const [kept, orphan] = [await tus.upload(bytes), await tus.upload(bytes)];
+    const halfway = await tus.start(bytes);
+    expect((await tus.patch(halfway.location, 0, bytes.subarray(0, 1000))).status).toBe(204);
+    // A crash between deleting the rows and their blobs leaves blobs no row offers.
+    await harness.query(`delete from attachment where id = any($1)`, [[orphan, halfway.id]]);
+    // The store's times are the machine's: the sweep gets a clock that starts now.
+    const clock = new ManualClock(Date.now());
+    const sweep = () => sweepOrphanBlobs({ ...harness.deps, clock });
+    expect(await sweep()).toBe(0);
+    expect(await harness.exists(orphan)).toBe(true);
+    clock.advance(harness.deps.settings.orphanGraceMs + 2000);
+    expect(await sweep()).toBe(2);
+    expect(await harness.exists(orphan)).toBe(false);
+    expect(await harness.exists(halfway.id)).toBe(false);
+    expect((await tus.download(kept)).body.equals(bytes)).toBe(true);
+    expect(await sweep()).toBe(0);
   });
 
   it('never deduplicates: two equal uploads are two attachments and two blobs', async () => {

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { MediaDeps } from '../deps.js';
 import { deleteAttachmentRows } from './delete-attachments.js';
+import { sweepOrphanBlobs } from './sweep-orphan-blobs.js';
 
 /**
  * Deletes uploads not completed within the pending TTL, and completed attachments granted to no
@@ -23,23 +24,30 @@ export async function collectGarbage(deps: Pick<MediaDeps, 'orm' | 'store' | 'cl
   return deleted.ids.length;
 }
 
-/** Runs `collectGarbage` every GC interval on the deps' clock, until stopped. */
-export function startGarbageCollector(deps: Pick<MediaDeps, 'orm' | 'store' | 'clock' | 'settings' | 'log'>): { stop(): void } {
+/** Runs `task` every `intervalMs` on the deps' clock (the next run is scheduled once one ended), until stopped. */
+function every(deps: Pick<MediaDeps, 'clock' | 'log'>, intervalMs: number, what: string, task: () => Promise<number>): () => void {
   let cancel = () => {};
   let stopped = false;
   const tick = () => {
-    void collectGarbage(deps)
-      .then((count) => count && deps.log.info({ count }, 'media garbage collected'))
-      .catch((err: unknown) => deps.log.warn({ err }, 'media garbage collection failed'))
+    void task()
+      .then((count) => count && deps.log.info({ count }, `media ${what}`))
+      .catch((err: unknown) => deps.log.warn({ err }, `media ${what} failed`))
       .finally(() => {
-        if (!stopped) cancel = deps.clock.schedule(deps.settings.gcIntervalMs, tick);
+        if (!stopped) cancel = deps.clock.schedule(intervalMs, tick);
       });
   };
-  cancel = deps.clock.schedule(deps.settings.gcIntervalMs, tick);
-  return {
-    stop() {
-      stopped = true;
-      cancel();
-    },
+  cancel = deps.clock.schedule(intervalMs, tick);
+  return () => {
+    stopped = true;
+    cancel();
   };
+}
+
+/** Runs `collectGarbage` every GC interval and `sweepOrphanBlobs` every sweep interval, until stopped. */
+export function startGarbageCollector(deps: Pick<MediaDeps, 'orm' | 'store' | 'clock' | 'settings' | 'log'>): { stop(): void } {
+  const stops = [
+    every(deps, deps.settings.gcIntervalMs, 'garbage collected', () => collectGarbage(deps)),
+    every(deps, deps.settings.orphanSweepIntervalMs, 'orphan blobs swept', () => sweepOrphanBlobs(deps)),
+  ];
+  return { stop: () => stops.forEach((stop) => stop()) };
 }

@@ -28,6 +28,8 @@ export function parseUploadMetadata(metadata: Record<string, string | null> | un
 export interface UploadLimits {
   quotaBytesPerUser: number;
   maxPendingUploadsPerUser: number;
+  pendingUploadTtlMs: number;
+  gcIntervalMs: number;
 }
 
 /**
@@ -41,14 +43,23 @@ export async function recordUpload(
   row: { id: string; ownerId: string; size: number; declared: DeclaredUpload; now: Date },
 ): Promise<void> {
   await sqlRows(em, `select pg_advisory_xact_lock(hashtextextended('media-upload:' || ?, 0))`, [row.ownerId]);
-  const [usage] = await sqlRows<{ bytes: string; pending: string }>(
+  const [usage] = await sqlRows<{ bytes: string; pending: string; oldest_pending: Date | null }>(
     em,
-    `select coalesce(sum(size), 0) as bytes, count(*) filter (where completed_at is null) as pending from attachment where owner_id = ?`,
+    `select coalesce(sum(size), 0) as bytes, count(*) filter (where completed_at is null) as pending,
+            min(created_at) filter (where completed_at is null) as oldest_pending
+       from attachment where owner_id = ?`,
     [row.ownerId],
   );
   const used = Number(usage?.bytes ?? 0);
   if (Number(usage?.pending ?? 0) >= limits.maxPendingUploadsPerUser) {
-    throw new HttpRefusal(429, `you have ${limits.maxPendingUploadsPerUser} uploads in progress, the most allowed: finish or delete one first\n`);
+    // At the latest, the oldest one expires and the next garbage collection frees its place.
+    const freedAt = new Date(usage!.oldest_pending!).getTime() + limits.pendingUploadTtlMs + limits.gcIntervalMs;
+    const retry = String(Math.max(1, Math.ceil((freedAt - row.now.getTime()) / 1000)));
+    throw new HttpRefusal(
+      429,
+      `you have ${limits.maxPendingUploadsPerUser} uploads in progress, the most allowed: finish or delete one first (the oldest expires within ${retry} s)\n`,
+      { 'Retry-After': retry },
+    );
   }
   if (used + row.size > limits.quotaBytesPerUser) {
     throw new HttpRefusal(

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Server } from '@tus/server';
@@ -6,6 +7,7 @@ import type { MediaDeps } from '../deps.js';
 import { AttachmentSchema } from '../domain/attachment.entity.js';
 import { parseUploadMetadata, recordUpload } from '../domain/upload-rules.js';
 import { HttpRefusal, httpCaller } from './caller.js';
+import { uploadLocker } from './upload-locker.js';
 
 /** Where the edge and media serve tus: POST creates an upload, HEAD and PATCH resume it at `<path>/<id>`. */
 export const UPLOADS_PATH = '/media/v1/uploads';
@@ -22,11 +24,12 @@ const unknownUpload = () => new HttpRefusal(404, 'no upload in progress with thi
  * back as a stream, and deletes a mismatch.
  */
 export function tusUploads(deps: MediaDeps): Server {
-  const { orm, store, verifier, rateLimits, settings, clock } = deps;
+  const { orm, store, uploadLocks, verifier, rateLimits, settings, clock } = deps;
   const callerOf = (req: Request) => httpCaller(verifier, req.headers.get('authorization'));
   return new Server({
     path: UPLOADS_PATH,
     datastore: store.datastore,
+    locker: uploadLocker(uploadLocks),
     maxSize: settings.maxAttachmentBytes,
     // The edge serves the same path: a relative Location is right behind any host name.
     relativeLocation: true,
@@ -51,6 +54,13 @@ export function tusUploads(deps: MediaDeps): Server {
       );
       // The store keeps only what media uses: other keys a client sent (a file name) are dropped.
       return { metadata: { sha256: declared.sha256, 'content-type': declared.contentType } };
+    },
+    // tus writes a refusal's status and body but not its headers (Retry-After): they go on first.
+    onResponseError(req, err) {
+      if (!(err instanceof HttpRefusal)) return undefined;
+      const res = (req as { runtime?: { node?: { res?: ServerResponse } } }).runtime?.node?.res;
+      for (const [name, value] of Object.entries(err.headers)) res?.setHeader(name, value);
+      return undefined;
     },
     async onUploadFinish(_req, upload) {
       const em = orm.em.fork();

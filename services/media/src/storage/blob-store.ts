@@ -19,4 +19,20 @@ export interface BlobStore {
   read(id: string, range?: ByteRange): Promise<Readable>;
   /** Deletes the blob and its upload state; a blob already gone is not an error. */
   remove(id: string): Promise<void>;
+  /** Every id with anything in the store (a blob, its upload state, a part), and when it last changed. */
+  list(): AsyncIterable<StoredBlob>;
+}
+
+export interface StoredBlob {
+  id: string;
+  modifiedAt: Date;
+}
+
+/** The upload ids media names blobs with (tus's namingFunction): anything else in the store is not media's. */
+export const BLOB_ID = /^[0-9a-f]{32}$/;
+
+/** The id a stored key belongs to (`<id>`, or `<id>.<what tus keeps beside it>`), if it is one of media's. */
+export function blobIdOf(key: string): string | undefined {
+  const id = key.split('.')[0]!;
+  return BLOB_ID.test(id) ? id : undefined;
 }

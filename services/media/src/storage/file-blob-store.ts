@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FileStore } from '@tus/file-store';
-import type { BlobStore, ByteRange } from './blob-store.js';
+import { blobIdOf, type BlobStore, type ByteRange, type StoredBlob } from './blob-store.js';
 
 /** The local filesystem provider: one file per blob (and tus's `<id>.json` while uploading). */
 export async function fileBlobStore(directory: string): Promise<BlobStore> {
@@ -22,6 +22,14 @@ export async function fileBlobStore(directory: string): Promise<BlobStore> {
     async remove(id: string): Promise<void> {
       // The data file may already be gone (an interrupted earlier delete): the upload state must still go.
       await datastore.remove(id).catch(() => datastore.configstore.delete(id).catch(() => undefined));
+    },
+    async *list(): AsyncIterable<StoredBlob> {
+      for (const name of await readdir(dir)) {
+        const id = blobIdOf(name);
+        // A file gone since the listing (deleted meanwhile) is simply not there any more.
+        const stats = id ? await stat(join(dir, name)).catch(() => undefined) : undefined;
+        if (id && stats) yield { id, modifiedAt: stats.mtime };
+      }
     },
   };
 }

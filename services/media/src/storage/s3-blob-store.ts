@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { S3 } from '@aws-sdk/client-s3';
 import { S3Store } from '@tus/s3-store';
-import type { BlobStore, ByteRange } from './blob-store.js';
+import { blobIdOf, type BlobStore, type ByteRange, type StoredBlob } from './blob-store.js';
 
 export interface S3Settings {
   endpoint: string;
@@ -34,9 +34,30 @@ export function s3BlobStore(settings: S3Settings): BlobStore {
       return object.Body as Readable;
     },
     async remove(id: string): Promise<void> {
-      // tus's remove aborts a multipart upload in progress; a completed one is just two objects.
+      // tus's remove aborts the multipart upload its `.info` names; one started without an `.info`
+      // (a crash between the two) is found by listing. An unfinished upload may keep a short `.part`.
       await datastore.remove(id).catch(() => undefined);
-      await client.deleteObjects({ Bucket, Delete: { Objects: [{ Key: id }, { Key: `${id}.info` }] } });
+      const { Uploads = [] } = await client.listMultipartUploads({ Bucket, Prefix: id });
+      for (const upload of Uploads.filter((u) => u.Key === id)) await client.abortMultipartUpload({ Bucket, Key: id, UploadId: upload.UploadId });
+      await client.deleteObjects({ Bucket, Delete: { Objects: [{ Key: id }, { Key: `${id}.info` }, { Key: `${id}.part` }] } });
+    },
+    async *list(): AsyncIterable<StoredBlob> {
+      for (let token: string | undefined, more = true; more; ) {
+        const page = await client.listObjectsV2({ Bucket, ContinuationToken: token });
+        for (const object of page.Contents ?? []) {
+          const id = blobIdOf(object.Key ?? '');
+          if (id && object.LastModified) yield { id, modifiedAt: object.LastModified };
+        }
+        [token, more] = [page.NextContinuationToken, Boolean(page.IsTruncated)];
+      }
+      for (let keyMarker: string | undefined, uploadMarker: string | undefined, more = true; more; ) {
+        const page = await client.listMultipartUploads({ Bucket, KeyMarker: keyMarker, UploadIdMarker: uploadMarker });
+        for (const upload of page.Uploads ?? []) {
+          const id = blobIdOf(upload.Key ?? '');
+          if (id && upload.Initiated) yield { id, modifiedAt: upload.Initiated };
+        }
+        [keyMarker, uploadMarker, more] = [page.NextKeyMarker, page.NextUploadIdMarker, Boolean(page.IsTruncated)];
+      }
     },
   };
 }

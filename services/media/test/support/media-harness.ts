@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase, type Caller, type TokenVerifier } from '@parley/platform';
+import { AdvisoryLocks, openDatabase, type Caller, type TokenVerifier } from '@parley/platform';
 import { ManualClock, S3TestServer, TestIsolation } from '@parley/testing';
 import pino from 'pino';
 import { database } from '../../src/database.js';
@@ -28,7 +28,7 @@ export const providers: ProviderUnderTest[] = [
       const dir = mkdtempSync(join(tmpdir(), 'parley-media-harness-'));
       return {
         store: await fileBlobStore(dir),
-        exists: async (id) => existsSync(join(dir, id)),
+        exists: async (id) => existsSync(join(dir, id)) || existsSync(join(dir, `${id}.json`)),
         stop: async () => rmSync(dir, { recursive: true, force: true }),
       };
     },
@@ -40,11 +40,7 @@ export const providers: ProviderUnderTest[] = [
       const { accessKeyId, secretAccessKey } = S3TestServer.credentials;
       return {
         store: s3BlobStore({ endpoint: server.endpoint, bucket: BUCKET, region: 'us-east-1', accessKeyId, secretAccessKey, forcePathStyle: true }),
-        exists: (id) =>
-          server.client.headObject({ Bucket: BUCKET, Key: id }).then(
-            () => true,
-            () => false,
-          ),
+        exists: (id) => server.holds(id),
         stop: () => server.stop(),
       };
     },
@@ -67,6 +63,8 @@ export const defaultSettings: MediaSettings = {
   pendingUploadTtlMs: 3_600_000,
   ungrantedTtlMs: 7_200_000,
   gcIntervalMs: 60_000,
+  orphanGraceMs: 600_000,
+  orphanSweepIntervalMs: 600_000,
 };
 
 /**
@@ -78,10 +76,12 @@ export async function startMediaHarness(provider: ProviderUnderTest, settings: P
   const orm = await openDatabase(database, { url: isolation.databaseUrl('media'), createIfMissing: true, poolMax: 4 });
   const blobs = await provider.start();
   const clock = new ManualClock(Date.now());
+  const uploadLocks = new AdvisoryLocks(isolation.databaseUrl('media'), 4);
   const deps: MediaDeps = {
     orm,
     log: pino({ level: 'silent' }),
     store: blobs.store,
+    uploadLocks,
     verifier: tokenIsUserId,
     rateLimits: mediaRateLimits(orm, { MEDIA_UPLOAD_CREATIONS_PER_MINUTE: settings.creationsPerMinute ?? 100 }, clock),
     clock,
@@ -96,6 +96,7 @@ export async function startMediaHarness(provider: ProviderUnderTest, settings: P
     query: <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => isolation.query<T>(isolation.database('media'), sql, params),
     async stop() {
       await http.close(1000);
+      await uploadLocks.close();
       await orm.close();
       await blobs.stop();
       await isolation.cleanup([]);
