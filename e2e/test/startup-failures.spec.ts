@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { newSigningKey } from '@parley/platform';
-import { freePort } from '@parley/stack';
+import { freePort, newFrankingKeyring } from '@parley/stack';
 import { TEST_NATS_URL, TestIsolation, runServiceUntilExit } from '@parley/testing';
 
 const isolation = new TestIsolation();
@@ -20,6 +20,7 @@ async function baseEnv(): Promise<Record<string, string>> {
     MEDIA_URL: 'http://127.0.0.1:1',
     MEDIA_HTTP_URL: 'http://127.0.0.1:1',
     AUTH_SIGNING_KEY: newSigningKey(),
+    ...newFrankingKeyring(),
   };
 }
 
@@ -51,6 +52,17 @@ it('refuses a signing key that is not an Ed25519 private JWK', async () => {
   const { code, lines } = await runServiceUntilExit('auth', { ...(await baseEnv()), AUTH_SIGNING_KEY: '{"kty":"RSA"}' });
   expect(code).toBe(1);
   expect(lines.at(-1)).toContain('AUTH_SIGNING_KEY must be an Ed25519 private JWK');
+});
+
+it('says in one line what is wrong with the franking keyring, and exits non-zero', async () => {
+  const { FRANKING_KEYS } = newFrankingKeyring();
+  const { code, lines } = await runServiceUntilExit('messaging', { ...(await baseEnv()), LOG_LEVEL: 'warn', FRANKING_KEYS, FRANKING_ACTIVE_KEY_ID: 'k2' });
+  expect(code).toBe(1);
+  // It reaches its database and NATS first (lines before it, if any, are theirs); the keyring's problem is the last line.
+  expect(JSON.parse(lines.at(-1)!)).toMatchObject({
+    level: 'fatal',
+    msg: expect.stringContaining(`FRANKING_KEYS / FRANKING_ACTIVE_KEY_ID: the active franking key id "k2" is not among the keys (${FRANKING_KEYS.split(':')[0]})`),
+  });
 });
 
 it('says in one line that the edge cannot listen on its public port', async () => {

@@ -39,13 +39,14 @@ const REQUIRED_LABELS = [
   'app.kubernetes.io/managed-by',
 ];
 /** Variables that must never be written into a manifest in clear. */
-const SECRET_VARIABLES = ['DATABASE_URL', 'AUTH_SIGNING_KEY', 'KEYS_LOG_SIGNING_KEY', 'CLIENT_ADDRESS_SECRET', 'CLIENT_ADDRESS_PREVIOUS_SECRET'];
+const SECRET_VARIABLES = ['DATABASE_URL', 'AUTH_SIGNING_KEY', 'KEYS_LOG_SIGNING_KEY', 'CLIENT_ADDRESS_SECRET', 'CLIENT_ADDRESS_PREVIOUS_SECRET', 'FRANKING_KEYS', 'FRANKING_ACTIVE_KEY_ID'];
 /** Secrets an overlay may reference without rendering them: operators create these (k8s/README.md). */
 const OPERATOR_SECRETS = new Set([
   ...DB_SERVICES.map((s) => `parley-${s}-db`),
   'parley-auth-signing-key',
   'parley-keys-log-signing-key',
   'parley-client-address-secret',
+  'parley-franking',
   'parley-edge-tls',
   'parley-media-s3',
 ]);
@@ -639,6 +640,19 @@ describe.each(overlays)('overlay %s', (overlay) => {
     expect(isGeneratedFrom(signing?.valueFrom?.secretKeyRef?.name ?? '', 'parley-keys-log-signing-key')).toBe(true);
     for (const name of SERVICES.filter((s) => s !== 'keys')) {
       expect((mainContainer(deployment(name)).env ?? []).map((v: any) => v.name)).not.toContain('KEYS_LOG_SIGNING_KEY');
+    }
+  });
+
+  test('messaging and moderation read the franking keyring from parley-franking; no other service has it', () => {
+    for (const name of SERVICES) {
+      const env = mainContainer(deployment(name)).env ?? [];
+      const refs = ['FRANKING_KEYS', 'FRANKING_ACTIVE_KEY_ID'].map((v) => env.find((e: any) => e.name === v)?.valueFrom?.secretKeyRef);
+      if (name === 'messaging' || name === 'moderation') {
+        expect([name, refs.map((r) => r?.key)]).toEqual([name, ['keys', 'active-key-id']]);
+        expect([name, refs.map((r) => isGeneratedFrom(r?.name ?? '', 'parley-franking'))]).toEqual([name, [true, true]]);
+      } else {
+        expect([name, refs]).toEqual([name, [undefined, undefined]]);
+      }
     }
   });
 

@@ -63,9 +63,10 @@ export async function sendWhenDevicesKnown(
   conversationId: string,
   envelopes: OutgoingEnvelope[],
   clientMessageId: string = randomUUID(),
+  frankingCommitment: Uint8Array = new Uint8Array(),
 ): Promise<SendMessageResponse> {
   const res = await eventually(
-    () => messages.sendMessage({ conversationId, clientMessageId, envelopes }).catch((err) => ConnectError.from(err)),
+    () => messages.sendMessage({ conversationId, clientMessageId, envelopes, frankingCommitment }).catch((err) => ConnectError.from(err)),
     (res) => !(res instanceof ConnectError && mismatchOf(res)),
   );
   if (res instanceof ConnectError) throw res;

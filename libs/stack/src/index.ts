@@ -1,3 +1,4 @@
+export * from './franking-keyring.js';
 export * from './free-port.js';
 export * from './health-check.js';
 export * from './infra.js';

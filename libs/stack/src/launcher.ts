@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { freePort } from './free-port.js';
 import { grpcHealthCheck } from './health-check.js';
+import { newFrankingKeyring, type FrankingKeyringEnv } from './franking-keyring.js';
 import { databaseUrl } from './infra.js';
 import { newLogSigningKey } from './log-signing-key.js';
 import { SERVICES, type ServiceName } from './services.js';
@@ -21,6 +22,8 @@ export interface StackOptions {
   clientAddressSecret?: string;
   /** keys' KEYS_LOG_SIGNING_KEY; a fresh one when absent. */
   logSigningKey?: string;
+  /** The server franking keyring messaging and moderation share; a fresh one when absent. */
+  frankingKeyring?: FrankingKeyringEnv;
   /** The edge's public port; 0 picks a free one. */
   httpPort: number;
   services?: readonly ServiceName[];
@@ -51,6 +54,8 @@ export interface RunningStack {
   readonly edgeUrl: string;
   readonly services: Record<ServiceName, ServiceProcess>;
   databaseName(service: ServiceName): string;
+  /** The franking keyring messaging and moderation were started with. */
+  readonly frankingKeyring: FrankingKeyringEnv;
   /**
    * Starts another process of a running service with the same settings on ports of its own, as
    * a second replica would run; stopped with the stack. For the edge, `url` is its public URL.
@@ -148,6 +153,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const databaseName = (service: ServiceName) => `${opts.dbPrefix}_${service}`;
   const logSigningKey = opts.logSigningKey ?? newLogSigningKey();
   const clientAddressSecret = opts.clientAddressSecret ?? randomBytes(32).toString('hex');
+  const frankingKeyring = opts.frankingKeyring ?? newFrankingKeyring();
 
   const processes = {} as Record<ServiceName, ServiceProcess>;
   for (const { name, database } of SERVICES.filter((s) => names.includes(s.name))) {
@@ -164,6 +170,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       ...(database ? { DATABASE_URL: databaseUrl(opts.pgUrl, databaseName(name)), DATABASE_CREATE_IF_MISSING: 'true' } : {}),
       ...(name === 'auth' ? { AUTH_SIGNING_KEY: opts.signingKey } : {}),
       ...(name === 'keys' ? { KEYS_LOG_SIGNING_KEY: logSigningKey } : {}),
+      ...(name === 'messaging' || name === 'moderation' ? frankingKeyring : {}),
       ...(name === 'edge' ? { HTTP_PORT: String(httpPort), MEDIA_HTTP_URL: `http://127.0.0.1:${mediaHttpPort}` } : {}),
       ...(name === 'media' ? { MEDIA_HTTP_PORT: String(mediaHttpPort) } : {}),
       ...opts.env?.all,
@@ -194,5 +201,5 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     await replica.start();
     return { process: replica, url: name === 'edge' ? `http://127.0.0.1:${http}` : `http://127.0.0.1:${rpc}` };
   }
-  return { edgeUrl: `http://127.0.0.1:${httpPort}`, services: processes, databaseName, startReplica, stop: stopAll };
+  return { edgeUrl: `http://127.0.0.1:${httpPort}`, services: processes, databaseName, frankingKeyring, startReplica, stop: stopAll };
 }

@@ -9,6 +9,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { dirname, join } from 'node:path';
 import { newSigningKey } from '@parley/platform';
 import { NATS_INSTALL_HINT, natsReachable, natsServerInstalled, postgresReachable, startNatsServer, type NatsServer } from './infra.js';
+import { newFrankingKeyring, type FrankingKeyringEnv } from './franking-keyring.js';
 import { REPO_ROOT, startStack } from './launcher.js';
 import { newLogSigningKey } from './log-signing-key.js';
 import { SERVICES, type ServiceName } from './services.js';
@@ -99,6 +100,14 @@ function logSigningKey(): string {
   return readFileSync(file, 'utf8').trim();
 }
 
+/** The server franking keyring, kept under .data/ so tags made before a restart still verify. */
+function frankingKeyring(): FrankingKeyringEnv {
+  if (env.FRANKING_KEYS && env.FRANKING_ACTIVE_KEY_ID) return { FRANKING_KEYS: env.FRANKING_KEYS, FRANKING_ACTIVE_KEY_ID: env.FRANKING_ACTIVE_KEY_ID };
+  const file = join(dataDir, 'franking-keyring.json');
+  if (!existsSync(file)) writeFileSync(file, JSON.stringify(newFrankingKeyring()), { mode: 0o600 });
+  return JSON.parse(readFileSync(file, 'utf8')) as FrankingKeyringEnv;
+}
+
 /** Media keeps blobs under the data directory, or in S3 with MEDIA_STORAGE=s3 and the MEDIA_S3_* settings. */
 function mediaEnv(): Record<string, string> {
   const passed = Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('MEDIA_') && e[1] !== undefined);
@@ -124,6 +133,7 @@ async function main() {
       eventPrefix: env.EVENT_PREFIX ?? 'parley',
       signingKey: signingKey(),
       logSigningKey: logSigningKey(),
+      frankingKeyring: frankingKeyring(),
       httpPort: Number(env.HTTP_PORT ?? 8080),
       env: {
         all: { LOG_LEVEL: env.LOG_LEVEL ?? 'info' },

@@ -30,4 +30,7 @@ export const messagingConfigSchema = {
   GROUPS_CREATED_PER_CALLER_REFILL_SECONDS: env.int({ min: 1, max: 86400, default: 180 }),
   MEMBER_ADDS_PER_CALLER: env.int({ min: 1, max: 1_000_000, default: 60 }),
   MEMBER_ADDS_PER_CALLER_REFILL_SECONDS: env.int({ min: 1, max: 86400, default: 60 }),
+  // The server franking keys that tag franked messages' envelopes (moderation verifies with the same ones).
+  FRANKING_KEYS: env.string({ describe: 'the server franking keys, "id:base64,id:base64", each at least 32 bytes' }),
+  FRANKING_ACTIVE_KEY_ID: env.string({ describe: 'the id in FRANKING_KEYS that new reporting tags are made with' }),
 };

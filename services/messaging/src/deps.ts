@@ -1,9 +1,11 @@
+import { parseFrankingKeyring } from '@parley/crypto';
 import type { ConfigOf, Logger, MikroORM, Outbox, ServiceContext, SqlPool } from '@parley/platform';
 import type { messagingConfigSchema } from './config.js';
 import { AckQueue } from './domain/ack-deliveries.usecase.js';
 import { MessageSender } from './domain/message-sender.js';
 import { queueMetrics } from './domain/queue-metrics.js';
 import { messagingRateLimits, type MessagingRateLimits } from './domain/rate-limits.js';
+import { ReportingTagger } from './domain/reporting-tags.js';
 import { LiveSignals } from './events/live-signals.js';
 
 /** What messaging's routes, consumers, use cases and sweeper are built from: made once, in `init`. */
@@ -12,7 +14,7 @@ export interface MessagingDeps {
   /** Plain SQL for the message path: send, fetch, ack. */
   sql: SqlPool;
   log: Logger;
-  /** Publishes messaging.conversation_members.changed with the change that caused it. */
+  /** Publishes messaging.conversation_members.changed with the change that caused it, and (through send_messages) messaging.message.sent. */
   outbox: Outbox;
   live: LiveSignals;
   /** Stores sends, a batch per transaction. */
@@ -44,6 +46,7 @@ export interface MessagingSettings {
 }
 
 export async function buildMessagingDeps({ orm, sql, log, metrics, outbox, nats, subjects, config }: ServiceContext<ConfigOf<typeof messagingConfigSchema>>): Promise<MessagingDeps> {
+  const reportingTags = new ReportingTagger(frankingKeyring(config));
   const live = new LiveSignals(nats, subjects);
   // Signals this process published just before it last stopped may be lost: streams refetch.
   live.resync();
@@ -55,6 +58,8 @@ export async function buildMessagingDeps({ orm, sql, log, metrics, outbox, nats,
     maxBatch: SEND_BATCH_MAX,
     sendsPerSender: rateLimits.sendsPerSender,
     queueQuota: { maxDeliveries: config.QUEUE_MAX_DELIVERIES, maxBytes: config.QUEUE_MAX_BYTES },
+    reportingTags,
+    outbox,
   });
   return {
     orm,
@@ -76,4 +81,13 @@ export async function buildMessagingDeps({ orm, sql, log, metrics, outbox, nats,
       expirySweepSeconds: config.EXPIRY_SWEEP_SECONDS,
     },
   };
+}
+
+/** FRANKING_KEYS and FRANKING_ACTIVE_KEY_ID as a keyring, or a start-up error saying what is wrong with them. */
+function frankingKeyring(config: Pick<ConfigOf<typeof messagingConfigSchema>, 'FRANKING_KEYS' | 'FRANKING_ACTIVE_KEY_ID'>) {
+  try {
+    return parseFrankingKeyring(config.FRANKING_KEYS, config.FRANKING_ACTIVE_KEY_ID);
+  } catch (err) {
+    throw new Error(`FRANKING_KEYS / FRANKING_ACTIVE_KEY_ID: ${(err as Error).message}`, { cause: err });
+  }
 }

@@ -16,6 +16,14 @@ export function packEvent<D extends DescMessage>(producer: string, type: EventTy
   });
 }
 
+/**
+ * An envelope without its payload (field 5, encoded last), for a SQL statement that appends the
+ * payload itself when only the database knows part of it (see Outbox.headOf).
+ */
+export function packEventHead(producer: string, type: EventType): EventEnvelope {
+  return create(EventEnvelopeSchema, { id: randomUUID(), type: type.name, occurredAt: timestampNow(), producer });
+}
+
 export function encodeEnvelope(envelope: EventEnvelope): Uint8Array {
   return toBinary(EventEnvelopeSchema, envelope);
 }

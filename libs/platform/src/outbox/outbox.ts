@@ -2,7 +2,7 @@ import type { DescMessage, MessageInitShape } from '@bufbuild/protobuf';
 import type { EntityManager } from '@mikro-orm/core';
 import type { Subjects } from '../bus/subjects.js';
 import type { EventType } from '../events/catalog.js';
-import { encodeEnvelope, packEvent } from '../events/envelope.js';
+import { encodeEnvelope, packEvent, packEventHead } from '../events/envelope.js';
 import { OutboxEventSchema } from '../db/platform-entities.js';
 import { traceparentNow } from '../observability/tracing.js';
 import type { OutboxRelay } from './outbox-relay.js';
@@ -31,6 +31,21 @@ export class Outbox {
       traceContext: traceparentNow(),
     });
     return envelope.id;
+  }
+
+  /**
+   * An event a plain-SQL statement records itself, in its own transaction: its id, its subject,
+   * and its envelope encoded without the payload, which the statement appends as field 5 of the
+   * envelope (an Any of `typeUrl`). Call `wake` once that statement committed.
+   */
+  headOf(type: EventType): { id: string; subject: string; head: Uint8Array; typeUrl: string } {
+    const envelope = packEventHead(this.producer, type);
+    return { id: envelope.id, subject: this.subjects.of(type), head: encodeEnvelope(envelope), typeUrl: `type.googleapis.com/${type.schema.typeName}` };
+  }
+
+  /** After a plain-SQL commit that wrote outbox rows (the ORM's commits wake the relay themselves). */
+  wake(): void {
+    this.relay()?.wake();
   }
 }
 

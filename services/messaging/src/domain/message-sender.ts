@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError } from '@connectrpc/connect';
-import { Batcher, SQL_STATE, rpcError, sqlState, traceparentNow, tracingEnabled, type Caller, type RateLimiter, type SqlPool } from '@parley/platform';
-import { DeliverySchema, EnvelopeSchema, type Envelope } from '@parley/proto';
+import { Batcher, SQL_STATE, events, rpcError, sqlState, traceparentNow, tracingEnabled, type Caller, type Outbox, type RateLimiter, type SqlPool } from '@parley/platform';
+import { DeliverySchema, EnvelopeSchema, MessageSentSchema, type Envelope, type ReportingTag } from '@parley/proto';
 import type { LiveSignals } from '../events/live-signals.js';
 import type { QueuedDelivery } from './delivery-queue.js';
 import { refusedMessaging } from './may-message.js';
 import { notAMember } from './membership.js';
 import { requireMatchingDevices, type ExpectedDevice, type ValidEnvelope } from './outgoing-envelopes.js';
+import type { ReportingTagger } from './reporting-tags.js';
 
 export interface SendRequest {
   caller: Caller;
@@ -17,6 +18,8 @@ export interface SendRequest {
   envelopes: ValidEnvelope[];
   /** The sender's trace, set by `send`: its deliveries' signals carry it, whichever batch stored them. */
   traceparent?: string | null;
+  /** The sender's franking commitment (32 bytes), or empty for an unfranked message. */
+  frankingCommitment: Uint8Array;
 }
 
 export interface SentMessage {
@@ -38,6 +41,10 @@ export interface MessageSenderOptions {
   sendsPerSender: RateLimiter;
   /** The most undelivered items and bytes one device's queue may hold. */
   queueQuota: { maxDeliveries: number; maxBytes: number };
+  /** Tags the envelopes of franked messages. */
+  reportingTags: ReportingTagger;
+  /** Where send_messages' messaging.message.sent events come from (ids, subject, envelope heads). */
+  outbox: Outbox;
 }
 
 /** What a send refused for a full queue tells its sender to wait: the queue empties only as its device reads it. */
@@ -54,7 +61,7 @@ function sendStatement(limiter: RateLimiter) {
     text: `with take as (${take.text})
       select * from send_messages($7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
         array(select s.sender::text = any(array(select subject from take)) from unnest($8::uuid[]) with ordinality s(sender, n) order by s.n),
-        $19, $20)`,
+        $19, $20, $21, $22, $23, $24, $25)`,
   };
 }
 
@@ -127,13 +134,13 @@ export class MessageSender {
    * precisely why send_messages refused one. In a group, members who blocked the sender need an
    * envelope (so the sender can't tell) but don't get it.
    */
-  async targets(request: Omit<SendRequest, 'clientMessageId'>): Promise<ValidEnvelope[]> {
+  async targets(request: Omit<SendRequest, 'clientMessageId' | 'frankingCommitment'>): Promise<ValidEnvelope[]> {
     const [row] = await this.sql.query<TargetsRow>(TARGETS, [request.conversationId, request.caller.userId, request.caller.deviceId]);
     return this.checkedTargets(request, row);
   }
 
   /** targets() for an ephemeral send, which also takes from the sender's rate limit in the same statement. */
-  async ephemeralTargets(request: Omit<SendRequest, 'clientMessageId'>): Promise<ValidEnvelope[]> {
+  async ephemeralTargets(request: Omit<SendRequest, 'clientMessageId' | 'frankingCommitment'>): Promise<ValidEnvelope[]> {
     const { caller } = request;
     const take = this.opts.sendsPerSender.takeStatement([caller.userId], [1], 4);
     const [row] = await this.sql.query<TargetsRow>(this.statements.ephemeral, [request.conversationId, caller.userId, caller.deviceId, ...take.values]);
@@ -141,7 +148,7 @@ export class MessageSender {
     return this.checkedTargets(request, row);
   }
 
-  private checkedTargets(request: Omit<SendRequest, 'clientMessageId'>, row: TargetsRow | undefined): ValidEnvelope[] {
+  private checkedTargets(request: Omit<SendRequest, 'clientMessageId' | 'frankingCommitment'>, row: TargetsRow | undefined): ValidEnvelope[] {
     if (!row?.member) throw notAMember(request.conversationId);
     if (row.refused) throw refusedMessaging();
     const expected = row.devices.map((json): ExpectedDevice => {
@@ -158,8 +165,11 @@ export class MessageSender {
     const expiresAt = new Date(sentAt.getTime() + this.opts.messageTtlSeconds * 1000);
     const messageIds = requests.map(() => randomUUID());
     const envelopes = requests.map((request, i) =>
-      request.envelopes.map((e) => envelopeOf(request, e, { messageId: messageIds[i]!, seq: 0n, ephemeral: false })),
+      request.envelopes.map((e) =>
+        envelopeOf(request, e, { messageId: messageIds[i]!, seq: 0n, ephemeral: false, reportingTag: this.reportingTag(request, e, messageIds[i]!, sentAt) }),
+      ),
     );
+    const sentEvents = requests.map((request, i) => this.messageSent(request, messageIds[i]!, sentAt));
     const items = requests.flatMap((request, i) => request.envelopes.map((e, k) => ({ e, stored: envelopes[i]![k]! })));
     const perSender = countBy(requests, (r) => r.caller.userId);
     const take = this.opts.sendsPerSender.takeStatement([...perSender.keys()], [...perSender.values()]);
@@ -180,6 +190,11 @@ export class MessageSender {
       expiresAt,
       this.opts.queueQuota.maxDeliveries,
       this.opts.queueQuota.maxBytes,
+      sentEvents.map((x) => x.id),
+      sentEvents.map((x) => x.head),
+      sentEvents.map((x) => x.body),
+      sentEvents[0]?.subject ?? '',
+      sentEvents[0]?.typeUrl ?? '',
     ];
     // A concurrent send with the same client_message_id, or a deadlock with a consumer, fails the
     // whole statement: run it again, and the earlier send is then seen and answered.
@@ -229,10 +244,45 @@ export class MessageSender {
       }),
     );
     this.live.delivered(queued);
+    if (rows.some((row) => row.status === 'sent')) this.opts.outbox.wake();
     for (const i of retryAlone) outcomes[i] = (await this.storeBatch([requests[i]!]))[0]!;
     // The takes above ran inside send_messages' statement; refilled buckets (of every limit) are swept now and then here.
     await this.opts.sendsPerSender.pruneNowAndThen();
     return outcomes as (SentMessage | Error)[];
+  }
+
+  /** The envelope's reporting tag if the sender franked the message; an unfranked send costs nothing here. */
+  private reportingTag(request: SendRequest, e: ValidEnvelope, messageId: string, sentAt: Date): ReportingTag | undefined {
+    if (request.frankingCommitment.length === 0) return undefined;
+    return this.opts.reportingTags.tag(request.frankingCommitment, {
+      senderUserId: request.caller.userId,
+      senderDeviceId: request.caller.deviceId,
+      recipientUserId: e.userId,
+      recipientDeviceId: e.deviceId,
+      conversationId: request.conversationId,
+      messageId,
+      serverTime: sentAt,
+    });
+  }
+
+  /**
+   * The send's messaging.message.sent, recorded by send_messages if it stores the message: encoded
+   * here but for the conversation's kind and a direct conversation's other user, which it appends.
+   */
+  private messageSent(request: SendRequest, messageId: string, sentAt: Date) {
+    const { caller } = request;
+    const body = toBinary(
+      MessageSentSchema,
+      create(MessageSentSchema, {
+        messageId,
+        senderUserId: caller.userId,
+        senderDeviceId: caller.deviceId,
+        conversationId: request.conversationId,
+        recipientUsers: new Set(request.envelopes.filter((e) => e.userId !== caller.userId).map((e) => e.userId)).size,
+        sentAt: timestampFromDate(sentAt),
+      }),
+    );
+    return { ...this.opts.outbox.headOf(events.messageSent), body };
   }
 
   private async senderLimited(userId: string): Promise<Error> {
@@ -279,7 +329,11 @@ function deliveryBody(sentAt: Date, envelope: Envelope): Uint8Array {
   return toBinary(DeliverySchema, create(DeliverySchema, { serverTime: timestampFromDate(sentAt), payload: { case: 'envelope', value: envelope } }));
 }
 
-export function envelopeOf(request: Omit<SendRequest, 'clientMessageId'>, e: ValidEnvelope, message: { messageId: string; seq: bigint; ephemeral: boolean }): Envelope {
+export function envelopeOf(
+  request: Pick<SendRequest, 'caller' | 'conversationId'>,
+  e: ValidEnvelope,
+  message: { messageId: string; seq: bigint; ephemeral: boolean; reportingTag?: ReportingTag },
+): Envelope {
   const { caller, conversationId } = request;
   return create(EnvelopeSchema, { conversationId, senderUserId: caller.userId, senderDeviceId: caller.deviceId, type: e.type, ciphertext: e.ciphertext, ...message });
 }

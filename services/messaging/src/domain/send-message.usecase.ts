@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { canonicalUuid, type Caller } from '@parley/platform';
+import { canonicalUuid, rpcError, type Caller } from '@parley/platform';
 import { DeliverySchema, type OutgoingEnvelope } from '@parley/proto';
 import type { MessagingDeps } from '../deps.js';
 import { envelopeOf, type SentMessage } from './message-sender.js';
@@ -11,6 +11,7 @@ export interface SendMessageInput {
   clientMessageId: string;
   envelopes: OutgoingEnvelope[];
   ephemeral: boolean;
+  frankingCommitment: Uint8Array;
 }
 
 /**
@@ -25,6 +26,8 @@ export async function sendMessage(deps: Pick<MessagingDeps, 'sender' | 'live' | 
   const clientMessageId = input.clientMessageId;
   const envelopes = validEnvelopes(input.envelopes, deps.settings);
   if (input.ephemeral) {
+    // A reporting tag names a stored message; an ephemeral send has none to name.
+    if (input.frankingCommitment.length) throw rpcError.invalidArgument('an ephemeral send cannot be franked: leave franking_commitment empty');
     // Checked like a stored send (and counted against the sender's limit), then handed to the connected devices only; nothing is kept.
     const targets = await deps.sender.ephemeralTargets({ caller, conversationId, envelopes });
     const sentAt = new Date();
@@ -32,11 +35,11 @@ export async function sendMessage(deps: Pick<MessagingDeps, 'sender' | 'live' | 
       const delivery = create(DeliverySchema, {
         id: 0n,
         serverTime: timestampFromDate(sentAt),
-        payload: { case: 'envelope', value: envelopeOf({ caller, conversationId, envelopes }, e, { messageId: '', seq: 0n, ephemeral: true }) },
+        payload: { case: 'envelope', value: envelopeOf({ caller, conversationId }, e, { messageId: '', seq: 0n, ephemeral: true }) },
       });
       deps.live.ephemeral(e, delivery);
     }
     return { messageId: '', seq: 0, sentAt, duplicate: false };
   }
-  return deps.sender.send({ caller, conversationId, clientMessageId, envelopes });
+  return deps.sender.send({ caller, conversationId, clientMessageId, envelopes, frankingCommitment: input.frankingCommitment });
 }
