@@ -141,6 +141,8 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const databaseName = (service: ServiceName) => `${opts.dbPrefix}_${service}`;
   const logSigningKey = opts.logSigningKey ?? newLogSigningKey();
   const clientAddressSecret = opts.clientAddressSecret ?? randomBytes(32).toString('hex');
+  // One franking keyring per stack: messaging makes reporting tags with it, moderation verifies them.
+  const franking = { FRANKING_KEYS: `stack:${randomBytes(32).toString('base64')}`, FRANKING_ACTIVE_KEY_ID: 'stack' };
 
   const processes = {} as Record<ServiceName, ServiceProcess>;
   for (const { name, database } of SERVICES.filter((s) => names.includes(s.name))) {
@@ -159,6 +161,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       ...(name === 'keys' ? { KEYS_LOG_SIGNING_KEY: logSigningKey } : {}),
       ...(name === 'edge' ? { HTTP_PORT: String(httpPort), MEDIA_HTTP_URL: `http://127.0.0.1:${mediaHttpPort}` } : {}),
       ...(name === 'media' ? { MEDIA_HTTP_PORT: String(mediaHttpPort) } : {}),
+      ...(name === 'messaging' || name === 'moderation' ? franking : {}),
       ...opts.env?.all,
       ...opts.env?.[name],
     };
