@@ -18,6 +18,7 @@ async function baseEnv(): Promise<Record<string, string>> {
     MESSAGING_URL: 'http://127.0.0.1:1',
     KEYS_URL: 'http://127.0.0.1:1',
     MEDIA_URL: 'http://127.0.0.1:1',
+    MODERATION_URL: 'http://127.0.0.1:1',
     MEDIA_HTTP_URL: 'http://127.0.0.1:1',
     AUTH_SIGNING_KEY: newSigningKey(),
     ...newFrankingKeyring(),

@@ -6,3 +6,4 @@ export * from './identity-log.js';
 export * from './link-verification.js';
 export * from './franking.js';
 export * from './reporting-tag.js';
+export * from './franking-report.js';

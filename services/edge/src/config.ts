@@ -8,6 +8,8 @@ export const edgeConfigSchema = {
   MESSAGING_URL: env.url({ protocols: ['http', 'https'] }),
   /** Media's internal gRPC URL. */
   MEDIA_URL: env.url({ protocols: ['http', 'https'] }),
+  /** Moderation's internal gRPC URL (ModerationService, ModeratorService, and the role checks). */
+  MODERATION_URL: env.url({ protocols: ['http', 'https'] }),
   /** Media's plain-HTTP URL, where the edge forwards tus uploads and downloads (/media/...). */
   MEDIA_HTTP_URL: env.url({ protocols: ['http', 'https'] }),
   HTTP_PORT: env.port({ default: 8080 }),

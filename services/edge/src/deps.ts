@@ -2,6 +2,7 @@ import type { ClientAddressProofs, ConfigOf, EventFollower, HttpConnectionLimits
 import type { edgeConfigSchema } from './config.js';
 import type { FetchPage } from './delivery/delivery-stream.js';
 import { deliveryFetcher } from './delivery/fetch-deliveries.js';
+import { admitRoleHolders, type Admission } from './moderation/role-gate.js';
 import { StreamHub } from './delivery/stream-hub.js';
 import { streamMetrics, type StreamMetrics } from './delivery/stream-metrics.js';
 import { followRevocations } from './revocations/follow-revocations.js';
@@ -22,6 +23,8 @@ export interface EdgeDeps {
   clientAddressProofs: ClientAddressProofs;
   /** The internal gRPC URL of each backend the edge forwards to. */
   backends: EdgeBackends;
+  /** Lets only moderation role holders through to ModeratorService. */
+  admitRoleHolders: Admission;
   settings: EdgeSettings;
 }
 
@@ -30,6 +33,7 @@ export interface EdgeBackends {
   keys: string;
   messaging: string;
   media: string;
+  moderation: string;
 }
 
 /** The public server's settings; see config.ts for what each variable means. */
@@ -68,7 +72,8 @@ export async function buildEdgeDeps(ctx: ServiceContext<ConfigOf<typeof edgeConf
     streamMetrics: metrics,
     fetchDeliveries: deliveryFetcher(config.MESSAGING_URL),
     clientAddressProofs: ctx.clientAddressProofs,
-    backends: { auth: config.AUTH_URL, keys: config.KEYS_URL, messaging: config.MESSAGING_URL, media: config.MEDIA_URL },
+    admitRoleHolders: admitRoleHolders(config.MODERATION_URL),
+    backends: { auth: config.AUTH_URL, keys: config.KEYS_URL, messaging: config.MESSAGING_URL, media: config.MEDIA_URL, moderation: config.MODERATION_URL },
     settings: {
       httpPort: config.HTTP_PORT,
       corsAllowedOrigins: config.CORS_ALLOWED_ORIGINS,

@@ -30,10 +30,10 @@ void runService({
     const server = await startHttpServer({
       port: settings.httpPort,
       routes: [
-        ...forwardedServices.map(({ service, backend }) => forwardRoutes(service, deps.backends[backend])),
+        ...forwardedServices.map(({ service, backend, roleHolders }) => forwardRoutes(service, deps.backends[backend], roleHolders && deps.admitRoleHolders)),
         deliveryRoutes(deps),
       ],
-      relays: forwardedServices.flatMap(({ service, backend }) => forwardRelays(service, deps.backends[backend])),
+      relays: forwardedServices.flatMap(({ service, backend, roleHolders }) => forwardRelays(service, deps.backends[backend], roleHolders && deps.admitRoleHolders)),
       interceptors,
       readMaxBytes: settings.readMaxBytes,
       connections: settings.connections,

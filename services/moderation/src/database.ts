@@ -1,5 +1,5 @@
-import type { DatabaseSpec } from '@parley/platform';
+import { RateLimitBucketSchema, type DatabaseSpec } from '@parley/platform';
 import { migrations } from './migrations/index.js';
 
-/** Only the platform's outbox and processed-event tables so far. */
-export const database: DatabaseSpec = { entities: [], migrations };
+/** Moderation reads and writes its tables in SQL (see the migrations and README); only the platform's rate limits are entities. */
+export const database: DatabaseSpec = { entities: [RateLimitBucketSchema], migrations };

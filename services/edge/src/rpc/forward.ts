@@ -1,5 +1,6 @@
 import type { DescMethod, DescMethodUnary, DescService } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient, type CallOptions, type ConnectRouter, type HandlerContext } from '@connectrpc/connect';
+import type { Admission } from '../moderation/role-gate.js';
 import { CLIENT_ADDRESS_HEADER, CLIENT_ADDRESS_PROOF_HEADER, REQUEST_ID_HEADER, currentRequest, internalRelay, internalTransport, type UnaryRelay } from '@parley/platform';
 
 type AnyFn = (req: unknown, opts: CallOptions) => unknown;
@@ -44,34 +45,39 @@ function relayError(err: unknown, ctx: HandlerContext): never {
  * the caller and passes the call on without decoding or encoding it. The backend decodes it as it
  * would any call (and refuses a malformed one the same way). Calls of one method that wait behind
  * one in flight go to the backend together (RelayService), so a busy edge's SendMessage and
- * AckDeliveries reach messaging in batches, which it stores in one transaction.
+ * AckDeliveries reach messaging in batches, which it stores in one transaction. With `admit`, a
+ * call goes on only once it admits the caller.
  */
-export function forwardRelays(service: DescService, backendUrl: string): UnaryRelay[] {
+export function forwardRelays(service: DescService, backendUrl: string, admit?: Admission): UnaryRelay[] {
   const send = internalRelay(backendUrl);
   return service.methods
     .filter((method): method is DescMethodUnary => method.methodKind === 'unary')
     .map((method) => ({
       method,
-      send: (body, binary, ctx) => send(method, body, binary, callOptions(ctx)).catch((err: unknown) => relayError(err, ctx)),
+      async send(body, binary, ctx) {
+        await admit?.(ctx);
+        return send(method, body, binary, callOptions(ctx)).catch((err: unknown) => relayError(err, ctx));
+      },
     }));
 }
 
 /**
  * Serves `service` on the edge by calling the same method on its backend (streams, and what relays
- * don't take: gRPC-Web, compressed calls).
+ * don't take: gRPC-Web, compressed calls), once `admit`, if given, admits the caller.
  */
-export function forwardRoutes(service: DescService, backendUrl: string) {
+export function forwardRoutes(service: DescService, backendUrl: string, admit?: Admission) {
   const client = createClient(service, internalTransport(backendUrl, { onBehalfOfCaller: false })) as unknown as Record<string, AnyFn>;
   const impl: Record<string, (req: unknown, ctx: HandlerContext) => unknown> = {};
-  for (const method of service.methods) impl[method.localName] = forwarder(method, client);
+  for (const method of service.methods) impl[method.localName] = forwarder(method, client, admit);
   return (router: ConnectRouter) => router.service(service, impl as never);
 }
 
-function forwarder(method: DescMethod, client: Record<string, AnyFn>) {
+function forwarder(method: DescMethod, client: Record<string, AnyFn>, admit?: Admission) {
   const call = client[method.localName]!;
   switch (method.methodKind) {
     case 'unary':
       return async (req: unknown, ctx: HandlerContext) => {
+        await admit?.(ctx);
         try {
           return await call(req, callOptions(ctx));
         } catch (err) {
@@ -80,6 +86,7 @@ function forwarder(method: DescMethod, client: Record<string, AnyFn>) {
       };
     case 'server_streaming':
       return async function* (req: unknown, ctx: HandlerContext) {
+        await admit?.(ctx);
         try {
           yield* call(req, callOptions(ctx)) as AsyncIterable<unknown>;
         } catch (err) {
