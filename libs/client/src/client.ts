@@ -89,11 +89,9 @@ export class ParleyClient {
     const keyService = createClient(KeyService, transport);
     this.transparency = new KeyTransparency(keyService, opts.store, this.events, opts.logPublicKey);
     this.keys = new KeyManager(keyService, opts.crypto, this.transparency, this.clock, opts.keys);
-    this.sender = new MessageSender(this.messageService, opts.crypto, this.keys, this.lock, this.clock, opts.send);
+    this.sender = new MessageSender(this.messageService, opts.crypto, this.keys, this.lock, this.clock, this.events, opts.send);
     this.inbox = new Inbox(createClient(DeliveryService, transport), this.messageService, opts.crypto, opts.store, this.lock, this.events, this.clock, {
       preKeysLow: () => this.keys.topUp(),
-      devicesChanged: (userId) => this.sender.devicesChanged(userId),
-      membershipChanged: (conversationId) => this.sender.membershipChanged(conversationId),
       refreshSession: () => this.session.refresh(),
     }, opts.inbox);
     opts.crypto.onIdentityChanged((peer) => this.events.emit('safetyNumberChanged', peer));

@@ -9,6 +9,11 @@ export interface ClientEvents {
   safetyNumberChanged: (peer: PeerDevice) => void;
   /** The key-transparency log showed two histories: report it, trust nothing new from it. */
   logForked: (detail: string) => void;
+  /**
+   * A send found the conversation's devices changed (DeviceMismatch) and fixed its envelopes
+   * itself: sessions with the new devices, none with the removed ones.
+   */
+  devicesRepaired: (repair: { conversationId: string; missing: PeerDevice[]; extra: PeerDevice[]; stale: PeerDevice[] }) => void;
   /** A message arrived (in each conversation's seq order). */
   message: (message: IncomingMessage) => void;
   /** A sender deleted a message for everyone. */

@@ -23,8 +23,6 @@ export interface InboxOptions {
 /** What the inbox asks of the rest of the client when the server sends a notice. */
 export interface NoticeHandlers {
   preKeysLow(): Promise<unknown>;
-  devicesChanged(userId: string): void;
-  membershipChanged(conversationId: string): void;
   /** A session refresh before reconnecting after UNAUTHENTICATED; throws LoggedOutError when refused. */
   refreshSession(): Promise<unknown>;
 }
@@ -230,9 +228,9 @@ export class Inbox {
         await this.notices.preKeysLow().catch((err: Error) => this.events.emit('error', err));
         return;
       case 'devicesChanged':
-        return this.notices.devicesChanged(n.value.userId);
       case 'membershipChanged':
-        return this.notices.membershipChanged(n.value.conversationId);
+        // The next send learns the new devices or members from the server's DeviceMismatch and fixes itself.
+        return;
       case 'identityKeyChanged':
         return this.events.emit('safetyNumberChanged', { userId: n.value.userId, deviceId: n.value.deviceId });
       case 'messageRetracted':

@@ -1,11 +1,12 @@
 import { Code, ConnectError, type Client } from '@connectrpc/connect';
-import { DeviceMismatchSchema, type DeviceAddress, type MessageService, type OutgoingEnvelope, type SendMessageResponse } from '@parley/proto';
 import { create } from '@bufbuild/protobuf';
-import { OutgoingEnvelopeSchema } from '@parley/proto';
+import { DeviceMismatchSchema, OutgoingEnvelopeSchema, type DeviceAddress, type MessageService, type OutgoingEnvelope, type SendMessageResponse } from '@parley/proto';
 import { backoffDelay, sleep, type Clock } from './clock.js';
 import { encodeContent, type Content } from './content.js';
 import type { PeerDevice, SignalCrypto } from './crypto.js';
+import type { Emitter } from './emitter.js';
 import { DeviceMismatchError, ParleyError } from './errors.js';
+import type { ClientEvents } from './events.js';
 import type { KeyManager } from './keys.js';
 import type { Lock } from './lock.js';
 
@@ -46,6 +47,7 @@ export class MessageSender {
     private readonly keys: KeyManager,
     private readonly lock: Lock,
     private readonly clock: Clock,
+    private readonly events: Emitter<ClientEvents>,
     opts: SenderOptions = {},
   ) {
     this.mismatchTries = opts.mismatchTries ?? 5;
@@ -67,24 +69,14 @@ export class MessageSender {
         const mismatch = err instanceof ConnectError && err.code === Code.FailedPrecondition ? err.findDetails(DeviceMismatchSchema)[0] : undefined;
         if (!mismatch) throw ParleyError.from(err);
         lastMismatch = err;
+        const plain = (list: DeviceAddress[]) => list.map((d) => ({ userId: d.userId, deviceId: d.deviceId }));
+        this.events.emit('devicesRepaired', { conversationId, missing: plain(mismatch.missingDevices), extra: plain(mismatch.extraDevices), stale: plain(mismatch.staleDevices) });
         devices = await this.repair(devices, mismatch.missingDevices, mismatch.extraDevices, mismatch.staleDevices);
         // A device just linked may not have uploaded keys yet: give it a moment before the next try.
         if (tries > 0) await sleep(this.clock, backoffDelay(tries));
       }
     }
     throw new DeviceMismatchError(this.mismatchTries, lastMismatch);
-  }
-
-  /** Forgets what this client knew of a user's devices (the server said they changed). */
-  devicesChanged(userId: string): void {
-    for (const [conversationId, devices] of this.recipients) {
-      if (devices.some((d) => d.userId === userId)) this.recipients.delete(conversationId);
-    }
-  }
-
-  /** Forgets a conversation's devices (its members changed). */
-  membershipChanged(conversationId: string): void {
-    this.recipients.delete(conversationId);
   }
 
   private async encrypt(devices: PeerDevice[], plaintext: Uint8Array): Promise<OutgoingEnvelope[]> {
@@ -104,7 +96,12 @@ export class MessageSender {
     const kept = devices.filter((d) => !dropped.has(key(d)));
     for (const device of extra) await this.lock.run(() => this.crypto.forgetSession(device));
     const added: PeerDevice[] = [];
-    for (const device of [...stale, ...missing]) {
+    // A missing device this client already has a session with (another conversation's) needs no new one.
+    for (const device of missing) {
+      if ((await this.crypto.sessionRegistrationId(device)) !== undefined) added.push({ userId: device.userId, deviceId: device.deviceId });
+    }
+    const reused = new Set(added.map(key));
+    for (const device of [...stale, ...missing.filter((d) => !reused.has(key(d)))]) {
       const bundles = await this.keys.bundles(device.userId, device.deviceId).catch((err: unknown) => {
         // No keys yet (a brand-new device): leave it missing, the next try asks again.
         if (err instanceof ParleyError && err.code === Code.NotFound) return [];
