@@ -65,6 +65,23 @@ export class DeviceMismatchError extends ParleyError {
   }
 }
 
+/** Codes that say the server, or the path to it, was down: the call may be retried. */
+const TRANSIENT_CODES = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.Aborted]);
+
+/**
+ * Whether a failed call is worth retrying: the server was unreachable, or the connection broke
+ * mid-call (Node's transport reports a reset socket as INTERNAL, with the socket error as cause).
+ * Only idempotent calls should be retried on it.
+ */
+export function isTransient(err: unknown): boolean {
+  const error = err instanceof ParleyError ? err : ParleyError.from(err);
+  if (TRANSIENT_CODES.has(error.code)) return true;
+  if (error.code !== Code.Internal && error.code !== Code.Unknown) return false;
+  const connect = error.cause instanceof ConnectError ? error.cause : undefined;
+  const socketError = connect?.cause as { code?: unknown; message?: unknown } | undefined;
+  return typeof socketError?.code === 'string' ? socketError.code.startsWith('E') : socketError?.message === 'socket hang up';
+}
+
 /** Runs a call, turning what it throws into a ParleyError. */
 export async function call<T>(fn: () => Promise<T>): Promise<T> {
   try {

@@ -5,12 +5,10 @@ import { backoffDelay, sleep, type Cancel, type Clock } from './clock.js';
 import { decodeContent, type IncomingMessage } from './content.js';
 import type { SignalCrypto } from './crypto.js';
 import type { Emitter } from './emitter.js';
-import { LoggedOutError, ParleyError } from './errors.js';
+import { isTransient, LoggedOutError, ParleyError } from './errors.js';
 import type { ClientEvents } from './events.js';
 import type { Lock } from './lock.js';
 import type { ClientStore, LoggedMessage } from './store.js';
-
-const TRANSIENT = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.Aborted, Code.Canceled, Code.Unknown, Code.Internal]);
 
 export interface InboxOptions {
   /** Acks go out once this many wait, or `ackDelayMs` after the first one waits. */
@@ -259,7 +257,7 @@ export class Inbox {
         } catch (err) {
           const error = ParleyError.from(err);
           this.events.emit('error', error);
-          if (!TRANSIENT.has(error.code)) {
+          if (!isTransient(error)) {
             // The server refused the batch itself (not the path to it): retrying can't help, and the deliveries come again.
             this.toAck.splice(0, batch.length);
             continue;

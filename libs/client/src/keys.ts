@@ -2,7 +2,7 @@ import { Code, type Client } from '@connectrpc/connect';
 import type { KeyService, PreKeyBundle, PreKeyCounts } from '@parley/proto';
 import { backoffDelay, sleep, type Cancel, type Clock } from './clock.js';
 import type { PublicPreKey, PublicSignedPreKey, SignalCrypto } from './crypto.js';
-import { call, ParleyError } from './errors.js';
+import { call, isTransient, ParleyError } from './errors.js';
 import type { KeyTransparency } from './key-transparency.js';
 
 export interface KeyOptions {
@@ -123,7 +123,7 @@ export class KeyManager {
         const res = await call(() => this.keys.uploadKeys({ identityKey: this.crypto.identityKey(), ...parts }));
         return res.counts;
       } catch (err) {
-        const retriable = err instanceof ParleyError && (err.code === Code.FailedPrecondition || err.code === Code.Unavailable);
+        const retriable = (err instanceof ParleyError && err.code === Code.FailedPrecondition) || isTransient(err);
         if (!retriable || attempt + 1 >= this.uploadTries) throw err;
         await sleep(this.clock, backoffDelay(attempt, () => 0.5 + Math.random() / 2));
       }

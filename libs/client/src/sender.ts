@@ -5,7 +5,7 @@ import { backoffDelay, sleep, type Clock } from './clock.js';
 import { encodeContent, type Content } from './content.js';
 import type { PeerDevice, SignalCrypto } from './crypto.js';
 import type { Emitter } from './emitter.js';
-import { DeviceMismatchError, ParleyError } from './errors.js';
+import { DeviceMismatchError, isTransient, ParleyError } from './errors.js';
 import type { ClientEvents } from './events.js';
 import type { KeyManager } from './keys.js';
 import type { Lock } from './lock.js';
@@ -23,9 +23,6 @@ export interface SenderOptions {
   /** How long a send keeps retrying while the server is unreachable. */
   unreachableForMs?: number;
 }
-
-/** Failures where the server may or may not have stored the send: retried with the same client message id. */
-const TRANSIENT = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.Aborted, Code.Canceled]);
 
 const key = (d: PeerDevice) => `${d.userId}/${d.deviceId}`;
 
@@ -126,8 +123,8 @@ export class MessageSender {
       try {
         return await fn();
       } catch (err) {
-        const code = ConnectError.from(err).code;
-        if (!TRANSIENT.has(code) || this.clock.now() >= deadline) throw err;
+        // The server may or may not have stored it: the same client message id makes the retry safe.
+        if (!isTransient(err) || this.clock.now() >= deadline) throw err;
         await sleep(this.clock, backoffDelay(Math.min(attempt, 5)));
       }
     }
