@@ -18,7 +18,7 @@ import { createMetrics, sampledGauge, type Metrics } from '../observability/metr
 import { outboxMetrics } from '../outbox/outbox-metrics.js';
 import { startOpsServer } from '../observability/ops-server.js';
 import { startTracing } from '../observability/tracing.js';
-import { HealthState, ServingStatus, healthRoutes } from '../rpc/health.js';
+import { HealthState, healthRoutes } from '../rpc/health.js';
 import { serverInterceptors } from '../rpc/interceptors.js';
 import { ClientAddressProofs } from '../rpc/client-address-proof.js';
 import { startRpcServer, type Routes, type RunningServer } from '../rpc/server.js';
