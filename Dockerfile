@@ -3,7 +3,8 @@
 # One image for all six Parley services; the command picks the service:
 #   docker build -t ghcr.io/parley-chat/parley:TAG .
 #   docker run --rm ghcr.io/parley-chat/parley:TAG services/auth/dist/main.js
-# Kubernetes sets command ["node"] and args ["services/<name>/dist/main.js"] (see k8s/).
+# Kubernetes sets command ["node"] and args ["services/<name>/dist/main.js"] (see k8s/), and
+# ["services/<name>/dist/main.js", "migrate"] in the init container that migrates its database.
 
 ARG NODE_IMAGE=node:24-bookworm-slim
 

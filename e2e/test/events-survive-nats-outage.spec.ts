@@ -2,6 +2,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { events } from '@parley/platform';
 import { AuthService } from '@parley/proto';
+import { grpcHealthCheck } from '@parley/stack';
 import { PASSWORD, edgeClient, eventually, metricValue, startTestStack, startThrowawayNats, type TestStack, type ThrowawayNats } from '@parley/testing';
 
 // This test stops and restarts NATS, so it runs its own throwaway nats-server, never the shared one.
@@ -19,6 +20,10 @@ afterAll(async () => {
   await nats?.dispose();
 });
 
+/** Each service's gRPC health: NOT_SERVING while it can't reach NATS, so readiness takes it out of its Service. */
+const healthOfAll = async () =>
+  Promise.all((['auth', 'messaging', 'edge'] as const).map((name) => grpcHealthCheck(`127.0.0.1:${stack.services[name].rpcPort}`).catch(() => 'UNREACHABLE')));
+
 const projected = () => stack.query<{ n: string }>('messaging', 'select count(*) as n from user_projection').then((r) => Number(r[0]!.n));
 
 it('registrations succeed while NATS is down, and each auth.user.registered reaches messaging exactly once when it returns', async () => {
@@ -27,6 +32,7 @@ it('registrations succeed while NATS is down, and each auth.user.registered reac
   await eventually(projected, (n) => n === 1);
 
   await nats.stop();
+  await eventually(healthOfAll, (statuses) => statuses.every((s) => s === 'NOT_SERVING'));
   const names = Array.from({ length: 12 }, (_, i) => `during_outage_${i}`);
   const registered = await Promise.all(names.map((username) => auth.register({ username, password: PASSWORD, registrationId: 1234 })));
   expect(registered.map((r) => r.user?.username)).toEqual(names);
@@ -36,6 +42,7 @@ it('registrations succeed while NATS is down, and each auth.user.registered reac
   expect(await projected()).toBe(1);
 
   await nats.restart();
+  await eventually(healthOfAll, (statuses) => statuses.every((s) => s === 'SERVING'));
   await eventually(projected, (n) => n === names.length + 1, 60_000);
   await eventually(() => stack.query('auth', 'select id from outbox_event'), (rows) => rows.length === 0);
 

@@ -8,6 +8,8 @@ import { TEST_NATS_URL, TestIsolation, runServiceUntilExit } from '@parley/testi
 // What a Deployment with several replicas, or a rolling update, does to a fresh database: its
 // processes start at once. The migration lock lets them take turns; each migration runs once.
 
+jest.setTimeout(300_000);
+
 const DB_SERVICES = SERVICES.filter((s) => s.database).map((s) => s.name);
 const REPLICAS = 5;
 

@@ -491,7 +491,7 @@ describe.each(overlays)('overlay %s', (overlay) => {
       }
       // A database outage makes health NOT_SERVING; that must not restart the pod.
       expect(c.livenessProbe?.tcpSocket?.port).toBe(RPC_PORT);
-      // Migrations run at start-up: allow them at least a minute.
+      // Start-up may wait for another pod's migration (the lock): allow it at least a minute.
       const startup = c.startupProbe;
       expect((startup.periodSeconds ?? 10) * (startup.failureThreshold ?? 3)).toBeGreaterThanOrEqual(60);
     });
@@ -621,6 +621,22 @@ describe.each(overlays)('overlay %s', (overlay) => {
     const ref = variable?.valueFrom?.secretKeyRef;
     expect(ref?.key).toBe('url');
     expect(isGeneratedFrom(ref?.name ?? '', `parley-${name}-db`)).toBe(true);
+  });
+
+  test.each(DB_SERVICES)('%s migrates in an init container before it starts, and refuses a schema that is behind', (name) => {
+    const d = deployment(name);
+    const main = mainContainer(d);
+    const inits = d.spec.template.spec.initContainers ?? [];
+    expect(inits.map((c: any) => c.name)).toEqual(['migrate']);
+    const migrate = inits[0]!;
+    expect([migrate.image, migrate.command, migrate.args]).toEqual([main.image, ['node'], [`services/${name}/dist/main.js`, 'migrate']]);
+    const databaseUrlOf = (c: any) => (c.env ?? []).find((v: any) => v.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef;
+    expect(databaseUrlOf(migrate)).toEqual(databaseUrlOf(main));
+    expect(literalEnvironment(objects, main).DATABASE_MIGRATE_ON_START).toBe('false');
+  });
+
+  test('the edge has no init container', () => {
+    expect(deployment('edge').spec.template.spec.initContainers ?? []).toEqual([]);
   });
 
   test('auth reads AUTH_SIGNING_KEY from parley-auth-signing-key; the edge has no database', () => {

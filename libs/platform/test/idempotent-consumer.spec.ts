@@ -31,7 +31,8 @@ const afterCommits: string[] = [];
 
 /**
  * Records each attempt in handler_write inside the consumer's transaction, then behaves as the
- * username says: "ok" succeeds, "flaky" fails its first two attempts, "broken" always fails.
+ * username says: "ok" succeeds, "flaky" fails its first two attempts, "broken" always fails,
+ * "outage" fails one attempt more than the consumer's maximum as PostgreSQL does while it starts up.
  */
 const userProjection = defineConsumer({
   name: 'user-projection',
@@ -47,6 +48,7 @@ const userProjection = defineConsumer({
     ]);
     if (payload.username === 'broken') throw new Error(`projection broken for ${payload.userId}`);
     if (payload.username === 'flaky' && attempt <= 2) throw new Error(`flaky attempt ${attempt}`);
+    if (payload.username === 'outage' && attempt <= MAX_ATTEMPTS) throw Object.assign(new Error('the database system is starting up'), { code: '57P03' });
     return () => afterCommits.push(envelope.id);
   },
 });
@@ -189,6 +191,22 @@ describe('idempotent consumer', () => {
       (i) => i.num_ack_pending === 0,
     );
     expect(info.num_pending).toBe(0);
+  });
+
+  it(`retries an event past ${MAX_ATTEMPTS} attempts while the database is unavailable, and never dead-letters it for that`, async () => {
+    const r = await startConsumer();
+    const e = event('u-outage', 'outage');
+    await publish(nc, r.subjects, encodeEnvelope(e), e.id);
+
+    const seen = await eventually(
+      () => outcomes(r),
+      (o) => o.applied + o.dead_lettered >= 1,
+      60_000,
+    );
+    expect(seen).toEqual({ applied: 1, duplicate: 0, retried: MAX_ATTEMPTS, dead_lettered: 0 });
+    expect(attempts.get(e.id)).toBe(MAX_ATTEMPTS + 1);
+    expect(await writes(e.id)).toEqual([MAX_ATTEMPTS + 1]);
+    expect(await processed(r, e.id)).toBe(1);
   });
 
   it('dead-letters bytes that are not an event at once, without calling the handler', async () => {

@@ -3,7 +3,7 @@ import { Code, ConnectError, createClient, type Client, type HandlerContext } fr
 import { createConnectTransport, createGrpcTransport } from '@connectrpc/connect-node';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { AuthInternalService, GetJwksResponseSchema, Health } from '@parley/proto';
-import { grpcHealthCheck } from '@parley/stack';
+import { freePort, grpcHealthCheck } from '@parley/stack';
 import { TEST_PG_URL, metricValue, connectErrorOf } from '@parley/testing';
 import { pino } from 'pino';
 import { requireCaller, type TokenVerifier } from '../src/auth/access-token.js';
@@ -173,6 +173,27 @@ describe.each(PROTOCOLS)('server interceptors, %s', (_name, protocol) => {
     const logged = h.logs.slice(logsBefore);
     expect(logged.filter((l) => l.level === 50)).toEqual([]);
     expect(logged).toContainEqual(expect.objectContaining({ level: 30, msg: 'rpc failed', code: 'InvalidArgument' }));
+  });
+
+  it.each([
+    ['a refused connection', async () => `postgres://postgres@127.0.0.1:${await freePort()}/postgres`, 'select 1'],
+    ['a session the server terminated', async () => TEST_PG_URL, 'select pg_terminate_backend(pg_backend_pid())'],
+  ])('answers a database that is unavailable (%s) UNAVAILABLE, logged at warn', async (_case, url, statement) => {
+    const pool = new SqlPool(await url(), 1);
+    const logsBefore = h.logs.length;
+    h.getJwks = async () => {
+      await pool.query(statement);
+      return { keys: [] };
+    };
+    try {
+      const err = await connectErrorOf(h.client.getJwks({}));
+      expect([err.code, err.rawMessage]).toEqual([Code.Unavailable, 'the database is unavailable; retry shortly']);
+    } finally {
+      await pool.close();
+    }
+    const logged = h.logs.slice(logsBefore);
+    expect(logged.filter((l) => (l.level as number) >= 50)).toEqual([]);
+    expect(logged).toContainEqual(expect.objectContaining({ level: 40, msg: 'the database is unavailable' }));
   });
 
   it('passes a ConnectError through with its code and message', async () => {

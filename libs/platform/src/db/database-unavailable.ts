@@ -6,12 +6,20 @@
  * MikroORM copies it onto the error it wraps.
  */
 export function databaseUnavailable(err: unknown): boolean {
-  for (let e = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
+  // Not `instanceof Error`: Node's socket errors may come from another realm (e.g. under jest).
+  for (let e = err as ErrorLike | undefined, depth = 0; typeof e === 'object' && e !== null && depth < 4; e = e.cause as ErrorLike, depth++) {
+    const { code, name, message } = e;
     if (typeof code === 'string' && (UNAVAILABLE_SQL_STATE.test(code) || UNREACHABLE_ERRNO.has(code))) return true;
-    if (e.name === 'KnexTimeoutError' || UNAVAILABLE_MESSAGE.test(e.message)) return true;
+    if (name === 'KnexTimeoutError' || (typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message))) return true;
   }
   return false;
+}
+
+interface ErrorLike {
+  code?: unknown;
+  name?: unknown;
+  message?: unknown;
+  cause?: unknown;
 }
 
 /**

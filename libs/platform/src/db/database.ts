@@ -4,6 +4,7 @@ import { MikroORM, PostgreSqlDriver } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { createDatabaseIfMissing, databaseName, withMigrationLock } from './migration-lock.js';
 import { platformEntities } from './platform-entities.js';
+import { CONNECT_TIMEOUT_MS } from './sql-pool.js';
 
 export { MikroORM };
 
@@ -36,7 +37,7 @@ export function ormOptions(spec: DatabaseSpec, opts: OpenDatabaseOptions) {
     extensions: [Migrator],
     // openDatabase creates the database itself (replicas may race to); the schema always comes from migrations.
     ensureDatabase: false,
-    pool: { min: 0, max: opts.poolMax },
+    pool: { min: 0, max: opts.poolMax, acquireTimeoutMillis: CONNECT_TIMEOUT_MS },
     subscribers: opts.subscribers ?? [],
     discovery: { warnWhenNoEntities: false },
     metadataCache: { enabled: false },

@@ -11,6 +11,13 @@ export interface SqlRunner {
 }
 
 /**
+ * How long a query waits for a connection, here and in MikroORM's pool: a new one to a server
+ * that doesn't answer, or a free one in a full pool. Then it fails, as UNAVAILABLE
+ * (database-unavailable.ts), rather than hang.
+ */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
  * Plain node-postgres on the service's own database, beside MikroORM, for the paths where the
  * ORM's unit of work and query building cost more than the query: a hot path names its
  * statements (prepared once per connection) and runs them here. Same database, same
@@ -20,7 +27,7 @@ export class SqlPool implements SqlRunner {
   private readonly pool: pg.Pool;
 
   constructor(url: string, max: number) {
-    this.pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000 });
+    this.pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     // An idle connection that breaks (PostgreSQL restarting) is dropped by the pool; the next query reconnects.
     this.pool.on('error', () => undefined);
   }

@@ -36,6 +36,8 @@ export function watchDependencies(health: HealthState, dependencies: Dependency[
   return {
     /** Checks once, then every period. */
     start: loop,
+    /** One check, as the loop makes it. */
+    check,
     stop() {
       stopped = true;
       clearTimeout(timer);
