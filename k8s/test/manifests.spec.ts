@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import * as kubernetesModels from 'kubernetes-models';
+import * as prometheusOperatorModels from '@kubernetes-models/prometheus-operator';
 import { Deployment } from 'kubernetes-models/apps/v1';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- rendered manifests are untyped JSON */
@@ -49,6 +50,7 @@ const OPERATOR_SECRETS = new Set([
   'parley-franking',
   'parley-edge-tls',
   'parley-media-s3',
+  'parley-pg-backup',
 ]);
 
 /** What each overlay promises; a new overlay must say what it promises too. */
@@ -63,6 +65,10 @@ const OVERLAY_EXPECTATIONS: Record<
     secrets: 'generated' | 'operator';
     replicas: Partial<Record<ServiceName, number | 'autoscaled'>>;
     ingress: boolean;
+    /** ServiceMonitors, the SLO alerts and the dashboard (the monitoring component). */
+    monitoring: boolean;
+    /** parley-pg archives WAL and takes scheduled base backups to object storage. */
+    backups: boolean;
   }
 > = {
   dev: {
@@ -73,6 +79,8 @@ const OVERLAY_EXPECTATIONS: Record<
     secrets: 'generated',
     replicas: { auth: 1, keys: 1, messaging: 1, media: 1, moderation: 1, edge: 1 },
     ingress: false,
+    monitoring: false,
+    backups: false,
   },
   prod: {
     namespace: 'parley',
@@ -82,6 +90,8 @@ const OVERLAY_EXPECTATIONS: Record<
     secrets: 'operator',
     replicas: { auth: 3, keys: 2, messaging: 3, media: 2, moderation: 2, edge: 'autoscaled' },
     ingress: true,
+    monitoring: true,
+    backups: true,
   },
 };
 
@@ -107,13 +117,20 @@ function collectModels(namespace: unknown, found = new Map<string, ModelClass>()
   }
   return found;
 }
-const MODELS = collectModels(kubernetesModels);
+const MODELS = collectModels(prometheusOperatorModels, collectModels(kubernetesModels));
 
 /** Custom resources kubernetes-models cannot know, each with a check of the fields Parley relies on. */
 const CUSTOM_RESOURCES: Record<string, (obj: Manifest) => string[]> = {
   'postgresql.cnpg.io/v1/Cluster': (obj) => [
     ...(obj.metadata?.name ? [] : ['metadata.name is required']),
     ...(Number.isInteger(obj.spec?.instances) && obj.spec.instances >= 1 ? [] : ['spec.instances must be an integer >= 1']),
+  ],
+  'postgresql.cnpg.io/v1/ScheduledBackup': (obj) => [
+    ...(obj.metadata?.name ? [] : ['metadata.name is required']),
+    // CloudNativePG's cron has six fields, seconds first.
+    ...(typeof obj.spec?.schedule === 'string' && obj.spec.schedule.trim().split(/\s+/).length === 6 ? [] : ['spec.schedule must be a six-field cron']),
+    ...(typeof obj.spec?.cluster?.name === 'string' && obj.spec.cluster.name ? [] : ['spec.cluster.name is required']),
+    ...(['barmanObjectStore', 'volumeSnapshot', 'plugin', undefined].includes(obj.spec?.method) ? [] : ['spec.method is not one CloudNativePG knows']),
   ],
   'postgresql.cnpg.io/v1/Database': (obj) => [
     ...(obj.metadata?.name ? [] : ['metadata.name is required']),
@@ -247,9 +264,51 @@ function references(objects: Manifest[]): { kind: 'ConfigMap' | 'Secret'; name: 
     for (const role of cluster.spec.managed?.roles ?? []) {
       if (role.passwordSecret?.name) refs.push({ kind: 'Secret', name: role.passwordSecret.name, from: id(cluster) });
     }
+    const s3 = cluster.spec.backup?.barmanObjectStore?.s3Credentials;
+    for (const key of [s3?.accessKeyId, s3?.secretAccessKey]) if (key?.name) refs.push({ kind: 'Secret', name: key.name, from: id(cluster) });
   }
   return refs;
 }
+
+/** The metric names Parley's code registers (prom-client `name: 'parley_...'`), from the sources. */
+function exportedMetrics(): Set<string> {
+  const names = new Set<string>();
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts')) {
+        for (const m of readFileSync(full, 'utf8').matchAll(/name: '(parley_[a-z_]+)'/g)) names.add(m[1]!);
+      }
+    }
+  };
+  const root = path.resolve(K8S_DIR, '..');
+  walk(path.join(root, 'libs/platform/src'));
+  for (const service of SERVICES) walk(path.join(root, 'services', service, 'src'));
+  return names;
+}
+
+/** Parley metrics a PromQL expression reads that no code exports (histogram series by their base name). */
+function unknownMetrics(expr: string, exported: Set<string>): string[] {
+  const used = [...expr.matchAll(/\b(parley_[a-z_]+)/g)].map((m) => m[1]!.replace(/_(bucket|count|sum)$/, ''));
+  return used.filter((name) => !exported.has(name));
+}
+
+/** GitHub's anchor for each heading of a Markdown file. */
+function headingAnchors(file: string): Set<string> {
+  return new Set(
+    [...readFileSync(file, 'utf8').matchAll(/^#+ (.+)$/gm)].map((m) =>
+      m[1]!
+        .trim()
+        .toLowerCase()
+        .replace(/[^a-z0-9 _-]/g, '')
+        .replace(/ /g, '-'),
+    ),
+  );
+}
+
+/** The SLO alerts issue 16 asks for, each by the name the runbook explains. */
+const SLO_ALERTS = ['ParleySendToDeliverSlow', 'ParleyQueueAgeBeyondTtl', 'ParleyOutboxLag', 'ParleyDeadLetters', 'ParleyErrorRatio', 'ParleyPodsNotReady'];
 
 // ---------------------------------------------------------------------------------------------
 
@@ -734,6 +793,69 @@ describe.each(overlays)('overlay %s', (overlay) => {
       expect(replicas).toBeGreaterThanOrEqual(1);
       expect(replicas).toBeLessThanOrEqual(servers);
     }
+  });
+
+  // --- monitoring and backups ------------------------------------------------------------------
+
+  test('monitoring: a ServiceMonitor per service, on its Service alone, scraping the metrics port', () => {
+    const monitors = ofKind(objects, 'ServiceMonitor');
+    if (!OVERLAY_EXPECTATIONS[overlay]!.monitoring) return expect(monitors).toEqual([]);
+    expect(monitors).toHaveLength(SERVICES.length);
+    const services = ofKind(objects, 'Service');
+    for (const name of SERVICES) {
+      const service = named(objects, 'Service', name);
+      const monitor = monitors.find((m) => matches(m.spec.selector.matchLabels, service.metadata.labels));
+      expect([name, services.filter((s) => matches(monitor!.spec.selector.matchLabels, s.metadata.labels)).map((s) => s.metadata.name)]).toEqual([name, [name]]);
+      expect([name, monitor!.spec.endpoints.map((e: any) => [e.port, e.path])]).toEqual([name, [['metrics', '/metrics']]]);
+      expect(service.spec.ports.find((p: any) => p.name === 'metrics')?.port).toBe(METRICS_PORT);
+    }
+  });
+
+  test('monitoring: the SLO alerts read metrics the services export, each with its runbook section', () => {
+    const rules = ofKind(objects, 'PrometheusRule');
+    if (!OVERLAY_EXPECTATIONS[overlay]!.monitoring) return expect(rules).toEqual([]);
+    const alerts = rules.flatMap((r) => r.spec.groups.flatMap((g: any) => g.rules)).filter((r: any) => r.alert);
+    expect(alerts.map((a: any) => a.alert)).toEqual(expect.arrayContaining(SLO_ALERTS));
+    const exported = exportedMetrics();
+    const anchors = headingAnchors(path.join(K8S_DIR, 'README.md'));
+    for (const alert of alerts) {
+      expect([alert.alert, unknownMetrics(alert.expr, exported)]).toEqual([alert.alert, []]);
+      expect([alert.alert, alert.labels?.severity]).toEqual([alert.alert, expect.stringMatching(/^(warning|critical)$/)]);
+      const anchor = String(alert.annotations?.runbook_url).split('#')[1];
+      expect([alert.alert, anchors.has(anchor!)]).toEqual([alert.alert, true]);
+    }
+  });
+
+  test('monitoring: a Grafana dashboard whose panels read metrics the services export', () => {
+    const dashboards = ofKind(objects, 'ConfigMap').filter((c) => c.metadata.labels?.grafana_dashboard === '1');
+    if (!OVERLAY_EXPECTATIONS[overlay]!.monitoring) return expect(dashboards).toEqual([]);
+    expect(dashboards).toHaveLength(1);
+    const dashboard = JSON.parse(Object.values(dashboards[0]!.data as Record<string, string>)[0]!);
+    const exprs: string[] = dashboard.panels.flatMap((p: any) => p.targets.map((t: any) => t.expr));
+    expect(exprs.length).toBeGreaterThan(0);
+    const exported = exportedMetrics();
+    expect(exprs.flatMap((e) => unknownMetrics(e, exported))).toEqual([]);
+    // Every metric issue 16 names has a panel.
+    for (const metric of ['parley_edge_send_to_deliver_seconds', 'parley_messaging_queued_deliveries', 'parley_messaging_oldest_queued_delivery_age_seconds',
+      'parley_outbox_oldest_event_age_seconds', 'parley_consumer_pending_events', 'parley_events_consumed_total', 'parley_edge_streams_open',
+      'parley_rpc_server_handled_total', 'parley_rpc_server_handling_seconds']) {
+      expect([metric, exprs.some((e) => e.includes(metric))]).toEqual([metric, true]);
+    }
+  });
+
+  test('backups: parley-pg archives to object storage with credentials from a Secret, on a schedule', () => {
+    const cluster = named(objects, 'Cluster', 'parley-pg');
+    const scheduled = objects.filter((o) => typeOf(o) === 'postgresql.cnpg.io/v1/ScheduledBackup');
+    if (!OVERLAY_EXPECTATIONS[overlay]!.backups) {
+      expect(cluster.spec.backup).toBeUndefined();
+      return expect(scheduled).toEqual([]);
+    }
+    const store = cluster.spec.backup.barmanObjectStore;
+    expect(store.destinationPath).toMatch(/^(s3|gs|https):\/\/\S+/);
+    expect(cluster.spec.backup.retentionPolicy).toMatch(/^\d+[dwm]$/);
+    expect(references(objects).filter((r) => r.from === id(cluster) && r.name === store.s3Credentials.accessKeyId.name)).toHaveLength(2);
+    expect(OPERATOR_SECRETS.has(store.s3Credentials.secretAccessKey.name)).toBe(true);
+    expect(scheduled.map((b) => [b.spec.cluster.name, b.spec.method])).toEqual([['parley-pg', 'barmanObjectStore']]);
   });
 
   // --- what this particular overlay promises ---------------------------------------------------

@@ -248,6 +248,18 @@ describe('idempotent consumer', () => {
     expect(await writes(before.id)).toEqual([1]);
     expect(await writes(after.id)).toEqual([1]);
   });
+  it('reports its lag: the events on the stream it has not handled yet', async () => {
+    const bus = new TestIsolation();
+    const first = await startConsumer(nc, TEST_NATS_URL, bus);
+    await first.consumer.stop();
+    // Stopped, as while a process is down: what is published waits for the durable.
+    for (const e of [event('u-lag-1', 'ok'), event('u-lag-2', 'ok')]) await publish(nc, first.subjects, encodeEnvelope(e), e.id);
+    expect(await first.consumer.pending()).toBe(2);
+
+    const second = await startConsumer(nc, TEST_NATS_URL, bus);
+    await eventually(() => outcomes(second), (o) => o.applied >= 2);
+    expect(await eventually(() => second.consumer.pending(), (n) => n === 0)).toBe(0);
+  });
 });
 
 describe('retryDelayMs', () => {

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { ManualClock, TEST_NATS_URL, TestIsolation, eventually, startThrowawayNats, type ThrowawayNats } from '@parley/testing';
+import { ManualClock, TEST_NATS_URL, TestIsolation, eventually, metricValue, startThrowawayNats, type ThrowawayNats } from '@parley/testing';
 import { pino } from 'pino';
 import { connectNats, type NatsConnection } from '../src/bus/nats.js';
 import { ensureEventStream } from '../src/bus/stream.js';
@@ -9,6 +9,7 @@ import { openDatabase, type MikroORM } from '../src/db/database.js';
 import { events } from '../src/events/catalog.js';
 import { decodeEvent } from '../src/events/envelope.js';
 import { createMetrics } from '../src/observability/metrics.js';
+import { outboxMetrics } from '../src/outbox/outbox-metrics.js';
 import { Outbox } from '../src/outbox/outbox.js';
 import { OutboxRelay, type OutboxRelayOptions } from '../src/outbox/outbox-relay.js';
 import { testMigrations } from './support/test-migrations.js';
@@ -86,6 +87,23 @@ async function storedIds(afterSeq: number, manager: JetStreamManager = jsm): Pro
 }
 
 describe('outbox relay', () => {
+  it('reports outbox lag: the events waiting and the age of the oldest, until they are published', async () => {
+    const metrics = createMetrics('outbox-test');
+    outboxMetrics(metrics, orm);
+    const lag = async () => {
+      const text = await metrics.registry.metrics();
+      return { pending: metricValue(text, 'parley_outbox_pending_events'), age: metricValue(text, 'parley_outbox_oldest_event_age_seconds') };
+    };
+    // No relay runs yet: the events wait, and the oldest ages.
+    await commitEvents(2, 'lag');
+    const waiting = await eventually(lag, (l) => l.age > 0);
+    expect(waiting.pending).toBe(await outboxRows());
+    expect(waiting.pending).toBeGreaterThanOrEqual(2);
+
+    startRelay(nc);
+    expect(await eventually(lag, (l) => l.pending === 0)).toEqual({ pending: 0, age: 0 });
+  });
+
   it('publishes every committed event exactly once, in commit order, woken by the commit', async () => {
     const from = await lastSeq();
     // The idle poll waits on a clock nobody moves: only the commit hook can make the relay publish.

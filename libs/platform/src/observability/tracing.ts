@@ -1,29 +1,12 @@
-import {
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  context,
-  propagation,
-  trace,
-  type Context,
-  type Span,
-  type TextMapGetter,
-} from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { registerInstrumentations } from '@opentelemetry/instrumentation';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Context, type Span, type TextMapGetter } from '@opentelemetry/api';
 import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/nats-core';
 
 /**
  * OpenTelemetry, on only when an OTLP endpoint is configured (the standard OTEL_* variables, read
- * by the exporter itself). Off, nothing is registered and every helper here returns at its first
- * line, so the hot paths pay a branch. This module is the platform's first import: the http and pg
+ * by the exporter itself). Off, the SDK is not even loaded (it is a good part of a process's
+ * start-up), nothing is registered, and every helper here returns at its first line, so the hot
+ * paths pay a branch. This module is the platform's first import: the http and pg
  * instrumentations patch those modules when they are loaded, which must come after.
  */
 export const tracingEnabled =
@@ -32,7 +15,13 @@ export const tracingEnabled =
 /** A batch of relayed calls: each call in it carries its own trace context (relay-send.ts). */
 const RELAY_BATCH_SUFFIX = '/parley.rpc.v1.RelayService/Relay';
 
+/* eslint-disable @typescript-eslint/no-require-imports -- the SDK is loaded only when tracing is on */
 if (tracingEnabled) {
+  const { AsyncLocalStorageContextManager } = require('@opentelemetry/context-async-hooks') as typeof import('@opentelemetry/context-async-hooks');
+  const { W3CTraceContextPropagator } = require('@opentelemetry/core') as typeof import('@opentelemetry/core');
+  const { registerInstrumentations } = require('@opentelemetry/instrumentation') as typeof import('@opentelemetry/instrumentation');
+  const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
+  const { PgInstrumentation } = require('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   registerInstrumentations({
@@ -54,6 +43,9 @@ const HEALTH_SERVICE = 'grpc.health.v1.Health';
 /** Starts exporting this process's spans over OTLP/HTTP; returns what flushes them at shutdown. */
 export function startTracing(service: string): { shutdown(): Promise<void> } {
   if (!tracingEnabled) return { shutdown: async () => undefined };
+  const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
+  const { resourceFromAttributes } = require('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
+  const { BatchSpanProcessor, TracerProvider } = require('@opentelemetry/sdk-trace') as typeof import('@opentelemetry/sdk-trace');
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': process.env.OTEL_SERVICE_NAME || `parley-${service}` }),
     // OTEL_BSP_SCHEDULE_DELAY as the specification names it; the SDK leaves reading it to its caller.
@@ -62,6 +54,7 @@ export function startTracing(service: string): { shutdown(): Promise<void> } {
   trace.setGlobalTracerProvider(provider);
   return { shutdown: () => provider.shutdown() };
 }
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** The current trace and span ids, for log lines. */
 export function currentTraceIds(): { traceId: string; spanId: string } | undefined {

@@ -19,7 +19,7 @@ export function deliveryRoutes({ hub, fetchDeliveries, streamMetrics }: EdgeDeps
         try {
           for await (const event of open.stream.events()) {
             if (event.case === 'delivery') {
-              streamMetrics.delivered(event.path);
+              streamMetrics.delivered(event.path, event.value);
               yield create(SubscribeResponseSchema, { event: { case: 'delivery', value: event.value } });
             } else yield create(SubscribeResponseSchema, { event });
           }
