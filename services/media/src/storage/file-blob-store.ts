@@ -5,6 +5,9 @@ import type { Readable } from 'node:stream';
 import { FileStore } from '@tus/file-store';
 import { blobIdOf, type BlobStore, type ByteRange, type StoredBlob } from './blob-store.js';
 
+/** Reads in chunks of 1 MiB, not 64 KiB: a sixteenth of the reads, chunks and callbacks for a download or a digest check. */
+const READ_CHUNK_BYTES = 1024 * 1024;
+
 /** The local filesystem provider: one file per blob (and tus's `<id>.json` while uploading). */
 export async function fileBlobStore(directory: string): Promise<BlobStore> {
   const dir = resolve(directory);
@@ -14,7 +17,7 @@ export async function fileBlobStore(directory: string): Promise<BlobStore> {
     provider: 'file',
     datastore,
     async read(id: string, range?: ByteRange): Promise<Readable> {
-      const stream = createReadStream(join(dir, id), range ?? {});
+      const stream = createReadStream(join(dir, id), { ...range, highWaterMark: READ_CHUNK_BYTES });
       // Opening errors (the blob went away) surface here, not mid-response.
       await new Promise<void>((ok, fail) => stream.once('open', () => ok()).once('error', fail));
       return stream;
