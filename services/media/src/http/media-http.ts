@@ -3,6 +3,7 @@ import type { Closable } from '@parley/platform';
 import type { MediaDeps } from '../deps.js';
 import { HttpRefusal } from './caller.js';
 import { ATTACHMENTS_PATH, download } from './download.js';
+import { handleTus } from './tus-request.js';
 import { tusUploads, UPLOADS_PATH } from './tus-uploads.js';
 
 const TUS_METHODS = new Set(['POST', 'PATCH', 'HEAD', 'OPTIONS']);
@@ -31,7 +32,7 @@ export async function startMediaHttp(deps: MediaDeps): Promise<Closable & { port
           Allow: [...TUS_METHODS].join(', '),
         });
       }
-      await tus.handle(req, res);
+      await handleTus(tus, req, res);
       return;
     }
     if (path.startsWith(ATTACHMENTS_PATH) && (req.method === 'GET' || req.method === 'HEAD')) {

@@ -1,6 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Server } from '@tus/server';
 import type { MediaDeps } from '../deps.js';
@@ -65,9 +64,7 @@ export function tusUploads(deps: MediaDeps): Server {
     async onUploadFinish(_req, upload) {
       const em = orm.em.fork();
       const row = await em.findOneOrFail(AttachmentSchema, { id: upload.id });
-      const hash = createHash('sha256');
-      await pipeline(await store.read(upload.id), hash);
-      const actual = hash.digest('hex');
+      const actual = await store.sha256(upload.id);
       if (actual !== row.sha256) {
         await store.remove(upload.id);
         await em.nativeDelete(AttachmentSchema, { id: upload.id });

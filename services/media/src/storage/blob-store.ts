@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { DataStore } from '@tus/utils';
 
 /** Inclusive byte positions, as in an HTTP Range. */
@@ -17,6 +19,8 @@ export interface BlobStore {
   readonly datastore: DataStore;
   /** The blob's bytes (a range of them), streamed. */
   read(id: string, range?: ByteRange): Promise<Readable>;
+  /** The blob's SHA-256 as lowercase hex, read through once as a stream. */
+  sha256(id: string): Promise<string>;
   /** Deletes the blob and its upload state; a blob already gone is not an error. */
   remove(id: string): Promise<void>;
   /** Every id with anything in the store (a blob, its upload state, a part), and when it last changed. */
@@ -35,4 +39,11 @@ export const BLOB_ID = /^[0-9a-f]{32}$/;
 export function blobIdOf(key: string): string | undefined {
   const id = key.split('.')[0]!;
   return BLOB_ID.test(id) ? id : undefined;
+}
+
+/** The SHA-256 (lowercase hex) of what `bytes` streams. */
+export async function sha256Of(bytes: Readable): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(bytes, hash);
+  return hash.digest('hex');
 }

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { S3 } from '@aws-sdk/client-s3';
 import { S3Store } from '@tus/s3-store';
-import { blobIdOf, type BlobStore, type ByteRange, type StoredBlob } from './blob-store.js';
+import { blobIdOf, sha256Of, type BlobStore, type ByteRange, type StoredBlob } from './blob-store.js';
 
 export interface S3Settings {
   endpoint: string;
@@ -26,13 +26,15 @@ export function s3BlobStore(settings: S3Settings): BlobStore {
   const datastore = new S3Store({ s3ClientConfig: { ...clientConfig, bucket: settings.bucket } });
   const client = new S3(clientConfig);
   const Bucket = settings.bucket;
+  const read = async (id: string, range?: ByteRange): Promise<Readable> => {
+    const object = await client.getObject({ Bucket, Key: id, ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) });
+    return object.Body as Readable;
+  };
   return {
     provider: 's3',
     datastore,
-    async read(id: string, range?: ByteRange): Promise<Readable> {
-      const object = await client.getObject({ Bucket, Key: id, ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) });
-      return object.Body as Readable;
-    },
+    read,
+    sha256: async (id: string) => sha256Of(await read(id)),
     async remove(id: string): Promise<void> {
       // tus's remove aborts the multipart upload its `.info` names; one started without an `.info`
       // (a crash between the two) is found by listing. An unfinished upload may keep a short `.part`.
