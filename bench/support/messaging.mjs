@@ -1,8 +1,9 @@
 // What the messaging figures share: many signed-in devices made fast, lanes that send messages one
 // at a time, and receiving devices that subscribe and ack in batches as an app would. A device is
 // @parley/testing's SignedInDevice; its `as` (call options with its token) is made once, not per call.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { FRANKING_COMMITMENT_BYTES } from '@parley/crypto';
 import { MAX_DELIVERIES_IN_FLIGHT } from '@parley/platform';
 import { CiphertextType } from '@parley/proto';
 import { Accounts, eventually, uniqueUsername, untilDevicesKnown } from '@parley/testing';
@@ -49,9 +50,11 @@ export async function directLanes(clients, pairs, clientsFor = () => clients) {
  * Sends from every lane, one message in flight per lane, until `limit` messages went out in all or
  * `seconds` passed; with `rate`, message k is due at k/rate s and carries that time as its send
  * time (pgbench -R counts latency from the scheduled start likewise). Every ciphertext carries its
- * send time, its number k and its lane (see `readStamp`). Returns {sent, startedAt}.
+ * send time, its number k and its lane (see `readStamp`). With `franked`, each message carries a
+ * franking commitment of its own (random bytes: the server never checks it against a plaintext).
+ * Returns {sent, startedAt}.
  */
-export async function sendMessages(lanes, { limit = Infinity, seconds = Infinity, rate } = {}) {
+export async function sendMessages(lanes, { limit = Infinity, seconds = Infinity, rate, franked = false } = {}) {
   const startedAt = performance.now();
   const deadline = startedAt + seconds * 1000;
   let next = 0;
@@ -77,7 +80,8 @@ export async function sendMessages(lanes, { limit = Infinity, seconds = Infinity
           type: CiphertextType.SIGNAL,
           ciphertext,
         }));
-        await lane.clients.messages.sendMessage({ conversationId: lane.conversationId, clientMessageId: randomUUID(), envelopes }, lane.sender.as);
+        const frankingCommitment = franked ? randomBytes(FRANKING_COMMITMENT_BYTES) : undefined;
+        await lane.clients.messages.sendMessage({ conversationId: lane.conversationId, clientMessageId: randomUUID(), envelopes, frankingCommitment }, lane.sender.as);
         sent++;
       }
     }),

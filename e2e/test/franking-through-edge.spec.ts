@@ -125,6 +125,22 @@ describe('message franking through the edge', () => {
     expect(envelopeOf(again!).reportingTag).toEqual(envelopeOf(onStream).reportingTag);
   });
 
+  it('tags each of many franked sends made at once (so the edge may relay, and messaging store, them in batches), each with its own context', async () => {
+    const keyring = keyringOf(stack.frankingKeyring);
+    const receivers = [bob, bobLaptop, aliceTablet];
+    const sends = await Promise.all(
+      Array.from({ length: 12 }, async (_, i) => {
+        const commitment = await commit(`message ${i}`);
+        const sent = await sendWhenDevicesKnown(alice.messages, conversationId, receivers.map((d) => opaqueEnvelope(d, `c${i}`)), randomUUID(), commitment);
+        return { from: alice, conversationId, messageId: sent.messageId, commitment };
+      }),
+    );
+    for (const receiver of [bob, bobLaptop]) {
+      const queue = await queueOf(stack.edgeUrl, receiver);
+      for (const message of sends) expectVerifiedTag(deliveriesOf(message.messageId, queue)[0]!, receiver, message, keyring);
+    }
+  });
+
   it('carries no tag on an unfranked message', async () => {
     const sent = await sendWhenDevicesKnown(alice.messages, conversationId, [bob, bobLaptop, aliceTablet].map((d) => opaqueEnvelope(d, 'plain')));
     for (const receiver of [bob, aliceTablet]) {

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError } from '@connectrpc/connect';
-import { Batcher, SQL_STATE, events, rpcError, sqlState, traceparentNow, tracingEnabled, type Caller, type Outbox, type RateLimiter, type SqlPool } from '@parley/platform';
-import { DeliverySchema, EnvelopeSchema, MessageSentSchema, type Envelope, type ReportingTag } from '@parley/proto';
+import { Batcher, SQL_STATE, rpcError, sqlState, traceparentNow, tracingEnabled, type Caller, type Outbox, type RateLimiter, type SqlPool } from '@parley/platform';
+import { DeliverySchema, EnvelopeSchema, type Envelope, type ReportingTag } from '@parley/proto';
 import type { LiveSignals } from '../events/live-signals.js';
+import { messageSentEvent } from '../events/message-sent.js';
 import type { QueuedDelivery } from './delivery-queue.js';
 import { refusedMessaging } from './may-message.js';
 import { notAMember } from './membership.js';
@@ -169,7 +170,7 @@ export class MessageSender {
         envelopeOf(request, e, { messageId: messageIds[i]!, seq: 0n, ephemeral: false, reportingTag: this.reportingTag(request, e, messageIds[i]!, sentAt) }),
       ),
     );
-    const sentEvents = requests.map((request, i) => this.messageSent(request, messageIds[i]!, sentAt));
+    const sentEvents = requests.map((request, i) => messageSentEvent(this.opts.outbox, request, messageIds[i]!, sentAt));
     const items = requests.flatMap((request, i) => request.envelopes.map((e, k) => ({ e, stored: envelopes[i]![k]! })));
     const perSender = countBy(requests, (r) => r.caller.userId);
     const take = this.opts.sendsPerSender.takeStatement([...perSender.keys()], [...perSender.values()]);
@@ -263,26 +264,6 @@ export class MessageSender {
       messageId,
       serverTime: sentAt,
     });
-  }
-
-  /**
-   * The send's messaging.message.sent, recorded by send_messages if it stores the message: encoded
-   * here but for the conversation's kind and a direct conversation's other user, which it appends.
-   */
-  private messageSent(request: SendRequest, messageId: string, sentAt: Date) {
-    const { caller } = request;
-    const body = toBinary(
-      MessageSentSchema,
-      create(MessageSentSchema, {
-        messageId,
-        senderUserId: caller.userId,
-        senderDeviceId: caller.deviceId,
-        conversationId: request.conversationId,
-        recipientUsers: new Set(request.envelopes.filter((e) => e.userId !== caller.userId).map((e) => e.userId)).size,
-        sentAt: timestampFromDate(sentAt),
-      }),
-    );
-    return { ...this.opts.outbox.headOf(events.messageSent), body };
   }
 
   private async senderLimited(userId: string): Promise<Error> {
