@@ -3,7 +3,7 @@ import { pageSize, rpcError, sqlRows, type Caller } from '@parley/platform';
 import { CaseState, ReportReason } from '@parley/proto';
 import type { ModerationDeps } from '../deps.js';
 import { appendAudit } from './audit-log.js';
-import { decodePageToken, encodePageToken } from './page-token.js';
+import { decodeTimeIdToken, encodePageToken } from './page-token.js';
 import { REPORT_VIEW, type ReportView } from './report-view.js';
 import { rolesOf } from './roles.js';
 
@@ -55,7 +55,7 @@ export async function listCases(deps: Pick<ModerationDeps, 'orm'>, f: CaseFilter
     where.push('verified = ?');
     params.push(f.verified);
   }
-  const after = decodePageToken(f.pageToken, 2);
+  const after = decodeTimeIdToken(f.pageToken);
   if (after) {
     where.push('(created_at, id) > (?::timestamptz, ?::uuid)');
     params.push(...after);

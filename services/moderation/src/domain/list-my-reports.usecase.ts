@@ -1,13 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { pageSize, sqlRows, type Caller } from '@parley/platform';
 import type { ModerationDeps } from '../deps.js';
-import { decodePageToken, encodePageToken } from './page-token.js';
+import { decodeTimeIdToken, encodePageToken } from './page-token.js';
 import { REPORT_VIEW, type ReportView } from './report-view.js';
 
 /** The caller's own reports, newest first, with each one's case state. */
 export async function listMyReports(deps: Pick<ModerationDeps, 'orm'>, caller: Caller, input: { pageSize: number; pageToken: string }): Promise<{ reports: ReportView[]; nextPageToken: string }> {
   const size = pageSize(input.pageSize);
-  const after = decodePageToken(input.pageToken, 2);
+  const after = decodeTimeIdToken(input.pageToken);
   const rows = await sqlRows<ReportView>(
     deps.orm.em.fork() as EntityManager,
     `${REPORT_VIEW} where r.reporter_id = ? ${after ? 'and (r.created_at, r.id) < (?::timestamptz, ?::uuid)' : ''} order by r.created_at desc, r.id desc limit ?`,
