@@ -37,7 +37,7 @@ let carol: EdgeDevice & ModerationClients;
 let mallory: EdgeDevice & ModerationClients;
 let rita: EdgeDevice & ModerationClients;
 
-const REPORTS_PER_HOUR = 6;
+const REPORTS_PER_HOUR = 30;
 const SPAM_LIMIT = 5;
 
 beforeAll(async () => {
@@ -159,18 +159,18 @@ describe('reports', () => {
   it('with block also block the reported user through auth, in the same call', async () => {
     await carol.moderation.reportUser({ userId: bob.userId, reason: ReportReason.HARASSMENT, block: true });
     const { users } = await carol.contacts.listBlockedUsers({});
-    expect(users.map((u) => u.userId)).toContain(bob.userId);
+    expect(users.map((u) => u.id)).toContain(bob.userId);
   });
 
   it('are rate limited per reporter', async () => {
-    const targets = [alice, bob, carol, mallory, moderator, admin];
+    // Repeats fold into the first report, and still count against the reporter.
     const results: string[] = [];
-    for (const target of targets.concat(targets)) {
-      const filed = rita.moderation.reportUser({ userId: target.userId, reason: ReportReason.OTHER });
+    for (let i = 0; i <= REPORTS_PER_HOUR; i++) {
+      const filed = rita.moderation.reportUser({ userId: alice.userId, reason: ReportReason.OTHER });
       results.push(await filed.then(() => 'ok', async () => Code[(await connectErrorOf(filed)).code]));
     }
     expect(results.filter((r) => r === 'ok').length).toBeLessThanOrEqual(REPORTS_PER_HOUR);
-    expect(results).toContain(Code[Code.ResourceExhausted]);
+    expect(results.at(-1)).toBe(Code[Code.ResourceExhausted]);
     // Another reporter is not held back by Rita's limit.
     await expect(bob.moderation.reportUser({ userId: rita.userId, reason: ReportReason.OTHER })).resolves.toBeDefined();
   });
