@@ -55,8 +55,14 @@ beforeAll(async () => {
       },
     },
   });
-  const devices = await Promise.all(['admin', 'mod', 'alice', 'bob', 'carol', 'mallory', 'rita'].map((p) => signUp(stack, p)));
-  [admin, moderator, alice, bob, carol, mallory, rita] = devices.map((d) => ({ ...d, ...moderationClientsOf(stack, d) }));
+  const signedUp = async (prefix: string) => {
+    const device = await signUp(stack, prefix);
+    return { ...device, ...moderationClientsOf(stack, device) };
+  };
+  [admin, moderator, alice, bob, carol, mallory, rita] = await Promise.all([
+    signedUp('admin'), signedUp('mod'), signedUp('alice'), signedUp('bob'), signedUp('carol'), signedUp('mallory'), signedUp('rita'),
+  ]);
+  const devices = [admin, moderator, alice, bob, carol, mallory, rita];
   await withFirstAdmin(stack, admin.userId);
   await untilModerationKnows(stack, devices.map((d) => d.userId));
   sanctions = await EventRecorder.start(stack, events.sanctionChanged);
