@@ -12,6 +12,11 @@ import {
   MediaService,
   MemberRole,
   MessageService,
+  ModerationService,
+  ModeratorService,
+  ReportReason,
+  Role,
+  SanctionKind,
   StorageService,
   type Conversation,
   type Delivery,
@@ -22,13 +27,26 @@ import { SignJWT, importJWK, type JWK } from 'jose';
 import { clientsOf, linkWithPassword, signUp, type EdgeDevice } from './support/accounts.js';
 import { createGroup, opaqueEnvelope, openDirect, sendWhenDevicesKnown } from './support/messages.js';
 import { SignalDevice } from './support/signal-client.js';
+import { moderationClientsOf, untilModerationKnows, withFirstAdmin } from './support/moderation.js';
 import { closeAllSubscriptions, deliveriesOf, queueOf } from './support/subscription.js';
 
 /**
  * Every public RPC, called with no token, an expired token, a revoked device's token and another
  * user's token. Each row says what the call is and what another user's token may do with it.
  */
-const PUBLIC_SERVICES: DescService[] = [AuthService, DeviceService, ContactService, ConversationService, MessageService, DeliveryService, StorageService, KeyService, MediaService];
+const PUBLIC_SERVICES: DescService[] = [
+  AuthService,
+  DeviceService,
+  ContactService,
+  ConversationService,
+  MessageService,
+  DeliveryService,
+  StorageService,
+  KeyService,
+  MediaService,
+  ModerationService,
+  ModeratorService,
+];
 
 interface Fixture {
   alice: EdgeDevice;
@@ -56,6 +74,9 @@ interface Fixture {
   aliceDeliveryIds: bigint[];
   /** Alice's attachment, granted to `group`. */
   aliceAttachmentId: string;
+  /** The admin from moderation's config, and a moderator that admin granted. */
+  admin: EdgeDevice;
+  moderator: EdgeDevice;
 }
 
 const ALICE_PRE_KEYS = 5;
@@ -80,10 +101,14 @@ type Row =
       otherUser: 'own' | 'public' | Code;
       /** keys learns devices from auth's events: a brand-new device may get FAILED_PRECONDITION for a moment. */
       newDeviceWaits?: boolean;
+      /** A ModeratorService RPC: the role it needs beyond any user's. */
+      roleHolders?: 'moderator' | 'admin';
     };
 
 const own = (request: (f: Fixture) => Record<string, unknown> = () => ({})): Row => ({ kind: 'caller', request, otherUser: 'own' });
 const targeted = (request: (f: Fixture) => Record<string, unknown>, code = Code.NotFound): Row => ({ kind: 'caller', request, otherUser: code });
+/** ModeratorService: PERMISSION_DENIED at the edge for a caller without a role; `admin` RPCs refuse moderators too. */
+const moderatorRpc = (request: (f: Fixture) => Record<string, unknown>, needs: 'moderator' | 'admin' = 'moderator'): Row => ({ kind: 'caller', request, otherUser: Code.PermissionDenied, roleHolders: needs });
 const ownDevice = (request: (f: Fixture) => Record<string, unknown> = () => ({})): Row => ({ kind: 'caller', request, otherUser: 'own', newDeviceWaits: true });
 
 const MATRIX: Record<string, Row> = {
@@ -155,6 +180,25 @@ const MATRIX: Record<string, Row> = {
   'parley.media.v1.MediaService/GrantAttachment': targeted((f) => ({ attachmentId: f.aliceAttachmentId, conversationId: f.group.id })),
   'parley.media.v1.MediaService/DeleteAttachment': targeted((f) => ({ attachmentId: f.aliceAttachmentId })),
   'parley.media.v1.MediaService/GetAttachment': targeted((f) => ({ attachmentId: f.aliceAttachmentId })),
+  // Anyone may report anyone but themselves; a conversation and its messages only from inside it.
+  'parley.moderation.v1.ModerationService/ReportUser': own((f) => ({ userId: f.carol.userId, reason: ReportReason.SPAM })),
+  'parley.moderation.v1.ModerationService/ReportMessage': targeted((f) => ({ conversationId: f.direct.id, messageId: f.aliceMessageId, senderUserId: f.alice.userId, reason: ReportReason.SPAM })),
+  'parley.moderation.v1.ModerationService/ReportConversation': targeted((f) => ({ conversationId: f.group.id, reason: ReportReason.SPAM })),
+  'parley.moderation.v1.ModerationService/ListMyReports': own(),
+  // The moderator console: the edge refuses everyone without a role (see the role holders below).
+  'parley.moderation.v1.ModeratorService/ListCases': moderatorRpc(() => ({})),
+  'parley.moderation.v1.ModeratorService/GetCase': moderatorRpc(() => ({ caseId: randomUUID() })),
+  'parley.moderation.v1.ModeratorService/AssignCase': moderatorRpc(() => ({ caseId: randomUUID() })),
+  'parley.moderation.v1.ModeratorService/AddCaseNote': moderatorRpc(() => ({ caseId: randomUUID(), text: 'note' })),
+  'parley.moderation.v1.ModeratorService/CloseCase': moderatorRpc(() => ({ caseId: randomUUID(), state: 3 })),
+  'parley.moderation.v1.ModeratorService/ApplySanction': moderatorRpc((f) => ({ userId: f.erin.userId, kind: SanctionKind.WARN, reason: ReportReason.SPAM })),
+  'parley.moderation.v1.ModeratorService/LiftSanction': moderatorRpc((f) => ({ userId: f.erin.userId })),
+  'parley.moderation.v1.ModeratorService/ListSanctions': moderatorRpc((f) => ({ userId: f.erin.userId })),
+  'parley.moderation.v1.ModeratorService/GrantRole': moderatorRpc((f) => ({ userId: f.erin.userId, role: Role.MODERATOR }), 'admin'),
+  'parley.moderation.v1.ModeratorService/RevokeRole': moderatorRpc((f) => ({ userId: f.erin.userId, role: Role.MODERATOR }), 'admin'),
+  'parley.moderation.v1.ModeratorService/ListAuditLog': moderatorRpc(() => ({})),
+  'parley.moderation.v1.ModeratorService/VerifyAuditLog': moderatorRpc(() => ({})),
+  'parley.moderation.v1.ModeratorService/GetStats': moderatorRpc(() => ({})),
 };
 
 const METHODS: DescMethod[] = PUBLIC_SERVICES.flatMap((s) => s.methods);
@@ -167,7 +211,10 @@ let revokedToken: string;
 
 beforeAll(async () => {
   stack = await startTestStack();
-  const [alice, bob, carol, dave, erin] = await Promise.all(['alice', 'bob', 'carol', 'dave', 'erin'].map((p) => signUp(stack, p)));
+  const [alice, bob, carol, dave, erin, admin, moderator] = await Promise.all(['alice', 'bob', 'carol', 'dave', 'erin', 'admin', 'mod'].map((p) => signUp(stack, p)));
+  await withFirstAdmin(stack, admin!.userId);
+  await untilModerationKnows(stack, [alice!, bob!, carol!, dave!, erin!, admin!, moderator!].map((d) => d.userId));
+  await moderationClientsOf(stack, admin).console.grantRole({ userId: moderator!.userId, role: Role.MODERATOR });
   const laptop = await linkWithPassword(stack, alice!, 'Laptop');
   const aliceTablet = await linkWithPassword(stack, alice!, 'Tablet');
   await alice!.devices.revokeDevice({ deviceId: laptop.deviceId });
@@ -196,7 +243,22 @@ beforeAll(async () => {
   if (refusal) throw refusal;
   const messaging = await messagingFixture(alice!, aliceTablet, bob!, carol!);
   const aliceAttachmentId = await grantedAttachment(alice!, messaging.group.id);
-  f = { alice: alice!, aliceTablet, aliceSessionId, pendingCode, pendingVerificationCode, bob: bob!, carol: carol!, dave: dave!, erin: erin!, aliceKeys, ...messaging, aliceAttachmentId };
+  f = {
+    alice: alice!,
+    aliceTablet,
+    aliceSessionId,
+    pendingCode,
+    pendingVerificationCode,
+    bob: bob!,
+    carol: carol!,
+    dave: dave!,
+    erin: erin!,
+    aliceKeys,
+    ...messaging,
+    aliceAttachmentId,
+    admin: admin!,
+    moderator: moderator!,
+  };
   expiredToken = await expiredTokenOf(alice!, aliceSessionId);
 });
 
@@ -336,6 +398,20 @@ describe.each(CALLER_METHODS.map((m) => [name(m), m] as const))("%s with another
       expect(err.code).toBe(r.otherUser);
       for (const secret of aliceSecrets()) expect(err.rawMessage).not.toContain(secret);
     }
+  });
+});
+
+const ROLE_METHODS = METHODS.filter((m) => (MATRIX[name(m)] as { roleHolders?: string }).roleHolders);
+
+describe.each(ROLE_METHODS.map((m) => [name(m), m] as const))('%s for role holders', (_name, method) => {
+  it('is passed on for a moderator only when it needs no admin, and always for the admin', async () => {
+    const r = MATRIX[name(method)] as Extract<Row, { kind: 'caller' }>;
+    const codeOf = (device: EdgeDevice) => call(method, r.request(f), device.tokens.accessToken).then(() => 'ok', (err) => Code[ConnectError.from(err).code]);
+    const [asModerator, asAdmin] = [await codeOf(f.moderator), await codeOf(f.admin)];
+    // Past the gate the backend answers for the request itself (e.g. NOT_FOUND for a made-up case), never PERMISSION_DENIED.
+    expect(asAdmin).not.toBe(Code[Code.PermissionDenied]);
+    if (r.roleHolders === 'admin') expect(asModerator).toBe(Code[Code.PermissionDenied]);
+    else expect(asModerator).not.toBe(Code[Code.PermissionDenied]);
   });
 });
 

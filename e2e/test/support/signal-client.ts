@@ -224,26 +224,23 @@ export class SignalDevice {
     return remote;
   }
 
-  async encrypt(to: ProtocolAddress, plaintext: string): Promise<Ciphertext> {
-    const message = await signalEncrypt(bytes(new TextEncoder().encode(plaintext)), to, this.address, this.sessions, this.identities);
+  /** Encrypts text, or bytes (e.g. franked content: the franking key, then the plaintext). */
+  async encrypt(to: ProtocolAddress, plaintext: string | Uint8Array): Promise<Ciphertext> {
+    const raw = typeof plaintext === 'string' ? new TextEncoder().encode(plaintext) : plaintext;
+    const message = await signalEncrypt(bytes(raw), to, this.address, this.sessions, this.identities);
     return { type: message.type(), body: message.serialize() };
   }
 
   async decrypt(from: ProtocolAddress, ciphertext: Ciphertext): Promise<string> {
-    const plaintext =
-      ciphertext.type === CiphertextMessageType.PreKey
-        ? await signalDecryptPreKey(
-            PreKeySignalMessage.deserialize(ciphertext.body),
-            from,
-            this.address,
-            this.sessions,
-            this.identities,
-            this.preKeys,
-            this.signedPreKeys,
-            this.kyberPreKeys,
-          )
-        : await signalDecrypt(SignalMessage.deserialize(ciphertext.body), from, this.address, this.sessions, this.identities);
-    return new TextDecoder().decode(plaintext);
+    return new TextDecoder().decode(await this.decryptBytes(from, ciphertext));
+  }
+
+  async decryptBytes(from: ProtocolAddress, ciphertext: Ciphertext): Promise<Uint8Array> {
+    if (ciphertext.type !== CiphertextMessageType.PreKey) {
+      return signalDecrypt(SignalMessage.deserialize(ciphertext.body), from, this.address, this.sessions, this.identities);
+    }
+    const message = PreKeySignalMessage.deserialize(ciphertext.body);
+    return signalDecryptPreKey(message, from, this.address, this.sessions, this.identities, this.preKeys, this.signedPreKeys, this.kyberPreKeys);
   }
 }
 

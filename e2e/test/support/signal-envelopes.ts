@@ -31,7 +31,7 @@ export type SignalRecipient = { userId: string; bundle: PreKeyBundle } | { addre
 export async function encryptForDevices(
   sender: SignalDevice,
   recipients: SignalRecipient[],
-  plaintextFor: (address: ProtocolAddress) => string,
+  plaintextFor: (address: ProtocolAddress) => string | Uint8Array,
 ): Promise<OutgoingEnvelope[]> {
   const envelopes: OutgoingEnvelope[] = [];
   for (const recipient of recipients) {
@@ -54,6 +54,10 @@ export async function encryptForDevices(
 
 /** Decrypts an envelope as the receiving app does: the sender's address and the type come from the envelope. */
 export async function decryptEnvelope(recipient: SignalDevice, envelope: Envelope): Promise<string> {
+  return new TextDecoder().decode(await decryptEnvelopeBytes(recipient, envelope));
+}
+
+export async function decryptEnvelopeBytes(recipient: SignalDevice, envelope: Envelope): Promise<Uint8Array> {
   const from = ProtocolAddress.new(envelope.senderUserId, envelope.senderDeviceId);
-  return recipient.decrypt(from, { type: libsignalType(envelope.type), body: new Uint8Array(envelope.ciphertext) });
+  return recipient.decryptBytes(from, { type: libsignalType(envelope.type), body: new Uint8Array(envelope.ciphertext) });
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { sqlRows } from '@parley/platform';
+import { withDates } from './row-dates.js';
 
 /** An entry as appended; seq, time and hashes are the log's. */
 export interface AuditInput {
@@ -85,7 +86,7 @@ export async function verifyAuditChain(em: EntityManager, batch = 1000): Promise
   let prev: { seq: bigint; hash: Uint8Array } | undefined;
   let total = 0;
   for (;;) {
-    const rows = await sqlRows<AuditEntryRow>(em, `select * from audit_entry where seq > ? order by seq limit ?`, [String(prev?.seq ?? 0n), batch]);
+    const rows = withDates(await sqlRows<AuditEntryRow>(em, `select * from audit_entry where seq > ? order by seq limit ?`, [String(prev?.seq ?? 0n), batch]), ['at']);
     const result = checkChain(rows, prev);
     total += result.entriesChecked;
     if (!result.intact) return { intact: false, entriesChecked: total, firstBrokenSeq: result.firstBrokenSeq };

@@ -3,9 +3,10 @@ import { pageSize, rpcError, sqlRows, type Caller } from '@parley/platform';
 import { CaseState, ReportReason } from '@parley/proto';
 import type { ModerationDeps } from '../deps.js';
 import { appendAudit } from './audit-log.js';
-import { decodePageToken, encodePageToken } from './page-token.js';
+import { decodeTimeIdToken, encodePageToken } from './page-token.js';
 import { REPORT_VIEW, type ReportView } from './report-view.js';
 import { rolesOf } from './roles.js';
+import { withDates } from './row-dates.js';
 
 export interface CaseRow {
   id: string;
@@ -27,6 +28,8 @@ export interface NoteRow {
   text: string;
   created_at: Date;
 }
+
+const caseDates = (rows: CaseRow[]) => withDates(rows, ['created_at', 'updated_at']);
 
 /** A case state as stored: the enum name in lowercase, e.g. "in_review". */
 export const stateName = (s: CaseState) => CaseState[s].toLowerCase();
@@ -55,34 +58,34 @@ export async function listCases(deps: Pick<ModerationDeps, 'orm'>, f: CaseFilter
     where.push('verified = ?');
     params.push(f.verified);
   }
-  const after = decodePageToken(f.pageToken, 2);
+  const after = decodeTimeIdToken(f.pageToken);
   if (after) {
     where.push('(created_at, id) > (?::timestamptz, ?::uuid)');
     params.push(...after);
   }
   const size = pageSize(f.pageSize);
-  const rows = await sqlRows<CaseRow>(
+  const rows = caseDates(await sqlRows<CaseRow>(
     deps.orm.em.fork() as EntityManager,
     `select * from moderation_case ${where.length ? `where ${where.join(' and ')}` : ''} order by created_at, id limit ?`,
     [...params, size + 1],
-  );
+  ));
   const page = rows.slice(0, size);
   const last = page.at(-1);
   return { cases: page, nextPageToken: rows.length > size && last ? encodePageToken([last.created_at.toISOString(), last.id]) : '' };
 }
 
 async function caseForUpdate(em: EntityManager, caseId: string): Promise<CaseRow> {
-  const [row] = await sqlRows<CaseRow>(em, `select * from moderation_case where id = ? for update`, [caseId]);
+  const [row] = caseDates(await sqlRows<CaseRow>(em, `select * from moderation_case where id = ? for update`, [caseId]));
   if (!row) throw rpcError.notFound(`no case with id ${caseId}`);
   return row;
 }
 
 export async function getCase(deps: Pick<ModerationDeps, 'orm'>, caseId: string): Promise<{ kase: CaseRow; reports: ReportView[]; notes: NoteRow[] }> {
   const em = deps.orm.em.fork() as EntityManager;
-  const [kase] = await sqlRows<CaseRow>(em, `select * from moderation_case where id = ?`, [caseId]);
+  const [kase] = caseDates(await sqlRows<CaseRow>(em, `select * from moderation_case where id = ?`, [caseId]));
   if (!kase) throw rpcError.notFound(`no case with id ${caseId}`);
-  const reports = await sqlRows<ReportView>(em, `${REPORT_VIEW} where r.case_id = ? order by r.created_at`, [caseId]);
-  const notes = await sqlRows<NoteRow>(em, `select author_id, text, created_at from case_note where case_id = ? order by created_at`, [caseId]);
+  const reports = withDates(await sqlRows<ReportView>(em, `${REPORT_VIEW} where r.case_id = ? order by r.created_at`, [caseId]), ['created_at']);
+  const notes = withDates(await sqlRows<NoteRow>(em, `select author_id, text, created_at from case_note where case_id = ? order by created_at`, [caseId]), ['created_at']);
   return { kase, reports, notes };
 }
 
@@ -95,7 +98,7 @@ export async function assignCase(deps: Pick<ModerationDeps, 'orm' | 'clock'>, ca
     const kase = await caseForUpdate(em, input.caseId);
     if (kase.state === 'resolved' || kase.state === 'dismissed') throw rpcError.failedPrecondition(`case ${kase.id} is ${kase.state}: a closed case can't be assigned`);
     const at = new Date(deps.clock.now());
-    const [updated] = await sqlRows<CaseRow>(em, `update moderation_case set assignee_id = ?, state = 'in_review', updated_at = ? where id = ? returning *`, [assignee, at, kase.id]);
+    const [updated] = caseDates(await sqlRows<CaseRow>(em, `update moderation_case set assignee_id = ?, state = 'in_review', updated_at = ? where id = ? returning *`, [assignee, at, kase.id]));
     await appendAudit(em, at, { actor: `user:${caller.userId}`, action: 'case.assigned', subjectUserId: kase.target_user_id, caseId: kase.id, reason: `assigned to ${assignee}`, evidence: '' });
     return updated!;
   });
@@ -120,9 +123,9 @@ export async function closeCase(deps: Pick<ModerationDeps, 'orm' | 'clock'>, cal
     if (kase.state === 'resolved' || kase.state === 'dismissed') throw rpcError.failedPrecondition(`case ${kase.id} is already ${kase.state}`);
     const at = new Date(deps.clock.now());
     const state = stateName(input.state);
-    const [updated] = await sqlRows<CaseRow>(em, `update moderation_case set state = ?, assignee_id = coalesce(assignee_id, ?), updated_at = ? where id = ? returning *`, [
+    const [updated] = caseDates(await sqlRows<CaseRow>(em, `update moderation_case set state = ?, assignee_id = coalesce(assignee_id, ?), updated_at = ? where id = ? returning *`, [
       state, caller.userId, at, kase.id,
-    ]);
+    ]));
     await appendAudit(em, at, { actor: `user:${caller.userId}`, action: `case.${state}`, subjectUserId: kase.target_user_id, caseId: kase.id, reason: input.note || state, evidence: `reports:${kase.report_count}` });
     return updated!;
   });

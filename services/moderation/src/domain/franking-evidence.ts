@@ -3,6 +3,9 @@ import { FRANKING_COMMITMENT_BYTES, REPORTING_TAG_BYTES, openFrankingCommitment,
 import { UUID_PATTERN, rpcError } from '@parley/platform';
 import type { FrankingEvidence } from '@parley/proto';
 
+/** Year 9999: later than any tag, and well inside the tag's u64 of milliseconds. */
+const MAX_SERVER_TIME_SECONDS = 253402300799n;
+
 /** What the report says the evidence is about. */
 export interface ReportedMessage {
   reporterUserId: string;
@@ -24,6 +27,7 @@ export async function verifyFrankingEvidence(keyring: FrankingKeyring, report: R
     t.tag.length !== REPORTING_TAG_BYTES && `tag must be ${REPORTING_TAG_BYTES} bytes`,
     t.commitment.length !== FRANKING_COMMITMENT_BYTES && `commitment must be ${FRANKING_COMMITMENT_BYTES} bytes`,
     !t.serverTime && 'server_time is required',
+    t.serverTime && (t.serverTime.seconds < 0n || t.serverTime.seconds > MAX_SERVER_TIME_SECONDS) && 'server_time is out of range',
     !t.keyId && 'key_id is required',
     ...(['senderUserId', 'recipientUserId', 'conversationId', 'messageId'] as const).map((f) => !UUID_PATTERN.test(t[f]) && `${f} must be a UUID`),
   ].filter(Boolean);

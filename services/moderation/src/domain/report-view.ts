@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { sqlRows } from '@parley/platform';
+import { withDates } from './row-dates.js';
 
 /** A report as its reporter (and moderators) see it, with its case's state. */
 export interface ReportView {
@@ -21,6 +22,6 @@ export const REPORT_VIEW = `select r.id, r.case_id, r.reporter_id, r.target_type
   from report r join moderation_case c on c.id = r.case_id`;
 
 export async function reportById(em: EntityManager, id: string): Promise<ReportView> {
-  const [row] = await sqlRows<ReportView>(em, `${REPORT_VIEW} where r.id = ?`, [id]);
+  const [row] = withDates(await sqlRows<ReportView>(em, `${REPORT_VIEW} where r.id = ?`, [id]), ['created_at']);
   return row!;
 }

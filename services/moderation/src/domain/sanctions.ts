@@ -4,8 +4,9 @@ import { rpcError, sqlRows, type Caller } from '@parley/platform';
 import { ReportReason, SanctionKind } from '@parley/proto';
 import type { ModerationDeps } from '../deps.js';
 import { appendAudit } from './audit-log.js';
-import { IN_FORCE, publishStanding, type SanctionRow } from './standing.js';
+import { IN_FORCE, SANCTION_DATES, publishStanding, type SanctionRow } from './standing.js';
 import { requireKnownUser } from './users.js';
+import { withDates } from './row-dates.js';
 
 export interface SanctionInput {
   userId: string;
@@ -90,7 +91,7 @@ export async function liftSanctions(deps: Pick<ModerationDeps, 'orm' | 'outbox' 
 }
 
 export async function listSanctions(deps: Pick<ModerationDeps, 'orm'>, userId: string): Promise<SanctionRow[]> {
-  return sqlRows<SanctionRow>(deps.orm.em.fork() as EntityManager, `select * from sanction where user_id = ? order by created_at desc limit 200`, [userId]);
+  return withDates(await sqlRows<SanctionRow>(deps.orm.em.fork() as EntityManager, `select * from sanction where user_id = ? order by created_at desc limit 200`, [userId]), SANCTION_DATES);
 }
 
 /**
@@ -101,10 +102,13 @@ export async function expireSanctions(deps: Pick<ModerationDeps, 'orm' | 'outbox
   return deps.orm.em.fork().transactional(async (coreEm) => {
     const em = coreEm as EntityManager;
     const at = new Date(deps.clock.now());
-    const due = await sqlRows<{ id: string; user_id: string; kind: SanctionKind; expires_at: Date }>(
-      em,
-      `select id, user_id, kind, expires_at from sanction where ended_at is null and expires_at <= ? order by expires_at limit 500 for update skip locked`,
-      [at],
+    const due = withDates(
+      await sqlRows<{ id: string; user_id: string; kind: SanctionKind; expires_at: Date }>(
+        em,
+        `select id, user_id, kind, expires_at from sanction where ended_at is null and expires_at <= ? order by expires_at limit 500 for update skip locked`,
+        [at],
+      ),
+      ['expires_at'],
     );
     if (due.length === 0) return 0;
     await sqlRows(em, `update sanction set ended_at = expires_at where id = any(?::uuid[])`, [due.map((s) => s.id)]);

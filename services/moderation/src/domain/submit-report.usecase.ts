@@ -55,8 +55,9 @@ export async function submitReport(deps: Pick<ModerationDeps, 'orm' | 'clock' | 
   const reportId = await deps.orm.em.fork().transactional(async (coreEm) => {
     const em = coreEm as EntityManager;
     const at = new Date(deps.clock.now());
-    if (targetUserId) await requireKnownUser(em, targetUserId);
+    // Membership first: a non-member learns nothing, not even whether the sender exists.
     if (target.type !== ReportTargetType.USER) await requireMember(em, target.conversationId, targetUserId ? [caller.userId, targetUserId] : [caller.userId]);
+    if (targetUserId) await requireKnownUser(em, targetUserId);
     if (tag) {
       const [replayed] = await sqlRows(em, `select 1 from report where reporting_tag = ?`, [tag]);
       if (replayed) throw rpcError.alreadyExists('unverified: this reporting tag was already reported (a replay); a message is reported once');
