@@ -21,3 +21,4 @@ export * from './gen/parley/media/v1/media_pb.js';
 export * from './gen/parley/messaging/v1/franking_pb.js';
 export * from './gen/parley/events/v1/moderation_events_pb.js';
 export * from './gen/parley/events/v1/message_events_pb.js';
+export * from './gen/parley/moderation/v1/sanction_notice_pb.js';
