@@ -55,7 +55,7 @@ describe('supersedes', () => {
 describe('sanctionRefusal', () => {
   it('refuses everything of a temporary ban with PERMISSION_DENIED, saying until when and why, and a SanctionNotice', () => {
     const ban = standing(SanctionKind.TEMPORARY_BAN, { expiresAt: UNTIL });
-    for (const action of ['login', 'stream', 'send', 'start_conversation', 'contact_request'] as const) {
+    for (const action of ['login', 'access', 'send', 'start_conversation', 'contact_request'] as const) {
       const err = sanctionRefusal(ban, action, NOW);
       expect([err?.code, err?.rawMessage]).toEqual([Code.PermissionDenied, 'your account is temporarily banned until 2026-12-09T10:00:00Z (reason: spam)']);
     }
@@ -67,7 +67,7 @@ describe('sanctionRefusal', () => {
     expect(sanctionRefusal(standing(SanctionKind.PERMANENT_BAN), 'login', NOW)?.rawMessage).toBe('your account is permanently banned (reason: spam)');
   });
 
-  it('refuses sends, new conversations and contact requests of a restricted user, but not logins or streams', () => {
+  it('refuses sends, new conversations and contact requests of a restricted user, but not logins or other calls', () => {
     const restricted = standing(SanctionKind.RESTRICT, { expiresAt: UNTIL, reason: '' });
     expect(sanctionRefusal(restricted, 'send', NOW)?.rawMessage).toBe(
       'your account is restricted until 2026-12-09T10:00:00Z: you cannot send messages, start conversations or send contact requests',
@@ -75,7 +75,7 @@ describe('sanctionRefusal', () => {
     expect(sanctionRefusal(restricted, 'start_conversation', NOW)?.code).toBe(Code.PermissionDenied);
     expect(sanctionRefusal(restricted, 'contact_request', NOW)?.code).toBe(Code.PermissionDenied);
     expect(sanctionRefusal(restricted, 'login', NOW)).toBeUndefined();
-    expect(sanctionRefusal(restricted, 'stream', NOW)).toBeUndefined();
+    expect(sanctionRefusal(restricted, 'access', NOW)).toBeUndefined();
   });
 
   it('refuses nothing for a warning, an unban, an expired sanction or no standing', () => {

@@ -18,8 +18,11 @@ export interface SanctionStanding {
   changedAt: Date;
 }
 
-/** What a sanction may refuse. A ban refuses everything; a restriction only what reaches others first. */
-export type SanctionedAction = 'login' | 'stream' | 'send' | 'start_conversation' | 'contact_request';
+/**
+ * What a sanction may refuse: a ban refuses everything (`access`: any signed-in call, live streams
+ * included); a restriction only what reaches others first.
+ */
+export type SanctionedAction = 'login' | 'access' | 'send' | 'start_conversation' | 'contact_request';
 
 const RESTRICTED: ReadonlySet<SanctionedAction> = new Set(['send', 'start_conversation', 'contact_request']);
 

@@ -1,9 +1,12 @@
 import type { EntityManager } from '@mikro-orm/core';
+import type { ConnectError } from '@connectrpc/connect';
 import { SanctionKind } from '@parley/proto';
 import { Batcher } from '../batching/batcher.js';
+import { defineConsumer, type ConsumerSpec } from '../consumer/idempotent-consumer.js';
 import type { SqlRunner } from '../db/sql-pool.js';
+import { events } from '../events/catalog.js';
 import { systemClock, type Clock } from '../time/clock.js';
-import { isBanned, sanctionRefusal, type SanctionStanding, type SanctionedAction } from './sanction-standing.js';
+import { isBanned, sanctionRefusal, standingOf, type SanctionStanding, type SanctionedAction } from './sanction-standing.js';
 
 /**
  * Keeps `standing` as its user's unless a later change is kept already, in the consumer's
@@ -47,18 +50,24 @@ export class SanctionStandings {
 
   constructor(
     private readonly sql: SqlRunner,
-    private readonly clock: Clock = systemClock,
+    /** What "now" is when a temporary standing's end is checked. */
+    readonly clock: Clock = systemClock,
   ) {
-    this.batcher = new Batcher((userIds) => this.read(userIds), { maxBatch: 256, concurrency: 4 });
+    this.batcher = new Batcher((userIds) => this.read(userIds), { maxBatch: 128, concurrency: 4 });
   }
 
   of(userId: string): Promise<SanctionStanding | undefined> {
     return this.batcher.submit(userId);
   }
 
-  /** Throws the user's PERMISSION_DENIED refusal when their standing forbids `action` now. */
+  /** The user's PERMISSION_DENIED refusal if their standing forbids `action` now, else undefined. */
+  async refusal(userId: string, action: SanctionedAction): Promise<ConnectError | undefined> {
+    return sanctionRefusal(await this.of(userId), action, this.clock.now());
+  }
+
+  /** Throws the user's refusal when their standing forbids `action` now. */
   async require(userId: string, action: SanctionedAction): Promise<void> {
-    const refusal = sanctionRefusal(await this.of(userId), action, this.clock.now());
+    const refusal = await this.refusal(userId, action);
     if (refusal) throw refusal;
   }
 
@@ -77,4 +86,20 @@ export class SanctionStandings {
 function toStanding(r: StandingRow): SanctionStanding {
   const kind = SanctionKind[r.kind as keyof typeof SanctionKind];
   return { userId: r.user_id, kind, sanctionId: r.sanction_id, expiresAt: r.expires_at, reason: r.reason, changedAt: r.changed_at };
+}
+
+/**
+ * The consumer of moderation.sanction.changed that keeps the sanction_standing projection, in
+ * each service that enforces sanctions (its durable is the service's own). `onLatest` runs in the
+ * same transaction for a change that is now the user's standing, e.g. auth revoking a ban's sessions.
+ */
+export function sanctionStandingConsumer(onLatest?: (em: EntityManager, standing: SanctionStanding) => Promise<void>): ConsumerSpec {
+  return defineConsumer({
+    name: 'sanction-changed',
+    eventType: events.sanctionChanged,
+    async handle(em, payload) {
+      const standing = standingOf(payload);
+      if ((await recordSanctionStanding(em, standing)) && onLatest) await onLatest(em, standing);
+    },
+  });
 }

@@ -9,6 +9,7 @@ import { Migration20261207192642 } from './Migration20261207192642.js';
 import { Migration20261207210000 } from './Migration20261207210000.js';
 import { Migration20261207214458 } from './Migration20261207214458.js';
 import { Migration20261207220000 } from './Migration20261207220000.js';
+import { Migration20261208003000 } from './Migration20261208003000.js';
 
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261126113148', class: Migration20261126113148 },
@@ -20,4 +21,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261207210000', class: Migration20261207210000 },
   { name: 'Migration20261207214458', class: Migration20261207214458 },
   { name: 'Migration20261207220000', class: Migration20261207220000 },
+  { name: 'Migration20261208003000', class: Migration20261208003000 },
 ];
