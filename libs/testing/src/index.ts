@@ -8,3 +8,4 @@ export * from './accounts.js';
 export * from './projections.js';
 export * from './s3-test-server.js';
 export * from './tus-client.js';
+export * from './events.js';

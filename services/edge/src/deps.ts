@@ -99,7 +99,10 @@ export async function buildEdgeDeps(ctx: ServiceContext<ConfigOf<typeof edgeConf
   };
 }
 
-/** The edge's token check: auth's signature and expiry, then revoked sessions and banned users. */
+/**
+ * The edge's token check: auth's signature and expiry, then banned users, then revoked sessions.
+ * A ban revokes the user's sessions too; its refusal comes first, as it says why and until when.
+ */
 export function edgeVerifier(deps: Pick<EdgeDeps, 'backends' | 'revoked' | 'banned'>): TokenVerifier {
-  return refusingBanned(refusingRevoked(remoteVerifier(deps.backends.auth), deps.revoked), deps.banned);
+  return refusingRevoked(refusingBanned(remoteVerifier(deps.backends.auth), deps.banned), deps.revoked);
 }
