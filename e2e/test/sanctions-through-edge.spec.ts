@@ -6,6 +6,7 @@ import { events } from '@parley/platform';
 import { KeyService, MessageService, SanctionKind, SanctionNoticeSchema } from '@parley/proto';
 import {
   Accounts,
+  PASSWORD,
   connectErrorOf,
   edgeClient,
   eventually,
@@ -98,6 +99,12 @@ async function untilKept(services: readonly ('auth' | 'keys' | 'messaging')[], u
       ([row]) => row?.kind === kind && row.expires_at?.getTime() === expiresAt.getTime(),
     );
   }
+}
+
+/** The expires_at of the standing a service keeps for the user; undefined when it keeps none. */
+async function latestExpiry(service: 'auth' | 'keys' | 'messaging', userId: string): Promise<Date | undefined> {
+  const [row] = await stack.query<{ expires_at: Date }>(service, 'select expires_at from sanction_standing where user_id = $1', [userId]);
+  return row?.expires_at;
 }
 
 /** Opens `device`'s stream and waits until it is live (its queue drained). */
@@ -263,5 +270,12 @@ describe('a restriction', () => {
     await carol.conversations.openDirectConversation({ userId: erin.userId });
     // No later event came: the rows still say restricted.
     await untilKept(['auth', 'messaging'], carol.userId, 'RESTRICT', expiresAt);
+  });
+
+  it('is forgotten with the account: no service keeps the standing of a deleted user', async () => {
+    // Keys holds it too (it refuses nothing of a restricted user, but keeps every standing).
+    await eventually(() => latestExpiry('keys', carol.userId), (at) => at !== undefined);
+    await carol.auth.deleteAccount({ password: PASSWORD });
+    for (const service of ['auth', 'keys', 'messaging'] as const) await eventually(() => latestExpiry(service, carol.userId), (at) => at === undefined);
   });
 });

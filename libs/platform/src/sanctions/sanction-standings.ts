@@ -5,6 +5,7 @@ import { Batcher } from '../batching/batcher.js';
 import { defineConsumer, type ConsumerSpec } from '../consumer/idempotent-consumer.js';
 import type { SqlRunner } from '../db/sql-pool.js';
 import { events } from '../events/catalog.js';
+import { SanctionStandingSchema } from './sanction-standing.entity.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import { isBanned, sanctionRefusal, standingOf, type SanctionStanding, type SanctionedAction } from './sanction-standing.js';
 
@@ -24,6 +25,11 @@ export async function recordSanctionStanding(em: EntityManager, standing: Sancti
     em.getTransactionContext(),
   );
   return rows.length > 0;
+}
+
+/** Drops the user's standing, with the rest of a deleted account (moderation keeps its own record). */
+export async function forgetSanctionStanding(em: EntityManager, userId: string): Promise<void> {
+  await em.nativeDelete(SanctionStandingSchema, { userId });
 }
 
 interface StandingRow {
