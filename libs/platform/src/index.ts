@@ -40,3 +40,6 @@ export * from './auth/signing-key.js';
 export * from './ratelimit/address-subject.js';
 export * from './ratelimit/rate-limiter.js';
 export * from './time/clock.js';
+export * from './sanctions/sanction-standing.js';
+export * from './sanctions/sanction-standing.entity.js';
+export * from './sanctions/sanction-standings.js';

@@ -24,3 +24,4 @@ export * from './gen/parley/events/v1/message_events_pb.js';
 export * from './gen/parley/moderation/v1/moderation_pb.js';
 export * from './gen/parley/moderation/v1/moderator_pb.js';
 export * from './gen/parley/moderation/v1/moderation_internal_pb.js';
+export * from './gen/parley/moderation/v1/sanction_notice_pb.js';

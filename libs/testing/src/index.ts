@@ -10,3 +10,4 @@ export * from './s3-test-server.js';
 export * from './tus-client.js';
 export * from './throwaway-postgres.js';
 export * from './otlp-receiver.js';
+export * from './events.js';

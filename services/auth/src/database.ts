@@ -1,4 +1,4 @@
-import { RateLimitBucketSchema, type DatabaseSpec } from '@parley/platform';
+import { RateLimitBucketSchema, SanctionStandingSchema, type DatabaseSpec } from '@parley/platform';
 import { BlockSchema, ContactRequestSchema, ContactSchema } from './domain/contact.entity.js';
 import { DeviceSchema } from './domain/device.entity.js';
 import { LinkCodeSchema } from './domain/link-code.entity.js';
@@ -22,6 +22,7 @@ export const database: DatabaseSpec = {
     ContactSchema,
     BlockSchema,
     RateLimitBucketSchema,
+    SanctionStandingSchema,
     PublishedSigningKeySchema,
     SpentChallengeSchema,
   ],

@@ -1,4 +1,4 @@
-import { systemClock, type ConfigOf, type Logger, type MikroORM, type Outbox, type ServiceContext } from '@parley/platform';
+import { SanctionStandings, systemClock, type ConfigOf, type Logger, type MikroORM, type Outbox, type ServiceContext } from '@parley/platform';
 import type { authConfigSchema } from './config.js';
 import { MeReader } from './domain/get-me.usecase.js';
 import { PasswordHasher } from './domain/password-hasher.js';
@@ -17,6 +17,8 @@ export interface AuthDeps {
   /** GetMe's reads, batched, in plain SQL. */
   me: MeReader;
   rateLimits: AuthRateLimits;
+  /** Users' standings from moderation.sanction.changed: bans refuse sessions, restrictions contact requests. */
+  sanctions: SanctionStandings;
   /** Register's optional proof of work. */
   challenges: RegistrationChallenges;
   settings: AuthSettings;
@@ -43,6 +45,7 @@ export async function buildAuthDeps({ orm, sql, outbox, log, config }: ServiceCo
     passwords: new PasswordHasher(config.BCRYPT_COST, config.UV_THREADPOOL_SIZE),
     me: new MeReader(sql),
     rateLimits: authRateLimits(orm, config),
+    sanctions: new SanctionStandings(sql),
     challenges: RegistrationChallenges.fromSigningKey(
       config.AUTH_SIGNING_KEY,
       { enabled: config.REGISTRATION_POW, difficultyBits: config.REGISTRATION_POW_DIFFICULTY, ttlSeconds: config.REGISTRATION_CHALLENGE_TTL_SECONDS },

@@ -3,6 +3,7 @@ import { AuthInternalService, AuthService, ContactService, DeviceService } from 
 import { authConfigSchema } from './config.js';
 import { database } from './database.js';
 import { buildAuthDeps } from './deps.js';
+import { sanctionChangedConsumer } from './events/consumers/sanction-changed.consumer.js';
 import { authInternalRoutes } from './rpc/auth-internal.routes.js';
 import { authRoutes } from './rpc/auth.routes.js';
 import { contactRoutes } from './rpc/contact.routes.js';
@@ -18,4 +19,5 @@ void runService({
   // Auth checks its own tokens without a network hop.
   tokens: ({ issuer }) => issuer.verifier(),
   routes: (deps) => [authRoutes(deps), deviceRoutes(deps), contactRoutes(deps), authInternalRoutes(deps)],
+  consumers: (deps) => [sanctionChangedConsumer(deps)],
 });

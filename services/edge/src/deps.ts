@@ -1,4 +1,4 @@
-import type { ClientAddressProofs, ConfigOf, EventFollower, HttpConnectionLimits, Logger, ServiceContext } from '@parley/platform';
+import { remoteVerifier, type ClientAddressProofs, type ConfigOf, type EventFollower, type HttpConnectionLimits, type Logger, type ServiceContext, type TokenVerifier } from '@parley/platform';
 import type { edgeConfigSchema } from './config.js';
 import type { FetchPage } from './delivery/delivery-stream.js';
 import { deliveryFetcher } from './delivery/fetch-deliveries.js';
@@ -6,7 +6,9 @@ import { admitRoleHolders, type Admission } from './moderation/role-gate.js';
 import { StreamHub } from './delivery/stream-hub.js';
 import { streamMetrics, type StreamMetrics } from './delivery/stream-metrics.js';
 import { followRevocations } from './revocations/follow-revocations.js';
-import { RevokedSessions } from './revocations/revoked-sessions.js';
+import { RevokedSessions, refusingRevoked } from './revocations/revoked-sessions.js';
+import { BannedUsers, refusingBanned } from './sanctions/banned-users.js';
+import { followSanctions } from './sanctions/follow-sanctions.js';
 
 /** What the edge's token verifier, public routes and server are built from: made once, in `init`. */
 export interface EdgeDeps {
@@ -15,6 +17,10 @@ export interface EdgeDeps {
   revoked: RevokedSessions;
   /** Keeps `revoked` fed from auth.session.revoked events. */
   revocationFollower: EventFollower;
+  /** Users banned now, whose calls the edge refuses. */
+  banned: BannedUsers;
+  /** Keeps `banned` fed from moderation.sanction.changed. */
+  sanctionFollower: EventFollower;
   hub: StreamHub;
   streamMetrics: StreamMetrics;
   /** Reads a device's queue from messaging, with that device's own Authorization. */
@@ -64,10 +70,18 @@ export async function buildEdgeDeps(ctx: ServiceContext<ConfigOf<typeof edgeConf
   });
   // Serving starts only after the recent revocations are loaded.
   const revocationFollower = await followRevocations(ctx, revoked, windowMs, (sessionIds) => hub.endSessions(sessionIds));
+  // A ban's tokens were all signed before it, so they expire within the same window.
+  const banned = new BannedUsers(windowMs);
+  const sanctionFollower = await followSanctions(ctx, banned, windowMs, (userId) => {
+    const refusal = banned.refusal(userId);
+    if (refusal) hub.endUser(userId, refusal);
+  });
   return {
     log,
     revoked,
     revocationFollower,
+    banned,
+    sanctionFollower,
     hub,
     streamMetrics: metrics,
     fetchDeliveries: deliveryFetcher(config.MESSAGING_URL),
@@ -88,4 +102,12 @@ export async function buildEdgeDeps(ctx: ServiceContext<ConfigOf<typeof edgeConf
       mediaHttpUrl: config.MEDIA_HTTP_URL,
     },
   };
+}
+
+/**
+ * The edge's token check: auth's signature and expiry, then banned users, then revoked sessions.
+ * A ban revokes the user's sessions too; its refusal comes first, as it says why and until when.
+ */
+export function edgeVerifier(deps: Pick<EdgeDeps, 'backends' | 'revoked' | 'banned'>): TokenVerifier {
+  return refusingRevoked(refusingBanned(remoteVerifier(deps.backends.auth), deps.banned), deps.revoked);
 }

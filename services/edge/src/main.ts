@@ -1,10 +1,9 @@
-import { remoteVerifier, runService, startHttpServer } from '@parley/platform';
+import { runService, startHttpServer } from '@parley/platform';
 import { edgeConfigSchema } from './config.js';
 import { deliveryRoutes } from './delivery/delivery.routes.js';
-import { buildEdgeDeps } from './deps.js';
+import { buildEdgeDeps, edgeVerifier } from './deps.js';
 import { mediaProxy } from './media/media-proxy.js';
 import { forwardedServices, publicServices } from './public-services.js';
-import { refusingRevoked } from './revocations/revoked-sessions.js';
 import { clientAddressPolicy } from './rpc/client-address.js';
 import { forwardRelays, forwardRoutes } from './rpc/forward.js';
 import { bodySizePolicy, contentTypePolicy, corsPolicy, streamPaths, unknownRpc } from './rpc/http-policy.js';
@@ -15,13 +14,13 @@ void runService({
   bus: true,
   services: [],
   init: buildEdgeDeps,
-  tokens: ({ backends, revoked }) => refusingRevoked(remoteVerifier(backends.auth), revoked),
+  tokens: edgeVerifier,
   routes: () => [],
   // Messaging, auth and keys validate what the edge passes on; the edge validates Subscribe.
   forwards: forwardedServices.map(({ service }) => service),
   // The public server runs the same chain as the internal one: tokens are checked before forwarding.
   async start(deps, { interceptors }) {
-    const { settings, hub, revocationFollower, log } = deps;
+    const { settings, hub, revocationFollower, sanctionFollower, log } = deps;
     const cors = corsPolicy(settings.corsAllowedOrigins);
     const stampClientAddress = clientAddressPolicy(settings.trustedProxyHops, deps.clientAddressProofs);
     const media = mediaProxy(deps);
@@ -50,6 +49,7 @@ void runService({
         hub.shutdown();
         await server.close(graceMs);
         await revocationFollower.stop();
+        await sanctionFollower.stop();
       },
     };
   },

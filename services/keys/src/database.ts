@@ -1,4 +1,4 @@
-import { RateLimitBucketSchema, type DatabaseSpec } from '@parley/platform';
+import { RateLimitBucketSchema, SanctionStandingSchema, type DatabaseSpec } from '@parley/platform';
 import { BlockProjectionSchema } from './domain/block-projection.entity.js';
 import { DeviceKeysSchema, EcPreKeySchema, KyberPreKeySchema } from './domain/device-keys.entity.js';
 import { DeviceProjectionSchema } from './domain/device-projection.entity.js';
@@ -14,6 +14,7 @@ export const database: DatabaseSpec = {
     KyberPreKeySchema,
     IdentityLogEntrySchema,
     RateLimitBucketSchema,
+    SanctionStandingSchema,
   ],
   migrations,
 };

@@ -1,5 +1,5 @@
 import { cryptoReady } from '@parley/crypto';
-import type { ConfigOf, MikroORM, Outbox, ServiceContext, SqlPool } from '@parley/platform';
+import { SanctionStandings, type ConfigOf, type MikroORM, type Outbox, type ServiceContext, type SqlPool } from '@parley/platform';
 import type { keysConfigSchema } from './config.js';
 import { PreKeyClaims } from './domain/get-pre-key-bundles.usecase.js';
 import { IdentityLog } from './domain/identity-log.js';
@@ -43,6 +43,7 @@ export async function buildKeysDeps({ orm, sql, outbox, config }: ServiceContext
       limiter: rateLimits.claimsPerTarget,
       requesterLimiter: rateLimits.claimsPerRequester,
       lowWaterMark: config.PREKEY_LOW_WATER_MARK,
+      sanctions: new SanctionStandings(sql),
     }),
     rateLimits,
     settings: {

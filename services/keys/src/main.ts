@@ -1,4 +1,4 @@
-import { runService } from '@parley/platform';
+import { runService, sanctionStandingConsumer } from '@parley/platform';
 import { KeyService } from '@parley/proto';
 import { keysConfigSchema } from './config.js';
 import { database } from './database.js';
@@ -19,5 +19,6 @@ void runService({
   init: buildKeysDeps,
   tokens: 'remote',
   routes: (deps) => [keysRoutes(deps)],
-  consumers: () => [deviceAddedConsumer, deviceRevokedConsumer, userBlockedConsumer, userUnblockedConsumer, accountDeletedConsumer],
+  // Claims of a banned user's bundles are checked against the standings sanctionStandingConsumer keeps.
+  consumers: () => [deviceAddedConsumer, deviceRevokedConsumer, userBlockedConsumer, userUnblockedConsumer, accountDeletedConsumer, sanctionStandingConsumer()],
 });

@@ -22,6 +22,7 @@ it('migrates its own fresh database and serves health and metrics', async () => 
     'outbox_event',
     'processed_event',
     'rate_limit_bucket',
+    'sanction_standing',
   ]);
   await expect(grpcHealthCheck(`127.0.0.1:${stack.services.keys.rpcPort}`)).resolves.toBe('SERVING');
   expect(await stack.metrics('keys')).toContain('service="keys"');

@@ -1,4 +1,4 @@
-import { RateLimitBucketSchema, type DatabaseSpec } from '@parley/platform';
+import { RateLimitBucketSchema, SanctionStandingSchema, type DatabaseSpec } from '@parley/platform';
 import { BlockProjectionSchema } from './domain/block-projection.entity.js';
 import { ContactProjectionSchema } from './domain/contact-projection.entity.js';
 import { DeviceProjectionSchema } from './domain/device-projection.entity.js';
@@ -23,6 +23,7 @@ export const database: DatabaseSpec = {
     QueuedDeliverySchema,
     StoredItemSchema,
     RateLimitBucketSchema,
+    SanctionStandingSchema,
   ],
   migrations,
 };

@@ -1,5 +1,5 @@
 import { parseFrankingKeyring } from '@parley/crypto';
-import type { ConfigOf, Logger, MikroORM, Outbox, ServiceContext, SqlPool } from '@parley/platform';
+import { SanctionStandings, type ConfigOf, type Logger, type MikroORM, type Outbox, type ServiceContext, type SqlPool } from '@parley/platform';
 import type { messagingConfigSchema } from './config.js';
 import { AckQueue } from './domain/ack-deliveries.usecase.js';
 import { MessageSender } from './domain/message-sender.js';
@@ -22,6 +22,8 @@ export interface MessagingDeps {
   /** Deletes acked deliveries, a batch per statement. */
   acks: AckQueue;
   rateLimits: MessagingRateLimits;
+  /** Users' standings from moderation.sanction.changed: restrictions and bans refuse sends and new conversations. */
+  sanctions: SanctionStandings;
   settings: MessagingSettings;
 }
 
@@ -70,6 +72,7 @@ export async function buildMessagingDeps({ orm, sql, log, metrics, outbox, nats,
     sender,
     acks: new AckQueue(sql, live, ACK_CONCURRENCY),
     rateLimits,
+    sanctions: new SanctionStandings(sql),
     settings: {
       messageTtlSeconds: config.MESSAGE_TTL_SECONDS,
       envelopeMaxBytes: config.ENVELOPE_MAX_BYTES,

@@ -1,4 +1,4 @@
-import { runService } from '@parley/platform';
+import { runService, sanctionStandingConsumer } from '@parley/platform';
 import { ConversationService, DeliveryInternalService, MessageService, StorageService } from '@parley/proto';
 import { messagingConfigSchema } from './config.js';
 import { database } from './database.js';
@@ -41,6 +41,8 @@ void runService({
     accountDeletedConsumer(deps),
     identityKeyChangedConsumer(deps),
     preKeysLowConsumer(deps),
+    // Sends and new conversations are checked against the standings it keeps.
+    sanctionStandingConsumer(),
   ],
   async start({ orm, log, settings }) {
     const sweeper = new ExpirySweeper(orm, { intervalSeconds: settings.expirySweepSeconds, retractWindowSeconds: settings.retractWindowSeconds }, log);

@@ -3,8 +3,8 @@ import { Migration } from '@mikro-orm/migrations';
 
 /**
  * The platform tables exactly as the services' migrations create them (see
- * services/keys/src/migrations) and rate_limit_bucket (as in services/auth/src/migrations), plus
- * a table the consumer tests' handlers write to.
+ * services/keys/src/migrations), rate_limit_bucket (as in services/auth/src/migrations) and
+ * sanction_standing (as in each enforcing service's), plus a table the consumer tests' handlers write to.
  */
 class PlatformTables extends Migration {
   override async up(): Promise<void> {
@@ -27,6 +27,14 @@ class RateLimitTable extends Migration {
   }
 }
 
+class SanctionStandingTable extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(
+      `create table "sanction_standing" ("user_id" uuid not null, "kind" text not null, "sanction_id" text not null, "expires_at" timestamptz null, "reason" text not null, "changed_at" timestamptz not null, constraint "sanction_standing_pkey" primary key ("user_id"));`,
+    );
+  }
+}
+
 class HandlerWrites extends Migration {
   override async up(): Promise<void> {
     // One row per handler attempt; a failed attempt's row must vanish with its transaction.
@@ -38,4 +46,5 @@ export const testMigrations: MigrationObject[] = [
   { name: 'PlatformTables', class: PlatformTables },
   { name: 'RateLimitTable', class: RateLimitTable },
   { name: 'HandlerWrites', class: HandlerWrites },
+  { name: 'SanctionStandingTable', class: SanctionStandingTable },
 ];

@@ -1,4 +1,4 @@
-import { events, RateLimiter, rpcError, type Caller } from '@parley/platform';
+import { events, forgetSanctionStanding, RateLimiter, rpcError, type Caller } from '@parley/platform';
 import type { AuthDeps } from '../deps.js';
 import { checkWithinBudgets } from './failure-budget.js';
 import { requireLiveSession } from './live-session.js';
@@ -30,6 +30,7 @@ export async function deleteAccount(deps: AuthDeps, caller: Caller, input: { pas
     await revokeSessions(tx, deps, user.id);
     deps.outbox.add(tx, events.accountDeleted, { userId: user.id });
     await RateLimiter.forget(tx, [user.id, user.username]);
+    await forgetSanctionStanding(tx, user.id);
     await tx.nativeDelete(UserSchema, { id: user.id });
   });
   await announceRevocations(deps);

@@ -63,6 +63,7 @@ export async function redeemLinkCode(
   now: Date,
   proof: 'password' | 'approval',
 ) {
+  await deps.sanctions.require(code.user.id, 'login');
   const { user, device, deviceSecret } = await addDevice(em, deps, code.user.id, input, now);
   code.redeemedAt = now;
   const { caller, refresh } = openSession(em, deps, user, device, now, proof);

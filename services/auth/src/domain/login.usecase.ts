@@ -91,6 +91,8 @@ export async function login(deps: AuthDeps, input: LoginInput): Promise<LoggedIn
   if (!user) throw rpcError.unauthenticated(WRONG_CREDENTIALS);
   const now = new Date();
   if ('added' in target) {
+    // Only whoever knows the password learns of the sanction.
+    await deps.sanctions.require(user.id, 'login');
     const opened = await em.transactional(async (tx) => {
       const { device, deviceSecret } = await addDevice(tx, deps, user.id, target.added, now);
       return { device, deviceSecret, ...openSession(tx, deps, user, device, now, 'password') };
@@ -102,6 +104,7 @@ export async function login(deps: AuthDeps, input: LoginInput): Promise<LoggedIn
   if (!device || !deviceSecretMatches(target.secret, device.secretHash)) {
     throw rpcError.unauthenticated(`wrong device_secret for device ${target.existing}: sign in with device_id 0 to add a new device`);
   }
+  await deps.sanctions.require(user.id, 'login');
   const { caller, refresh } = await em.transactional(async (tx) => openSession(tx, deps, user, device, now, 'password'));
   return { user, device, deviceSecret: '', tokens: await withAccessToken(deps, caller, refresh) };
 }

@@ -22,6 +22,8 @@ export async function refresh(deps: AuthDeps, input: { refreshToken: string }): 
     );
     if (!stored) return { ok: false, error: 'unknown refresh token: log in again' };
     const session = stored.session;
+    // Before "session has ended": a ban revoked it, and the app should say why.
+    await deps.sanctions.require(session.user.id, 'login');
     if (session.revokedAt) return { ok: false, error: 'session has ended: log in again' };
     if (stored.usedAt) {
       await revokeSessions(em, deps, session.user.id, { id: session.id }, now);

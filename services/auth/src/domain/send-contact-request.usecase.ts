@@ -14,6 +14,7 @@ import { requireLiveSession } from './live-session.js';
 export async function sendContactRequest(deps: AuthDeps, caller: Caller, input: { userId: string }): Promise<{ becameContacts: boolean }> {
   const otherId = parseOtherUserId(input.userId, caller.userId, "you can't send a contact request to yourself");
   await deps.rateLimits.contactRequestsPerCaller.enforce(caller.userId, 'too many contact requests');
+  await deps.sanctions.require(caller.userId, 'contact_request');
   return deps.orm.em.fork().transactional(async (em) => {
     const { user } = await requireLiveSession(em, caller);
     await lockPair(em, user.id, otherId);

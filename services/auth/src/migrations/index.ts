@@ -8,6 +8,7 @@ import { Migration20261207214844 } from './Migration20261207214844.js';
 import { Migration20261207220057 } from './Migration20261207220057.js';
 import { Migration20261207230000 } from './Migration20261207230000.js';
 import { Migration20261207230001 } from './Migration20261207230001.js';
+import { Migration20261208003000 } from './Migration20261208003000.js';
 import { Migration20261208010000 } from './Migration20261208010000.js';
 
 export const migrations: MigrationObject[] = [
@@ -19,5 +20,6 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261207220057', class: Migration20261207220057 },
   { name: 'Migration20261207230000', class: Migration20261207230000 },
   { name: 'Migration20261207230001', class: Migration20261207230001 },
+  { name: 'Migration20261208003000', class: Migration20261208003000 },
   { name: 'Migration20261208010000', class: Migration20261208010000 },
 ];

@@ -15,7 +15,7 @@ export type StreamEvent =
   | { case: 'heartbeat'; value: object };
 
 /** Why a stream ended, as the stream-ends metric names it. */
-export type EndReason = 'client_closed' | 'replaced' | 'session_revoked' | 'device_gone' | 'token_expired' | 'unauthenticated' | 'stalled' | 'shutdown';
+export type EndReason = 'client_closed' | 'replaced' | 'session_revoked' | 'sanctioned' | 'device_gone' | 'token_expired' | 'unauthenticated' | 'stalled' | 'shutdown';
 
 export interface StreamIdentity {
   streamId: string;

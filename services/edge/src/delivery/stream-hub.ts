@@ -125,6 +125,11 @@ export class StreamHub {
     }
   }
 
+  /** The user was banned: their streams end now with `refusal`, which says what was applied and until when. */
+  endUser(userId: string, refusal: ConnectError): void {
+    for (const { stream, caller } of this.byDevice.values()) if (caller.userId === userId) stream.end('sanctioned', refusal);
+  }
+
   /** Ends every stream so clients reconnect to another edge, and stops the shared parts. */
   shutdown(): void {
     this.stopped = true;

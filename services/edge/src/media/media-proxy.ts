@@ -1,9 +1,8 @@
 import { Agent, request, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { ConnectError } from '@connectrpc/connect';
-import { CLIENT_ADDRESS_HEADER, CLIENT_ADDRESS_PROOF_HEADER, remoteVerifier } from '@parley/platform';
-import type { EdgeDeps } from '../deps.js';
-import { refusingRevoked } from '../revocations/revoked-sessions.js';
+import { Code, ConnectError } from '@connectrpc/connect';
+import { CLIENT_ADDRESS_HEADER, CLIENT_ADDRESS_PROOF_HEADER } from '@parley/platform';
+import { edgeVerifier, type EdgeDeps } from '../deps.js';
 
 /** The one non-Connect route: tus uploads and attachment downloads, forwarded to media's HTTP server. */
 export const MEDIA_PATH_PREFIX = '/media/';
@@ -35,12 +34,12 @@ function plain(res: ServerResponse, status: number, line: string): void {
 
 /**
  * Answers requests under /media/: CORS for the edge's allowed origins (preflights with the tus
- * methods and headers), the token check (revoked sessions included), then a streamed pass-through
+ * methods and headers), the token check (revoked sessions and banned users included), then a streamed pass-through
  * to media: bodies flow with backpressure both ways and are never held whole, so a 1 GiB upload
  * costs the edge a socket buffer. Returns false for any other path.
  */
-export function mediaProxy(deps: Pick<EdgeDeps, 'backends' | 'revoked' | 'settings' | 'log'>) {
-  const verifier = refusingRevoked(remoteVerifier(deps.backends.auth), deps.revoked);
+export function mediaProxy(deps: Pick<EdgeDeps, 'backends' | 'revoked' | 'banned' | 'settings' | 'log'>) {
+  const verifier = edgeVerifier(deps);
   const { corsAllowedOrigins, mediaHttpUrl } = deps.settings;
   const anyOrigin = corsAllowedOrigins.includes('*');
   const agent = new Agent({ keepAlive: true });
@@ -51,7 +50,9 @@ export function mediaProxy(deps: Pick<EdgeDeps, 'backends' | 'revoked' | 'settin
     try {
       await verifier.verify(token);
     } catch (err) {
-      return plain(res, 401, ConnectError.from(err).rawMessage);
+      const refused = ConnectError.from(err);
+      // A banned user is known, just not allowed: 403, as PERMISSION_DENIED maps over HTTP.
+      return plain(res, refused.code === Code.PermissionDenied ? 403 : 401, refused.rawMessage);
     }
     const headers: OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(name)) headers[name] = value;

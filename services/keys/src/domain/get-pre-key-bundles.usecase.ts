@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Batcher, SQL_STATE, events, rpcError, sqlState, type Caller, type RateLimiter, type SqlPool } from '@parley/platform';
+import { Batcher, SQL_STATE, events, rpcError, sqlState, type Caller, type RateLimiter, type SanctionStandings, type SqlPool } from '@parley/platform';
 import type { KeysDeps } from '../deps.js';
 import type { IdentityLog, LogSnapshot } from './identity-log.js';
 import { preKeyCounts } from './prekey-counts.js';
@@ -78,6 +78,8 @@ export interface PreKeyClaimsDeps {
   /** Per requester across every target: taken in the same statement. */
   requesterLimiter: RateLimiter;
   lowWaterMark: number;
+  /** A banned user's bundles are not served. */
+  sanctions: SanctionStandings;
 }
 
 /** Most claims one statement takes. */
@@ -103,7 +105,12 @@ export class PreKeyClaims {
 
   constructor(private readonly deps: PreKeyClaimsDeps) {}
 
-  claim(requester: string, target: ClaimTarget): Promise<ClaimResult> {
+  /**
+   * A banned target answers as a user without keys, as a block does: nobody starts a session with
+   * them, and the requester learns nothing of the sanction (what and why is for its user alone).
+   */
+  async claim(requester: string, target: ClaimTarget): Promise<ClaimResult> {
+    if (await this.deps.sanctions.banned(target.userId)) throw noKeys(target);
     return this.batcher.submit({ requester, target });
   }
 

@@ -14,6 +14,8 @@ import { publishMembersChanged } from '../events/members-changed.js';
 export async function addGroupMembers(deps: MessagingDeps, caller: Caller, input: { conversationId: string; userIds: string[] }): Promise<ConversationView> {
   const userIds = parseUserIds(input.userIds);
   await deps.rateLimits.memberAddsPerCaller.enforce(caller.userId, 'too many AddMembers calls');
+  // Adding someone starts a conversation with them.
+  await deps.sanctions.require(caller.userId, 'start_conversation');
   const { view, signal } = await deps.orm.em.fork().transactional(async (em) => {
     const { conversation, member } = await requireMember(em, input.conversationId, caller.userId, { lock: true });
     requireGroup(conversation);

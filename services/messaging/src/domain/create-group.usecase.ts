@@ -13,6 +13,7 @@ export async function createGroup(deps: MessagingDeps, caller: Caller, input: { 
   if (memberIds.includes(caller.userId)) throw rpcError.invalidArgument('member_user_ids must not include you: you are added as the owner');
   requireWithinCap(memberIds.length + 1, deps.settings.groupMaxMembers);
   await deps.rateLimits.groupsCreatedPerCaller.enforce(caller.userId, 'too many groups created');
+  await deps.sanctions.require(caller.userId, 'start_conversation');
   const { view, signal } = await deps.orm.em.fork().transactional(async (em) => {
     await requireUsersExist(em, memberIds);
     await requireMayAdd(em, caller.userId, memberIds);

@@ -19,6 +19,8 @@ export interface OpenedConversation {
 export async function openDirectConversation(deps: MessagingDeps, caller: Caller, input: { userId: string }): Promise<OpenedConversation> {
   const otherId = canonicalUuid(input.userId);
   if (otherId === caller.userId) throw rpcError.invalidArgument("you can't open a conversation with yourself");
+  // A restricted caller may still open a conversation that exists, not start one.
+  const refusal = await deps.sanctions.refusal(caller.userId, 'start_conversation');
   return deps.orm.em.fork().transactional(async (em) => {
     if ((await em.count(UserProjectionSchema, { userId: otherId })) === 0) throw rpcError.notFound(`no user has id ${otherId}`);
     await requireMayMessage(em, caller.userId, otherId);
@@ -30,6 +32,7 @@ export async function openDirectConversation(deps: MessagingDeps, caller: Caller
       [randomUUID(), now, now, key],
     );
     const created = inserted.length > 0;
+    if (created && refusal) throw refusal;
     if (created) {
       for (const userId of [caller.userId, otherId]) {
         await em.insert(ConversationMemberSchema, { conversation: inserted[0]!.id, userId, role: 'member', joinedAt: now, archived: false, mutedUntil: null });

@@ -21,10 +21,11 @@ export interface SendMessageInput {
  * envelopes, and the message is still stored and given its seq, so seqs stay gapless.
  * A retry with the same client_message_id is answered from the first send.
  */
-export async function sendMessage(deps: Pick<MessagingDeps, 'sender' | 'live' | 'settings'>, caller: Caller, input: SendMessageInput): Promise<SentMessage> {
+export async function sendMessage(deps: Pick<MessagingDeps, 'sender' | 'live' | 'settings' | 'sanctions'>, caller: Caller, input: SendMessageInput): Promise<SentMessage> {
   const conversationId = canonicalUuid(input.conversationId);
   const clientMessageId = input.clientMessageId;
   const envelopes = validEnvelopes(input.envelopes, deps.settings);
+  await deps.sanctions.require(caller.userId, 'send');
   if (input.ephemeral) {
     // A reporting tag names a stored message; an ephemeral send has none to name.
     if (input.frankingCommitment.length) throw rpcError.invalidArgument('an ephemeral send cannot be franked: leave franking_commitment empty');

@@ -10,6 +10,7 @@ import { Migration20261207210000 } from './Migration20261207210000.js';
 import { Migration20261207214458 } from './Migration20261207214458.js';
 import { Migration20261207220000 } from './Migration20261207220000.js';
 import { Migration20261208003000 } from './Migration20261208003000.js';
+import { Migration20261208004000 } from './Migration20261208004000.js';
 import { Migration20261208010000 } from './Migration20261208010000.js';
 
 export const migrations: MigrationObject[] = [
@@ -23,5 +24,6 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261207214458', class: Migration20261207214458 },
   { name: 'Migration20261207220000', class: Migration20261207220000 },
   { name: 'Migration20261208003000', class: Migration20261208003000 },
+  { name: 'Migration20261208004000', class: Migration20261208004000 },
   { name: 'Migration20261208010000', class: Migration20261208010000 },
 ];

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { RateLimiter, defineConsumer, events, sqlRows } from '@parley/platform';
+import { RateLimiter, defineConsumer, events, forgetSanctionStanding, sqlRows } from '@parley/platform';
 import type { MessagingDeps } from '../../deps.js';
 import { BlockProjectionSchema } from '../../domain/block-projection.entity.js';
 import { ContactProjectionSchema } from '../../domain/contact-projection.entity.js';
@@ -21,7 +21,8 @@ import type { QueuedDelivery } from '../../domain/delivery-queue.js';
  * - queued notices to others that name them (DevicesChanged, IdentityKeyChanged,
  *   MessageRetracted): those bodies hold their id as bytes. They are dropped, not rewritten: a
  *   notice about a user who is gone asks nothing of its recipient any more;
- * - the read-models: projection rows, devices, blocks and contacts on either side, policy;
+ * - the read-models: projection rows, devices, blocks and contacts on either side, policy,
+ *   sanction standing;
  * - their rate-limit buckets.
  * Their devices' streams end.
  */
@@ -79,6 +80,7 @@ export const accountDeletedConsumer = (deps: MessagingDeps) =>
       await em.nativeDelete(MessagingPolicyProjectionSchema, { userId });
       await em.nativeDelete(DeviceProjectionSchema, { userId });
       await em.nativeDelete(UserProjectionSchema, { userId });
+      await forgetSanctionStanding(em, userId);
       await RateLimiter.forget(em, [userId]);
       return () => {
         for (const { device_id } of devices) deps.live.deviceGone({ userId, deviceId: device_id });
