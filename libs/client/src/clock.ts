@@ -14,6 +14,8 @@ export const systemClock: Clock = {
   now: () => Date.now(),
   schedule(ms, fn) {
     const timer = setTimeout(fn, ms);
+    // In Node, a pending refresh or rotation must not keep a finished program alive.
+    (timer as { unref?: () => void }).unref?.();
     return () => clearTimeout(timer);
   },
 };

@@ -89,6 +89,11 @@ export class KeyManager {
     this.cancelRotation?.();
   }
 
+  /** How many one-time prekeys of each kind the server still holds for this device. */
+  async counts(): Promise<PreKeyCounts | undefined> {
+    return (await call(() => this.keys.getPreKeyCounts({}))).counts;
+  }
+
   /** The verified bundles of a user's devices (deviceId 0: every device). */
   async bundles(userId: string, deviceId = 0): Promise<PreKeyBundle[]> {
     const res = await call(() => this.keys.getPreKeyBundles({ userId, deviceId }));

@@ -1,5 +1,5 @@
 import { timestampMs } from '@bufbuild/protobuf/wkt';
-import { Code, type Client, type Interceptor } from '@connectrpc/connect';
+import { Code, ConnectError, type Client, type Interceptor } from '@connectrpc/connect';
 import type { AuthService, TokenPair } from '@parley/proto';
 import { backoffDelay, type Cancel, type Clock } from './clock.js';
 import type { Emitter } from './emitter.js';
@@ -139,7 +139,10 @@ export class Session {
 
   /** Adds the bearer token to every call except the anonymous ones. */
   readonly interceptor: Interceptor = (next) => async (req) => {
-    if (!ANONYMOUS.has(req.method.name) && this.tokens()) req.header.set('authorization', `Bearer ${await this.accessToken()}`);
+    if (!ANONYMOUS.has(req.method.name)) {
+      if (!this.tokens()) throw new ConnectError('not logged in', Code.Unauthenticated);
+      req.header.set('authorization', `Bearer ${await this.accessToken()}`);
+    }
     return next(req);
   };
 

@@ -98,9 +98,9 @@ export class SqliteStore implements ClientStore {
     }
   }
 
+  /** Closes both databases; closing again does nothing. */
   close(): void {
-    this.signal.close();
-    this.state.close();
+    for (const db of [this.signal, this.state]) if (db.isOpen) db.close();
   }
 }
 
