@@ -6,6 +6,7 @@ export * from './observability/logger.js';
 export * from './observability/metrics.js';
 export * from './observability/request-context.js';
 export * from './db/database.js';
+export * from './db/database-unavailable.js';
 export * from './db/platform-entities.js';
 export * from './db/sql.js';
 export * from './db/sql-pool.js';

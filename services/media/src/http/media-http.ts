@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Closable } from '@parley/platform';
+import { databaseUnavailable, type Closable } from '@parley/platform';
 import type { MediaDeps } from '../deps.js';
 import { HttpRefusal } from './caller.js';
 import { ATTACHMENTS_PATH, download } from './download.js';
@@ -9,8 +9,16 @@ import { tusUploads, UPLOADS_PATH } from './tus-uploads.js';
 const TUS_METHODS = new Set(['POST', 'PATCH', 'HEAD', 'OPTIONS']);
 
 function refuse(res: ServerResponse, err: unknown, log: MediaDeps['log']): void {
-  const refusal = err instanceof HttpRefusal ? err : new HttpRefusal(500, 'internal error\n');
-  if (!(err instanceof HttpRefusal)) log.error({ err }, 'media HTTP request failed');
+  let refusal: HttpRefusal;
+  if (err instanceof HttpRefusal) refusal = err;
+  else if (databaseUnavailable(err)) {
+    // An outage, not a bug: 503, which clients retry (as UNAVAILABLE on the RPC paths).
+    log.warn({ reason: (err as Error).message }, 'the database is unavailable');
+    refusal = new HttpRefusal(503, 'the database is unavailable; retry shortly\n', { 'Retry-After': '1' });
+  } else {
+    log.error({ err }, 'media HTTP request failed');
+    refusal = new HttpRefusal(500, 'internal error\n');
+  }
   if (res.headersSent) {
     res.destroy();
     return;
