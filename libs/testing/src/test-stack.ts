@@ -28,6 +28,8 @@ export interface TestStackOptions {
   env?: StackOptions['env'];
   /** Print service output (set PARLEY_TEST_LOGS=1 to see it for every stack). */
   verbose?: boolean;
+  /** How long each service may take to report SERVING (the launcher's default otherwise). */
+  startTimeoutMs?: number;
 }
 
 /** Boots real service processes against the real PostgreSQL and NATS, isolated to this run. */
@@ -48,6 +50,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     clientAddressSecret: TEST_CLIENT_ADDRESS_SECRET,
     httpPort: 0,
     services: opts.services,
+    startTimeoutMs: opts.startTimeoutMs,
     env: {
       ...opts.env,
       // Every test registers its accounts from one address (loopback): that limit is lifted unless a test sets it.
