@@ -80,6 +80,12 @@ describe('what an operator watches', () => {
     await inbox.nextEnvelope();
     expect(await sample('edge', 'parley_edge_send_to_deliver_seconds_count', { path: 'live' })).toBe(live + 1);
 
+    // Every service with a database reports its outbox lag, and has published all it committed.
+    for (const service of ['auth', 'keys', 'messaging', 'media', 'moderation'] as const) {
+      expect([service, (await stack.metrics(service)).includes('parley_outbox_oldest_event_age_seconds')]).toEqual([service, true]);
+      expect(await eventually(() => sample(service, 'parley_outbox_pending_events'), (n) => n === 0)).toBe(0);
+    }
+
     // Every consumer of messaging reports its lag, and each catches up.
     const text = await stack.metrics('messaging');
     const consumers = [...text.matchAll(/^parley_consumer_pending_events\{consumer="([^"]+)"/gm)].map((m) => m[1]!);
