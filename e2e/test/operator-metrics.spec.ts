@@ -7,11 +7,13 @@ import { signUp } from './support/accounts.js';
 import { opaqueEnvelope, openDirect } from './support/messages.js';
 import { Subscription, closeAllSubscriptions } from './support/subscription.js';
 
+const STACK_START_MS = 180_000;
 let stack: TestStack;
 
 beforeAll(async () => {
-  stack = await startTestStack();
-});
+  // Six processes starting at once on a busy machine: give each more than the default minute.
+  stack = await startTestStack({ startTimeoutMs: STACK_START_MS });
+}, STACK_START_MS + 60_000);
 
 afterEach(closeAllSubscriptions);
 
@@ -77,6 +79,12 @@ describe('what an operator watches', () => {
     await dave.messages.sendMessage({ conversationId: conversation.id, clientMessageId: randomUUID(), envelopes: [opaqueEnvelope(erin, 'live')] });
     await inbox.nextEnvelope();
     expect(await sample('edge', 'parley_edge_send_to_deliver_seconds_count', { path: 'live' })).toBe(live + 1);
+
+    // Every service with a database reports its outbox lag, and has published all it committed.
+    for (const service of ['auth', 'keys', 'messaging', 'media', 'moderation'] as const) {
+      expect([service, (await stack.metrics(service)).includes('parley_outbox_oldest_event_age_seconds')]).toEqual([service, true]);
+      expect(await eventually(() => sample(service, 'parley_outbox_pending_events'), (n) => n === 0)).toBe(0);
+    }
 
     // Every consumer of messaging reports its lag, and each catches up.
     const text = await stack.metrics('messaging');

@@ -1,11 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { MessageService } from '@parley/proto';
-import { eventually, startOtlpReceiver, startTestStack, type OtlpReceiver, type ReceivedSpan, type TestStack } from '@parley/testing';
+import { AuthService, MessageService } from '@parley/proto';
+import { PASSWORD, edgeClient, eventually, startOtlpReceiver, startTestStack, uniqueUsername, type OtlpReceiver, type ReceivedSpan, type TestStack } from '@parley/testing';
 import { signUp } from './support/accounts.js';
 import { opaqueEnvelope, openDirect, textOf } from './support/messages.js';
 import { Subscription, closeAllSubscriptions } from './support/subscription.js';
 
 let receiver: OtlpReceiver;
+const STACK_START_MS = 180_000;
 let stack: TestStack;
 
 beforeAll(async () => {
@@ -16,8 +17,10 @@ beforeAll(async () => {
       // Streams refetch on their own only hourly, so the delivery below comes by its live signal.
       edge: { EDGE_STREAM_POLL_SECONDS: '3600' },
     },
+    // Six processes starting at once on a busy machine: give each more than the default minute.
+    startTimeoutMs: STACK_START_MS,
   });
-});
+}, STACK_START_MS + 60_000);
 
 afterEach(closeAllSubscriptions);
 
@@ -28,6 +31,8 @@ afterAll(async () => {
 
 const SEND = `${MessageService.typeName}/${MessageService.method.sendMessage.name}`;
 const SERVER = 2;
+const PRODUCER = 4;
+const CONSUMER = 5;
 
 /** The span's ancestors within the trace, nearest first. */
 function ancestors(span: ReceivedSpan, trace: ReceivedSpan[]): ReceivedSpan[] {
@@ -77,5 +82,27 @@ describe('tracing', () => {
     expect(ancestors(deliveries[0]!, trace)).toContain(messagingSend);
     // One tree: every span of the trace descends from the app's.
     for (const span of trace) expect([span, ...ancestors(span, trace)].at(-1)!.parentSpanId).toBe(clientSpanId);
+  });
+
+  it("carries a request's trace on its outbox event to the consumers of other services", async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const clientSpanId = randomBytes(8).toString('hex');
+    // Registering commits auth.user_registered with the account; other services project it.
+    await edgeClient(AuthService, stack.edgeUrl).register(
+      { username: uniqueUsername(), password: PASSWORD, registrationId: 4242 },
+      { headers: { traceparent: `00-${traceId}-${clientSpanId}-01` } },
+    );
+    const trace = await eventually(
+      async () => receiver.spans.filter((s) => s.traceId === traceId),
+      (spans) => spans.some((s) => s.kind === CONSUMER && s.service !== 'parley-auth'),
+    );
+    const register = trace.find((s) => s.service === 'parley-auth' && s.kind === SERVER && s.name.endsWith('/Register'))!;
+    // One publish per event the registration recorded (the user, its first device), each from Register's trace.
+    const publishes = trace.filter((s) => s.service === 'parley-auth' && s.kind === PRODUCER);
+    expect(publishes.length).toBeGreaterThan(0);
+    for (const publish of publishes) expect(ancestors(publish, trace)).toContain(register);
+    for (const consumer of trace.filter((s) => s.kind === CONSUMER)) {
+      expect(ancestors(consumer, trace).filter((s) => publishes.includes(s))).toHaveLength(1);
+    }
   });
 });

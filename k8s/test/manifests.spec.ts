@@ -357,6 +357,16 @@ describe('validation can fail', () => {
     ]);
   });
 
+  test("the Prometheus Operator's kinds are checked against their schemas", () => {
+    const monitor = { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'm' }, spec: { selector: {}, endpoints: [{ port: 'metrics' }] } };
+    expect(problemsOf(monitor)).toEqual([]);
+    expect(problemsOf({ ...monitor, spec: { ...monitor.spec, endpoints: 'metrics' } })).toEqual([expect.stringMatching(/endpoints/)]);
+    const rule = { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', metadata: { name: 'r' }, spec: { groups: [{ name: 'g', rules: [{ alert: 'A' }] }] } };
+    expect(problemsOf(rule)).toEqual([expect.stringMatching(/expr/)]);
+    const backup = { apiVersion: 'postgresql.cnpg.io/v1', kind: 'ScheduledBackup', metadata: { name: 'b' }, spec: { schedule: '0 3 * * *', cluster: { name: 'pg' } } };
+    expect(problemsOf(backup)).toEqual(['spec.schedule must be a six-field cron']);
+  });
+
   test('a custom resource not on the allow-list, or missing fields, is rejected', () => {
     const widget = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } };
     expect(problemsOf(widget)).toEqual([expect.stringMatching(/allow-list/)]);

@@ -32,6 +32,8 @@ export interface TestStackOptions {
   verbose?: boolean;
   /** Sees every line the services print, e.g. to count errors. */
   onLine?: StackOptions['onLine'];
+  /** How long each service may take to report SERVING (the launcher's default otherwise). */
+  startTimeoutMs?: number;
 }
 
 /** Boots real service processes against the real PostgreSQL and NATS, isolated to this run. */
@@ -52,6 +54,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     clientAddressSecret: TEST_CLIENT_ADDRESS_SECRET,
     httpPort: 0,
     services: opts.services,
+    startTimeoutMs: opts.startTimeoutMs,
     env: {
       ...opts.env,
       // Every test registers its accounts from one address (loopback): that limit is lifted unless a test sets it.
