@@ -28,6 +28,8 @@ export interface TestStackOptions {
   env?: StackOptions['env'];
   /** Print service output (set PARLEY_TEST_LOGS=1 to see it for every stack). */
   verbose?: boolean;
+  /** How long each service may take to answer SERVING (the launcher's default: 60 s). */
+  startTimeoutMs?: number;
 }
 
 /** Boots real service processes against the real PostgreSQL and NATS, isolated to this run. */
@@ -56,6 +58,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
       all: { LOG_LEVEL: verbose ? 'debug' : 'warn', SHUTDOWN_GRACE_SECONDS: '5', ...opts.env?.all },
     },
     onLine: verbose ? (name, line) => process.stdout.write(`${name} | ${line}\n`) : undefined,
+    startTimeoutMs: opts.startTimeoutMs,
   }).catch(async (err) => {
     await isolation.cleanup([natsUrl]).catch(() => undefined);
     rmSync(mediaDir, { recursive: true, force: true });
