@@ -62,7 +62,8 @@ export default {
   name: 'media',
   about: `a ${SIZE_MIB} MiB attachment uploaded (tus, ${CHUNK_MIB} MiB PATCHes) and downloaded through the edge, beside raw disk write and read of the same bytes; edge and media RSS growth during the upload`,
   services: ['auth', 'media', 'edge'],
-  env: { media: { MEDIA_MAX_ATTACHMENT_BYTES: String(SIZE_MIB * MIB), MEDIA_QUOTA_BYTES_PER_USER: String(4 * SIZE_MIB * MIB) } },
+  // Media's V8 flags as k8s/base/media/deployment.yaml sets them.
+  env: { media: { NODE_OPTIONS: '--max-semi-space-size=2', MEDIA_MAX_ATTACHMENT_BYTES: String(SIZE_MIB * MIB), MEDIA_QUOTA_BYTES_PER_USER: String(4 * SIZE_MIB * MIB) } },
   ownStack: true,
   async run(ctx) {
     const size = SIZE_MIB * MIB;
