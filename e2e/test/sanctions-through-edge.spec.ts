@@ -16,7 +16,7 @@ import {
   type SignedInDevice,
   type TestStack,
 } from '@parley/testing';
-import { clientsOf, signUp, type EdgeDevice } from './support/accounts.js';
+import { clientsOf, linkWithPassword, signUp, type EdgeDevice } from './support/accounts.js';
 import { withSignalKeys } from './support/keyed-device.js';
 import { openDirect, opaqueEnvelope, sendWhenDevicesKnown } from './support/messages.js';
 import { Subscription, closeAllSubscriptions } from './support/subscription.js';
@@ -212,6 +212,34 @@ describe('a temporary ban', () => {
     const messages = edgeClient(MessageService, stack.edgeUrl, { accessToken: after.tokens.accessToken });
     await sendWhenDevicesKnown(messages, conversationId, [opaqueEnvelope(bob, 'after the expiry')]);
     await liveStream(after);
+  });
+});
+
+describe('a ban on several edges', () => {
+  it("ends the user's streams on every edge, and an edge started later refuses the user too", async () => {
+    const frank = await signUp(stack, 'banned_twice');
+    const second = await linkWithPassword(stack, frank, 'second device');
+    const edgeB = (await stack.startReplica('edge')).url;
+    const onA = Subscription.open(stack.edgeUrl, frank);
+    const onB = Subscription.open(edgeB, second);
+    await Promise.all([onA.backlog(), onB.backlog()]);
+
+    const expiresAt = inAnHour();
+    const endedB = onB.next().then(
+      () => undefined,
+      (err: unknown) => ({ error: ConnectError.from(err), at: performance.now() }),
+    );
+    const publishing = performance.now();
+    const cutA = await cutStream(onA, frank.userId, { kind: SanctionKind.TEMPORARY_BAN, expiresAt });
+    const cutB = await endedB;
+    console.log(`ban published → streams ended: ${cutA.ms.toFixed(1)} ms on the first edge, ${(cutB!.at - publishing).toFixed(1)} ms on the second`);
+    expect([cutA.error.code, cutB?.error.code]).toEqual([Code.PermissionDenied, Code.PermissionDenied]);
+    expect(cutB?.error.rawMessage).toBe(`your account is temporarily banned until ${iso(expiresAt)} (reason: spam)`);
+
+    // A replica that starts after the ban replays the window first, then serves.
+    const edgeC = (await stack.startReplica('edge')).url;
+    const refused = await connectErrorOf(Subscription.open(edgeC, second).next());
+    expect([refused.code, refused.rawMessage]).toEqual([Code.PermissionDenied, `your account is temporarily banned until ${iso(expiresAt)} (reason: spam)`]);
   });
 });
 
