@@ -22,8 +22,8 @@ describe('the parley CLI', () => {
   let home: string;
 
   beforeAll(async () => {
-    stack = await startTestStack({ services: ['auth', 'keys', 'messaging', 'edge'], env: { auth: { BCRYPT_COST: '4' } } });
     home = mkdtempSync(join(tmpdir(), 'parley-cli-'));
+    stack = await startTestStack({ services: ['auth', 'keys', 'messaging', 'edge'], env: { auth: { BCRYPT_COST: '4' } } });
   });
   afterAll(async () => {
     await stack?.cleanup();
