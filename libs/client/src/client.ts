@@ -162,20 +162,24 @@ export class ParleyClient {
     return (await call(() => this.auth.listSessions({}))).sessions;
   }
 
+  /** Ends one session of the account (another device's, typically). */
   async revokeSession(sessionId: string): Promise<void> {
     await call(() => this.auth.revokeSession({ sessionId }));
   }
 
   // --- Devices ---
 
+  /** The account's devices; `current` marks this one. */
   async devices(): Promise<Device[]> {
     return (await call(() => this.deviceService.listDevices({}))).devices;
   }
 
+  /** Renames one of the account's devices. */
   async renameDevice(deviceId: number, name: string): Promise<Device> {
     return (await call(() => this.deviceService.renameDevice({ deviceId, name }))).device!;
   }
 
+  /** Unlinks a device: its sessions end and its keys and queue go. Not the primary device. */
   async revokeDevice(deviceId: number): Promise<void> {
     await call(() => this.deviceService.revokeDevice({ deviceId }));
   }
@@ -214,6 +218,7 @@ export class ParleyClient {
 
   // --- Contacts ---
 
+  /** Users by username: exact, or by prefix. */
   async searchUsers(query: string, prefix = false): Promise<User[]> {
     return (await call(() => this.contactService.searchUsers({ query, prefix }))).users;
   }
@@ -230,44 +235,54 @@ export class ParleyClient {
     return (await call(() => this.contactService.sendContactRequest({ userId }))).becameContacts;
   }
 
+  /** Accepts another user's contact request. */
   async acceptContact(userId: string): Promise<void> {
     await call(() => this.contactService.acceptContactRequest({ userId }));
   }
 
+  /** The account's contacts. */
   async contacts(): Promise<Contact[]> {
     return (await call(() => this.contactService.listContacts({}))).contacts;
   }
 
+  /** Contact requests to and from this account, not yet answered. */
   async contactRequests(): Promise<{ incoming: ContactRequest[]; outgoing: ContactRequest[] }> {
     return call(() => this.contactService.listContactRequests({}));
   }
 
+  /** Blocks a user: neither side can message the other. */
   async block(userId: string): Promise<void> {
     await call(() => this.contactService.blockUser({ userId }));
   }
 
+  /** Lifts a block. */
   async unblock(userId: string): Promise<void> {
     await call(() => this.contactService.unblockUser({ userId }));
   }
 
+  /** The users this account blocked. */
   async blocked(): Promise<User[]> {
     return (await call(() => this.contactService.listBlockedUsers({}))).users;
   }
 
   // --- Conversations ---
 
+  /** The direct conversation with a user, created on first use. */
   async openDirect(userId: string): Promise<Conversation> {
     return (await call(() => this.conversationService.openDirectConversation({ userId }))).conversation!;
   }
 
+  /** A group with this user as owner and the given members. */
   async createGroup(memberUserIds: string[]): Promise<Conversation> {
     return (await call(() => this.conversationService.createGroup({ memberUserIds }))).conversation!;
   }
 
+  /** The first page of this user's conversations, most recently active first. */
   async conversations(): Promise<Conversation[]> {
     return (await call(() => this.conversationService.listConversations({}))).conversations;
   }
 
+  /** One conversation this user is a member of. */
   async conversation(conversationId: string): Promise<Conversation> {
     return (await call(() => this.conversationService.getConversation({ conversationId }))).conversation!;
   }
@@ -279,18 +294,22 @@ export class ParleyClient {
     return this.sender.send(conversationId, content, opts);
   }
 
+  /** Sends a text message. */
   sendText(conversationId: string, text: string, opts?: SendOptions): Promise<SendMessageResponse> {
     return this.send(conversationId, { kind: 'text', text }, opts);
   }
 
+  /** Replaces the text of one of this user's messages (the app shows the latest edit). */
   edit(conversationId: string, targetMessageId: string, text: string): Promise<SendMessageResponse> {
     return this.send(conversationId, { kind: 'edit', targetMessageId, text });
   }
 
+  /** Reacts to a message with an emoji, or removes the reaction. */
   react(conversationId: string, targetMessageId: string, emoji: string, remove = false): Promise<SendMessageResponse> {
     return this.send(conversationId, { kind: 'reaction', targetMessageId, emoji, remove });
   }
 
+  /** Tells the conversation that messages were delivered or read. */
   receipt(conversationId: string, receipt: 'delivered' | 'read', messageIds: string[]): Promise<SendMessageResponse> {
     return this.send(conversationId, { kind: 'receipt', receipt, messageIds });
   }
