@@ -7,13 +7,11 @@ import { signUp } from './support/accounts.js';
 import { opaqueEnvelope, openDirect } from './support/messages.js';
 import { Subscription, closeAllSubscriptions } from './support/subscription.js';
 
-const STACK_START_MS = 180_000;
 let stack: TestStack;
 
 beforeAll(async () => {
-  // Six processes starting at once on a busy machine: give each more than the default minute.
-  stack = await startTestStack({ startTimeoutMs: STACK_START_MS });
-}, STACK_START_MS + 60_000);
+  stack = await startTestStack();
+});
 
 afterEach(closeAllSubscriptions);
 

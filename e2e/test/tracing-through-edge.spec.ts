@@ -6,7 +6,6 @@ import { opaqueEnvelope, openDirect, textOf } from './support/messages.js';
 import { Subscription, closeAllSubscriptions } from './support/subscription.js';
 
 let receiver: OtlpReceiver;
-const STACK_START_MS = 180_000;
 let stack: TestStack;
 
 beforeAll(async () => {
@@ -17,10 +16,8 @@ beforeAll(async () => {
       // Streams refetch on their own only hourly, so the delivery below comes by its live signal.
       edge: { EDGE_STREAM_POLL_SECONDS: '3600' },
     },
-    // Six processes starting at once on a busy machine: give each more than the default minute.
-    startTimeoutMs: STACK_START_MS,
   });
-}, STACK_START_MS + 60_000);
+});
 
 afterEach(closeAllSubscriptions);
 

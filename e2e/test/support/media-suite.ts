@@ -34,9 +34,6 @@ const MEDIA_LIMITS = {
   MEDIA_ORPHAN_SWEEP_INTERVAL_SECONDS: '1',
 };
 const DAY_SECONDS = 86_400;
-/** Six services starting at once on a box loaded by others' work have taken over a minute to answer SERVING. */
-const START_TIMEOUT_MS = 180_000;
-
 const tus = (stack: TestStack, device: EdgeDevice) => new TusClient(stack.edgeUrl, device.tokens.accessToken);
 
 /** Grants once media has learnt the conversation's members from messaging's events. */
@@ -59,8 +56,8 @@ export function mediaSuite(provider: MediaProvider): void {
   beforeAll(async () => {
     const setUp = await provider.setUp(() => stack);
     blobs = setUp.blobs;
-    stack = await startTestStack({ env: { media: { ...MEDIA_LIMITS, ...setUp.env }, edge: { CORS_ALLOWED_ORIGINS: APP_ORIGIN } }, startTimeoutMs: START_TIMEOUT_MS });
-  }, START_TIMEOUT_MS + 60_000);
+    stack = await startTestStack({ env: { media: { ...MEDIA_LIMITS, ...setUp.env }, edge: { CORS_ALLOWED_ORIGINS: APP_ORIGIN } } });
+  });
 
   afterAll(async () => {
     await stack?.cleanup();

@@ -36,6 +36,13 @@ export interface TestStackOptions {
   startTimeoutMs?: number;
 }
 
+/**
+ * How long each service may take to answer SERVING. A service starts in about a second on an idle
+ * box, but on a shared 2-core box under a load average of 30 one took over a minute, so the test
+ * stack waits this long (the e2e suite's hook timeout covers it).
+ */
+export const TEST_STACK_START_MS = 180_000;
+
 /** Boots real service processes against the real PostgreSQL and NATS, isolated to this run. */
 export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
   const isolation = new TestIsolation(opts.pgUrl);
@@ -54,7 +61,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     clientAddressSecret: TEST_CLIENT_ADDRESS_SECRET,
     httpPort: 0,
     services: opts.services,
-    startTimeoutMs: opts.startTimeoutMs,
+    startTimeoutMs: opts.startTimeoutMs ?? TEST_STACK_START_MS,
     env: {
       ...opts.env,
       // Every test registers its accounts from one address (loopback): that limit is lifted unless a test sets it.
