@@ -2,18 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { Code } from '@connectrpc/connect';
+import { performance } from 'node:perf_hooks';
+import { timestampDate } from '@bufbuild/protobuf/wkt';
+import { Code, ConnectError } from '@connectrpc/connect';
 import { buildMessageReport } from '@parley/crypto';
 import { events } from '@parley/platform';
 import { CaseState, ReportReason, ReportTargetType, Role, SanctionKind } from '@parley/proto';
-import { connectErrorOf, startTestStack, type TestStack } from '@parley/testing';
-import { signUp, type EdgeDevice } from './support/accounts.js';
-import { openDirect } from './support/messages.js';
+import { Accounts, connectErrorOf, eventually, startTestStack, type TestStack } from '@parley/testing';
+import { clientsOf, logIn, signUp, type EdgeDevice } from './support/accounts.js';
+import { opaqueEnvelope, openDirect, sendWhenDevicesKnown } from './support/messages.js';
+import { Subscription, closeAllSubscriptions } from './support/subscription.js';
 import {
   EventRecorder,
   moderationClientsOf,
-  publishEvent,
   taggedMessage,
   untilModerationKnows,
   untilModerationKnowsConversation,
@@ -67,6 +68,8 @@ beforeAll(async () => {
   await untilModerationKnows(stack, devices.map((d) => d.userId));
   sanctions = await EventRecorder.start(stack, events.sanctionChanged);
 });
+
+afterEach(closeAllSubscriptions);
 
 afterAll(async () => {
   await sanctions?.close();
@@ -241,18 +244,62 @@ describe('sanctions', () => {
 
 describe('auto-moderation', () => {
   it('restricts a sender whose burst trips the sends rule, and the audit log says why', async () => {
-    // Messaging publishes messaging.message.sent (issue 14, "frank"); until that lands the burst is published as messaging would.
-    for (let i = 0; i < SPAM_LIMIT; i++) {
-      await publishEvent(stack, 'messaging', events.messageSent, {
-        messageId: randomUUID(), senderUserId: mallory.userId, senderDeviceId: 1, conversationId: randomUUID(), recipientUsers: 1, sentAt: timestampFromDate(new Date()),
-      });
-    }
+    // A real burst through the edge: messaging publishes messaging.message.sent for each, moderation counts them.
+    const conversationId = (await openDirect(mallory, rita)).id;
+    for (let i = 0; i < SPAM_LIMIT; i++) await sendWhenDevicesKnown(mallory.messages, conversationId, [opaqueEnvelope(rita, `buy now ${i}`)]);
     const restricted = await sanctions.next((e) => e.userId === mallory.userId && e.kind === SanctionKind.RESTRICT);
     expect(restricted.reason).toBe('SPAM');
     const log = await admin.console.listAuditLog({ subjectUserId: mallory.userId });
     const hit = log.entries.find((e) => e.action === 'rule.hit')!;
     expect(hit).toMatchObject({ actor: 'rule:sendsPerMinute', reason: expect.stringContaining(`${SPAM_LIMIT} message.sent within 60s ≥ ${SPAM_LIMIT}`) });
     expect(log.entries.find((e) => e.action === 'sanction.applied')).toMatchObject({ actor: 'rule:sendsPerMinute', reason: expect.stringMatching(/^RESTRICT for SPAM until .*automatic: risk 100/) });
+    // …and messaging, hearing of it, refuses the next send with what was applied.
+    const refused = await eventually(
+      () => connectErrorOf(mallory.messages.sendMessage({ conversationId, clientMessageId: randomUUID(), envelopes: [opaqueEnvelope(rita, 'one more')] })).catch(() => undefined),
+      (err) => err?.code === Code.PermissionDenied,
+    );
+    expect(refused!.rawMessage).toMatch(/^your account is restricted until .* \(reason: spam\)/);
+  });
+});
+
+describe("a moderator's temporary ban", () => {
+  it('cuts the live stream at once, refuses sends and logins, and everything works again after it ends', async () => {
+    const [eve, peer] = await Promise.all([signUp(stack, 'eve'), signUp(stack, 'peer')]);
+    await untilModerationKnows(stack, [eve.userId]);
+    const conversationId = (await openDirect(eve, peer)).id;
+    await sendWhenDevicesKnown(eve.messages, conversationId, [opaqueEnvelope(peer, 'before')]);
+    const stream = Subscription.open(stack.edgeUrl, eve);
+    await stream.backlog();
+    const ended = stream.next().then(
+      () => undefined,
+      (err: unknown) => ({ error: ConnectError.from(err), at: performance.now() }),
+    );
+
+    const applied = performance.now();
+    const { sanction } = await admin.console.applySanction({ userId: eve.userId, kind: SanctionKind.TEMPORARY_BAN, duration: { seconds: 4n }, reason: ReportReason.SPAM });
+    const end = await ended;
+    if (!end) throw new Error('the stream sent an event instead of ending');
+    console.log(`moderator's ban applied → live stream ended: ${(end.at - applied).toFixed(1)} ms`);
+    expect(end.error.code).toBe(Code.PermissionDenied);
+    expect(end.error.rawMessage).toMatch(/^your account is temporarily banned until /);
+
+    const send = await connectErrorOf(eve.messages.sendMessage({ conversationId, clientMessageId: randomUUID(), envelopes: [opaqueEnvelope(peer, 'x')] }));
+    expect(send.code).toBe(Code.PermissionDenied);
+    const login = await eventually(
+      () => connectErrorOf(logIn(stack, eve.username)).catch(() => undefined),
+      (err) => err?.code === Code.PermissionDenied,
+    );
+    expect(login!.rawMessage).toMatch(/^your account is temporarily banned until /);
+
+    // Once it has ended by itself, the same device logs in, sends and subscribes again.
+    const again = await eventually(
+      () => new Accounts(clientsOf(stack)).logIn(eve.username, { again: eve }).catch((err: unknown) => ConnectError.from(err)),
+      (res) => !(res instanceof ConnectError),
+    );
+    if (again instanceof ConnectError) throw again;
+    expect(Date.now()).toBeGreaterThanOrEqual(timestampDate(sanction!.expiresAt!).getTime());
+    await sendWhenDevicesKnown(clientsOf(stack, again.tokens.accessToken).messages, conversationId, [opaqueEnvelope(peer, 'after')]);
+    await Subscription.open(stack.edgeUrl, again).backlog();
   });
 });
 

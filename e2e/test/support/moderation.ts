@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { create, type DescMessage, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
+import { create, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import type { Client } from '@connectrpc/connect';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { frankMessage, parseFrankingKeyring, reportingTag } from '@parley/crypto';
-import { decodeEvent, encodeEnvelope, packEvent, type EventType } from '@parley/platform';
+import { decodeEvent, type EventType } from '@parley/platform';
 import { ModerationService, ModeratorService, ReportingTagSchema, type ReportingTag } from '@parley/proto';
 import { edgeClient, eventually, type TestStack } from '@parley/testing';
 import type { EdgeDevice } from './accounts.js';
@@ -63,16 +63,6 @@ export class EventRecorder<D extends DescMessage> {
 
   close(): Promise<void> {
     return this.nc.close();
-  }
-}
-
-/** Publishes an event on the run's subject as its producer would have. */
-export async function publishEvent<D extends DescMessage>(stack: TestStack, producer: string, type: EventType<D>, payload: MessageInitShape<D>): Promise<void> {
-  const nc = await connect({ servers: stack.natsUrl });
-  try {
-    await nc.request(stack.isolation.subjects.of(type), encodeEnvelope(packEvent(producer, type, payload)));
-  } finally {
-    await nc.close();
   }
 }
 

@@ -63,6 +63,11 @@ describe('sanctionRefusal', () => {
     expect(notice).toMatchObject({ kind: SanctionKind.TEMPORARY_BAN, reason: 'spam', sanctionId: 's1', expiresAt: timestampFromDate(UNTIL) });
   });
 
+  it("words moderation's reason codes for people", () => {
+    const err = sanctionRefusal(standing(SanctionKind.PERMANENT_BAN, { reason: 'HATE_SPEECH' }), 'login', NOW);
+    expect(err?.rawMessage).toBe('your account is permanently banned (reason: hate speech)');
+  });
+
   it('says a permanent ban has no end', () => {
     expect(sanctionRefusal(standing(SanctionKind.PERMANENT_BAN), 'login', NOW)?.rawMessage).toBe('your account is permanently banned (reason: spam)');
   });

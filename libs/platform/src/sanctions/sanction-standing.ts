@@ -75,7 +75,8 @@ export function sanctionRefusal(standing: SanctionStanding | undefined, action: 
 /** e.g. "your account is temporarily banned until 2026-12-09T10:00:00Z (reason: spam)". */
 export function sanctionMessage(standing: SanctionStanding, kind: SanctionKind = standing.kind): string {
   const until = standing.expiresAt ? ` until ${standing.expiresAt.toISOString().replace(/\.\d{3}Z$/, 'Z')}` : '';
-  const reason = standing.reason ? ` (reason: ${standing.reason})` : '';
+  // Moderation's reason codes are enum names (HATE_SPEECH); people read "hate speech".
+  const reason = standing.reason ? ` (reason: ${standing.reason.toLowerCase().replaceAll('_', ' ')})` : '';
   switch (kind) {
     case SanctionKind.PERMANENT_BAN:
       return `your account is permanently banned${reason}`;
