@@ -25,7 +25,8 @@ FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 # Copy and prune in one step, so that no layer keeps the dev dependencies: the manifests and
-# node_modules, then each workspace's package.json and dist/ (node_modules/@parley/* link there).
+# node_modules, then each workspace's package.json and dist/ (node_modules/@parley/* link there),
+# and moderation's default auto-moderation rules, which it reads beside its dist/.
 RUN --mount=type=bind,from=build,source=/app,target=/build \
     set -eu; \
     cp -a /build/package.json /build/package-lock.json /build/node_modules ./; \
@@ -36,6 +37,7 @@ RUN --mount=type=bind,from=build,source=/app,target=/build \
       cp -a "${ws}package.json" "$dest"; \
       if [ -d "${ws}dist" ]; then cp -a "${ws}dist" "$dest"; fi; \
     done; \
+    cp -a /build/services/moderation/auto-moderation.json services/moderation/; \
     npm prune --omit=dev --no-audit --no-fund; \
     rm -rf /root/.npm /tmp/*
 # The image's "node" user (uid 1000), numeric so that Kubernetes runAsNonRoot can verify it.
