@@ -613,7 +613,7 @@ describe.each(overlays)('overlay %s', (overlay) => {
     keys: ['edge'],
     messaging: ['edge'],
     media: ['edge'],
-    moderation: [],
+    moderation: ['edge'],
     edge: [],
   };
   const STRANGER = { app: 'anything-else-in-the-cluster' };
