@@ -52,7 +52,7 @@ describe('the edge HTTP server', () => {
     expect(slow.received()).toMatch(/^HTTP\/1\.1 408 /);
   });
 
-  it('answers a body over EDGE_READ_MAX_BYTES with 413, before reading it', async () => {
+  it('answers a body over EDGE_READ_MAX_BYTES with 413, read and thrown away so the client gets the answer', async () => {
     const res = await fetch(`${stack.edgeUrl}/parley.auth.v1.AuthService/Register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -63,6 +63,12 @@ describe('the edge HTTP server', () => {
       code: 'resource_exhausted',
       message: "request body of 2097184 bytes is larger than the edge's limit of 1048576 bytes: send less",
     });
+  });
+
+  it('answers a body declared far over the limit with 413 at once, and closes the connection', async () => {
+    const huge = await rawConnection(stack.edgeUrl, requestHead(stack.edgeUrl, [`Content-Length: ${100 * 1024 * 1024}`]) + '{"username":');
+    await huge.closed;
+    expect(huge.received()).toMatch(/^HTTP\/1\.1 413 /);
   });
 
   it('answers a chunked body that runs over EDGE_READ_MAX_BYTES with 413 too', async () => {

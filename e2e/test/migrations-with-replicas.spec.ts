@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newSigningKey } from '@parley/platform';
-import { REPO_ROOT, SERVICES, freePort, newLogSigningKey, serviceProcess, type ServiceName, type ServiceProcess } from '@parley/stack';
+import { REPO_ROOT, SERVICES, freePort, newFrankingKeyring, newLogSigningKey, serviceProcess, type ServiceName, type ServiceProcess } from '@parley/stack';
 import { TEST_NATS_URL, TestIsolation, runServiceUntilExit } from '@parley/testing';
 
 // What a Deployment with several replicas, or a rolling update, does to a fresh database: its
@@ -42,6 +42,7 @@ async function processEnv(service: ServiceName, databaseUrl: string): Promise<Re
     ...(service === 'auth' ? { AUTH_SIGNING_KEY: newSigningKey() } : {}),
     ...(service === 'keys' ? { KEYS_LOG_SIGNING_KEY: newLogSigningKey() } : {}),
     ...(service === 'media' ? { MEDIA_FILE_DIR: mediaDir, MEDIA_HTTP_PORT: String(await freePort()) } : {}),
+    ...(service === 'messaging' || service === 'moderation' ? newFrankingKeyring() : {}),
   };
 }
 

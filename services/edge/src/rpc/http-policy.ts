@@ -73,21 +73,34 @@ function refuse(res: ServerResponse, type: string, fix: string, accepted: string
   return true;
 }
 
+/** Up to how many bytes a refused body is read and thrown away before answering, rather than cut off. */
+const REFUSED_BODY_DRAIN_BYTES = 8 * 1024 * 1024;
+
 /**
- * A body declared larger than `readMaxBytes` gets 413 before anything reads it, whatever the
+ * A body declared larger than `readMaxBytes` gets 413 before anything uses it, whatever the
  * protocol: the RPC layer would answer RESOURCE_EXHAUSTED, which Connect sends as 429 ("retry
  * later"), and no retry helps. A body sent without a length is cut by the RPC layer's own limit.
+ * A client still sending when the connection closes sees a broken pipe instead of the answer, so a
+ * moderately oversized body is read to its end and discarded first (the connection stays open); a
+ * larger one is answered at once and the connection closed.
  */
 export function bodySizePolicy(readMaxBytes: number) {
   return (req: IncomingMessage, res: ServerResponse): boolean => {
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (!(declared > readMaxBytes)) return false;
-    res.writeHead(413, { 'content-type': 'application/json', connection: 'close' }).end(
-      JSON.stringify({
-        code: 'resource_exhausted',
-        message: `request body of ${declared} bytes is larger than the edge's limit of ${readMaxBytes} bytes: send less`,
-      }),
-    );
+    const answer = (headers: Record<string, string>) =>
+      res.writeHead(413, { 'content-type': 'application/json', ...headers }).end(
+        JSON.stringify({
+          code: 'resource_exhausted',
+          message: `request body of ${declared} bytes is larger than the edge's limit of ${readMaxBytes} bytes: send less`,
+        }),
+      );
+    if (declared > REFUSED_BODY_DRAIN_BYTES) {
+      answer({ connection: 'close' });
+    } else {
+      req.once('end', () => answer({}));
+      req.resume();
+    }
     return true;
   };
 }

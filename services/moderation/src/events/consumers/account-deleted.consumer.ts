@@ -14,7 +14,7 @@ export const accountDeletedConsumer = defineConsumer({
     await sqlRows(em, `delete from moderation_user where user_id = ?`, [userId]);
     await sqlRows(em, `delete from role_grant where user_id = ?`, [userId]);
     await sqlRows(em, `delete from contact_pair where user_id = ? or contact_user_id = ?`, [userId, userId]);
-    await sqlRows(em, `delete from activity where user_id = ?`, [userId]);
+    await sqlRows(em, `delete from activity where user_id = ? or peer_id = ?`, [userId, userId]);
     await sqlRows(em, `update conversation_members set member_ids = array_remove(member_ids, ?::uuid) where ?::uuid = any(member_ids)`, [userId, userId]);
     await RateLimiter.forget(em, [userId]);
   },
