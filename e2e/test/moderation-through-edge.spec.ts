@@ -40,12 +40,17 @@ let rita: EdgeDevice & ModerationClients;
 
 const REPORTS_PER_HOUR = 30;
 const SPAM_LIMIT = 5;
+const STRANGERS_LIMIT = 3;
+const BLOCKS_LIMIT = 3;
 
 beforeAll(async () => {
   // The operator's rules file, with a burst limit a test can reach.
   rulesDir = mkdtempSync(join(tmpdir(), 'parley-rules-'));
   const rules = JSON.parse(readFileSync(join(__dirname, '..', '..', 'services', 'moderation', 'auto-moderation.json'), 'utf8'));
   rules.rules.sendsPerMinute.limit = SPAM_LIMIT;
+  // Each of these alone restricts here (the shipped file needs two rules' hits together).
+  Object.assign(rules.rules.newAccountStrangers, { strangers: STRANGERS_LIMIT, score: rules.riskThreshold });
+  Object.assign(rules.rules.blocksReceived, { count: BLOCKS_LIMIT, score: rules.riskThreshold });
   writeFileSync(join(rulesDir, 'rules.json'), JSON.stringify(rules));
   stack = await startTestStack({
     env: {
@@ -259,6 +264,35 @@ describe('auto-moderation', () => {
       (err) => err?.code === Code.PermissionDenied,
     );
     expect(refused!.rawMessage).toMatch(/^your account is restricted until .* \(reason: spam\)/);
+  });
+});
+
+describe('auto-moderation, other rules', () => {
+  it('restricts a new account that messages many strangers', async () => {
+    const [newbie, ...strangers] = await Promise.all([signUp(stack, 'newbie'), ...Array.from({ length: STRANGERS_LIMIT }, () => signUp(stack, 'stranger'))]);
+    await untilModerationKnows(stack, [newbie!.userId, ...strangers.map((s) => s.userId)]);
+    for (const stranger of strangers) {
+      const conversationId = (await openDirect(newbie!, stranger)).id;
+      await sendWhenDevicesKnown(newbie!.messages, conversationId, [opaqueEnvelope(stranger, 'hi, new here')]);
+    }
+    expect((await sanctions.next((e) => e.userId === newbie!.userId && e.kind === SanctionKind.RESTRICT)).reason).toBe('SPAM');
+    const log = await admin.console.listAuditLog({ subjectUserId: newbie!.userId });
+    expect(log.entries.find((e) => e.action === 'rule.hit')).toMatchObject({
+      actor: 'rule:newAccountStrangers',
+      reason: expect.stringContaining(`${STRANGERS_LIMIT} stranger.messaged (distinct users) within`),
+    });
+  });
+
+  it('restricts a user many others block', async () => {
+    const [troll, ...blockers] = await Promise.all([signUp(stack, 'troll'), ...Array.from({ length: BLOCKS_LIMIT }, () => signUp(stack, 'blocker'))]);
+    await untilModerationKnows(stack, [troll!.userId]);
+    for (const blocker of blockers) await blocker.contacts.blockUser({ userId: troll!.userId });
+    expect((await sanctions.next((e) => e.userId === troll!.userId && e.kind === SanctionKind.RESTRICT)).reason).toBe('HARASSMENT');
+    const log = await admin.console.listAuditLog({ subjectUserId: troll!.userId });
+    expect(log.entries.find((e) => e.action === 'rule.hit')).toMatchObject({
+      actor: 'rule:blocksReceived',
+      reason: expect.stringContaining(`${BLOCKS_LIMIT} block.received (distinct users) within`),
+    });
   });
 });
 
